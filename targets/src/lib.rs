@@ -1,0 +1,309 @@
+//! The target table: what bele knows about each architecture, as data, with a typed loader.
+//!
+//! This crate is pure data: it reads text and answers questions about it. It spawns nothing
+//! and touches no file except the one it is asked to load.
+
+mod select;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use select::{select, SelectError};
+
+/// The table compiled into bele.
+pub const BUILTIN_TABLE: &str = include_str!("../targets.toml");
+/// The name the builtin table is reported under in errors.
+pub const BUILTIN_ORIGIN: &str = "targets/targets.toml";
+
+/// Byte order of a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+impl Endian {
+    /// Short label used in selectors and reports: `le` or `be`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Endian::Little => "le",
+            Endian::Big => "be",
+        }
+    }
+}
+
+impl fmt::Display for Endian {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Endian::Little => "little",
+            Endian::Big => "big",
+        })
+    }
+}
+
+/// Architecture family, as used in selectors (`--targets mips`) and triage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    X86,
+    Arm,
+    Arm64,
+    Mips,
+    Riscv,
+    Powerpc,
+    S390x,
+    Sparc,
+}
+
+impl Arch {
+    /// Every family, in the order they are listed in help texts.
+    pub const ALL: [Arch; 8] = [
+        Arch::X86,
+        Arch::Arm,
+        Arch::Arm64,
+        Arch::Mips,
+        Arch::Riscv,
+        Arch::Powerpc,
+        Arch::S390x,
+        Arch::Sparc,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86 => "x86",
+            Arch::Arm => "arm",
+            Arch::Arm64 => "arm64",
+            Arch::Mips => "mips",
+            Arch::Riscv => "riscv",
+            Arch::Powerpc => "powerpc",
+            Arch::S390x => "s390x",
+            Arch::Sparc => "sparc",
+        }
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Width of a pointer (and of `usize`) in bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub enum PointerWidth {
+    W32,
+    W64,
+}
+
+impl PointerWidth {
+    pub fn bits(self) -> u32 {
+        match self {
+            PointerWidth::W32 => 32,
+            PointerWidth::W64 => 64,
+        }
+    }
+}
+
+impl TryFrom<u32> for PointerWidth {
+    type Error = String;
+    fn try_from(bits: u32) -> Result<Self, String> {
+        match bits {
+            32 => Ok(PointerWidth::W32),
+            64 => Ok(PointerWidth::W64),
+            other => Err(format!("pointer_width must be 32 or 64, not {other}")),
+        }
+    }
+}
+
+impl From<PointerWidth> for u32 {
+    fn from(w: PointerWidth) -> u32 {
+        w.bits()
+    }
+}
+
+impl fmt::Display for PointerWidth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.bits())
+    }
+}
+
+/// How the Rust standard library for a target is normally obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StdSource {
+    /// `rustup target add` ships a prebuilt rust-std.
+    Prebuilt,
+    /// std is compiled from rust-src with `-Zbuild-std` (tier 3 targets).
+    BuildStd,
+}
+
+impl fmt::Display for StdSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StdSource::Prebuilt => "prebuilt",
+            StdSource::BuildStd => "build-std",
+        })
+    }
+}
+
+/// One row of the target table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub triple: String,
+    pub arch: Arch,
+    pub endian: Endian,
+    pub pointer_width: PointerWidth,
+    pub qemu: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native_on: Option<String>,
+    pub linker: String,
+    pub sysroot: PathBuf,
+    pub packages: Vec<String>,
+    pub std: StdSource,
+    pub tier: u8,
+}
+
+impl Target {
+    /// Whether executables for this target run without QEMU on `host`.
+    pub fn runs_natively_on(&self, host: &str) -> bool {
+        self.native_on.as_deref() == Some(host)
+    }
+
+    /// The `CARGO_TARGET_<TRIPLE>_` prefix cargo uses for per-target settings.
+    pub fn cargo_env_prefix(&self) -> String {
+        let upper: String = self
+            .triple
+            .chars()
+            .map(|c| if c == '-' || c == '.' { '_' } else { c.to_ascii_uppercase() })
+            .collect();
+        format!("CARGO_TARGET_{upper}_")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    target: Vec<Target>,
+}
+
+/// The whole table, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    targets: Vec<Target>,
+}
+
+/// A target table that cannot be used, with the file and line to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("cannot read target table {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid target table {file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("invalid target table {file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+}
+
+impl Table {
+    /// The table compiled into bele.
+    pub fn builtin() -> Table {
+        Table::parse(BUILTIN_TABLE, BUILTIN_ORIGIN)
+            .unwrap_or_else(|e| panic!("the builtin target table is invalid: {e}"))
+    }
+
+    /// Reads and validates a table file.
+    pub fn load(path: &Path) -> Result<Table, TableError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| TableError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Table::parse(&text, &file)
+    }
+
+    /// Parses and validates table text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Table, TableError> {
+        let parsed: TableFile = toml::from_str(text).map_err(|e| TableError::Parse {
+            file: origin.to_string(),
+            // toml's message already names line and column and quotes the offending text.
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let invalid = |triple: &str, message: String| TableError::Invalid {
+            file: origin.to_string(),
+            line: line_of_triple(text, triple),
+            message,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for t in &parsed.target {
+            if !seen.insert(t.triple.as_str()) {
+                return Err(invalid(
+                    &t.triple,
+                    format!("duplicate target `{}` (remove one of the entries)", t.triple),
+                ));
+            }
+            if t.triple.split('-').count() < 3 {
+                return Err(invalid(
+                    &t.triple,
+                    format!("`{}` is not a target triple (expected arch-vendor-os[-env])", t.triple),
+                ));
+            }
+            if !t.qemu.starts_with("qemu-") {
+                return Err(invalid(
+                    &t.triple,
+                    format!("qemu = `{}` is not a QEMU user-mode binary name (expected qemu-<arch>)", t.qemu),
+                ));
+            }
+            if !t.sysroot.is_absolute() {
+                return Err(invalid(
+                    &t.triple,
+                    format!("sysroot = `{}` must be an absolute path (for example /usr/<gnu-triple>)", t.sysroot.display()),
+                ));
+            }
+            if t.packages.is_empty() {
+                return Err(invalid(
+                    &t.triple,
+                    format!("`{}` lists no Debian packages (name at least the linker's)", t.triple),
+                ));
+            }
+        }
+        if parsed.target.is_empty() {
+            return Err(TableError::Invalid {
+                file: origin.to_string(),
+                line: 1,
+                message: "the table has no [[target]] entries".into(),
+            });
+        }
+        Ok(Table { targets: parsed.target })
+    }
+
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    pub fn get(&self, triple: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.triple == triple)
+    }
+}
+
+/// The 1-based line on which `triple = "<triple>"` stands, or 1 if it cannot be found.
+fn line_of_triple(text: &str, triple: &str) -> usize {
+    let quoted = format!("\"{triple}\"");
+    text.lines()
+        .position(|l| l.trim_start().starts_with("triple") && l.contains(&quoted))
+        .map_or(1, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests;
