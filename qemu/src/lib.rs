@@ -1,1 +1,17 @@
-//! placeholder
+//! The only code in bele that starts test processes: under QEMU user mode, or natively for
+//! the host's own target.
+//!
+//! A process is described by an [`Invocation`] (a plain value: runner, program, arguments,
+//! environment, working directory), started by [`Process::spawn`] in its own process group,
+//! watched line by line, killed with its children, and its end classified as an [`Exit`].
+//! Nothing here knows about libtest or cargo; the harness interprets the lines.
+
+mod exit;
+mod invocation;
+mod process;
+mod version;
+
+pub use exit::{signal_name, Exit, GuestSignal};
+pub use invocation::{Invocation, Runner};
+pub use process::{run_captured, Captured, Line, Next, Process, SpawnError, Stream};
+pub use version::{parse_version, query_version};

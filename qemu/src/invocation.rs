@@ -1,0 +1,116 @@
+//! An invocation of a test executable as a plain value, and the command line it becomes.
+
+use std::path::PathBuf;
+
+/// How an executable built for a target is run on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runner {
+    /// Directly: the target is the host's own.
+    Native,
+    /// Under QEMU user mode: `<binary> -L <sysroot> <program> <args>`.
+    Qemu { binary: String, sysroot: PathBuf },
+}
+
+/// Everything needed to start one process. Built by the caller, executed here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub runner: Runner,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Variables set on top of `base_env`.
+    pub env: Vec<(String, String)>,
+    /// The complete environment the process starts from: nothing is inherited implicitly.
+    pub base_env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+}
+
+impl Invocation {
+    /// The program and arguments actually executed, runner included.
+    pub fn argv(&self) -> Vec<String> {
+        let mut argv = Vec::with_capacity(self.args.len() + 4);
+        if let Runner::Qemu { binary, sysroot } = &self.runner {
+            argv.push(binary.clone());
+            argv.push("-L".into());
+            argv.push(sysroot.display().to_string());
+        }
+        argv.push(self.program.display().to_string());
+        argv.extend(self.args.iter().cloned());
+        argv
+    }
+
+    /// A line a person can paste into a shell to run the same thing (the added variables,
+    /// the working directory and the command; the inherited environment is not repeated).
+    pub fn shell_line(&self) -> String {
+        let mut parts = vec![format!("cd {} &&", shell_quote(&self.cwd.display().to_string()))];
+        parts.extend(self.env.iter().map(|(k, v)| format!("{k}={}", shell_quote(v))));
+        parts.extend(self.argv().iter().map(|a| shell_quote(a)));
+        parts.join(" ")
+    }
+
+    pub(crate) fn to_command(&self) -> std::process::Command {
+        let argv = self.argv();
+        #[allow(clippy::disallowed_methods)] // this is the one place test processes are made
+        let mut cmd = std::process::Command::new(&argv[0]);
+        cmd.args(&argv[1..])
+            .env_clear()
+            .envs(self.base_env.iter().map(|(k, v)| (k, v)))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.cwd);
+        cmd
+    }
+}
+
+/// Quotes `s` for a POSIX shell when it needs quoting.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv(runner: Runner) -> Invocation {
+        Invocation {
+            runner,
+            program: "/t/deps/abstractions-1234".into(),
+            args: vec!["--exact".into(), "le::round trip".into()],
+            env: vec![("RUSTC_BOOTSTRAP".into(), "1".into())],
+            base_env: vec![],
+            cwd: "/src/abstractions".into(),
+        }
+    }
+
+    #[test]
+    fn qemu_argv_puts_the_sysroot_before_the_program() {
+        let i = inv(Runner::Qemu {
+            binary: "qemu-s390x".into(),
+            sysroot: "/usr/s390x-linux-gnu".into(),
+        });
+        assert_eq!(
+            i.argv(),
+            ["qemu-s390x", "-L", "/usr/s390x-linux-gnu", "/t/deps/abstractions-1234", "--exact", "le::round trip"]
+        );
+        assert_eq!(
+            i.shell_line(),
+            "cd /src/abstractions && RUSTC_BOOTSTRAP=1 qemu-s390x -L /usr/s390x-linux-gnu /t/deps/abstractions-1234 --exact 'le::round trip'"
+        );
+    }
+
+    #[test]
+    fn native_argv_is_just_the_program() {
+        assert_eq!(inv(Runner::Native).argv()[0], "/t/deps/abstractions-1234");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("a$b"), "'a$b'");
+    }
+}

@@ -1,0 +1,274 @@
+//! Starting, watching and killing one process (and every process it started).
+//!
+//! Each process runs in a process group of its own, so a hung test, QEMU and anything the
+//! test spawned are killed together, and a Ctrl-C at the terminal reaches bele, which
+//! decides what to kill, rather than the tests.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::{Exit, Invocation};
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One line of output, without its line terminator, decoded lossily.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub stream: Stream,
+    pub text: String,
+}
+
+/// What waiting for the next line gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Line(Line),
+    /// Nothing arrived within the wait; the process may still be running.
+    Idle,
+    /// Both streams are closed: the process has ended (or handed its streams away).
+    Closed,
+}
+
+/// A process could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start `{program}`: {source}")]
+pub struct SpawnError {
+    pub program: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// A running process whose output arrives line by line.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    lines: Receiver<Option<Line>>,
+    open_streams: u8,
+}
+
+impl Process {
+    /// Starts `inv` in a new process group with both output streams piped and stdin closed.
+    pub fn spawn(inv: &Invocation) -> Result<Process, SpawnError> {
+        let mut cmd = inv.to_command();
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = cmd.spawn().map_err(|source| SpawnError {
+            program: inv.argv()[0].clone(),
+            source,
+        })?;
+        let (tx, lines) = mpsc::channel();
+        if let Some(out) = child.stdout.take() {
+            forward(out, Stream::Stdout, tx.clone());
+        }
+        if let Some(err) = child.stderr.take() {
+            forward(err, Stream::Stderr, tx);
+        }
+        Ok(Process {
+            child,
+            lines,
+            open_streams: 2,
+        })
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `wait` for the next line of output.
+    pub fn next_line(&mut self, wait: Duration) -> Next {
+        loop {
+            if self.open_streams == 0 {
+                return Next::Closed;
+            }
+            match self.lines.recv_timeout(wait) {
+                Ok(Some(line)) => return Next::Line(line),
+                Ok(None) => self.open_streams -= 1,
+                Err(RecvTimeoutError::Timeout) => return Next::Idle,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.open_streams = 0;
+                }
+            }
+        }
+    }
+
+    /// Kills the process and everything in its process group.
+    pub fn kill_tree(&mut self) {
+        kill_group(self.child.id());
+        // The group kill covers the child too; this also reaps nothing yet.
+        let _ = self.child.kill();
+    }
+
+    /// Waits for the process to end. Output not yet read stays readable with `next_line`.
+    pub fn wait(&mut self) -> Exit {
+        match self.child.wait() {
+            Ok(status) => Exit::from_status(status),
+            Err(_) => Exit::Code(-1),
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill_tree();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[allow(unsafe_code)]
+fn kill_group(pid: u32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: kill(2) with a negative pid signals the process group `pid`, which this
+    // process created with `process_group(0)` and has not reaped yet, so the id cannot
+    // have been reused for a group of someone else's.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+}
+
+fn forward(stream: impl Read + Send + 'static, which: Stream, tx: Sender<Option<Line>>) {
+    thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                        buf.pop();
+                    }
+                    let line = Line {
+                        stream: which,
+                        text: String::from_utf8_lossy(&buf).into_owned(),
+                    };
+                    if tx.send(Some(line)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(None);
+    });
+}
+
+/// The whole output of a process run to its end (or until its time ran out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit: Exit,
+    /// The process was killed because it outlived its time.
+    pub timed_out: bool,
+}
+
+/// Runs `inv` to completion, killing it (and its children) after `timeout`.
+pub fn run_captured(inv: &Invocation, timeout: Duration) -> Result<Captured, SpawnError> {
+    let mut process = Process::spawn(inv)?;
+    let deadline = Instant::now() + timeout;
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    let mut timed_out = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            timed_out = true;
+            process.kill_tree();
+            break;
+        }
+        match process.next_line(left.min(Duration::from_millis(200))) {
+            Next::Line(line) => {
+                let sink = match line.stream {
+                    Stream::Stdout => &mut stdout,
+                    Stream::Stderr => &mut stderr,
+                };
+                sink.push_str(&line.text);
+                sink.push('\n');
+            }
+            Next::Idle => {}
+            Next::Closed => break,
+        }
+    }
+    let exit = process.wait();
+    Ok(Captured {
+        stdout,
+        stderr,
+        exit,
+        timed_out,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Runner;
+
+    fn sh(script: &str) -> Invocation {
+        Invocation {
+            runner: Runner::Native,
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("GREETING".into(), "hello".into())],
+            base_env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: "/".into(),
+        }
+    }
+
+    #[test]
+    fn captures_both_streams_the_environment_and_the_code() {
+        let out = run_captured(&sh("echo $GREETING; echo oops >&2; pwd; exit 3"), Duration::from_secs(30)).unwrap();
+        assert_eq!(out.stdout, "hello\n/\n");
+        assert_eq!(out.stderr, "oops\n");
+        assert_eq!(out.exit, Exit::Code(3));
+        assert!(!out.timed_out);
+    }
+
+    #[test]
+    fn environment_is_not_inherited_implicitly() {
+        let out = run_captured(&sh("echo \"[$HOME]\""), Duration::from_secs(30)).unwrap();
+        assert_eq!(out.stdout, "[]\n");
+    }
+
+    #[test]
+    fn a_signal_death_is_reported_as_such() {
+        let out = run_captured(&sh("kill -BUS $$"), Duration::from_secs(30)).unwrap();
+        assert_eq!(out.exit, Exit::Signal(libc::SIGBUS));
+        assert_eq!(out.exit.signal_name().as_deref(), Some("SIGBUS"));
+    }
+
+    /// The shell starts a grandchild that would keep the pipes open forever; the timeout
+    /// must kill the whole group, or this test would never end.
+    #[test]
+    fn timeout_kills_the_process_and_its_children() {
+        let out = run_captured(&sh("echo started; sleep 1000 & sleep 1000"), Duration::from_millis(300)).unwrap();
+        assert!(out.timed_out);
+        assert_eq!(out.stdout, "started\n");
+        assert_eq!(out.exit, Exit::Signal(libc::SIGKILL));
+    }
+
+    #[test]
+    fn a_missing_program_is_a_spawn_error_naming_it() {
+        let mut inv = sh("");
+        inv.program = "/nonexistent/qemu-m68k".into();
+        let err = run_captured(&inv, Duration::from_secs(1)).unwrap_err();
+        assert!(err.to_string().starts_with("cannot start `/nonexistent/qemu-m68k`"), "{err}");
+    }
+
+    #[test]
+    fn lossy_decoding_keeps_lines_apart() {
+        let out = run_captured(&sh("printf 'a\\377b\\r\\nsecond'"), Duration::from_secs(30)).unwrap();
+        assert_eq!(out.stdout, "a\u{fffd}b\nsecond\n");
+    }
+}
