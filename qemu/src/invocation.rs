@@ -11,6 +11,16 @@ pub enum Runner {
     Qemu { binary: String, sysroot: PathBuf },
 }
 
+impl Runner {
+    /// What precedes the program on the command line: `qemu-s390x -L /usr/s390x-linux-gnu`.
+    pub fn prefix(&self) -> Vec<String> {
+        match self {
+            Runner::Native => Vec::new(),
+            Runner::Qemu { binary, sysroot } => vec![binary.clone(), "-L".into(), sysroot.display().to_string()],
+        }
+    }
+}
+
 /// Everything needed to start one process. Built by the caller, executed here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
@@ -27,12 +37,7 @@ pub struct Invocation {
 impl Invocation {
     /// The program and arguments actually executed, runner included.
     pub fn argv(&self) -> Vec<String> {
-        let mut argv = Vec::with_capacity(self.args.len() + 4);
-        if let Runner::Qemu { binary, sysroot } = &self.runner {
-            argv.push(binary.clone());
-            argv.push("-L".into());
-            argv.push(sysroot.display().to_string());
-        }
+        let mut argv = self.runner.prefix();
         argv.push(self.program.display().to_string());
         argv.extend(self.args.iter().cloned());
         argv

@@ -12,6 +12,6 @@ mod process;
 mod version;
 
 pub use exit::{signal_name, Exit, GuestSignal};
-pub use invocation::{Invocation, Runner};
+pub use invocation::{shell_quote, Invocation, Runner};
 pub use process::{run_captured, Captured, Line, Next, Process, SpawnError, Stream};
 pub use version::{parse_version, query_version};

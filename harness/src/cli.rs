@@ -1,0 +1,282 @@
+//! The command line: clap definitions, turned into a validated plan, then carried out.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use bele_targets::{select, Table, Target};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::build::Selection;
+use crate::doctor;
+use crate::env::HostEnv;
+use crate::report::{self, LineReporter, ProgressReporter, Style};
+use crate::results::RunVerdict;
+use crate::run::{self, Plan, Reporter};
+use crate::setup;
+use crate::toolchain::ToolchainInfo;
+use crate::workspace::Workspace;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every selected target was built and every test passed
+  1  a test failed, crashed or timed out, or a target failed to build
+  2  bele could not do its job (bad arguments, bad configuration, no toolchain)
+  3  nothing failed, but a selected target was unavailable or tests did not run
+130  interrupted (the results gathered so far are saved)";
+
+/// Cross-architecture endianness test harness: builds a crate's tests for big- and
+/// little-endian, 32- and 64-bit Linux targets and runs them under QEMU user mode.
+#[derive(Debug, Parser)]
+#[command(name = "bele", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the tests for each target, run them, and report per target.
+    Test(TestArgs),
+    /// Show the target table and what each target misses on this machine.
+    Targets(CommonArgs),
+    /// Like `targets`, but exit with 3 when a selected target is not ready.
+    Doctor(CommonArgs),
+    /// Install what the selected targets miss: Debian packages and Rust std.
+    Setup(SetupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Targets: triples and selectors, comma-separated: all, be, le, 32, 64, or an arch
+    /// family (x86, arm, arm64, mips, riscv, powerpc, s390x, sparc). Selectors of different
+    /// kinds narrow each other (`be,32`); of the same kind they add up (`mips,sparc`).
+    #[arg(long, value_name = "SPEC")]
+    pub targets: Option<String>,
+    /// Path to the workspace's Cargo.toml (default: the workspace around the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// A target table to use instead of the builtin one.
+    #[arg(long, value_name = "FILE")]
+    pub target_table: Option<PathBuf>,
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print what would be installed, and install nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Package to test (repeatable; default: `[workspace.metadata.bele] packages`, else cargo's default members).
+    #[arg(short, long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Features to enable, comma- or space-separated (repeatable).
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    #[arg(long)]
+    pub all_features: bool,
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Seconds one test may run before it is killed (QEMU runs 5-40x slower than native).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+    /// Test executables run at once (default: the number of CPUs).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// `--test-threads` given to each test executable.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub test_threads: usize,
+    /// Where to write the results JSON (default: target/bele/results/<run-id>.json and latest.json).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How a command ended, mapped to an exit code in `main`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failures,
+    Incomplete,
+    Interrupted,
+}
+
+impl From<RunVerdict> for Outcome {
+    fn from(v: RunVerdict) -> Outcome {
+        match v {
+            RunVerdict::AllPassed => Outcome::Success,
+            RunVerdict::Failures => Outcome::Failures,
+            RunVerdict::Incomplete => Outcome::Incomplete,
+        }
+    }
+}
+
+/// What a command needs from the process it runs in.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub env: HostEnv,
+    pub cwd: PathBuf,
+    pub cancel: &'a AtomicBool,
+    pub stdout_is_tty: bool,
+    pub stderr_is_tty: bool,
+}
+
+impl Context<'_> {
+    fn style(&self, choice: ColorChoice) -> Style {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => self.stdout_is_tty && self.env.get("NO_COLOR").is_none_or(str::is_empty),
+        };
+        Style { color }
+    }
+}
+
+/// Runs a parsed command line. Errors are the harness failing (exit code 2).
+pub fn run(cli: Cli, ctx: &Context<'_>, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Targets(args) => targets(&args, ctx, out, false),
+        Command::Doctor(args) => targets(&args, ctx, out, true),
+        Command::Setup(args) => setup_cmd(&args, ctx, out),
+        Command::Test(args) => test(&args, ctx, out, err),
+    }
+}
+
+fn load_table(args: &CommonArgs, ctx: &Context<'_>) -> anyhow::Result<Table> {
+    Ok(match &args.target_table {
+        Some(p) => Table::load(&ctx.cwd.join(p))?,
+        None => Table::builtin(),
+    })
+}
+
+fn selected<'t>(table: &'t Table, args: &CommonArgs, default: Option<&str>) -> anyhow::Result<Vec<&'t Target>> {
+    let spec = args.targets.as_deref().or(default).unwrap_or("all");
+    Ok(select(table, spec).map_err(|e| anyhow::anyhow!("--targets: {e}"))?)
+}
+
+/// The directory whose toolchain applies: the workspace's when one is named or around us.
+fn toolchain_dir(args: &CommonArgs, ctx: &Context<'_>) -> PathBuf {
+    args.manifest_path
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| ctx.cwd.clone(), |p| ctx.cwd.join(p))
+}
+
+fn targets(args: &CommonArgs, ctx: &Context<'_>, out: &mut dyn Write, strict: bool) -> anyhow::Result<Outcome> {
+    let table = load_table(args, ctx)?;
+    let targets = selected(&table, args, None)?;
+    let dir = toolchain_dir(args, ctx);
+    let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
+    let checks = doctor::check(&targets, &toolchain, &ctx.env);
+    writeln!(out, "toolchain: {} (host {}, sysroot {})\n", toolchain.rustc, toolchain.host, toolchain.sysroot.display())?;
+    report::write_targets(out, &checks, ctx.style(args.color))?;
+    Ok(if strict && checks.iter().any(|c| !c.ready()) { Outcome::Incomplete } else { Outcome::Success })
+}
+
+fn setup_cmd(args: &SetupArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let table = load_table(&args.common, ctx)?;
+    let targets = selected(&table, &args.common, None)?;
+    let dir = toolchain_dir(&args.common, ctx);
+    let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
+    let steps = setup::plan(&doctor::check(&targets, &toolchain, &ctx.env));
+    if steps.is_empty() {
+        writeln!(out, "setup: nothing to install; all {} targets are ready", targets.len())?;
+        return Ok(Outcome::Success);
+    }
+    if args.dry_run {
+        for s in &steps {
+            writeln!(out, "would run: {s:?}")?;
+        }
+        return Ok(Outcome::Success);
+    }
+    setup::run(&steps, &dir, &ctx.env, out)?;
+    // rustup may have changed the sysroot's contents: look again.
+    let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
+    let checks = doctor::check(&targets, &toolchain, &ctx.env);
+    writeln!(out)?;
+    report::write_targets(out, &checks, ctx.style(args.common.color))?;
+    Ok(if checks.iter().all(|c| c.ready()) { Outcome::Success } else { Outcome::Incomplete })
+}
+
+fn test(args: &TestArgs, ctx: &Context<'_>, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let table = load_table(&args.common, ctx)?;
+    let manifest = args.common.manifest_path.as_ref().map(|p| ctx.cwd.join(p));
+    let workspace = Workspace::load(manifest.as_deref(), &ctx.cwd, &ctx.env)?;
+    let targets = selected(&table, &args.common, workspace.defaults.targets.as_deref())?;
+    let packages = if args.packages.is_empty() { workspace.defaults.packages.clone() } else { args.packages.clone() };
+    for p in &packages {
+        workspace.check_package(p)?;
+    }
+    anyhow::ensure!(args.timeout > 0, "--timeout must be at least 1 second");
+    anyhow::ensure!(args.test_threads > 0, "--test-threads must be at least 1");
+    let features = args
+        .features
+        .iter()
+        .flat_map(|f| f.split([',', ' ']))
+        .filter(|f| !f.is_empty())
+        .map(String::from)
+        .collect();
+    let results_dir = workspace.bele_dir().join("results");
+    let run_id = run::run_id();
+    let out_path = args.out.as_ref().map_or_else(|| results_dir.join(format!("{run_id}.json")), |p| ctx.cwd.join(p));
+    let toolchain = ToolchainInfo::detect(&ctx.env, &workspace.root)?;
+    let plan = Plan {
+        selection: Selection {
+            packages,
+            features,
+            all_features: args.all_features,
+            no_default_features: args.no_default_features,
+        },
+        targets,
+        timeout: Duration::from_secs(args.timeout),
+        jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1),
+        test_threads: args.test_threads,
+        out: out_path.clone(),
+        workspace,
+    };
+    let style = ctx.style(args.common.color);
+    let results = {
+        let mut reporter: Box<dyn Reporter + '_> = if ctx.stderr_is_tty {
+            Box::new(ProgressReporter::new(Style {
+                color: style.color || ctx.stderr_is_tty,
+            }))
+        } else {
+            Box::new(LineReporter::new(&mut *err, style))
+        };
+        run::run(&plan, &toolchain, &ctx.env, ctx.cancel, reporter.as_mut())?
+    };
+    writeln!(out)?;
+    report::write_summary(out, &results, style)?;
+    if args.out.is_none() {
+        let latest = results_dir.join("latest.json");
+        results.write_atomic(&latest)?;
+    }
+    writeln!(out, "results: {}", out_path.display())?;
+    if results.state == crate::results::RunState::Interrupted {
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(results.verdict().into())
+}
+
+/// Whether standard output and error are terminals (called from `main`).
+pub fn tty_state() -> (bool, bool) {
+    (std::io::stdout().is_terminal(), std::io::stderr().is_terminal())
+}

@@ -1,0 +1,453 @@
+//! Running one test executable to a result for every test it lists, whatever happens.
+//!
+//! The executable first runs all its tests in one process. If that process crashes or a
+//! test hangs, the tests already reported keep their results; the test that was running
+//! gets the crash (confirmed alone, with its output) or the time-out; the tests not yet run
+//! go again in a new process. So one crash or hang costs no other test its result.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bele_qemu::{run_captured, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream};
+
+use crate::build::TestBinary;
+use crate::libtest::{parse_event, parse_listing, Event};
+use crate::results::{BinaryResult, Outcome, TestResult};
+
+/// How tests are run.
+#[derive(Debug, Clone)]
+pub struct ExecConfig {
+    pub runner: Runner,
+    /// Time one test may take before it is killed.
+    pub timeout: Duration,
+    /// `--test-threads` passed to each test process.
+    pub test_threads: usize,
+    /// The complete environment of test processes.
+    pub env: Vec<(String, String)>,
+}
+
+/// Most output bele keeps for one test.
+const OUTPUT_LIMIT: usize = 64 * 1024;
+/// Most test names passed to one process as filters.
+const FILTER_CHUNK: usize = 500;
+
+/// The arguments for running `filters` (all tests when empty) of a libtest executable.
+pub fn test_args(filters: &[String], threads: usize, nocapture: bool) -> Vec<String> {
+    let mut args: Vec<String> = ["-Zunstable-options", "--format", "json", "--report-time"]
+        .map(String::from)
+        .to_vec();
+    args.push(format!("--test-threads={threads}"));
+    if nocapture {
+        args.push("--nocapture".into());
+    }
+    if !filters.is_empty() {
+        args.push("--exact".into());
+        args.extend(filters.iter().cloned());
+    }
+    args
+}
+
+/// The invocation that runs `filters` of `bin` under `cfg`.
+pub fn invocation(bin: &TestBinary, cfg: &ExecConfig, filters: &[String], nocapture: bool) -> Invocation {
+    Invocation {
+        runner: cfg.runner.clone(),
+        program: bin.path.clone(),
+        args: test_args(filters, cfg.test_threads, nocapture),
+        // libtest's JSON output is unstable: the variable unlocks it in the test process.
+        env: vec![("RUSTC_BOOTSTRAP".into(), "1".into())],
+        base_env: cfg.env.clone(),
+        cwd: bin.cwd.clone(),
+    }
+}
+
+/// Runs every test of `bin`, calling `on_test` as each result becomes final.
+pub fn run_binary(
+    bin: &TestBinary,
+    cfg: &ExecConfig,
+    cancel: &AtomicBool,
+    on_test: &mut dyn FnMut(&TestResult),
+) -> BinaryResult {
+    let mut result = BinaryResult {
+        id: bin.id.clone(),
+        executable: bin.path.clone(),
+        cwd: bin.cwd.clone(),
+        error: None,
+        tests: Vec::new(),
+    };
+    let names = match list(bin, cfg) {
+        Ok(names) => names,
+        Err(e) => {
+            result.error = Some(e);
+            return result;
+        }
+    };
+    let mut done: BTreeMap<String, TestResult> = BTreeMap::new();
+    let mut record = |r: TestResult, done: &mut BTreeMap<String, TestResult>| {
+        on_test(&r);
+        done.insert(r.name.clone(), r);
+    };
+    let mut pending: Vec<String> = names.clone();
+    let mut first = true;
+    while !pending.is_empty() && !cancel.load(Ordering::Relaxed) {
+        // The first process runs everything unfiltered; later ones name what is left.
+        let filters: Vec<String> = if first { Vec::new() } else { pending.iter().take(FILTER_CHUNK).cloned().collect() };
+        first = false;
+        let batch = run_batch(bin, cfg, &filters, false, cancel);
+        let progressed = !batch.finished.is_empty();
+        for r in batch.finished {
+            record(r, &mut done);
+        }
+        match batch.end {
+            BatchEnd::Finished | BatchEnd::Cancelled => {
+                // Anything listed but not reported by a process that ended normally (or
+                // was stopped by the user) has no result of its own.
+                let why = if matches!(batch.end, BatchEnd::Cancelled) {
+                    "the run was interrupted before this test finished"
+                } else {
+                    "listed by the executable but not reported when it ran"
+                };
+                let wanted: HashSet<&String> = filters.iter().collect();
+                for name in unfinished(&pending, &done) {
+                    if filters.is_empty() || wanted.contains(&name) {
+                        record(not_run(&name, why), &mut done);
+                    }
+                }
+            }
+            BatchEnd::HungOutside { output } => {
+                if !progressed {
+                    for name in unfinished(&pending, &done) {
+                        let r = TestResult {
+                            name,
+                            outcome: Outcome::TimedOut,
+                            duration_ms: 0,
+                            output: Some(limit(output.clone())),
+                            signal: None,
+                        };
+                        record(r, &mut done);
+                    }
+                }
+            }
+            BatchEnd::TimedOut { tests, output } => {
+                for (name, elapsed) in tests {
+                    let r = TestResult {
+                        name,
+                        outcome: Outcome::TimedOut,
+                        duration_ms: millis(elapsed),
+                        output: Some(limit(format!(
+                            "killed after {}s (the per-test timeout; raise it with --timeout)\n{output}",
+                            cfg.timeout.as_secs()
+                        ))),
+                        signal: None,
+                    };
+                    record(r, &mut done);
+                }
+            }
+            BatchEnd::Crashed { running, exit, output } => {
+                if let [(name, elapsed)] = running.as_slice() {
+                    // Confirm the crash alone, with its output streamed rather than captured.
+                    let r = confirm_crash(isolate(bin, cfg, name, cancel), crashed(name, *elapsed, exit, &output));
+                    record(r, &mut done);
+                } else if running.is_empty() {
+                    if !progressed {
+                        // Died outside any test without finishing one: retrying would loop.
+                        for name in unfinished(&pending, &done) {
+                            let mut r = crashed(&name, Duration::ZERO, exit, &output);
+                            r.output = Some(limit(format!("the test process died before this test started\n{output}")));
+                            record(r, &mut done);
+                        }
+                    }
+                } else {
+                    for (name, elapsed) in running {
+                        let r = confirm_crash(isolate(bin, cfg, &name, cancel), crashed(&name, elapsed, exit, &output));
+                        record(r, &mut done);
+                    }
+                }
+            }
+        }
+        pending.retain(|n| !done.contains_key(n));
+    }
+    for name in unfinished(&pending, &done) {
+        record(not_run(&name, "the run was interrupted before this test started"), &mut done);
+    }
+    // Results in listing order.
+    result.tests = names.iter().filter_map(|n| done.remove(n)).collect();
+    result
+}
+
+fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
+    let mut inv = invocation(bin, cfg, &[], false);
+    inv.args = vec!["--list".into(), "--format".into(), "terse".into()];
+    let out = run_captured(&inv, cfg.timeout).map_err(|e| e.to_string())?;
+    if out.timed_out {
+        return Err(format!("listing the tests took longer than {}s: `{}`", cfg.timeout.as_secs(), inv.shell_line()));
+    }
+    if !out.exit.success() {
+        return Err(format!(
+            "listing the tests failed with {}: `{}`\n{}",
+            out.exit,
+            inv.shell_line(),
+            crate::process::tail(&out.stderr, 20)
+        ));
+    }
+    Ok(parse_listing(&out.stdout))
+}
+
+/// Runs one test alone with its output streamed; `None` if it could not be started.
+fn isolate(bin: &TestBinary, cfg: &ExecConfig, name: &str, cancel: &AtomicBool) -> Option<TestResult> {
+    let batch = run_batch(bin, cfg, &[name.to_string()], true, cancel);
+    if let Some(alone) = batch.finished.into_iter().find(|r| r.name == name) {
+        // It did not crash alone: the crash stays the result (it happened), with a note
+        // that it depends on what ran before it in the same process.
+        return Some(TestResult {
+            output: Some(format!(
+                "when run alone this test {}; it crashed only after other tests in the same process",
+                alone.outcome.label()
+            )),
+            ..alone
+        });
+    }
+    match batch.end {
+        BatchEnd::Crashed { running, exit, output } => {
+            let elapsed = running.first().map_or(Duration::ZERO, |(_, e)| *e);
+            Some(crashed(name, elapsed, exit, &output))
+        }
+        BatchEnd::TimedOut { tests, output } => Some(TestResult {
+            name: name.to_string(),
+            outcome: Outcome::TimedOut,
+            duration_ms: millis(tests.first().map_or(cfg.timeout, |(_, e)| *e)),
+            output: Some(limit(output)),
+            signal: None,
+        }),
+        BatchEnd::HungOutside { output } => Some(TestResult {
+            name: name.to_string(),
+            outcome: Outcome::TimedOut,
+            duration_ms: millis(cfg.timeout),
+            output: Some(limit(output)),
+            signal: None,
+        }),
+        BatchEnd::Finished | BatchEnd::Cancelled => None,
+    }
+}
+
+/// The isolated re-run's result when it reproduced a crash or hang; otherwise the crash in
+/// company, with the note of what happened alone.
+fn confirm_crash(alone: Option<TestResult>, in_company: TestResult) -> TestResult {
+    match alone {
+        Some(r) if matches!(r.outcome, Outcome::Crashed | Outcome::TimedOut) => r,
+        Some(r) => TestResult {
+            output: Some(limit(format!(
+                "{}\n{}",
+                r.output.unwrap_or_default(),
+                in_company.output.as_deref().unwrap_or_default()
+            ))),
+            ..in_company
+        },
+        None => in_company,
+    }
+}
+
+fn unfinished(pending: &[String], done: &BTreeMap<String, TestResult>) -> Vec<String> {
+    pending.iter().filter(|n| !done.contains_key(*n)).cloned().collect()
+}
+
+fn crashed(name: &str, elapsed: Duration, exit: Exit, output: &str) -> TestResult {
+    let guest = GuestSignal::parse(output).map(|g| format!(" (QEMU: guest signal {} {})", g.number, g.description));
+    TestResult {
+        name: name.to_string(),
+        outcome: Outcome::Crashed,
+        duration_ms: millis(elapsed),
+        output: Some(limit(format!("the test process died of {exit}{}\n{output}", guest.unwrap_or_default()))),
+        signal: Some(exit.signal_name().unwrap_or_else(|| exit.to_string())),
+    }
+}
+
+fn not_run(name: &str, why: &str) -> TestResult {
+    TestResult {
+        name: name.to_string(),
+        outcome: Outcome::NotRun,
+        duration_ms: 0,
+        output: Some(why.to_string()),
+        signal: None,
+    }
+}
+
+/// How one process running a batch of tests ended.
+#[derive(Debug)]
+enum BatchEnd {
+    /// Exited on its own with no test in flight.
+    Finished,
+    /// Died (signal or unexpected exit) while these tests were running.
+    Crashed {
+        running: Vec<(String, Duration)>,
+        exit: Exit,
+        output: String,
+    },
+    /// Killed because these tests outlived the timeout.
+    TimedOut {
+        tests: Vec<(String, Duration)>,
+        output: String,
+    },
+    /// Killed after a timeout's worth of silence with no test in flight.
+    HungOutside { output: String },
+    Cancelled,
+}
+
+#[derive(Debug)]
+struct Batch {
+    finished: Vec<TestResult>,
+    end: BatchEnd,
+}
+
+fn run_batch(bin: &TestBinary, cfg: &ExecConfig, filters: &[String], nocapture: bool, cancel: &AtomicBool) -> Batch {
+    let inv = invocation(bin, cfg, filters, nocapture);
+    let mut finished = Vec::new();
+    let mut process = match Process::spawn(&inv) {
+        Ok(p) => p,
+        Err(e) => {
+            return Batch {
+                finished,
+                end: BatchEnd::Crashed {
+                    running: Vec::new(),
+                    exit: Exit::Code(-1),
+                    output: e.to_string(),
+                },
+            }
+        }
+    };
+    // Tests in flight, in start order, with the output they wrote outside libtest's capture.
+    let mut running: Vec<(String, Instant, String)> = Vec::new();
+    // Output not attributable to one test (stderr of QEMU, of the runtime, of parallel tests).
+    let mut loose = String::new();
+    let mut last_activity = Instant::now();
+    let tick = Duration::from_millis(100);
+    let end = loop {
+        if cancel.load(Ordering::Relaxed) {
+            process.kill_tree();
+            break Some(BatchEnd::Cancelled);
+        }
+        match process.next_line(tick) {
+            Next::Line(line) => {
+                last_activity = Instant::now();
+                let event = match line.stream {
+                    Stream::Stdout => parse_event(&line.text),
+                    Stream::Stderr => Event::Text(line.text),
+                };
+                match event {
+                    Event::Started { name } => running.push((name, Instant::now(), String::new())),
+                    Event::Passed { name, seconds } => {
+                        let (elapsed, _) = take(&mut running, &name);
+                        finished.push(TestResult {
+                            name,
+                            outcome: Outcome::Passed,
+                            duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
+                            output: None,
+                            signal: None,
+                        });
+                    }
+                    Event::Failed { name, seconds, output } => {
+                        let (elapsed, streamed) = take(&mut running, &name);
+                        finished.push(TestResult {
+                            name,
+                            outcome: Outcome::Failed,
+                            duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
+                            output: Some(limit(format!("{streamed}{output}"))),
+                            signal: None,
+                        });
+                    }
+                    Event::Ignored { name, reason } => {
+                        take(&mut running, &name);
+                        finished.push(TestResult {
+                            name,
+                            outcome: Outcome::Ignored,
+                            duration_ms: 0,
+                            output: reason,
+                            signal: None,
+                        });
+                    }
+                    Event::Other => {}
+                    Event::Text(text) => {
+                        let sink = match running.as_mut_slice() {
+                            [(_, _, out)] => out,
+                            _ => &mut loose,
+                        };
+                        if sink.len() < OUTPUT_LIMIT {
+                            sink.push_str(&text);
+                            sink.push('\n');
+                        }
+                    }
+                }
+            }
+            Next::Idle => {
+                let now = Instant::now();
+                let overdue: Vec<(String, Duration)> = running
+                    .iter()
+                    .filter(|(_, start, _)| now.duration_since(*start) >= cfg.timeout)
+                    .map(|(n, start, _)| (n.clone(), now.duration_since(*start)))
+                    .collect();
+                let silent_hang = running.is_empty() && now.duration_since(last_activity) >= cfg.timeout;
+                if !overdue.is_empty() || silent_hang {
+                    process.kill_tree();
+                    let output = running.iter().map(|(_, _, o)| o.as_str()).collect::<String>() + &loose;
+                    if silent_hang {
+                        break Some(BatchEnd::HungOutside {
+                            output: format!("the test process hung for {}s outside any test\n{output}", cfg.timeout.as_secs()),
+                        });
+                    }
+                    // Tests running alongside the hung one go again in the next process.
+                    break Some(BatchEnd::TimedOut { tests: overdue, output });
+                }
+            }
+            Next::Closed => break None,
+        }
+    };
+    let exit = process.wait();
+    let end = end.unwrap_or_else(|| {
+        if running.is_empty() && matches!(exit, Exit::Code(0 | 101)) {
+            BatchEnd::Finished
+        } else {
+            let mut output = String::new();
+            for (_, _, o) in &running {
+                output.push_str(o);
+            }
+            output.push_str(&loose);
+            BatchEnd::Crashed {
+                running: running.iter().map(|(n, s, _)| (n.clone(), s.elapsed())).collect(),
+                exit,
+                output,
+            }
+        }
+    });
+    Batch { finished, end }
+}
+
+/// Removes `name` from the running set: its elapsed time and streamed output.
+fn take(running: &mut Vec<(String, Instant, String)>, name: &str) -> (Duration, String) {
+    match running.iter().position(|(n, _, _)| n == name) {
+        Some(i) => {
+            let (_, start, out) = running.remove(i);
+            (start.elapsed(), out)
+        }
+        None => (Duration::ZERO, String::new()),
+    }
+}
+
+fn limit(mut s: String) -> String {
+    if s.len() > OUTPUT_LIMIT {
+        let mut cut = s.len() - OUTPUT_LIMIT;
+        while !s.is_char_boundary(cut) {
+            cut += 1;
+        }
+        s = format!("[... {cut} bytes cut ...]\n{}", &s[cut..]);
+    }
+    s
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn secs_to_ms(s: f64) -> u64 {
+    // Saturating float-to-int conversion; libtest reports non-negative seconds.
+    (s * 1000.0).round() as u64
+}

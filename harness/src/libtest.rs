@@ -1,0 +1,138 @@
+//! Parsers for what a libtest executable prints: its `--list --format terse` listing and
+//! its `--format json` event stream. Text in, data out; tested on captured output.
+
+use serde::Deserialize;
+
+/// The names of the tests (not benchmarks) in a `--list --format terse` listing.
+pub fn parse_listing(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// One line of libtest's JSON output, as far as bele cares.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Started { name: String },
+    Passed { name: String, seconds: Option<f64> },
+    Failed { name: String, seconds: Option<f64>, output: String },
+    Ignored { name: String, reason: Option<String> },
+    /// Suite start and end, and event kinds bele has no use for.
+    Other,
+    /// Not a libtest event: output a test wrote straight to the stream.
+    Text(String),
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(rename = "type")]
+    kind: String,
+    event: String,
+    name: Option<String>,
+    exec_time: Option<f64>,
+    stdout: Option<String>,
+    message: Option<String>,
+}
+
+/// Parses one line of `--format json` output. Never fails: what is not an event is text.
+pub fn parse_event(line: &str) -> Event {
+    let text = || Event::Text(line.to_string());
+    let trimmed = line.trim();
+    if !trimmed.starts_with('{') {
+        return text();
+    }
+    let Ok(raw) = serde_json::from_str::<Raw>(trimmed) else {
+        return text();
+    };
+    if raw.kind != "test" {
+        return if raw.kind == "suite" { Event::Other } else { text() };
+    }
+    let Some(name) = raw.name else {
+        return text();
+    };
+    match raw.event.as_str() {
+        "started" => Event::Started { name },
+        "ok" => Event::Passed {
+            name,
+            seconds: raw.exec_time,
+        },
+        "failed" | "timeout" => Event::Failed {
+            name,
+            seconds: raw.exec_time,
+            output: raw.stdout.or(raw.message).unwrap_or_default(),
+        },
+        "ignored" => Event::Ignored {
+            name,
+            reason: raw.message,
+        },
+        _ => Event::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LISTING: &str = include_str!("../tests/captured/libtest-list-terse.txt");
+    const RUN: &str = include_str!("../tests/captured/libtest-json-x86_64.txt");
+    const NOCAPTURE: &str = include_str!("../tests/captured/libtest-json-nocapture.txt");
+
+    #[test]
+    fn listing_names_tests_and_skips_benches() {
+        assert_eq!(parse_listing(LISTING), ["t::fails", "t::ignored", "t::passes", "t::prints"]);
+        assert_eq!(parse_listing("a::b: bench\nc: test\n\n2 tests, 0 benchmarks\n"), ["c"]);
+    }
+
+    #[test]
+    fn captured_run() {
+        let events: Vec<Event> = RUN.lines().map(parse_event).collect();
+        assert_eq!(events[0], Event::Other);
+        assert_eq!(events[1], Event::Started { name: "t::fails".into() });
+        match &events[2] {
+            Event::Failed { name, seconds, output } => {
+                assert_eq!(name, "t::fails");
+                assert!(seconds.unwrap() > 0.0);
+                assert!(output.starts_with("some stdout\n"), "{output}");
+                assert!(output.contains("assertion `left == right` failed: byte order"), "{output}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            events[4],
+            Event::Ignored {
+                name: "t::ignored".into(),
+                reason: Some("needs hardware".into())
+            }
+        );
+        assert!(matches!(&events[6], Event::Passed { name, seconds: Some(_) } if name == "t::passes"));
+        assert_eq!(events.last(), Some(&Event::Other));
+    }
+
+    #[test]
+    fn nocapture_output_is_text_between_events() {
+        let events: Vec<Event> = NOCAPTURE.lines().map(parse_event).collect();
+        assert_eq!(events[1], Event::Started { name: "t::fails".into() });
+        assert_eq!(events[2], Event::Text("some stdout".into()));
+        assert!(events.iter().any(|e| matches!(e, Event::Text(t) if t.contains("panicked at"))));
+        assert!(matches!(&events[events.len() - 2], Event::Failed { output, .. } if output.is_empty()));
+    }
+
+    #[test]
+    fn json_looking_test_output_is_text() {
+        assert_eq!(
+            parse_event("{\"type\": \"looks like json\"}"),
+            Event::Text("{\"type\": \"looks like json\"}".into())
+        );
+        assert_eq!(parse_event("{ broken"), Event::Text("{ broken".into()));
+        assert_eq!(parse_event(""), Event::Text(String::new()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,200}") {
+            let _ = parse_event(&s);
+            let _ = parse_listing(&s);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Progress while a run goes: plain lines (CI, pipes) or a live progress bar (a terminal).
+
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::style::Style;
+use crate::results::{Outcome, TargetStatus};
+use crate::run::{Event, Reporter};
+
+/// The line an event is worth, if any. Shared by both reporters so CI logs and terminals
+/// say the same things.
+fn line_for(event: &Event<'_>, style: Style) -> Option<String> {
+    Some(match event {
+        Event::Started { targets } => format!("bele: testing on {targets} targets"),
+        Event::TargetUnavailable { triple, reason } => format!("{} {triple}: {reason}", style.yellow("unavailable")),
+        Event::BuildStarted { triple, std } => format!("{} {triple} (std: {std})", style.bold("building   ")),
+        Event::BuildFinished { triple, success: true, duration, binaries, .. } => {
+            format!("{} {triple} in {:.1}s: {binaries} test executables", style.bold("built      "), secs(*duration))
+        }
+        Event::BuildFinished { triple, success: false, duration, .. } => {
+            format!("{} {triple} after {:.1}s (the summary shows the compiler errors)", style.red("BUILD FAIL "), secs(*duration))
+        }
+        Event::TestFinished { triple, binary, result } if result.outcome.is_failure() => {
+            let how = match (&result.outcome, &result.signal) {
+                (Outcome::Crashed, Some(sig)) => format!("crashed: {sig}"),
+                (o, _) => o.label().to_string(),
+            };
+            format!("{} {triple} {binary} {} ({how})", style.red("FAIL       "), result.name)
+        }
+        Event::TargetFinished { target } if target.status == TargetStatus::Ran => {
+            let c = target.counts();
+            let line = format!(
+                "{} {}: {} passed, {} failed, {} crashed, {} timed out, {} ignored",
+                if c.failures() > 0 { style.red("done       ") } else { style.green("done       ") },
+                target.triple,
+                c.passed,
+                c.failed,
+                c.crashed,
+                c.timed_out,
+                c.ignored
+            );
+            if c.not_run > 0 {
+                format!("{line}, {} not run", c.not_run)
+            } else {
+                line
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Writes a plain line per notable event.
+#[derive(Debug)]
+pub struct LineReporter<W: Write> {
+    out: W,
+    style: Style,
+}
+
+impl<W: Write> LineReporter<W> {
+    pub fn new(out: W, style: Style) -> Self {
+        LineReporter { out, style }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Reporter for LineReporter<W> {
+    fn event(&mut self, event: &Event<'_>) {
+        if let Some(line) = line_for(event, self.style) {
+            let _ = writeln!(self.out, "{line}");
+        }
+    }
+}
+
+/// A live bar on a terminal: targets done, tests run, failures so far; notable lines above it.
+#[derive(Debug)]
+pub struct ProgressReporter {
+    bar: ProgressBar,
+    style: Style,
+    tests: usize,
+    failures: usize,
+    building: Option<String>,
+}
+
+impl ProgressReporter {
+    pub fn new(style: Style) -> Self {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:24} {pos}/{len} targets  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        ProgressReporter {
+            bar,
+            style,
+            tests: 0,
+            failures: 0,
+            building: None,
+        }
+    }
+
+    fn refresh(&self) {
+        let building = self.building.as_deref().map(|t| format!("  building {t}")).unwrap_or_default();
+        self.bar.set_message(format!("{} tests, {} failing{building}", self.tests, self.failures));
+    }
+}
+
+impl Reporter for ProgressReporter {
+    fn event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Started { targets } => self.bar.set_length(*targets as u64),
+            Event::BuildStarted { triple, .. } => self.building = Some(triple.to_string()),
+            Event::BuildFinished { .. } => self.building = None,
+            Event::TestFinished { result, .. } => {
+                self.tests += 1;
+                self.failures += usize::from(result.outcome.is_failure());
+            }
+            Event::TargetFinished { .. } | Event::TargetUnavailable { .. } => self.bar.inc(1),
+            Event::Saved { .. } => {}
+        }
+        if let Some(line) = line_for(event, self.style) {
+            self.bar.println(line);
+        }
+        self.refresh();
+    }
+}
+
+impl Drop for ProgressReporter {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}

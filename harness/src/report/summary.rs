@@ -1,0 +1,213 @@
+//! The end-of-run summary: a row per target, a test x target matrix of what did not pass
+//! everywhere, and the failures grouped by verdict with their output and a repro line.
+
+use std::io::{self, Write};
+
+use super::style::{pad, pad_left, Style};
+use crate::results::{Outcome, RunResults, TargetStatus};
+use crate::triage::{tests_across, TestAcross, Verdict};
+
+/// Lines of failure output shown per test in the terminal (the results file has it all).
+const OUTPUT_LINES: usize = 8;
+
+pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
+    let tests = tests_across(results);
+    write_target_rows(out, results, style)?;
+    let troubled: Vec<&TestAcross<'_>> = tests.iter().filter(|t| t.verdict != Verdict::PassesEverywhere).collect();
+    if !troubled.is_empty() {
+        write_matrix(out, results, &troubled, style)?;
+        write_failures(out, results, &troubled, style)?;
+    }
+    let failing = tests.iter().filter(|t| t.per_target.iter().flatten().any(|r| r.outcome.is_failure())).count();
+    let ran = results.targets.iter().filter(|t| t.status == TargetStatus::Ran).count();
+    let line = format!(
+        "{} tests on {ran} of {} targets: {} failing, {} passing everywhere",
+        tests.len(),
+        results.targets.len(),
+        failing,
+        tests.iter().filter(|t| t.verdict == Verdict::PassesEverywhere).count()
+    );
+    writeln!(out, "\n{}", if failing > 0 { style.red(&line) } else { style.green(&line) })
+}
+
+fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "{} {} {} {} {} {} {} {} {} {} {}",
+            pad("target", 32),
+            pad("endian", 6),
+            pad("bits", 4),
+            pad("std", 9),
+            pad_left("build", 7),
+            pad_left("passed", 6),
+            pad_left("failed", 6),
+            pad_left("crashed", 7),
+            pad_left("timeout", 7),
+            pad_left("ignored", 7),
+            pad_left("not-run", 7),
+        ))
+    )?;
+    for t in &results.targets {
+        let head = format!(
+            "{} {} {} {}",
+            pad(&t.triple, 32),
+            pad(t.endian.short(), 6),
+            pad(&t.pointer_width.to_string(), 4),
+            pad(t.std.as_deref().unwrap_or("-"), 9)
+        );
+        match t.status {
+            TargetStatus::Ran => {
+                let c = t.counts();
+                let build = t.build.as_ref().map_or("-".into(), |b| format!("{:.1}s", b.duration_ms as f64 / 1000.0));
+                let num = |n: usize, o: Outcome| {
+                    let s = n.to_string();
+                    if n > 0 && o != Outcome::Passed {
+                        style.outcome(o, &s)
+                    } else if n > 0 {
+                        style.green(&s)
+                    } else {
+                        style.dim(&s)
+                    }
+                };
+                writeln!(
+                    out,
+                    "{head} {} {} {} {} {} {} {}",
+                    pad_left(&build, 7),
+                    pad_left(&num(c.passed, Outcome::Passed), 6),
+                    pad_left(&num(c.failed, Outcome::Failed), 6),
+                    pad_left(&num(c.crashed, Outcome::Crashed), 7),
+                    pad_left(&num(c.timed_out, Outcome::TimedOut), 7),
+                    pad_left(&num(c.ignored, Outcome::Ignored), 7),
+                    pad_left(&num(c.not_run, Outcome::NotRun), 7),
+                )?;
+                for b in t.binaries.iter().filter(|b| b.error.is_some()) {
+                    writeln!(out, "    {}: {}", b.id, style.red(b.error.as_deref().unwrap_or_default()))?;
+                }
+            }
+            TargetStatus::BuildFailed => {
+                writeln!(out, "{head} {}", style.red("build failed"))?;
+                if let Some(tail) = t.build.as_ref().and_then(|b| b.log_tail.as_deref()) {
+                    for line in first_lines(&error_lines(tail), OUTPUT_LINES) {
+                        writeln!(out, "    | {line}")?;
+                    }
+                }
+            }
+            TargetStatus::Unavailable => {
+                writeln!(out, "{head} {} {}", style.yellow("unavailable:"), t.reason.as_deref().unwrap_or_default())?
+            }
+            TargetStatus::Interrupted | TargetStatus::Pending => writeln!(out, "{head} {}", style.yellow("interrupted"))?,
+        }
+    }
+    Ok(())
+}
+
+fn cell(outcome: Option<Outcome>, status: TargetStatus, style: Style) -> String {
+    match (status, outcome) {
+        (TargetStatus::BuildFailed, _) => style.red("B"),
+        (TargetStatus::Unavailable, _) => style.yellow("U"),
+        (_, None) => style.dim("-"),
+        (_, Some(o)) => {
+            let c = match o {
+                Outcome::Passed => ".",
+                Outcome::Failed => "F",
+                Outcome::Crashed => "C",
+                Outcome::TimedOut => "T",
+                Outcome::Ignored => "i",
+                Outcome::NotRun => "-",
+            };
+            style.outcome(o, c)
+        }
+    }
+}
+
+fn write_matrix(out: &mut dyn Write, results: &RunResults, tests: &[&TestAcross<'_>], style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n{}",
+        style.bold("tests that did not pass everywhere (. passed  F failed  C crashed  T timed out  i ignored  B build failed  U unavailable  - not run)")
+    )?;
+    let names: Vec<String> = tests.iter().map(|t| format!("{} {}", t.binary, t.name)).collect();
+    let width = names.iter().map(String::len).max().unwrap_or(0).clamp(10, 60);
+    let header: Vec<&str> = results.targets.iter().map(|t| t.short_name()).collect();
+    writeln!(out, "{} {}", pad("", width), header.join(" "))?;
+    for (t, name) in tests.iter().zip(&names) {
+        let cells: Vec<String> = t
+            .per_target
+            .iter()
+            .zip(&results.targets)
+            .zip(&header)
+            .map(|((r, target), h)| pad(&cell(r.map(|r| r.outcome), target.status, style), h.len()))
+            .collect();
+        let shown = if name.chars().count() > width {
+            format!("{}…", name.chars().take(width - 1).collect::<String>())
+        } else {
+            name.clone()
+        };
+        writeln!(out, "{} {}  {}", pad(&shown, width), cells.join(" "), style.dim(t.verdict.label()))?;
+    }
+    Ok(())
+}
+
+fn write_failures(out: &mut dyn Write, results: &RunResults, tests: &[&TestAcross<'_>], style: Style) -> io::Result<()> {
+    let mut failing: Vec<&&TestAcross<'_>> = tests
+        .iter()
+        .filter(|t| t.per_target.iter().flatten().any(|r| r.outcome.is_failure()))
+        .collect();
+    if failing.is_empty() {
+        return Ok(());
+    }
+    failing.sort_by_key(|t| t.verdict);
+    writeln!(out, "\n{}", style.bold("failures, grouped by where they fail"))?;
+    let mut current = None;
+    for t in failing {
+        if current != Some(t.verdict) {
+            current = Some(t.verdict);
+            writeln!(out, "\n{}", style.red(t.verdict.label()))?;
+        }
+        let where_: Vec<String> = t
+            .per_target
+            .iter()
+            .zip(&results.targets)
+            .filter_map(|(r, target)| {
+                let r = (*r)?;
+                r.outcome.is_failure().then(|| match (&r.outcome, &r.signal) {
+                    (Outcome::Crashed, Some(sig)) => format!("{} (crashed: {sig})", target.short_name()),
+                    (o, _) => format!("{} ({})", target.short_name(), o.label()),
+                })
+            })
+            .collect();
+        writeln!(out, "  {} {}: {}", t.binary, style.bold(t.name), where_.join(", "))?;
+        // The first failing target's output and repro line stand for the rest.
+        let first = t
+            .per_target
+            .iter()
+            .zip(&results.targets)
+            .find_map(|(r, target)| r.filter(|r| r.outcome.is_failure()).map(|r| (r, target)));
+        if let Some((r, target)) = first {
+            for line in first_lines(r.output.as_deref().unwrap_or_default(), OUTPUT_LINES) {
+                writeln!(out, "    | {line}")?;
+            }
+            if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {
+                writeln!(out, "    repro ({}): {}", target.triple, style.dim(&target.repro_line(bin, t.name)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn first_lines(text: &str, n: usize) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut shown: Vec<&str> = lines.iter().take(n).copied().collect();
+    if lines.len() > n {
+        shown.push("...");
+    }
+    shown
+}
+
+/// The lines of a build log that say what went wrong (rustc's `error` blocks), or the log.
+fn error_lines(log: &str) -> String {
+    let from = log.lines().position(|l| l.starts_with("error")).unwrap_or(0);
+    log.lines().skip(from).collect::<Vec<_>>().join("\n")
+}

@@ -1,0 +1,345 @@
+//! The results model: what a run found, per target, per test executable, per test.
+//!
+//! Serialized as JSON this is an interface to other tools (reports, `bele merge`, CI):
+//! any change to its shape moves [`SCHEMA_VERSION`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use bele_targets::{Arch, Endian, PointerWidth, Target};
+use serde::{Deserialize, Serialize};
+
+/// Version of the results file format. Bump on any change of shape or meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of `bele test`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    pub schema_version: u32,
+    pub run_id: String,
+    /// Milliseconds since the Unix epoch when the run started.
+    pub started_at_ms: u64,
+    pub duration_ms: u64,
+    /// `complete`, or `in-progress` / `interrupted` for a file written before the end.
+    pub state: RunState,
+    pub host: Host,
+    pub toolchain: Toolchain,
+    pub workspace: WorkspaceInfo,
+    pub config: RunConfigInfo,
+    pub targets: Vec<TargetResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunState {
+    InProgress,
+    Interrupted,
+    Complete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    pub triple: String,
+    pub cpus: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Toolchain {
+    /// `rustc -V`.
+    pub rustc: String,
+    /// `cargo -V`.
+    pub cargo: String,
+    pub sysroot: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceInfo {
+    pub manifest_path: PathBuf,
+    pub packages: Vec<String>,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunConfigInfo {
+    pub timeout_secs: u64,
+    pub jobs: usize,
+    pub test_threads: usize,
+}
+
+/// Everything about one target in one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetResult {
+    pub triple: String,
+    pub arch: Arch,
+    pub endian: Endian,
+    pub pointer_width: PointerWidth,
+    /// `native`, or the QEMU binary.
+    pub runner: String,
+    /// What precedes a test executable on its command line: `[qemu-s390x, -L, /usr/s390x-linux-gnu]`,
+    /// or nothing for native runs.
+    pub runner_prefix: Vec<String>,
+    pub qemu_version: Option<String>,
+    /// How std was obtained: `prebuilt`, `build-std`, or null when unavailable.
+    pub std: Option<String>,
+    pub status: TargetStatus,
+    /// Why the target is unavailable, failed to build, or was not run.
+    pub reason: Option<String>,
+    pub build: Option<BuildInfo>,
+    pub binaries: Vec<BinaryResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetStatus {
+    /// Waiting to be built or run.
+    Pending,
+    /// Built and every test executable was run (tests may still have failed).
+    Ran,
+    /// The toolchain, linker, sysroot or QEMU for it is missing.
+    Unavailable,
+    BuildFailed,
+    /// The run was interrupted before this target finished.
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    pub duration_ms: u64,
+    pub success: bool,
+    /// The last lines of compiler output when the build failed.
+    pub log_tail: Option<String>,
+    /// The cargo command, for reproducing the build by hand.
+    pub command: String,
+}
+
+/// One test executable (a lib's unit tests, an integration test, a bin's tests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinaryResult {
+    /// `package::kind/name`, or `package` for the library's unit tests.
+    pub id: String,
+    pub executable: PathBuf,
+    /// The working directory tests run in (the package's directory).
+    pub cwd: PathBuf,
+    /// Why the executable's tests could not be listed, if they could not.
+    pub error: Option<String>,
+    pub tests: Vec<TestResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestResult {
+    pub name: String,
+    pub outcome: Outcome,
+    pub duration_ms: u64,
+    /// Output of a test that did not pass (captured stdout/stderr, QEMU's messages).
+    pub output: Option<String>,
+    /// For `crashed`: the signal (`SIGBUS`) or `exit code N`.
+    pub signal: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Crashed,
+    TimedOut,
+    Ignored,
+    /// Listed, but never reported (the run was interrupted, or the process gave up).
+    NotRun,
+}
+
+impl Outcome {
+    /// Counts as a failure for verdicts and the exit code.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Crashed | Outcome::TimedOut)
+    }
+
+    /// The test ran to a verdict of its own on this target.
+    pub fn ran(self) -> bool {
+        matches!(self, Outcome::Passed | Outcome::Failed | Outcome::Crashed | Outcome::TimedOut)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Crashed => "crashed",
+            Outcome::TimedOut => "timed out",
+            Outcome::Ignored => "ignored",
+            Outcome::NotRun => "not run",
+        }
+    }
+}
+
+/// Counts of outcomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub crashed: usize,
+    pub timed_out: usize,
+    pub ignored: usize,
+    pub not_run: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Crashed => self.crashed += 1,
+            Outcome::TimedOut => self.timed_out += 1,
+            Outcome::Ignored => self.ignored += 1,
+            Outcome::NotRun => self.not_run += 1,
+        }
+    }
+
+    pub fn failures(&self) -> usize {
+        self.failed + self.crashed + self.timed_out
+    }
+
+    pub fn total(&self) -> usize {
+        self.passed + self.failures() + self.ignored + self.not_run
+    }
+}
+
+impl TargetResult {
+    /// A target's entry before anything is known beyond the table.
+    pub fn new(target: &Target, runner: String, runner_prefix: Vec<String>) -> TargetResult {
+        TargetResult {
+            triple: target.triple.clone(),
+            arch: target.arch,
+            endian: target.endian,
+            pointer_width: target.pointer_width,
+            runner,
+            runner_prefix,
+            qemu_version: None,
+            std: None,
+            status: TargetStatus::Pending,
+            reason: None,
+            build: None,
+            binaries: Vec::new(),
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for t in self.binaries.iter().flat_map(|b| &b.tests) {
+            c.add(t.outcome);
+        }
+        c
+    }
+
+    /// A shell line that re-runs one test of one executable on this target, by hand.
+    pub fn repro_line(&self, binary: &BinaryResult, test: &str) -> String {
+        let argv: Vec<String> = self
+            .runner_prefix
+            .iter()
+            .cloned()
+            .chain([binary.executable.display().to_string(), "--exact".into(), test.into(), "--nocapture".into()])
+            .collect();
+        format!(
+            "cd {} && {}",
+            bele_qemu::shell_quote(&binary.cwd.display().to_string()),
+            argv.iter().map(|a| bele_qemu::shell_quote(a)).collect::<Vec<_>>().join(" ")
+        )
+    }
+
+    /// The CPU part of the triple (`mips64`), a short unique column label.
+    pub fn short_name(&self) -> &str {
+        self.triple.split('-').next().unwrap_or(&self.triple)
+    }
+}
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    /// Every selected target was built and every test passed (or was ignored).
+    AllPassed,
+    /// A test failed, crashed or timed out, or a target failed to build.
+    Failures,
+    /// Nothing failed, but some selected targets were unavailable or not run.
+    Incomplete,
+}
+
+impl RunResults {
+    pub fn verdict(&self) -> RunVerdict {
+        let failed = self.targets.iter().any(|t| {
+            t.status == TargetStatus::BuildFailed
+                || t.binaries.iter().any(|b| b.error.is_some())
+                || t.counts().failures() > 0
+        });
+        let incomplete = self.state != RunState::Complete
+            || self
+                .targets
+                .iter()
+                .any(|t| t.status != TargetStatus::Ran || t.counts().not_run > 0);
+        if failed {
+            RunVerdict::Failures
+        } else if incomplete {
+            RunVerdict::Incomplete
+        } else {
+            RunVerdict::AllPassed
+        }
+    }
+
+    /// Reads a results file, refusing other schema versions with a clear message.
+    pub fn load(path: &Path) -> Result<RunResults, ResultsError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let version: serde_json::Value = serde_json::from_str(&text).map_err(|e| ResultsError::Format {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        let found = version.get("schema_version").and_then(serde_json::Value::as_u64);
+        if found != Some(u64::from(SCHEMA_VERSION)) {
+            return Err(ResultsError::Format {
+                file,
+                message: format!(
+                    "schema_version is {}, this bele reads {SCHEMA_VERSION} (re-run the tests with this bele)",
+                    found.map_or("missing".to_string(), |v| v.to_string())
+                ),
+            });
+        }
+        serde_json::from_value(version).map_err(|e| ResultsError::Format {
+            file,
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes the results to `path` atomically: a reader sees the old file or the new one,
+    /// never half of one.
+    pub fn write_atomic(&self, path: &Path) -> Result<(), ResultsError> {
+        let file = path.display().to_string();
+        let io = |source| ResultsError::Io {
+            file: file.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        serde_json::to_writer_pretty(&mut f, self).map_err(|e| io(e.into()))?;
+        f.write_all(b"\n").map_err(io)?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("cannot write or read results file {file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file} is not a bele results file: {message}")]
+    Format { file: String, message: String },
+}

@@ -1,0 +1,342 @@
+//! Carrying out a plan: build targets one after another while earlier targets' tests run,
+//! collect every result into the results model, and save it after each target.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bele_qemu::Runner;
+use bele_targets::Target;
+
+use crate::build::{self, Selection, TestBinary};
+use crate::doctor;
+use crate::env::HostEnv;
+use crate::execute::{self, ExecConfig};
+use crate::results::*;
+use crate::toolchain::{StdAvailability, ToolchainInfo};
+use crate::workspace::Workspace;
+
+/// A validated plan: what to build, for which targets, how to run it, where to save it.
+#[derive(Debug, Clone)]
+pub struct Plan<'t> {
+    pub workspace: Workspace,
+    pub selection: Selection,
+    pub targets: Vec<&'t Target>,
+    pub timeout: Duration,
+    pub jobs: usize,
+    pub test_threads: usize,
+    pub out: PathBuf,
+}
+
+/// What happens during a run, in the order it happens, for reporters.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Started { targets: usize },
+    TargetUnavailable { triple: &'a str, reason: &'a str },
+    BuildStarted { triple: &'a str, std: &'a str },
+    BuildFinished { triple: &'a str, success: bool, duration: Duration, binaries: usize, log_tail: Option<&'a str> },
+    TestFinished { triple: &'a str, binary: &'a str, result: &'a TestResult },
+    TargetFinished { target: &'a TargetResult },
+    /// The results file was (re)written.
+    Saved { path: &'a std::path::Path },
+}
+
+/// Consumes events; the terminal and CI reporters implement it.
+pub trait Reporter {
+    fn event(&mut self, event: &Event<'_>);
+}
+
+enum Msg {
+    BuildStarted(usize),
+    Built { idx: usize, binaries: Vec<TestBinary>, duration: Duration },
+    BuildFailed { idx: usize, tail: String, duration: Duration },
+    Test { idx: usize, binary: String, result: TestResult },
+    BinaryDone { idx: usize, result: BinaryResult },
+}
+
+/// Runs `plan` and returns the results, which are also saved to `plan.out`.
+pub fn run(
+    plan: &Plan<'_>,
+    toolchain: &ToolchainInfo,
+    env: &HostEnv,
+    cancel: &AtomicBool,
+    reporter: &mut dyn Reporter,
+) -> Result<RunResults, ResultsError> {
+    let start = Instant::now();
+    let checks = doctor::check(&plan.targets, toolchain, env);
+    let mut results = RunResults {
+        schema_version: SCHEMA_VERSION,
+        run_id: run_id(),
+        started_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+        duration_ms: 0,
+        state: RunState::InProgress,
+        host: Host {
+            triple: toolchain.host.clone(),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        },
+        toolchain: Toolchain {
+            rustc: toolchain.rustc.clone(),
+            cargo: toolchain.cargo.clone(),
+            sysroot: toolchain.sysroot.clone(),
+        },
+        workspace: WorkspaceInfo {
+            manifest_path: plan.workspace.manifest_path.clone(),
+            packages: plan.selection.packages.clone(),
+            features: plan.selection.features.clone(),
+            all_features: plan.selection.all_features,
+            no_default_features: plan.selection.no_default_features,
+        },
+        config: RunConfigInfo {
+            timeout_secs: plan.timeout.as_secs(),
+            jobs: plan.jobs,
+            test_threads: plan.test_threads,
+        },
+        targets: Vec::new(),
+    };
+    reporter.event(&Event::Started { targets: plan.targets.len() });
+    let mut configs: Vec<Option<(ExecConfig, bool)>> = Vec::new();
+    for check in &checks {
+        let t = check.target;
+        let runner = if check.native {
+            Runner::Native
+        } else {
+            Runner::Qemu {
+                binary: t.qemu.clone(),
+                sysroot: t.sysroot.clone(),
+            }
+        };
+        let label = if check.native { "native".into() } else { t.qemu.clone() };
+        let mut tr = TargetResult::new(t, label, runner.prefix());
+        if let Some(reason) = check.reason() {
+            tr.status = TargetStatus::Unavailable;
+            tr.reason = Some(reason);
+            reporter.event(&Event::TargetUnavailable {
+                triple: &t.triple,
+                reason: tr.reason.as_deref().unwrap_or_default(),
+            });
+            configs.push(None);
+        } else {
+            if !check.native {
+                tr.qemu_version = bele_qemu::query_version(&t.qemu, &env.vars);
+            }
+            tr.std = Some(check.std.label().to_string());
+            let exec = ExecConfig {
+                runner,
+                timeout: plan.timeout,
+                test_threads: plan.test_threads,
+                env: env.without(&["RUSTC_BOOTSTRAP"]),
+            };
+            configs.push(Some((exec, check.std == StdAvailability::BuildStd)));
+        }
+        results.targets.push(tr);
+    }
+    save(&results, plan, reporter)?;
+
+    let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
+    let (work_tx, work_rx) = mpsc::channel::<(usize, TestBinary)>();
+    let work_rx = Mutex::new(work_rx);
+    let mut outstanding: Vec<Option<usize>> = vec![None; plan.targets.len()];
+
+    std::thread::scope(|scope| -> Result<(), ResultsError> {
+        // The builder: one cargo at a time (each uses every core), in table order.
+        {
+            let msg_tx = msg_tx.clone();
+            let configs = &configs;
+            scope.spawn(move || {
+                for (idx, target) in plan.targets.iter().enumerate() {
+                    let Some((_, build_std)) = &configs[idx] else { continue };
+                    if cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let _ = msg_tx.send(Msg::BuildStarted(idx));
+                    let native = target.runs_natively_on(&toolchain.host);
+                    let spec = build::cargo_command(&plan.workspace, &plan.selection, target, native, *build_std);
+                    match build::build(&spec, &plan.workspace, env) {
+                        Ok((binaries, duration)) => {
+                            // `Built` goes first, so the collector knows how many results to
+                            // expect before any runner can report one.
+                            let work: Vec<TestBinary> = binaries.clone();
+                            let _ = msg_tx.send(Msg::Built { idx, binaries, duration });
+                            for b in work {
+                                let _ = work_tx.send((idx, b));
+                            }
+                        }
+                        Err(f) => {
+                            let _ = msg_tx.send(Msg::BuildFailed {
+                                idx,
+                                tail: f.log_tail,
+                                duration: f.duration,
+                            });
+                        }
+                    }
+                }
+                drop(work_tx);
+            });
+        }
+        // The runners: each takes the next test executable of any built target.
+        for _ in 0..plan.jobs.max(1) {
+            let msg_tx = msg_tx.clone();
+            let work_rx = &work_rx;
+            let configs = &configs;
+            scope.spawn(move || loop {
+                let next = work_rx.lock().map(|rx| rx.recv());
+                let Ok(Ok((idx, bin))) = next else { break };
+                let Some((cfg, _)) = &configs[idx] else { continue };
+                let result = execute::run_binary(&bin, cfg, cancel, &mut |r: &TestResult| {
+                    let _ = msg_tx.send(Msg::Test {
+                        idx,
+                        binary: bin.id.clone(),
+                        result: r.clone(),
+                    });
+                });
+                let _ = msg_tx.send(Msg::BinaryDone { idx, result });
+            });
+        }
+        drop(msg_tx);
+
+        for msg in msg_rx {
+            match msg {
+                Msg::BuildStarted(idx) => {
+                    let t = &results.targets[idx];
+                    reporter.event(&Event::BuildStarted {
+                        triple: &t.triple,
+                        std: t.std.as_deref().unwrap_or_default(),
+                    });
+                }
+                Msg::Built { idx, binaries, duration } => {
+                    let spec = build_command(plan, toolchain, &configs, idx);
+                    let t = &mut results.targets[idx];
+                    t.build = Some(BuildInfo {
+                        duration_ms: duration.as_millis() as u64,
+                        success: true,
+                        log_tail: None,
+                        command: spec,
+                    });
+                    reporter.event(&Event::BuildFinished {
+                        triple: &t.triple,
+                        success: true,
+                        duration,
+                        binaries: binaries.len(),
+                        log_tail: None,
+                    });
+                    outstanding[idx] = Some(binaries.len());
+                    if binaries.is_empty() {
+                        finish_target(&mut results, idx, plan, reporter)?;
+                    }
+                }
+                Msg::BuildFailed { idx, tail, duration } => {
+                    let spec = build_command(plan, toolchain, &configs, idx);
+                    let t = &mut results.targets[idx];
+                    t.status = TargetStatus::BuildFailed;
+                    t.reason = Some(format!("the build failed: `{spec}`"));
+                    t.build = Some(BuildInfo {
+                        duration_ms: duration.as_millis() as u64,
+                        success: false,
+                        log_tail: Some(tail),
+                        command: spec,
+                    });
+                    reporter.event(&Event::BuildFinished {
+                        triple: &t.triple,
+                        success: false,
+                        duration,
+                        binaries: 0,
+                        log_tail: t.build.as_ref().and_then(|b| b.log_tail.as_deref()),
+                    });
+                    reporter.event(&Event::TargetFinished { target: t });
+                    save(&results, plan, reporter)?;
+                }
+                Msg::Test { idx, binary, result } => {
+                    reporter.event(&Event::TestFinished {
+                        triple: &results.targets[idx].triple,
+                        binary: &binary,
+                        result: &result,
+                    });
+                }
+                Msg::BinaryDone { idx, result } => {
+                    results.targets[idx].binaries.push(result);
+                    if let Some(n) = outstanding[idx].as_mut() {
+                        *n -= 1;
+                        if *n == 0 {
+                            finish_target(&mut results, idx, plan, reporter)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+
+    let interrupted = cancel.load(Ordering::Relaxed);
+    for t in &mut results.targets {
+        if t.status == TargetStatus::Pending {
+            t.status = TargetStatus::Interrupted;
+            t.reason = Some("the run was interrupted before this target finished".into());
+        }
+    }
+    results.state = if interrupted { RunState::Interrupted } else { RunState::Complete };
+    results.duration_ms = start.elapsed().as_millis() as u64;
+    save(&results, plan, reporter)?;
+    Ok(results)
+}
+
+fn build_command(plan: &Plan<'_>, toolchain: &ToolchainInfo, configs: &[Option<(ExecConfig, bool)>], idx: usize) -> String {
+    let target = plan.targets[idx];
+    let build_std = configs[idx].as_ref().is_some_and(|(_, b)| *b);
+    build::cargo_command(&plan.workspace, &plan.selection, target, target.runs_natively_on(&toolchain.host), build_std)
+        .display()
+}
+
+fn finish_target(results: &mut RunResults, idx: usize, plan: &Plan<'_>, reporter: &mut dyn Reporter) -> Result<(), ResultsError> {
+    let t = &mut results.targets[idx];
+    t.binaries.sort_by(|a, b| a.id.cmp(&b.id));
+    t.status = TargetStatus::Ran;
+    reporter.event(&Event::TargetFinished { target: t });
+    save(results, plan, reporter)
+}
+
+fn save(results: &RunResults, plan: &Plan<'_>, reporter: &mut dyn Reporter) -> Result<(), ResultsError> {
+    results.write_atomic(&plan.out)?;
+    reporter.event(&Event::Saved { path: &plan.out });
+    Ok(())
+}
+
+/// A run id that sorts by time: `20261126-193257-4321` (UTC, then the process id).
+pub fn run_id() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}-{}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        std::process::id()
+    )
+}
+
+/// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_418), (2025, 11, 26));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+}

@@ -1,0 +1,188 @@
+//! Verdicts: for each test, what its outcomes across targets say about the cause.
+//!
+//! Rule table, applied in order to the targets on which the test ran to a verdict of its
+//! own (passed, failed, crashed, timed out; build failures and unavailable targets are not
+//! comparable):
+//!
+//! | verdict              | when                                                        |
+//! |----------------------|-------------------------------------------------------------|
+//! | not comparable       | it ran on no target                                         |
+//! | passes everywhere    | it failed on none                                           |
+//! | fails everywhere     | it failed on every target it ran on                         |
+//! | big-endian only      | the failing targets are exactly the big-endian ones         |
+//! | little-endian only   | ... exactly the little-endian ones                          |
+//! | 32-bit only          | ... exactly the 32-bit ones                                 |
+//! | 64-bit only          | ... exactly the 64-bit ones                                 |
+//! | one target only      | it failed on one target (suspect the target or QEMU)        |
+//! | mixed                | anything else; the failing targets are listed               |
+
+use std::collections::BTreeMap;
+
+use bele_targets::{Endian, PointerWidth};
+use serde::Serialize;
+
+use crate::results::{Outcome, RunResults, TargetStatus, TestResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    // Ordered by how a maintainer should read them: byte-order bugs first.
+    BigEndianOnly,
+    LittleEndianOnly,
+    #[serde(rename = "32-bit-only")]
+    Bits32Only,
+    #[serde(rename = "64-bit-only")]
+    Bits64Only,
+    OneTargetOnly,
+    Mixed,
+    FailsEverywhere,
+    NotComparable,
+    PassesEverywhere,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::BigEndianOnly => "fails on big-endian only",
+            Verdict::LittleEndianOnly => "fails on little-endian only",
+            Verdict::Bits32Only => "fails on 32-bit only",
+            Verdict::Bits64Only => "fails on 64-bit only",
+            Verdict::OneTargetOnly => "fails on one target only (suspect the target or QEMU)",
+            Verdict::Mixed => "fails on a mixed set of targets",
+            Verdict::FailsEverywhere => "fails everywhere",
+            Verdict::NotComparable => "not comparable (did not run anywhere)",
+            Verdict::PassesEverywhere => "passes everywhere",
+        }
+    }
+}
+
+/// Facts about a target that verdicts depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetFacts<'a> {
+    pub triple: &'a str,
+    pub endian: Endian,
+    pub width: PointerWidth,
+}
+
+/// The verdict for a test given `(target, outcome)` for every target it was run on.
+pub fn verdict(outcomes: &[(TargetFacts<'_>, Outcome)]) -> Verdict {
+    let ran: Vec<&(TargetFacts<'_>, Outcome)> = outcomes.iter().filter(|(_, o)| o.ran()).collect();
+    let failing: Vec<bool> = ran.iter().map(|(_, o)| o.is_failure()).collect();
+    let nfail = failing.iter().filter(|f| **f).count();
+    if ran.is_empty() {
+        return Verdict::NotComparable;
+    }
+    if nfail == 0 {
+        return Verdict::PassesEverywhere;
+    }
+    if nfail == ran.len() {
+        return Verdict::FailsEverywhere;
+    }
+    let exactly = |pred: &dyn Fn(&TargetFacts<'_>) -> bool| ran.iter().zip(&failing).all(|((t, _), f)| pred(t) == *f);
+    if exactly(&|t| t.endian == Endian::Big) {
+        Verdict::BigEndianOnly
+    } else if exactly(&|t| t.endian == Endian::Little) {
+        Verdict::LittleEndianOnly
+    } else if exactly(&|t| t.width == PointerWidth::W32) {
+        Verdict::Bits32Only
+    } else if exactly(&|t| t.width == PointerWidth::W64) {
+        Verdict::Bits64Only
+    } else if nfail == 1 {
+        Verdict::OneTargetOnly
+    } else {
+        Verdict::Mixed
+    }
+}
+
+/// One test across all targets of a run.
+#[derive(Debug, Clone)]
+pub struct TestAcross<'r> {
+    pub binary: &'r str,
+    pub name: &'r str,
+    /// Indexed like `results.targets`; `None` where the test has no result there.
+    pub per_target: Vec<Option<&'r TestResult>>,
+    pub verdict: Verdict,
+}
+
+impl TestAcross<'_> {
+    /// Triples of the targets on which it failed, crashed or timed out.
+    pub fn failing_targets<'a>(&self, results: &'a RunResults) -> Vec<&'a str> {
+        self.per_target
+            .iter()
+            .zip(&results.targets)
+            .filter(|(r, _)| r.is_some_and(|r| r.outcome.is_failure()))
+            .map(|(_, t)| t.triple.as_str())
+            .collect()
+    }
+}
+
+/// Every test of a run, with its verdict, sorted by binary and name.
+pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
+    let mut map: BTreeMap<(&str, &str), Vec<Option<&TestResult>>> = BTreeMap::new();
+    let n = results.targets.len();
+    for (i, t) in results.targets.iter().enumerate() {
+        for b in &t.binaries {
+            for r in &b.tests {
+                map.entry((b.id.as_str(), r.name.as_str())).or_insert_with(|| vec![None; n])[i] = Some(r);
+            }
+        }
+    }
+    map.into_iter()
+        .map(|((binary, name), per_target)| {
+            let outcomes: Vec<(TargetFacts<'_>, Outcome)> = per_target
+                .iter()
+                .zip(&results.targets)
+                .filter(|(_, t)| t.status == TargetStatus::Ran)
+                .filter_map(|(r, t)| {
+                    r.map(|r| {
+                        (
+                            TargetFacts {
+                                triple: &t.triple,
+                                endian: t.endian,
+                                width: t.pointer_width,
+                            },
+                            r.outcome,
+                        )
+                    })
+                })
+                .collect();
+            TestAcross {
+                binary,
+                name,
+                verdict: verdict(&outcomes),
+                per_target,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Outcome::*;
+
+    const X86_64: TargetFacts<'static> = TargetFacts { triple: "x86_64", endian: Endian::Little, width: PointerWidth::W64 };
+    const I686: TargetFacts<'static> = TargetFacts { triple: "i686", endian: Endian::Little, width: PointerWidth::W32 };
+    const PPC: TargetFacts<'static> = TargetFacts { triple: "powerpc", endian: Endian::Big, width: PointerWidth::W32 };
+    const S390X: TargetFacts<'static> = TargetFacts { triple: "s390x", endian: Endian::Big, width: PointerWidth::W64 };
+
+    fn check(outcomes: [Outcome; 4], expected: Verdict) {
+        let with: Vec<(TargetFacts<'_>, Outcome)> = [X86_64, I686, PPC, S390X].into_iter().zip(outcomes).collect();
+        assert_eq!(verdict(&with), expected, "{outcomes:?}");
+    }
+
+    #[test]
+    fn rule_table() {
+        check([Passed, Passed, Passed, Passed], Verdict::PassesEverywhere);
+        check([Passed, Passed, Failed, Crashed], Verdict::BigEndianOnly);
+        check([Failed, TimedOut, Passed, Passed], Verdict::LittleEndianOnly);
+        check([Passed, Failed, Failed, Passed], Verdict::Bits32Only);
+        check([Failed, Passed, Passed, Failed], Verdict::Bits64Only);
+        check([Passed, Passed, Passed, Crashed], Verdict::OneTargetOnly);
+        check([Failed, Passed, Failed, Failed], Verdict::Mixed);
+        check([Failed, Failed, Failed, Failed], Verdict::FailsEverywhere);
+        check([Ignored, NotRun, Ignored, Ignored], Verdict::NotComparable);
+        // Targets where it did not run are left out of the comparison.
+        check([Passed, Ignored, Failed, Failed], Verdict::BigEndianOnly);
+    }
+}

@@ -1,0 +1,134 @@
+//! The cargo workspace under test, read from `cargo metadata`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::env::HostEnv;
+use crate::process::CommandSpec;
+
+/// A workspace member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub id: String,
+    pub name: String,
+    pub manifest_dir: PathBuf,
+}
+
+/// What bele needs to know of a cargo workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub manifest_path: PathBuf,
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    pub members: Vec<Package>,
+    /// Defaults from `[workspace.metadata.bele]`.
+    pub defaults: BeleMetadata,
+}
+
+/// `[workspace.metadata.bele]`: how `bele test` behaves in this workspace without flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeleMetadata {
+    /// Packages tested when no `-p` is given (default: cargo's default members).
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// Target selection when no `--targets` is given (default: `all`).
+    #[serde(default)]
+    pub targets: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("cannot read the cargo workspace at {manifest}: {message}")]
+    Metadata { manifest: String, message: String },
+    #[error("invalid [workspace.metadata.bele] in {manifest}: {message}")]
+    BadMetadata { manifest: String, message: String },
+    #[error("package `{name}` is not a member of the workspace at {manifest} (members: {members})")]
+    UnknownPackage {
+        name: String,
+        manifest: String,
+        members: String,
+    },
+}
+
+impl Workspace {
+    /// Runs `cargo metadata` for `manifest_path` (or the workspace around `cwd`).
+    pub fn load(manifest_path: Option<&Path>, cwd: &Path, env: &HostEnv) -> Result<Workspace, WorkspaceError> {
+        let shown = manifest_path.map_or_else(|| cwd.display().to_string(), |p| p.display().to_string());
+        let mut spec = CommandSpec::new("cargo", cwd).args(["metadata", "--format-version", "1", "--no-deps"]);
+        if let Some(m) = manifest_path {
+            spec = spec.arg("--manifest-path").arg(m.display().to_string());
+        }
+        let fail = |message: String| WorkspaceError::Metadata {
+            manifest: shown.clone(),
+            message,
+        };
+        let out = spec.output(&env.vars).map_err(|e| fail(e.to_string()))?;
+        if !out.success {
+            return Err(fail(out.stderr.trim().to_string()));
+        }
+        Workspace::parse(&out.stdout).map_err(|e| match e {
+            WorkspaceError::Metadata { message, .. } => fail(message),
+            other => other,
+        })
+    }
+
+    /// Parses `cargo metadata --format-version 1 --no-deps` output.
+    pub fn parse(json: &str) -> Result<Workspace, WorkspaceError> {
+        let md = cargo_metadata::MetadataCommand::parse(json).map_err(|e| WorkspaceError::Metadata {
+            manifest: "?".into(),
+            message: e.to_string(),
+        })?;
+        let root: PathBuf = md.workspace_root.clone().into();
+        let manifest_path = root.join("Cargo.toml");
+        let defaults = match md.workspace_metadata.get("bele") {
+            None => BeleMetadata::default(),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| WorkspaceError::BadMetadata {
+                manifest: manifest_path.display().to_string(),
+                message: format!("{e} (expected `packages = [\"name\", ...]` and `targets = \"selection\"`)"),
+            })?,
+        };
+        let members = md
+            .workspace_packages()
+            .into_iter()
+            .map(|p| Package {
+                id: p.id.repr.clone(),
+                name: p.name.to_string(),
+                manifest_dir: p.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).unwrap_or_default(),
+            })
+            .collect();
+        let ws = Workspace {
+            manifest_path,
+            root,
+            target_dir: md.target_directory.clone().into(),
+            members,
+            defaults,
+        };
+        for name in &ws.defaults.packages {
+            ws.check_package(name)?;
+        }
+        Ok(ws)
+    }
+
+    /// Checks that `name` is a member, naming the members if it is not.
+    pub fn check_package(&self, name: &str) -> Result<(), WorkspaceError> {
+        if self.members.iter().any(|p| p.name == name) {
+            return Ok(());
+        }
+        Err(WorkspaceError::UnknownPackage {
+            name: name.to_string(),
+            manifest: self.manifest_path.display().to_string(),
+            members: self.members.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    pub fn package_by_id(&self, id: &str) -> Option<&Package> {
+        self.members.iter().find(|p| p.id == id)
+    }
+
+    /// Where bele keeps its builds and results for this workspace.
+    pub fn bele_dir(&self) -> PathBuf {
+        self.target_dir.join("bele")
+    }
+}
