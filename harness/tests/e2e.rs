@@ -1,0 +1,336 @@
+//! End-to-end tests: the real `bele` binary, real cross builds, real QEMU, on the fixture
+//! crates with known outcomes. Needs the targets set up (`bele setup --targets
+//! x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-unknown-linux-gnu,powerpc64-unknown-linux-gnu,s390x-unknown-linux-gnu,sparc64-unknown-linux-gnu`,
+//! which `ci/test.sh` runs); a missing target fails these tests with the reason.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use bele::results::{Outcome, RunResults, TargetStatus, TestResult, SCHEMA_VERSION};
+use bele::triage::{tests_across, Verdict};
+
+const X86_64: &str = "x86_64-unknown-linux-gnu";
+const I686: &str = "i686-unknown-linux-gnu";
+const PPC: &str = "powerpc-unknown-linux-gnu";
+const PPC64: &str = "powerpc64-unknown-linux-gnu";
+const S390X: &str = "s390x-unknown-linux-gnu";
+const SPARC64: &str = "sparc64-unknown-linux-gnu";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn fixtures() -> PathBuf {
+    repo().join("fixtures/Cargo.toml")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    results: Option<RunResults>,
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bele-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[allow(clippy::disallowed_methods)] // tests run the real binary
+fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
+    let out = scratch(&format!("{out_name}.json"));
+    let _ = std::fs::remove_file(&out);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bele"));
+    cmd.args(args).arg("--out").arg(&out).arg("--color").arg("never").env("RUST_BACKTRACE", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let results = out.exists().then(|| RunResults::load(&out).unwrap());
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+        results,
+    }
+}
+
+fn test_fixture(pkg: &str, targets: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let manifest = fixtures();
+    let spec = targets.join(",");
+    let mut args = vec!["test", "--manifest-path", manifest.to_str().unwrap(), "-p", pkg, "--targets", &spec];
+    args.extend_from_slice(extra);
+    let run = bele(&args, env, pkg);
+    let results = run.results.as_ref().unwrap_or_else(|| panic!("no results file\n{}\n{}", run.stdout, run.stderr));
+    for t in &results.targets {
+        assert_ne!(
+            t.status,
+            TargetStatus::Unavailable,
+            "{} is not set up on this machine: {:?} (run ci/setup.sh)",
+            t.triple,
+            t.reason
+        );
+    }
+    run
+}
+
+/// The result of `test` on `triple`, from any executable.
+fn outcome<'r>(results: &'r RunResults, triple: &str, test: &str) -> &'r TestResult {
+    let t = results.targets.iter().find(|t| t.triple == triple).unwrap_or_else(|| panic!("no target {triple}"));
+    t.binaries
+        .iter()
+        .flat_map(|b| &b.tests)
+        .find(|r| r.name == test)
+        .unwrap_or_else(|| panic!("no result for {test} on {triple}: {t:#?}"))
+}
+
+fn verdict_of(results: &RunResults, test: &str) -> Verdict {
+    tests_across(results).into_iter().find(|t| t.name == test).unwrap().verdict
+}
+
+#[test]
+fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
+    let run = test_fixture("fx-endian", &[X86_64, I686, PPC, S390X], &[], &[]);
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 1, "a failing test exits 1\n{}", run.stdout);
+    assert_eq!(r.schema_version, SCHEMA_VERSION);
+    for triple in [X86_64, I686] {
+        assert_eq!(outcome(r, triple, "tests::buggy_decode_reads_wire_order").outcome, Outcome::Passed, "{triple}");
+    }
+    for triple in [PPC, S390X] {
+        let res = outcome(r, triple, "tests::buggy_decode_reads_wire_order");
+        assert_eq!(res.outcome, Outcome::Failed, "{triple}");
+        assert!(res.output.as_deref().unwrap().contains("native-order decode of a little-endian field"), "{res:?}");
+    }
+    for triple in [X86_64, I686, PPC, S390X] {
+        assert_eq!(outcome(r, triple, "tests::portable_decode_reads_wire_order").outcome, Outcome::Passed);
+        assert_eq!(outcome(r, triple, "round_trip_through_the_wire").outcome, Outcome::Passed);
+        let ignored = outcome(r, triple, "tests::on_hardware_only");
+        assert_eq!(ignored.outcome, Outcome::Ignored);
+        assert_eq!(ignored.output.as_deref(), Some("needs real hardware"));
+        let t = r.targets.iter().find(|t| t.triple == triple).unwrap();
+        assert_eq!(t.binaries.len(), 2, "lib and integration test executables");
+        assert_eq!(t.std.as_deref(), Some("prebuilt"));
+        if triple == X86_64 {
+            assert_eq!(t.runner, "native");
+        } else {
+            assert!(t.qemu_version.as_deref().is_some_and(|v| v.starts_with(char::is_numeric)), "{t:?}");
+        }
+    }
+    assert_eq!(verdict_of(r, "tests::buggy_decode_reads_wire_order"), Verdict::BigEndianOnly);
+    assert!(run.stdout.contains("fails on big-endian only"), "{}", run.stdout);
+    assert!(run.stdout.contains("repro (powerpc-unknown-linux-gnu): cd "), "{}", run.stdout);
+}
+
+#[test]
+fn crashes_are_classified_and_cost_no_sibling_its_result() {
+    let run = test_fixture("fx-crash", &[X86_64, I686, SPARC64], &[], &[]);
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 1);
+    for triple in [X86_64, I686, SPARC64] {
+        for sibling in ["tests::a_passes_before", "tests::b_passes_between", "tests::z_passes_after"] {
+            assert_eq!(outcome(r, triple, sibling).outcome, Outcome::Passed, "{sibling} on {triple}");
+        }
+        let aborts = outcome(r, triple, "tests::aborts");
+        assert_eq!((aborts.outcome, aborts.signal.as_deref()), (Outcome::Crashed, Some("SIGABRT")), "{triple}");
+        assert!(aborts.output.as_deref().unwrap().contains("about to abort"), "the crashing test's own output is kept: {aborts:?}");
+        let segv = outcome(r, triple, "tests::segfaults");
+        assert_eq!((segv.outcome, segv.signal.as_deref()), (Outcome::Crashed, Some("SIGSEGV")), "{triple}");
+    }
+    // A real misaligned load: tolerated by x86, a bus error on SPARC.
+    let bus = outcome(r, SPARC64, "tests::misaligned_load");
+    assert_eq!((bus.outcome, bus.signal.as_deref()), (Outcome::Crashed, Some("SIGBUS")));
+    assert_eq!(outcome(r, X86_64, "tests::misaligned_load").outcome, Outcome::Passed);
+    assert_eq!(outcome(r, I686, "tests::misaligned_load").outcome, Outcome::Passed);
+    let sparc = r.targets.iter().find(|t| t.triple == SPARC64).unwrap();
+    assert_eq!(sparc.std.as_deref(), Some("build-std"), "rustup serves no sparc64 std here");
+    assert!(run.stdout.contains("sparc64 (crashed: SIGBUS)"), "{}", run.stdout);
+}
+
+#[test]
+fn a_hung_test_times_out_and_the_run_goes_on() {
+    let run = test_fixture("fx-hang", &[X86_64, PPC], &["--timeout", "5"], &[]);
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 1);
+    for triple in [X86_64, PPC] {
+        let hung = outcome(r, triple, "tests::hangs");
+        assert_eq!(hung.outcome, Outcome::TimedOut, "{triple}");
+        assert!(hung.duration_ms >= 5000, "{hung:?}");
+        assert_eq!(outcome(r, triple, "tests::a_passes_before").outcome, Outcome::Passed);
+        assert_eq!(outcome(r, triple, "tests::z_passes_after").outcome, Outcome::Passed);
+    }
+    // Killed with its children: no process of the hung executable is left behind.
+    let leftovers: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("fx_hang-") && c.contains("tests::hangs") || c.contains("fx_hang-") && c.contains("--format json"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_build_failure_on_one_target_leaves_the_others_running() {
+    let run = test_fixture("fx-buildfail", &[X86_64, PPC, PPC64], &[], &[]);
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 1, "a build failure exits 1");
+    let ppc = r.targets.iter().find(|t| t.triple == PPC).unwrap();
+    assert_eq!(ppc.status, TargetStatus::BuildFailed);
+    let build = ppc.build.as_ref().unwrap();
+    assert!(!build.success);
+    assert!(build.log_tail.as_deref().unwrap().contains("does not compile for 32-bit powerpc, on purpose"));
+    assert!(build.command.contains("--target powerpc-unknown-linux-gnu"), "{}", build.command);
+    for triple in [X86_64, PPC64] {
+        assert_eq!(outcome(r, triple, "tests::builds_and_passes_elsewhere").outcome, Outcome::Passed);
+    }
+    assert!(run.stdout.contains("build failed"), "{}", run.stdout);
+}
+
+/// Builds the fake QEMU once and returns its directory, to put first on PATH.
+fn fake_qemu_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        #[allow(clippy::disallowed_methods)]
+        let status = Command::new("cargo")
+            .args(["build", "-q", "-p", "fake-qemu", "--manifest-path"])
+            .arg(fixtures())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        repo().join("fixtures/target/debug")
+    })
+    .clone()
+}
+
+/// A table where x86_64 runs under the fake QEMU and i686 under the real one.
+fn fault_table() -> PathBuf {
+    let real = bele_targets::Table::builtin();
+    let i686 = real.get(I686).unwrap();
+    let text = format!(
+        r#"
+[[target]]
+triple = "{X86_64}"
+arch = "x86"
+endian = "little"
+pointer_width = 64
+qemu = "qemu-fake"
+linker = "x86_64-linux-gnu-gcc"
+sysroot = "/"
+packages = ["gcc"]
+std = "prebuilt"
+tier = 1
+
+[[target]]
+triple = "{I686}"
+arch = "x86"
+endian = "little"
+pointer_width = 32
+qemu = "{}"
+linker = "{}"
+sysroot = "{}"
+packages = ["qemu-user"]
+std = "prebuilt"
+tier = 1
+"#,
+        i686.qemu,
+        i686.linker,
+        i686.sysroot.display()
+    );
+    let path = scratch("fault-table.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn with_fake(mode: &'static str, timeout: &str, name: &str) -> Run {
+    let path = format!("{}:{}", fake_qemu_dir().display(), std::env::var("PATH").unwrap());
+    let table = fault_table();
+    let manifest = fixtures();
+    bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "-p",
+            "fx-endian",
+            "--targets",
+            "all",
+            "--target-table",
+            table.to_str().unwrap(),
+            "--timeout",
+            timeout,
+        ],
+        &[("PATH", &path), ("BELE_FAKE_QEMU", mode)],
+        name,
+    )
+}
+
+#[test]
+fn fault_an_emulator_dying_at_start_fails_its_target_only() {
+    let run = with_fake("die-at-start", "30", "fault-die");
+    let r = run.results.unwrap();
+    assert_eq!(run.code, 1);
+    let fake = r.targets.iter().find(|t| t.triple == X86_64).unwrap();
+    for b in &fake.binaries {
+        let err = b.error.as_deref().unwrap_or_else(|| panic!("{b:?}"));
+        assert!(err.contains("listing the tests failed with signal 6 (SIGABRT)"), "{err}");
+    }
+    // The real target in the same run is untouched.
+    assert_eq!(outcome(&r, I686, "tests::portable_decode_reads_wire_order").outcome, Outcome::Passed);
+    assert_eq!(outcome(&r, I686, "round_trip_through_the_wire").outcome, Outcome::Passed);
+}
+
+#[test]
+fn fault_garbage_around_libtest_output_is_tolerated() {
+    let run = with_fake("garbage", "30", "fault-garbage");
+    let r = run.results.unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(outcome(&r, X86_64, "tests::buggy_decode_reads_wire_order").outcome, Outcome::Passed);
+    assert_eq!(outcome(&r, X86_64, "tests::on_hardware_only").outcome, Outcome::Ignored);
+    assert_eq!(r.targets[0].counts().passed, 4);
+}
+
+#[test]
+fn fault_an_emulator_that_hangs_silently_is_killed() {
+    let run = with_fake("hang-after-list", "3", "fault-hang");
+    let r = run.results.unwrap();
+    assert_eq!(run.code, 1);
+    let fake = r.targets.iter().find(|t| t.triple == X86_64).unwrap();
+    let c = fake.counts();
+    assert_eq!((c.timed_out, c.total()), (5, 5), "{fake:#?}");
+    assert_eq!(outcome(&r, I686, "round_trip_through_the_wire").outcome, Outcome::Passed);
+}
+
+#[test]
+fn bad_arguments_exit_2_with_the_fix() {
+    let manifest = fixtures();
+    let m = manifest.to_str().unwrap();
+    let run = bele(&["test", "--manifest-path", m, "--targets", "be,m68k"], &[], "bad-targets");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("unknown target or selector `m68k`"), "{}", run.stderr);
+    let run = bele(&["test", "--manifest-path", m, "-p", "nope"], &[], "bad-package");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("package `nope` is not a member"), "{}", run.stderr);
+    assert!(run.stderr.contains("fx-endian"), "{}", run.stderr);
+    let table = scratch("bad-table.toml");
+    std::fs::write(&table, "[[target]]\ntriple = \"x\"\nendian = \"middle\"\n").unwrap();
+    let run = bele(&["test", "--manifest-path", m, "--target-table", table.to_str().unwrap()], &[], "bad-table");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("bad-table.toml") && run.stderr.contains("line 3"), "{}", run.stderr);
+    assert!(run.results.is_none(), "no results file for a run that never started");
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn targets_lists_the_table_and_the_state_of_this_machine() {
+    let o = Command::new(env!("CARGO_BIN_EXE_bele")).args(["targets", "--color", "never"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for t in bele_targets::Table::builtin().targets() {
+        assert!(text.contains(&t.triple), "{} missing from\n{text}", t.triple);
+    }
+    assert!(text.contains("native"), "{text}");
+}
