@@ -37,9 +37,20 @@ pub struct BuildFailure {
 }
 
 /// The cargo command that builds `sel`'s tests for `target`.
-pub fn cargo_command(ws: &Workspace, sel: &Selection, target: &Target, native: bool, build_std: bool) -> CommandSpec {
+pub fn cargo_command(
+    ws: &Workspace,
+    sel: &Selection,
+    target: &Target,
+    native: bool,
+    build_std: bool,
+) -> CommandSpec {
     let mut spec = CommandSpec::new("cargo", &ws.root)
-        .args(["test", "--no-run", "--message-format=json-render-diagnostics", "--target"])
+        .args([
+            "test",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+            "--target",
+        ])
         .arg(target.triple.as_str())
         .arg("--manifest-path")
         .arg(ws.manifest_path.display().to_string())
@@ -63,13 +74,21 @@ pub fn cargo_command(ws: &Workspace, sel: &Selection, target: &Target, native: b
         spec = spec.arg("-Zbuild-std").env("RUSTC_BOOTSTRAP", "1");
     }
     if !native {
-        spec = spec.env(format!("{}LINKER", target.cargo_env_prefix()), target.linker.as_str());
+        spec = spec.env(
+            format!("{}LINKER", target.cargo_env_prefix()),
+            target.linker.as_str(),
+        );
     }
-    spec.env("CARGO_TERM_COLOR", "never").env("CARGO_TERM_PROGRESS_WHEN", "never")
+    spec.env("CARGO_TERM_COLOR", "never")
+        .env("CARGO_TERM_PROGRESS_WHEN", "never")
 }
 
 /// Runs `spec` and returns the test executables, or the tail of the compiler's output.
-pub fn build(spec: &CommandSpec, ws: &Workspace, env: &HostEnv) -> Result<(Vec<TestBinary>, Duration), BuildFailure> {
+pub fn build(
+    spec: &CommandSpec,
+    ws: &Workspace,
+    env: &HostEnv,
+) -> Result<(Vec<TestBinary>, Duration), BuildFailure> {
     let start = Instant::now();
     // Variables that would redirect or reconfigure the build behind bele's back.
     let base = env.without(&["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_BOOTSTRAP"]);
@@ -96,9 +115,16 @@ pub fn parse_messages(stdout: &str, ws: &Workspace) -> Vec<TestBinary> {
             Message::CompilerArtifact(a) if a.profile.test => {
                 let path: PathBuf = a.executable?.into();
                 let pkg = ws.package_by_id(&a.package_id.repr)?;
-                let kind = a.target.kind.first().map(ToString::to_string).unwrap_or_default();
+                let kind = a
+                    .target
+                    .kind
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 let id = match kind.as_str() {
-                    "lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro" => pkg.name.clone(),
+                    "lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro" => {
+                        pkg.name.clone()
+                    }
                     "test" => format!("{}::{}", pkg.name, a.target.name),
                     other => format!("{}::{other}/{}", pkg.name, a.target.name),
                 };

@@ -143,14 +143,21 @@ impl Context<'_> {
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => self.stdout_is_tty && self.env.get("NO_COLOR").is_none_or(str::is_empty),
+            ColorChoice::Auto => {
+                self.stdout_is_tty && self.env.get("NO_COLOR").is_none_or(str::is_empty)
+            }
         };
         Style { color }
     }
 }
 
 /// Runs a parsed command line. Errors are the harness failing (exit code 2).
-pub fn run(cli: Cli, ctx: &Context<'_>, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(
+    cli: Cli,
+    ctx: &Context<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Targets(args) => targets(&args, ctx, out, false),
         Command::Doctor(args) => targets(&args, ctx, out, true),
@@ -166,9 +173,13 @@ fn load_table(args: &CommonArgs, ctx: &Context<'_>) -> anyhow::Result<Table> {
     })
 }
 
-fn selected<'t>(table: &'t Table, args: &CommonArgs, default: Option<&str>) -> anyhow::Result<Vec<&'t Target>> {
+fn selected<'t>(
+    table: &'t Table,
+    args: &CommonArgs,
+    default: Option<&str>,
+) -> anyhow::Result<Vec<&'t Target>> {
     let spec = args.targets.as_deref().or(default).unwrap_or("all");
-    Ok(select(table, spec).map_err(|e| anyhow::anyhow!("--targets: {e}"))?)
+    select(table, spec).map_err(|e| anyhow::anyhow!("--targets: {e}"))
 }
 
 /// The directory whose toolchain applies: the workspace's when one is named or around us.
@@ -180,15 +191,30 @@ fn toolchain_dir(args: &CommonArgs, ctx: &Context<'_>) -> PathBuf {
         .map_or_else(|| ctx.cwd.clone(), |p| ctx.cwd.join(p))
 }
 
-fn targets(args: &CommonArgs, ctx: &Context<'_>, out: &mut dyn Write, strict: bool) -> anyhow::Result<Outcome> {
+fn targets(
+    args: &CommonArgs,
+    ctx: &Context<'_>,
+    out: &mut dyn Write,
+    strict: bool,
+) -> anyhow::Result<Outcome> {
     let table = load_table(args, ctx)?;
     let targets = selected(&table, args, None)?;
     let dir = toolchain_dir(args, ctx);
     let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
     let checks = doctor::check(&targets, &toolchain, &ctx.env);
-    writeln!(out, "toolchain: {} (host {}, sysroot {})\n", toolchain.rustc, toolchain.host, toolchain.sysroot.display())?;
+    writeln!(
+        out,
+        "toolchain: {} (host {}, sysroot {})\n",
+        toolchain.rustc,
+        toolchain.host,
+        toolchain.sysroot.display()
+    )?;
     report::write_targets(out, &checks, ctx.style(args.color))?;
-    Ok(if strict && checks.iter().any(|c| !c.ready()) { Outcome::Incomplete } else { Outcome::Success })
+    Ok(if strict && checks.iter().any(|c| !c.ready()) {
+        Outcome::Incomplete
+    } else {
+        Outcome::Success
+    })
 }
 
 fn setup_cmd(args: &SetupArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -198,7 +224,11 @@ fn setup_cmd(args: &SetupArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow
     let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
     let steps = setup::plan(&doctor::check(&targets, &toolchain, &ctx.env));
     if steps.is_empty() {
-        writeln!(out, "setup: nothing to install; all {} targets are ready", targets.len())?;
+        writeln!(
+            out,
+            "setup: nothing to install; all {} targets are ready",
+            targets.len()
+        )?;
         return Ok(Outcome::Success);
     }
     if args.dry_run {
@@ -213,15 +243,28 @@ fn setup_cmd(args: &SetupArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow
     let checks = doctor::check(&targets, &toolchain, &ctx.env);
     writeln!(out)?;
     report::write_targets(out, &checks, ctx.style(args.common.color))?;
-    Ok(if checks.iter().all(|c| c.ready()) { Outcome::Success } else { Outcome::Incomplete })
+    Ok(if checks.iter().all(|c| c.ready()) {
+        Outcome::Success
+    } else {
+        Outcome::Incomplete
+    })
 }
 
-fn test(args: &TestArgs, ctx: &Context<'_>, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
+fn test(
+    args: &TestArgs,
+    ctx: &Context<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     let table = load_table(&args.common, ctx)?;
     let manifest = args.common.manifest_path.as_ref().map(|p| ctx.cwd.join(p));
     let workspace = Workspace::load(manifest.as_deref(), &ctx.cwd, &ctx.env)?;
     let targets = selected(&table, &args.common, workspace.defaults.targets.as_deref())?;
-    let packages = if args.packages.is_empty() { workspace.defaults.packages.clone() } else { args.packages.clone() };
+    let packages = if args.packages.is_empty() {
+        workspace.defaults.packages.clone()
+    } else {
+        args.packages.clone()
+    };
     for p in &packages {
         workspace.check_package(p)?;
     }
@@ -236,7 +279,10 @@ fn test(args: &TestArgs, ctx: &Context<'_>, out: &mut dyn Write, err: &mut dyn W
         .collect();
     let results_dir = workspace.bele_dir().join("results");
     let run_id = run::run_id();
-    let out_path = args.out.as_ref().map_or_else(|| results_dir.join(format!("{run_id}.json")), |p| ctx.cwd.join(p));
+    let out_path = args.out.as_ref().map_or_else(
+        || results_dir.join(format!("{run_id}.json")),
+        |p| ctx.cwd.join(p),
+    );
     let toolchain = ToolchainInfo::detect(&ctx.env, &workspace.root)?;
     let plan = Plan {
         selection: Selection {
@@ -247,7 +293,10 @@ fn test(args: &TestArgs, ctx: &Context<'_>, out: &mut dyn Write, err: &mut dyn W
         },
         targets,
         timeout: Duration::from_secs(args.timeout),
-        jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
         test_threads: args.test_threads,
         out: out_path.clone(),
         workspace,
@@ -278,5 +327,8 @@ fn test(args: &TestArgs, ctx: &Context<'_>, out: &mut dyn Write, err: &mut dyn W
 
 /// Whether standard output and error are terminals (called from `main`).
 pub fn tty_state() -> (bool, bool) {
-    (std::io::stdout().is_terminal(), std::io::stderr().is_terminal())
+    (
+        std::io::stdout().is_terminal(),
+        std::io::stderr().is_terminal(),
+    )
 }

@@ -65,7 +65,10 @@ impl TargetCheck<'_> {
     pub fn install_commands(&self) -> Vec<String> {
         let mut cmds = Vec::new();
         if self.needs_packages() {
-            cmds.push(format!("apt-get install -y --no-install-recommends {}", self.target.packages.join(" ")));
+            cmds.push(format!(
+                "apt-get install -y --no-install-recommends {}",
+                self.target.packages.join(" ")
+            ));
         }
         if self.missing.contains(&Missing::Std) {
             match self.target.std {
@@ -81,7 +84,11 @@ impl TargetCheck<'_> {
 }
 
 /// Checks every target in `targets` against this machine.
-pub fn check<'t>(targets: &[&'t Target], toolchain: &ToolchainInfo, env: &HostEnv) -> Vec<TargetCheck<'t>> {
+pub fn check<'t>(
+    targets: &[&'t Target],
+    toolchain: &ToolchainInfo,
+    env: &HostEnv,
+) -> Vec<TargetCheck<'t>> {
     targets
         .iter()
         .map(|target| {
@@ -128,14 +135,18 @@ mod tests {
     #[test]
     fn an_empty_machine_misses_everything_and_says_how_to_get_it() {
         // The builtin table with sysroots moved somewhere that exists on no machine.
-        let text = bele_targets::BUILTIN_TABLE.replace("sysroot = \"/usr/", "sysroot = \"/nonexistent/");
+        let text =
+            bele_targets::BUILTIN_TABLE.replace("sysroot = \"/usr/", "sysroot = \"/nonexistent/");
         let table = bele_targets::Table::parse(&text, "t.toml").unwrap();
         let targets: Vec<&Target> = table.targets().iter().collect();
         let env = HostEnv {
             vars: vec![("PATH".into(), "/nonexistent".into())],
         };
         let checks = check(&targets, &toolchain("/nonexistent"), &env);
-        let s390x = checks.iter().find(|c| c.target.triple == "s390x-unknown-linux-gnu").unwrap();
+        let s390x = checks
+            .iter()
+            .find(|c| c.target.triple == "s390x-unknown-linux-gnu")
+            .unwrap();
         assert_eq!(
             s390x.missing,
             [
@@ -147,11 +158,24 @@ mod tests {
         );
         let reason = s390x.reason().unwrap();
         assert!(reason.contains("apt-get install -y --no-install-recommends gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user"), "{reason}");
-        assert!(reason.contains("rustup target add s390x-unknown-linux-gnu"), "{reason}");
-        let mips = checks.iter().find(|c| c.target.triple == "mips-unknown-linux-gnu").unwrap();
+        assert!(
+            reason.contains("rustup target add s390x-unknown-linux-gnu"),
+            "{reason}"
+        );
+        let mips = checks
+            .iter()
+            .find(|c| c.target.triple == "mips-unknown-linux-gnu")
+            .unwrap();
         assert_eq!(mips.install_commands()[1], "rustup component add rust-src");
-        let x86 = checks.iter().find(|c| c.target.triple == "x86_64-unknown-linux-gnu").unwrap();
+        let x86 = checks
+            .iter()
+            .find(|c| c.target.triple == "x86_64-unknown-linux-gnu")
+            .unwrap();
         assert!(x86.native);
-        assert_eq!(x86.missing, [Missing::Std], "a native target needs no QEMU or cross linker");
+        assert_eq!(
+            x86.missing,
+            [Missing::Std],
+            "a native target needs no QEMU or cross linker"
+        );
     }
 }

@@ -17,12 +17,19 @@ impl HostEnv {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.vars
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The environment with `key` removed (for variables bele sets per process itself).
     pub fn without(&self, keys: &[&str]) -> Vec<(String, String)> {
-        self.vars.iter().filter(|(k, _)| !keys.contains(&k.as_str())).cloned().collect()
+        self.vars
+            .iter()
+            .filter(|(k, _)| !keys.contains(&k.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// Where `program` is found on `PATH`, as a shell would find it.

@@ -49,7 +49,12 @@ pub fn test_args(filters: &[String], threads: usize, nocapture: bool) -> Vec<Str
 }
 
 /// The invocation that runs `filters` of `bin` under `cfg`.
-pub fn invocation(bin: &TestBinary, cfg: &ExecConfig, filters: &[String], nocapture: bool) -> Invocation {
+pub fn invocation(
+    bin: &TestBinary,
+    cfg: &ExecConfig,
+    filters: &[String],
+    nocapture: bool,
+) -> Invocation {
     Invocation {
         runner: cfg.runner.clone(),
         program: bin.path.clone(),
@@ -91,7 +96,11 @@ pub fn run_binary(
     let mut first = true;
     while !pending.is_empty() && !cancel.load(Ordering::Relaxed) {
         // The first process runs everything unfiltered; later ones name what is left.
-        let filters: Vec<String> = if first { Vec::new() } else { pending.iter().take(FILTER_CHUNK).cloned().collect() };
+        let filters: Vec<String> = if first {
+            Vec::new()
+        } else {
+            pending.iter().take(FILTER_CHUNK).cloned().collect()
+        };
         first = false;
         let batch = run_batch(bin, cfg, &filters, false, cancel);
         let progressed = !batch.finished.is_empty();
@@ -143,23 +152,35 @@ pub fn run_binary(
                     record(r, &mut done);
                 }
             }
-            BatchEnd::Crashed { running, exit, output } => {
+            BatchEnd::Crashed {
+                running,
+                exit,
+                output,
+            } => {
                 if let [(name, elapsed)] = running.as_slice() {
                     // Confirm the crash alone, with its output streamed rather than captured.
-                    let r = confirm_crash(isolate(bin, cfg, name, cancel), crashed(name, *elapsed, exit, &output));
+                    let r = confirm_crash(
+                        isolate(bin, cfg, name, cancel),
+                        crashed(name, *elapsed, exit, &output),
+                    );
                     record(r, &mut done);
                 } else if running.is_empty() {
                     if !progressed {
                         // Died outside any test without finishing one: retrying would loop.
                         for name in unfinished(&pending, &done) {
                             let mut r = crashed(&name, Duration::ZERO, exit, &output);
-                            r.output = Some(limit(format!("the test process died before this test started\n{output}")));
+                            r.output = Some(limit(format!(
+                                "the test process died before this test started\n{output}"
+                            )));
                             record(r, &mut done);
                         }
                     }
                 } else {
                     for (name, elapsed) in running {
-                        let r = confirm_crash(isolate(bin, cfg, &name, cancel), crashed(&name, elapsed, exit, &output));
+                        let r = confirm_crash(
+                            isolate(bin, cfg, &name, cancel),
+                            crashed(&name, elapsed, exit, &output),
+                        );
                         record(r, &mut done);
                     }
                 }
@@ -168,7 +189,10 @@ pub fn run_binary(
         pending.retain(|n| !done.contains_key(n));
     }
     for name in unfinished(&pending, &done) {
-        record(not_run(&name, "the run was interrupted before this test started"), &mut done);
+        record(
+            not_run(&name, "the run was interrupted before this test started"),
+            &mut done,
+        );
     }
     // Results in listing order.
     result.tests = names.iter().filter_map(|n| done.remove(n)).collect();
@@ -180,7 +204,11 @@ fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
     inv.args = vec!["--list".into(), "--format".into(), "terse".into()];
     let out = run_captured(&inv, cfg.timeout).map_err(|e| e.to_string())?;
     if out.timed_out {
-        return Err(format!("listing the tests took longer than {}s: `{}`", cfg.timeout.as_secs(), inv.shell_line()));
+        return Err(format!(
+            "listing the tests took longer than {}s: `{}`",
+            cfg.timeout.as_secs(),
+            inv.shell_line()
+        ));
     }
     if !out.exit.success() {
         return Err(format!(
@@ -194,7 +222,12 @@ fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
 }
 
 /// Runs one test alone with its output streamed; `None` if it could not be started.
-fn isolate(bin: &TestBinary, cfg: &ExecConfig, name: &str, cancel: &AtomicBool) -> Option<TestResult> {
+fn isolate(
+    bin: &TestBinary,
+    cfg: &ExecConfig,
+    name: &str,
+    cancel: &AtomicBool,
+) -> Option<TestResult> {
     let batch = run_batch(bin, cfg, &[name.to_string()], true, cancel);
     if let Some(alone) = batch.finished.into_iter().find(|r| r.name == name) {
         // It did not crash alone: the crash stays the result (it happened), with a note
@@ -208,7 +241,11 @@ fn isolate(bin: &TestBinary, cfg: &ExecConfig, name: &str, cancel: &AtomicBool) 
         });
     }
     match batch.end {
-        BatchEnd::Crashed { running, exit, output } => {
+        BatchEnd::Crashed {
+            running,
+            exit,
+            output,
+        } => {
             let elapsed = running.first().map_or(Duration::ZERO, |(_, e)| *e);
             Some(crashed(name, elapsed, exit, &output))
         }
@@ -248,16 +285,24 @@ fn confirm_crash(alone: Option<TestResult>, in_company: TestResult) -> TestResul
 }
 
 fn unfinished(pending: &[String], done: &BTreeMap<String, TestResult>) -> Vec<String> {
-    pending.iter().filter(|n| !done.contains_key(*n)).cloned().collect()
+    pending
+        .iter()
+        .filter(|n| !done.contains_key(*n))
+        .cloned()
+        .collect()
 }
 
 fn crashed(name: &str, elapsed: Duration, exit: Exit, output: &str) -> TestResult {
-    let guest = GuestSignal::parse(output).map(|g| format!(" (QEMU: guest signal {} {})", g.number, g.description));
+    let guest = GuestSignal::parse(output)
+        .map(|g| format!(" (QEMU: guest signal {} {})", g.number, g.description));
     TestResult {
         name: name.to_string(),
         outcome: Outcome::Crashed,
         duration_ms: millis(elapsed),
-        output: Some(limit(format!("the test process died of {exit}{}\n{output}", guest.unwrap_or_default()))),
+        output: Some(limit(format!(
+            "the test process died of {exit}{}\n{output}",
+            guest.unwrap_or_default()
+        ))),
         signal: Some(exit.signal_name().unwrap_or_else(|| exit.to_string())),
     }
 }
@@ -289,7 +334,9 @@ enum BatchEnd {
         output: String,
     },
     /// Killed after a timeout's worth of silence with no test in flight.
-    HungOutside { output: String },
+    HungOutside {
+        output: String,
+    },
     Cancelled,
 }
 
@@ -299,7 +346,13 @@ struct Batch {
     end: BatchEnd,
 }
 
-fn run_batch(bin: &TestBinary, cfg: &ExecConfig, filters: &[String], nocapture: bool, cancel: &AtomicBool) -> Batch {
+fn run_batch(
+    bin: &TestBinary,
+    cfg: &ExecConfig,
+    filters: &[String],
+    nocapture: bool,
+    cancel: &AtomicBool,
+) -> Batch {
     let inv = invocation(bin, cfg, filters, nocapture);
     let mut finished = Vec::new();
     let mut process = match Process::spawn(&inv) {
@@ -345,7 +398,11 @@ fn run_batch(bin: &TestBinary, cfg: &ExecConfig, filters: &[String], nocapture: 
                             signal: None,
                         });
                     }
-                    Event::Failed { name, seconds, output } => {
+                    Event::Failed {
+                        name,
+                        seconds,
+                        output,
+                    } => {
                         let (elapsed, streamed) = take(&mut running, &name);
                         finished.push(TestResult {
                             name,
@@ -385,17 +442,28 @@ fn run_batch(bin: &TestBinary, cfg: &ExecConfig, filters: &[String], nocapture: 
                     .filter(|(_, start, _)| now.duration_since(*start) >= cfg.timeout)
                     .map(|(n, start, _)| (n.clone(), now.duration_since(*start)))
                     .collect();
-                let silent_hang = running.is_empty() && now.duration_since(last_activity) >= cfg.timeout;
+                let silent_hang =
+                    running.is_empty() && now.duration_since(last_activity) >= cfg.timeout;
                 if !overdue.is_empty() || silent_hang {
                     process.kill_tree();
-                    let output = running.iter().map(|(_, _, o)| o.as_str()).collect::<String>() + &loose;
+                    let output = running
+                        .iter()
+                        .map(|(_, _, o)| o.as_str())
+                        .collect::<String>()
+                        + &loose;
                     if silent_hang {
                         break Some(BatchEnd::HungOutside {
-                            output: format!("the test process hung for {}s outside any test\n{output}", cfg.timeout.as_secs()),
+                            output: format!(
+                                "the test process hung for {}s outside any test\n{output}",
+                                cfg.timeout.as_secs()
+                            ),
                         });
                     }
                     // Tests running alongside the hung one go again in the next process.
-                    break Some(BatchEnd::TimedOut { tests: overdue, output });
+                    break Some(BatchEnd::TimedOut {
+                        tests: overdue,
+                        output,
+                    });
                 }
             }
             Next::Closed => break None,
@@ -412,7 +480,10 @@ fn run_batch(bin: &TestBinary, cfg: &ExecConfig, filters: &[String], nocapture: 
             }
             output.push_str(&loose);
             BatchEnd::Crashed {
-                running: running.iter().map(|(n, s, _)| (n.clone(), s.elapsed())).collect(),
+                running: running
+                    .iter()
+                    .map(|(n, s, _)| (n.clone(), s.elapsed()))
+                    .collect(),
                 exit,
                 output,
             }

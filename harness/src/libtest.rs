@@ -14,10 +14,22 @@ pub fn parse_listing(text: &str) -> Vec<String> {
 /// One line of libtest's JSON output, as far as bele cares.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    Started { name: String },
-    Passed { name: String, seconds: Option<f64> },
-    Failed { name: String, seconds: Option<f64>, output: String },
-    Ignored { name: String, reason: Option<String> },
+    Started {
+        name: String,
+    },
+    Passed {
+        name: String,
+        seconds: Option<f64>,
+    },
+    Failed {
+        name: String,
+        seconds: Option<f64>,
+        output: String,
+    },
+    Ignored {
+        name: String,
+        reason: Option<String>,
+    },
     /// Suite start and end, and event kinds bele has no use for.
     Other,
     /// Not a libtest event: output a test wrote straight to the stream.
@@ -46,7 +58,11 @@ pub fn parse_event(line: &str) -> Event {
         return text();
     };
     if raw.kind != "test" {
-        return if raw.kind == "suite" { Event::Other } else { text() };
+        return if raw.kind == "suite" {
+            Event::Other
+        } else {
+            text()
+        };
     }
     let Some(name) = raw.name else {
         return text();
@@ -80,21 +96,39 @@ mod tests {
 
     #[test]
     fn listing_names_tests_and_skips_benches() {
-        assert_eq!(parse_listing(LISTING), ["t::fails", "t::ignored", "t::passes", "t::prints"]);
-        assert_eq!(parse_listing("a::b: bench\nc: test\n\n2 tests, 0 benchmarks\n"), ["c"]);
+        assert_eq!(
+            parse_listing(LISTING),
+            ["t::fails", "t::ignored", "t::passes", "t::prints"]
+        );
+        assert_eq!(
+            parse_listing("a::b: bench\nc: test\n\n2 tests, 0 benchmarks\n"),
+            ["c"]
+        );
     }
 
     #[test]
     fn captured_run() {
         let events: Vec<Event> = RUN.lines().map(parse_event).collect();
         assert_eq!(events[0], Event::Other);
-        assert_eq!(events[1], Event::Started { name: "t::fails".into() });
+        assert_eq!(
+            events[1],
+            Event::Started {
+                name: "t::fails".into()
+            }
+        );
         match &events[2] {
-            Event::Failed { name, seconds, output } => {
+            Event::Failed {
+                name,
+                seconds,
+                output,
+            } => {
                 assert_eq!(name, "t::fails");
                 assert!(seconds.unwrap() > 0.0);
                 assert!(output.starts_with("some stdout\n"), "{output}");
-                assert!(output.contains("assertion `left == right` failed: byte order"), "{output}");
+                assert!(
+                    output.contains("assertion `left == right` failed: byte order"),
+                    "{output}"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -105,17 +139,28 @@ mod tests {
                 reason: Some("needs hardware".into())
             }
         );
-        assert!(matches!(&events[6], Event::Passed { name, seconds: Some(_) } if name == "t::passes"));
+        assert!(
+            matches!(&events[6], Event::Passed { name, seconds: Some(_) } if name == "t::passes")
+        );
         assert_eq!(events.last(), Some(&Event::Other));
     }
 
     #[test]
     fn nocapture_output_is_text_between_events() {
         let events: Vec<Event> = NOCAPTURE.lines().map(parse_event).collect();
-        assert_eq!(events[1], Event::Started { name: "t::fails".into() });
+        assert_eq!(
+            events[1],
+            Event::Started {
+                name: "t::fails".into()
+            }
+        );
         assert_eq!(events[2], Event::Text("some stdout".into()));
-        assert!(events.iter().any(|e| matches!(e, Event::Text(t) if t.contains("panicked at"))));
-        assert!(matches!(&events[events.len() - 2], Event::Failed { output, .. } if output.is_empty()));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, Event::Text(t) if t.contains("panicked at"))));
+        assert!(
+            matches!(&events[events.len() - 2], Event::Failed { output, .. } if output.is_empty())
+        );
     }
 
     #[test]

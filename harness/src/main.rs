@@ -16,7 +16,9 @@ fn main() {
         if CANCEL.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("bele: interrupted; stopping tests and saving results (Ctrl-C again to quit now)");
+        eprintln!(
+            "bele: interrupted; stopping tests and saving results (Ctrl-C again to quit now)"
+        );
     });
     let (stdout_is_tty, stderr_is_tty) = cli::tty_state();
     let ctx = Context {

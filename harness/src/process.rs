@@ -100,7 +100,6 @@ pub fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,8 +126,15 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_an_error_naming_the_command() {
-        let err = CommandSpec::new("no-such-tool-bele", "/").arg("x").output(&[]).unwrap_err();
-        assert!(err.to_string().starts_with("cannot run `no-such-tool-bele x`"), "{err}");
+        let err = CommandSpec::new("no-such-tool-bele", "/")
+            .arg("x")
+            .output(&[])
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot run `no-such-tool-bele x`"),
+            "{err}"
+        );
     }
 
     #[test]

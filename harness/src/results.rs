@@ -158,7 +158,10 @@ impl Outcome {
 
     /// The test ran to a verdict of its own on this target.
     pub fn ran(self) -> bool {
-        matches!(self, Outcome::Passed | Outcome::Failed | Outcome::Crashed | Outcome::TimedOut)
+        matches!(
+            self,
+            Outcome::Passed | Outcome::Failed | Outcome::Crashed | Outcome::TimedOut
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -238,12 +241,20 @@ impl TargetResult {
             .runner_prefix
             .iter()
             .cloned()
-            .chain([binary.executable.display().to_string(), "--exact".into(), test.into(), "--nocapture".into()])
+            .chain([
+                binary.executable.display().to_string(),
+                "--exact".into(),
+                test.into(),
+                "--nocapture".into(),
+            ])
             .collect();
         format!(
             "cd {} && {}",
             bele_qemu::shell_quote(&binary.cwd.display().to_string()),
-            argv.iter().map(|a| bele_qemu::shell_quote(a)).collect::<Vec<_>>().join(" ")
+            argv.iter()
+                .map(|a| bele_qemu::shell_quote(a))
+                .collect::<Vec<_>>()
+                .join(" ")
         )
     }
 
@@ -292,11 +303,14 @@ impl RunResults {
             file: file.clone(),
             source,
         })?;
-        let version: serde_json::Value = serde_json::from_str(&text).map_err(|e| ResultsError::Format {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
-        let found = version.get("schema_version").and_then(serde_json::Value::as_u64);
+        let version: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| ResultsError::Format {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
+        let found = version
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64);
         if found != Some(u64::from(SCHEMA_VERSION)) {
             return Err(ResultsError::Format {
                 file,

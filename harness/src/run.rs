@@ -33,14 +33,36 @@ pub struct Plan<'t> {
 /// What happens during a run, in the order it happens, for reporters.
 #[derive(Debug)]
 pub enum Event<'a> {
-    Started { targets: usize },
-    TargetUnavailable { triple: &'a str, reason: &'a str },
-    BuildStarted { triple: &'a str, std: &'a str },
-    BuildFinished { triple: &'a str, success: bool, duration: Duration, binaries: usize, log_tail: Option<&'a str> },
-    TestFinished { triple: &'a str, binary: &'a str, result: &'a TestResult },
-    TargetFinished { target: &'a TargetResult },
+    Started {
+        targets: usize,
+    },
+    TargetUnavailable {
+        triple: &'a str,
+        reason: &'a str,
+    },
+    BuildStarted {
+        triple: &'a str,
+        std: &'a str,
+    },
+    BuildFinished {
+        triple: &'a str,
+        success: bool,
+        duration: Duration,
+        binaries: usize,
+        log_tail: Option<&'a str>,
+    },
+    TestFinished {
+        triple: &'a str,
+        binary: &'a str,
+        result: &'a TestResult,
+    },
+    TargetFinished {
+        target: &'a TargetResult,
+    },
     /// The results file was (re)written.
-    Saved { path: &'a std::path::Path },
+    Saved {
+        path: &'a std::path::Path,
+    },
 }
 
 /// Consumes events; the terminal and CI reporters implement it.
@@ -50,10 +72,25 @@ pub trait Reporter {
 
 enum Msg {
     BuildStarted(usize),
-    Built { idx: usize, binaries: Vec<TestBinary>, duration: Duration },
-    BuildFailed { idx: usize, tail: String, duration: Duration },
-    Test { idx: usize, binary: String, result: TestResult },
-    BinaryDone { idx: usize, result: BinaryResult },
+    Built {
+        idx: usize,
+        binaries: Vec<TestBinary>,
+        duration: Duration,
+    },
+    BuildFailed {
+        idx: usize,
+        tail: String,
+        duration: Duration,
+    },
+    Test {
+        idx: usize,
+        binary: String,
+        result: TestResult,
+    },
+    BinaryDone {
+        idx: usize,
+        result: BinaryResult,
+    },
 }
 
 /// Runs `plan` and returns the results, which are also saved to `plan.out`.
@@ -69,7 +106,9 @@ pub fn run(
     let mut results = RunResults {
         schema_version: SCHEMA_VERSION,
         run_id: run_id(),
-        started_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+        started_at_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
         duration_ms: 0,
         state: RunState::InProgress,
         host: Host {
@@ -95,7 +134,9 @@ pub fn run(
         },
         targets: Vec::new(),
     };
-    reporter.event(&Event::Started { targets: plan.targets.len() });
+    reporter.event(&Event::Started {
+        targets: plan.targets.len(),
+    });
     let mut configs: Vec<Option<(ExecConfig, bool)>> = Vec::new();
     for check in &checks {
         let t = check.target;
@@ -107,7 +148,11 @@ pub fn run(
                 sysroot: t.sysroot.clone(),
             }
         };
-        let label = if check.native { "native".into() } else { t.qemu.clone() };
+        let label = if check.native {
+            "native".into()
+        } else {
+            t.qemu.clone()
+        };
         let mut tr = TargetResult::new(t, label, runner.prefix());
         if let Some(reason) = check.reason() {
             tr.status = TargetStatus::Unavailable;
@@ -146,19 +191,31 @@ pub fn run(
             let configs = &configs;
             scope.spawn(move || {
                 for (idx, target) in plan.targets.iter().enumerate() {
-                    let Some((_, build_std)) = &configs[idx] else { continue };
+                    let Some((_, build_std)) = &configs[idx] else {
+                        continue;
+                    };
                     if cancel.load(Ordering::Relaxed) {
                         break;
                     }
                     let _ = msg_tx.send(Msg::BuildStarted(idx));
                     let native = target.runs_natively_on(&toolchain.host);
-                    let spec = build::cargo_command(&plan.workspace, &plan.selection, target, native, *build_std);
+                    let spec = build::cargo_command(
+                        &plan.workspace,
+                        &plan.selection,
+                        target,
+                        native,
+                        *build_std,
+                    );
                     match build::build(&spec, &plan.workspace, env) {
                         Ok((binaries, duration)) => {
                             // `Built` goes first, so the collector knows how many results to
                             // expect before any runner can report one.
                             let work: Vec<TestBinary> = binaries.clone();
-                            let _ = msg_tx.send(Msg::Built { idx, binaries, duration });
+                            let _ = msg_tx.send(Msg::Built {
+                                idx,
+                                binaries,
+                                duration,
+                            });
                             for b in work {
                                 let _ = work_tx.send((idx, b));
                             }
@@ -183,7 +240,9 @@ pub fn run(
             scope.spawn(move || loop {
                 let next = work_rx.lock().map(|rx| rx.recv());
                 let Ok(Ok((idx, bin))) = next else { break };
-                let Some((cfg, _)) = &configs[idx] else { continue };
+                let Some((cfg, _)) = &configs[idx] else {
+                    continue;
+                };
                 let result = execute::run_binary(&bin, cfg, cancel, &mut |r: &TestResult| {
                     let _ = msg_tx.send(Msg::Test {
                         idx,
@@ -205,7 +264,11 @@ pub fn run(
                         std: t.std.as_deref().unwrap_or_default(),
                     });
                 }
-                Msg::Built { idx, binaries, duration } => {
+                Msg::Built {
+                    idx,
+                    binaries,
+                    duration,
+                } => {
                     let spec = build_command(plan, toolchain, &configs, idx);
                     let t = &mut results.targets[idx];
                     t.build = Some(BuildInfo {
@@ -223,10 +286,14 @@ pub fn run(
                     });
                     outstanding[idx] = Some(binaries.len());
                     if binaries.is_empty() {
-                        finish_target(&mut results, idx, plan, reporter)?;
+                        finish_target(&mut results, idx, plan, cancel, reporter)?;
                     }
                 }
-                Msg::BuildFailed { idx, tail, duration } => {
+                Msg::BuildFailed {
+                    idx,
+                    tail,
+                    duration,
+                } => {
                     let spec = build_command(plan, toolchain, &configs, idx);
                     let t = &mut results.targets[idx];
                     t.status = TargetStatus::BuildFailed;
@@ -247,7 +314,11 @@ pub fn run(
                     reporter.event(&Event::TargetFinished { target: t });
                     save(&results, plan, reporter)?;
                 }
-                Msg::Test { idx, binary, result } => {
+                Msg::Test {
+                    idx,
+                    binary,
+                    result,
+                } => {
                     reporter.event(&Event::TestFinished {
                         triple: &results.targets[idx].triple,
                         binary: &binary,
@@ -259,7 +330,7 @@ pub fn run(
                     if let Some(n) = outstanding[idx].as_mut() {
                         *n -= 1;
                         if *n == 0 {
-                            finish_target(&mut results, idx, plan, reporter)?;
+                            finish_target(&mut results, idx, plan, cancel, reporter)?;
                         }
                     }
                 }
@@ -275,28 +346,58 @@ pub fn run(
             t.reason = Some("the run was interrupted before this target finished".into());
         }
     }
-    results.state = if interrupted { RunState::Interrupted } else { RunState::Complete };
+    results.state = if interrupted {
+        RunState::Interrupted
+    } else {
+        RunState::Complete
+    };
     results.duration_ms = start.elapsed().as_millis() as u64;
     save(&results, plan, reporter)?;
     Ok(results)
 }
 
-fn build_command(plan: &Plan<'_>, toolchain: &ToolchainInfo, configs: &[Option<(ExecConfig, bool)>], idx: usize) -> String {
+fn build_command(
+    plan: &Plan<'_>,
+    toolchain: &ToolchainInfo,
+    configs: &[Option<(ExecConfig, bool)>],
+    idx: usize,
+) -> String {
     let target = plan.targets[idx];
     let build_std = configs[idx].as_ref().is_some_and(|(_, b)| *b);
-    build::cargo_command(&plan.workspace, &plan.selection, target, target.runs_natively_on(&toolchain.host), build_std)
-        .display()
+    build::cargo_command(
+        &plan.workspace,
+        &plan.selection,
+        target,
+        target.runs_natively_on(&toolchain.host),
+        build_std,
+    )
+    .display()
 }
 
-fn finish_target(results: &mut RunResults, idx: usize, plan: &Plan<'_>, reporter: &mut dyn Reporter) -> Result<(), ResultsError> {
+fn finish_target(
+    results: &mut RunResults,
+    idx: usize,
+    plan: &Plan<'_>,
+    cancel: &AtomicBool,
+    reporter: &mut dyn Reporter,
+) -> Result<(), ResultsError> {
     let t = &mut results.targets[idx];
     t.binaries.sort_by(|a, b| a.id.cmp(&b.id));
-    t.status = TargetStatus::Ran;
+    if cancel.load(Ordering::Relaxed) {
+        t.status = TargetStatus::Interrupted;
+        t.reason = Some("the run was interrupted while this target's tests ran".into());
+    } else {
+        t.status = TargetStatus::Ran;
+    }
     reporter.event(&Event::TargetFinished { target: t });
     save(results, plan, reporter)
 }
 
-fn save(results: &RunResults, plan: &Plan<'_>, reporter: &mut dyn Reporter) -> Result<(), ResultsError> {
+fn save(
+    results: &RunResults,
+    plan: &Plan<'_>,
+    reporter: &mut dyn Reporter,
+) -> Result<(), ResultsError> {
     results.write_atomic(&plan.out)?;
     reporter.event(&Event::Saved { path: &plan.out });
     Ok(())
@@ -304,7 +405,9 @@ fn save(results: &RunResults, plan: &Plan<'_>, reporter: &mut dyn Reporter) -> R
 
 /// A run id that sorts by time: `20261126-193257-4321` (UTC, then the process id).
 pub fn run_id() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
     format!(

@@ -57,7 +57,12 @@ pub struct SetupError {
 /// Runs `steps` in `dir` (the workspace, so rustup acts on its toolchain), writing one line
 /// per action to `log`. A target whose std cannot be had is not an error: the next check
 /// reports it unavailable with the reason.
-pub fn run(steps: &[Step], dir: &Path, env: &HostEnv, log: &mut dyn Write) -> Result<(), SetupError> {
+pub fn run(
+    steps: &[Step],
+    dir: &Path,
+    env: &HostEnv,
+    log: &mut dyn Write,
+) -> Result<(), SetupError> {
     let sudo = if is_root() || env.which("sudo").is_none() {
         None
     } else {
@@ -78,7 +83,9 @@ pub fn run(steps: &[Step], dir: &Path, env: &HostEnv, log: &mut dyn Write) -> Re
                 let _ = writeln!(log, "setup: apt-get update");
                 must_succeed(&apt(vec!["update".into(), "-q".into()]), env)?;
                 let _ = writeln!(log, "setup: apt-get install {}", packages.join(" "));
-                let mut args: Vec<String> = ["install", "-y", "-q", "--no-install-recommends"].map(String::from).to_vec();
+                let mut args: Vec<String> = ["install", "-y", "-q", "--no-install-recommends"]
+                    .map(String::from)
+                    .to_vec();
                 args.extend(packages.iter().cloned());
                 must_succeed(&apt(args), env)?;
             }
@@ -91,7 +98,13 @@ pub fn run(steps: &[Step], dir: &Path, env: &HostEnv, log: &mut dyn Write) -> Re
                     output: e.to_string(),
                 })?;
                 if !out.success {
-                    let why = out.stderr.lines().find(|l| l.contains("error")).unwrap_or("failed").trim().to_string();
+                    let why = out
+                        .stderr
+                        .lines()
+                        .find(|l| l.contains("error"))
+                        .unwrap_or("failed")
+                        .trim()
+                        .to_string();
                     let _ = writeln!(
                         log,
                         "setup: no prebuilt std for {triple} ({why}); falling back to -Zbuild-std with rust-src"
@@ -130,7 +143,10 @@ fn must_succeed(spec: &CommandSpec, env: &HostEnv) -> Result<(), SetupError> {
     } else {
         Err(SetupError {
             command: spec.display(),
-            what: format!("exited with {}", out.code.map_or("a signal".into(), |c| format!("code {c}"))),
+            what: format!(
+                "exited with {}",
+                out.code.map_or("a signal".into(), |c| format!("code {c}"))
+            ),
             output: tail(&format!("{}{}", out.stdout, out.stderr), 15),
         })
     }
@@ -167,7 +183,11 @@ mod tests {
     fn plan_merges_packages_and_orders_std_after_them() {
         let table = Table::builtin();
         let checks = vec![
-            check_of(&table, "s390x-unknown-linux-gnu", vec![Missing::Qemu("qemu-s390x".into()), Missing::Std]),
+            check_of(
+                &table,
+                "s390x-unknown-linux-gnu",
+                vec![Missing::Qemu("qemu-s390x".into()), Missing::Std],
+            ),
             check_of(&table, "mips-unknown-linux-gnu", vec![Missing::Std]),
             check_of(&table, "mipsel-unknown-linux-gnu", vec![Missing::Std]),
             check_of(&table, "i686-unknown-linux-gnu", vec![]),
@@ -175,7 +195,11 @@ mod tests {
         assert_eq!(
             plan(&checks),
             [
-                Step::AptInstall(vec!["gcc-s390x-linux-gnu".into(), "libc6-dev-s390x-cross".into(), "qemu-user".into()]),
+                Step::AptInstall(vec![
+                    "gcc-s390x-linux-gnu".into(),
+                    "libc6-dev-s390x-cross".into(),
+                    "qemu-user".into()
+                ]),
                 Step::RustupTarget("s390x-unknown-linux-gnu".into()),
                 Step::RustSrc,
             ]
@@ -185,6 +209,9 @@ mod tests {
     #[test]
     fn a_ready_machine_plans_nothing() {
         let table = Table::builtin();
-        assert_eq!(plan(&[check_of(&table, "s390x-unknown-linux-gnu", vec![])]), []);
+        assert_eq!(
+            plan(&[check_of(&table, "s390x-unknown-linux-gnu", vec![])]),
+            []
+        );
     }
 }

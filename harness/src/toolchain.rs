@@ -38,7 +38,9 @@ impl StdAvailability {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot query the Rust toolchain: {0} (is rustup's stable toolchain installed and on PATH?)")]
+#[error(
+    "cannot query the Rust toolchain: {0} (is rustup's stable toolchain installed and on PATH?)"
+)]
 pub struct ToolchainError(String);
 
 impl ToolchainInfo {
@@ -46,15 +48,22 @@ impl ToolchainInfo {
     pub fn detect(env: &HostEnv, dir: &Path) -> Result<ToolchainInfo, ToolchainError> {
         let run = |program: &str, args: &[&str]| -> Result<String, ToolchainError> {
             let spec = CommandSpec::new(program, dir).args(args.iter().copied());
-            let out = spec.output(&env.vars).map_err(|e| ToolchainError(e.to_string()))?;
+            let out = spec
+                .output(&env.vars)
+                .map_err(|e| ToolchainError(e.to_string()))?;
             if !out.success {
-                return Err(ToolchainError(format!("`{}` failed: {}", spec.display(), out.stderr.trim())));
+                return Err(ToolchainError(format!(
+                    "`{}` failed: {}",
+                    spec.display(),
+                    out.stderr.trim()
+                )));
             }
             Ok(out.stdout.trim().to_string())
         };
         let verbose = run("rustc", &["-vV"])?;
-        let host = parse_host(&verbose)
-            .ok_or_else(|| ToolchainError(format!("no host line in `rustc -vV` output: {verbose}")))?;
+        let host = parse_host(&verbose).ok_or_else(|| {
+            ToolchainError(format!("no host line in `rustc -vV` output: {verbose}"))
+        })?;
         Ok(ToolchainInfo {
             rustc: verbose.lines().next().unwrap_or_default().to_string(),
             cargo: run("cargo", &["-V"])?,
@@ -65,12 +74,18 @@ impl ToolchainInfo {
 
     /// Whether rust-std for `triple` is installed in this toolchain.
     pub fn has_prebuilt_std(&self, triple: &str) -> bool {
-        self.sysroot.join("lib/rustlib").join(triple).join("lib").is_dir()
+        self.sysroot
+            .join("lib/rustlib")
+            .join(triple)
+            .join("lib")
+            .is_dir()
     }
 
     /// Whether the rust-src component (needed by `-Zbuild-std`) is installed.
     pub fn has_rust_src(&self) -> bool {
-        self.sysroot.join("lib/rustlib/src/rust/library/std/Cargo.toml").is_file()
+        self.sysroot
+            .join("lib/rustlib/src/rust/library/std/Cargo.toml")
+            .is_file()
     }
 
     pub fn std_for(&self, target: &Target) -> StdAvailability {
@@ -99,7 +114,10 @@ mod tests {
     #[test]
     fn host_from_captured_rustc_vv() {
         let captured = "rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\ncommit-hash: 59807616e1fa2540724bfbac14d7976d7e4a3860\ncommit-date: 2026-04-14\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\nLLVM version: 22.1.2\n";
-        assert_eq!(parse_host(captured).as_deref(), Some("x86_64-unknown-linux-gnu"));
+        assert_eq!(
+            parse_host(captured).as_deref(),
+            Some("x86_64-unknown-linux-gnu")
+        );
         assert_eq!(parse_host("rustc 1.0"), None);
     }
 

@@ -78,7 +78,9 @@ pub fn verdict(outcomes: &[(TargetFacts<'_>, Outcome)]) -> Verdict {
     if nfail == ran.len() {
         return Verdict::FailsEverywhere;
     }
-    let exactly = |pred: &dyn Fn(&TargetFacts<'_>) -> bool| ran.iter().zip(&failing).all(|((t, _), f)| pred(t) == *f);
+    let exactly = |pred: &dyn Fn(&TargetFacts<'_>) -> bool| {
+        ran.iter().zip(&failing).all(|((t, _), f)| pred(t) == *f)
+    };
     if exactly(&|t| t.endian == Endian::Big) {
         Verdict::BigEndianOnly
     } else if exactly(&|t| t.endian == Endian::Little) {
@@ -123,7 +125,8 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
     for (i, t) in results.targets.iter().enumerate() {
         for b in &t.binaries {
             for r in &b.tests {
-                map.entry((b.id.as_str(), r.name.as_str())).or_insert_with(|| vec![None; n])[i] = Some(r);
+                map.entry((b.id.as_str(), r.name.as_str()))
+                    .or_insert_with(|| vec![None; n])[i] = Some(r);
             }
         }
     }
@@ -161,13 +164,32 @@ mod tests {
     use super::*;
     use Outcome::*;
 
-    const X86_64: TargetFacts<'static> = TargetFacts { triple: "x86_64", endian: Endian::Little, width: PointerWidth::W64 };
-    const I686: TargetFacts<'static> = TargetFacts { triple: "i686", endian: Endian::Little, width: PointerWidth::W32 };
-    const PPC: TargetFacts<'static> = TargetFacts { triple: "powerpc", endian: Endian::Big, width: PointerWidth::W32 };
-    const S390X: TargetFacts<'static> = TargetFacts { triple: "s390x", endian: Endian::Big, width: PointerWidth::W64 };
+    const X86_64: TargetFacts<'static> = TargetFacts {
+        triple: "x86_64",
+        endian: Endian::Little,
+        width: PointerWidth::W64,
+    };
+    const I686: TargetFacts<'static> = TargetFacts {
+        triple: "i686",
+        endian: Endian::Little,
+        width: PointerWidth::W32,
+    };
+    const PPC: TargetFacts<'static> = TargetFacts {
+        triple: "powerpc",
+        endian: Endian::Big,
+        width: PointerWidth::W32,
+    };
+    const S390X: TargetFacts<'static> = TargetFacts {
+        triple: "s390x",
+        endian: Endian::Big,
+        width: PointerWidth::W64,
+    };
 
     fn check(outcomes: [Outcome; 4], expected: Verdict) {
-        let with: Vec<(TargetFacts<'_>, Outcome)> = [X86_64, I686, PPC, S390X].into_iter().zip(outcomes).collect();
+        let with: Vec<(TargetFacts<'_>, Outcome)> = [X86_64, I686, PPC, S390X]
+            .into_iter()
+            .zip(outcomes)
+            .collect();
         assert_eq!(verdict(&with), expected, "{outcomes:?}");
     }
 
@@ -175,7 +197,10 @@ mod tests {
     fn rule_table() {
         check([Passed, Passed, Passed, Passed], Verdict::PassesEverywhere);
         check([Passed, Passed, Failed, Crashed], Verdict::BigEndianOnly);
-        check([Failed, TimedOut, Passed, Passed], Verdict::LittleEndianOnly);
+        check(
+            [Failed, TimedOut, Passed, Passed],
+            Verdict::LittleEndianOnly,
+        );
         check([Passed, Failed, Failed, Passed], Verdict::Bits32Only);
         check([Failed, Passed, Passed, Failed], Verdict::Bits64Only);
         check([Passed, Passed, Passed, Crashed], Verdict::OneTargetOnly);

@@ -44,7 +44,9 @@ pub enum WorkspaceError {
     Metadata { manifest: String, message: String },
     #[error("invalid [workspace.metadata.bele] in {manifest}: {message}")]
     BadMetadata { manifest: String, message: String },
-    #[error("package `{name}` is not a member of the workspace at {manifest} (members: {members})")]
+    #[error(
+        "package `{name}` is not a member of the workspace at {manifest} (members: {members})"
+    )]
     UnknownPackage {
         name: String,
         manifest: String,
@@ -54,9 +56,15 @@ pub enum WorkspaceError {
 
 impl Workspace {
     /// Runs `cargo metadata` for `manifest_path` (or the workspace around `cwd`).
-    pub fn load(manifest_path: Option<&Path>, cwd: &Path, env: &HostEnv) -> Result<Workspace, WorkspaceError> {
-        let shown = manifest_path.map_or_else(|| cwd.display().to_string(), |p| p.display().to_string());
-        let mut spec = CommandSpec::new("cargo", cwd).args(["metadata", "--format-version", "1", "--no-deps"]);
+    pub fn load(
+        manifest_path: Option<&Path>,
+        cwd: &Path,
+        env: &HostEnv,
+    ) -> Result<Workspace, WorkspaceError> {
+        let shown =
+            manifest_path.map_or_else(|| cwd.display().to_string(), |p| p.display().to_string());
+        let mut spec =
+            CommandSpec::new("cargo", cwd).args(["metadata", "--format-version", "1", "--no-deps"]);
         if let Some(m) = manifest_path {
             spec = spec.arg("--manifest-path").arg(m.display().to_string());
         }
@@ -76,18 +84,23 @@ impl Workspace {
 
     /// Parses `cargo metadata --format-version 1 --no-deps` output.
     pub fn parse(json: &str) -> Result<Workspace, WorkspaceError> {
-        let md = cargo_metadata::MetadataCommand::parse(json).map_err(|e| WorkspaceError::Metadata {
-            manifest: "?".into(),
-            message: e.to_string(),
-        })?;
+        let md =
+            cargo_metadata::MetadataCommand::parse(json).map_err(|e| WorkspaceError::Metadata {
+                manifest: "?".into(),
+                message: e.to_string(),
+            })?;
         let root: PathBuf = md.workspace_root.clone().into();
         let manifest_path = root.join("Cargo.toml");
         let defaults = match md.workspace_metadata.get("bele") {
             None => BeleMetadata::default(),
-            Some(v) => serde_json::from_value(v.clone()).map_err(|e| WorkspaceError::BadMetadata {
-                manifest: manifest_path.display().to_string(),
-                message: format!("{e} (expected `packages = [\"name\", ...]` and `targets = \"selection\"`)"),
-            })?,
+            Some(v) => {
+                serde_json::from_value(v.clone()).map_err(|e| WorkspaceError::BadMetadata {
+                    manifest: manifest_path.display().to_string(),
+                    message: format!(
+                        "{e} (expected `packages = [\"name\", ...]` and `targets = \"selection\"`)"
+                    ),
+                })?
+            }
         };
         let members = md
             .workspace_packages()
@@ -95,7 +108,11 @@ impl Workspace {
             .map(|p| Package {
                 id: p.id.repr.clone(),
                 name: p.name.to_string(),
-                manifest_dir: p.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).unwrap_or_default(),
+                manifest_dir: p
+                    .manifest_path
+                    .parent()
+                    .map(|d| d.as_std_path().to_path_buf())
+                    .unwrap_or_default(),
             })
             .collect();
         let ws = Workspace {
@@ -119,7 +136,12 @@ impl Workspace {
         Err(WorkspaceError::UnknownPackage {
             name: name.to_string(),
             manifest: self.manifest_path.display().to_string(),
-            members: self.members.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+            members: self
+                .members
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 

@@ -18,7 +18,10 @@ const S390X: &str = "s390x-unknown-linux-gnu";
 const SPARC64: &str = "sparc64-unknown-linux-gnu";
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn fixtures() -> PathBuf {
@@ -43,7 +46,12 @@ fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
     let out = scratch(&format!("{out_name}.json"));
     let _ = std::fs::remove_file(&out);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bele"));
-    cmd.args(args).arg("--out").arg(&out).arg("--color").arg("never").env("RUST_BACKTRACE", "0");
+    cmd.args(args)
+        .arg("--out")
+        .arg(&out)
+        .arg("--color")
+        .arg("never")
+        .env("RUST_BACKTRACE", "0");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -62,10 +70,21 @@ fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
 fn test_fixture(pkg: &str, targets: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
     let manifest = fixtures();
     let spec = targets.join(",");
-    let mut args = vec!["test", "--manifest-path", manifest.to_str().unwrap(), "-p", pkg, "--targets", &spec];
+    let mut args = vec![
+        "test",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "-p",
+        pkg,
+        "--targets",
+        &spec,
+    ];
     args.extend_from_slice(extra);
     let run = bele(&args, env, pkg);
-    let results = run.results.as_ref().unwrap_or_else(|| panic!("no results file\n{}\n{}", run.stdout, run.stderr));
+    let results = run
+        .results
+        .as_ref()
+        .unwrap_or_else(|| panic!("no results file\n{}\n{}", run.stdout, run.stderr));
     for t in &results.targets {
         assert_ne!(
             t.status,
@@ -80,7 +99,11 @@ fn test_fixture(pkg: &str, targets: &[&str], extra: &[&str], env: &[(&str, &str)
 
 /// The result of `test` on `triple`, from any executable.
 fn outcome<'r>(results: &'r RunResults, triple: &str, test: &str) -> &'r TestResult {
-    let t = results.targets.iter().find(|t| t.triple == triple).unwrap_or_else(|| panic!("no target {triple}"));
+    let t = results
+        .targets
+        .iter()
+        .find(|t| t.triple == triple)
+        .unwrap_or_else(|| panic!("no target {triple}"));
     t.binaries
         .iter()
         .flat_map(|b| &b.tests)
@@ -89,7 +112,11 @@ fn outcome<'r>(results: &'r RunResults, triple: &str, test: &str) -> &'r TestRes
 }
 
 fn verdict_of(results: &RunResults, test: &str) -> Verdict {
-    tests_across(results).into_iter().find(|t| t.name == test).unwrap().verdict
+    tests_across(results)
+        .into_iter()
+        .find(|t| t.name == test)
+        .unwrap()
+        .verdict
 }
 
 #[test]
@@ -99,16 +126,32 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
     assert_eq!(run.code, 1, "a failing test exits 1\n{}", run.stdout);
     assert_eq!(r.schema_version, SCHEMA_VERSION);
     for triple in [X86_64, I686] {
-        assert_eq!(outcome(r, triple, "tests::buggy_decode_reads_wire_order").outcome, Outcome::Passed, "{triple}");
+        assert_eq!(
+            outcome(r, triple, "tests::buggy_decode_reads_wire_order").outcome,
+            Outcome::Passed,
+            "{triple}"
+        );
     }
     for triple in [PPC, S390X] {
         let res = outcome(r, triple, "tests::buggy_decode_reads_wire_order");
         assert_eq!(res.outcome, Outcome::Failed, "{triple}");
-        assert!(res.output.as_deref().unwrap().contains("native-order decode of a little-endian field"), "{res:?}");
+        assert!(
+            res.output
+                .as_deref()
+                .unwrap()
+                .contains("native-order decode of a little-endian field"),
+            "{res:?}"
+        );
     }
     for triple in [X86_64, I686, PPC, S390X] {
-        assert_eq!(outcome(r, triple, "tests::portable_decode_reads_wire_order").outcome, Outcome::Passed);
-        assert_eq!(outcome(r, triple, "round_trip_through_the_wire").outcome, Outcome::Passed);
+        assert_eq!(
+            outcome(r, triple, "tests::portable_decode_reads_wire_order").outcome,
+            Outcome::Passed
+        );
+        assert_eq!(
+            outcome(r, triple, "round_trip_through_the_wire").outcome,
+            Outcome::Passed
+        );
         let ignored = outcome(r, triple, "tests::on_hardware_only");
         assert_eq!(ignored.outcome, Outcome::Ignored);
         assert_eq!(ignored.output.as_deref(), Some("needs real hardware"));
@@ -118,12 +161,29 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
         if triple == X86_64 {
             assert_eq!(t.runner, "native");
         } else {
-            assert!(t.qemu_version.as_deref().is_some_and(|v| v.starts_with(char::is_numeric)), "{t:?}");
+            assert!(
+                t.qemu_version
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with(char::is_numeric)),
+                "{t:?}"
+            );
         }
     }
-    assert_eq!(verdict_of(r, "tests::buggy_decode_reads_wire_order"), Verdict::BigEndianOnly);
-    assert!(run.stdout.contains("fails on big-endian only"), "{}", run.stdout);
-    assert!(run.stdout.contains("repro (powerpc-unknown-linux-gnu): cd "), "{}", run.stdout);
+    assert_eq!(
+        verdict_of(r, "tests::buggy_decode_reads_wire_order"),
+        Verdict::BigEndianOnly
+    );
+    assert!(
+        run.stdout.contains("fails on big-endian only"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("repro (powerpc-unknown-linux-gnu): cd "),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -132,23 +192,59 @@ fn crashes_are_classified_and_cost_no_sibling_its_result() {
     let r = run.results.as_ref().unwrap();
     assert_eq!(run.code, 1);
     for triple in [X86_64, I686, SPARC64] {
-        for sibling in ["tests::a_passes_before", "tests::b_passes_between", "tests::z_passes_after"] {
-            assert_eq!(outcome(r, triple, sibling).outcome, Outcome::Passed, "{sibling} on {triple}");
+        for sibling in [
+            "tests::a_passes_before",
+            "tests::b_passes_between",
+            "tests::z_passes_after",
+        ] {
+            assert_eq!(
+                outcome(r, triple, sibling).outcome,
+                Outcome::Passed,
+                "{sibling} on {triple}"
+            );
         }
         let aborts = outcome(r, triple, "tests::aborts");
-        assert_eq!((aborts.outcome, aborts.signal.as_deref()), (Outcome::Crashed, Some("SIGABRT")), "{triple}");
-        assert!(aborts.output.as_deref().unwrap().contains("about to abort"), "the crashing test's own output is kept: {aborts:?}");
+        assert_eq!(
+            (aborts.outcome, aborts.signal.as_deref()),
+            (Outcome::Crashed, Some("SIGABRT")),
+            "{triple}"
+        );
+        assert!(
+            aborts.output.as_deref().unwrap().contains("about to abort"),
+            "the crashing test's own output is kept: {aborts:?}"
+        );
         let segv = outcome(r, triple, "tests::segfaults");
-        assert_eq!((segv.outcome, segv.signal.as_deref()), (Outcome::Crashed, Some("SIGSEGV")), "{triple}");
+        assert_eq!(
+            (segv.outcome, segv.signal.as_deref()),
+            (Outcome::Crashed, Some("SIGSEGV")),
+            "{triple}"
+        );
     }
     // A real misaligned load: tolerated by x86, a bus error on SPARC.
     let bus = outcome(r, SPARC64, "tests::misaligned_load");
-    assert_eq!((bus.outcome, bus.signal.as_deref()), (Outcome::Crashed, Some("SIGBUS")));
-    assert_eq!(outcome(r, X86_64, "tests::misaligned_load").outcome, Outcome::Passed);
-    assert_eq!(outcome(r, I686, "tests::misaligned_load").outcome, Outcome::Passed);
+    assert_eq!(
+        (bus.outcome, bus.signal.as_deref()),
+        (Outcome::Crashed, Some("SIGBUS"))
+    );
+    assert_eq!(
+        outcome(r, X86_64, "tests::misaligned_load").outcome,
+        Outcome::Passed
+    );
+    assert_eq!(
+        outcome(r, I686, "tests::misaligned_load").outcome,
+        Outcome::Passed
+    );
     let sparc = r.targets.iter().find(|t| t.triple == SPARC64).unwrap();
-    assert_eq!(sparc.std.as_deref(), Some("build-std"), "rustup serves no sparc64 std here");
-    assert!(run.stdout.contains("sparc64 (crashed: SIGBUS)"), "{}", run.stdout);
+    assert_eq!(
+        sparc.std.as_deref(),
+        Some("build-std"),
+        "rustup serves no sparc64 std here"
+    );
+    assert!(
+        run.stdout.contains("sparc64 (crashed: SIGBUS)"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -160,15 +256,24 @@ fn a_hung_test_times_out_and_the_run_goes_on() {
         let hung = outcome(r, triple, "tests::hangs");
         assert_eq!(hung.outcome, Outcome::TimedOut, "{triple}");
         assert!(hung.duration_ms >= 5000, "{hung:?}");
-        assert_eq!(outcome(r, triple, "tests::a_passes_before").outcome, Outcome::Passed);
-        assert_eq!(outcome(r, triple, "tests::z_passes_after").outcome, Outcome::Passed);
+        assert_eq!(
+            outcome(r, triple, "tests::a_passes_before").outcome,
+            Outcome::Passed
+        );
+        assert_eq!(
+            outcome(r, triple, "tests::z_passes_after").outcome,
+            Outcome::Passed
+        );
     }
     // Killed with its children: no process of the hung executable is left behind.
     let leftovers: Vec<String> = std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
         .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains("fx_hang-") && c.contains("tests::hangs") || c.contains("fx_hang-") && c.contains("--format json"))
+        .filter(|c| {
+            c.contains("fx_hang-") && c.contains("tests::hangs")
+                || c.contains("fx_hang-") && c.contains("--format json")
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -182,10 +287,21 @@ fn a_build_failure_on_one_target_leaves_the_others_running() {
     assert_eq!(ppc.status, TargetStatus::BuildFailed);
     let build = ppc.build.as_ref().unwrap();
     assert!(!build.success);
-    assert!(build.log_tail.as_deref().unwrap().contains("does not compile for 32-bit powerpc, on purpose"));
-    assert!(build.command.contains("--target powerpc-unknown-linux-gnu"), "{}", build.command);
+    assert!(build
+        .log_tail
+        .as_deref()
+        .unwrap()
+        .contains("does not compile for 32-bit powerpc, on purpose"));
+    assert!(
+        build.command.contains("--target powerpc-unknown-linux-gnu"),
+        "{}",
+        build.command
+    );
     for triple in [X86_64, PPC64] {
-        assert_eq!(outcome(r, triple, "tests::builds_and_passes_elsewhere").outcome, Outcome::Passed);
+        assert_eq!(
+            outcome(r, triple, "tests::builds_and_passes_elsewhere").outcome,
+            Outcome::Passed
+        );
     }
     assert!(run.stdout.contains("build failed"), "{}", run.stdout);
 }
@@ -246,7 +362,11 @@ tier = 1
 }
 
 fn with_fake(mode: &'static str, timeout: &str, name: &str) -> Run {
-    let path = format!("{}:{}", fake_qemu_dir().display(), std::env::var("PATH").unwrap());
+    let path = format!(
+        "{}:{}",
+        fake_qemu_dir().display(),
+        std::env::var("PATH").unwrap()
+    );
     let table = fault_table();
     let manifest = fixtures();
     bele(
@@ -276,11 +396,20 @@ fn fault_an_emulator_dying_at_start_fails_its_target_only() {
     let fake = r.targets.iter().find(|t| t.triple == X86_64).unwrap();
     for b in &fake.binaries {
         let err = b.error.as_deref().unwrap_or_else(|| panic!("{b:?}"));
-        assert!(err.contains("listing the tests failed with signal 6 (SIGABRT)"), "{err}");
+        assert!(
+            err.contains("listing the tests failed with signal 6 (SIGABRT)"),
+            "{err}"
+        );
     }
     // The real target in the same run is untouched.
-    assert_eq!(outcome(&r, I686, "tests::portable_decode_reads_wire_order").outcome, Outcome::Passed);
-    assert_eq!(outcome(&r, I686, "round_trip_through_the_wire").outcome, Outcome::Passed);
+    assert_eq!(
+        outcome(&r, I686, "tests::portable_decode_reads_wire_order").outcome,
+        Outcome::Passed
+    );
+    assert_eq!(
+        outcome(&r, I686, "round_trip_through_the_wire").outcome,
+        Outcome::Passed
+    );
 }
 
 #[test]
@@ -288,8 +417,14 @@ fn fault_garbage_around_libtest_output_is_tolerated() {
     let run = with_fake("garbage", "30", "fault-garbage");
     let r = run.results.unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(outcome(&r, X86_64, "tests::buggy_decode_reads_wire_order").outcome, Outcome::Passed);
-    assert_eq!(outcome(&r, X86_64, "tests::on_hardware_only").outcome, Outcome::Ignored);
+    assert_eq!(
+        outcome(&r, X86_64, "tests::buggy_decode_reads_wire_order").outcome,
+        Outcome::Passed
+    );
+    assert_eq!(
+        outcome(&r, X86_64, "tests::on_hardware_only").outcome,
+        Outcome::Ignored
+    );
     assert_eq!(r.targets[0].counts().passed, 4);
 }
 
@@ -301,36 +436,137 @@ fn fault_an_emulator_that_hangs_silently_is_killed() {
     let fake = r.targets.iter().find(|t| t.triple == X86_64).unwrap();
     let c = fake.counts();
     assert_eq!((c.timed_out, c.total()), (5, 5), "{fake:#?}");
-    assert_eq!(outcome(&r, I686, "round_trip_through_the_wire").outcome, Outcome::Passed);
+    assert_eq!(
+        outcome(&r, I686, "round_trip_through_the_wire").outcome,
+        Outcome::Passed
+    );
 }
 
 #[test]
 fn bad_arguments_exit_2_with_the_fix() {
     let manifest = fixtures();
     let m = manifest.to_str().unwrap();
-    let run = bele(&["test", "--manifest-path", m, "--targets", "be,m68k"], &[], "bad-targets");
+    let run = bele(
+        &["test", "--manifest-path", m, "--targets", "be,m68k"],
+        &[],
+        "bad-targets",
+    );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("unknown target or selector `m68k`"), "{}", run.stderr);
-    let run = bele(&["test", "--manifest-path", m, "-p", "nope"], &[], "bad-package");
+    assert!(
+        run.stderr.contains("unknown target or selector `m68k`"),
+        "{}",
+        run.stderr
+    );
+    let run = bele(
+        &["test", "--manifest-path", m, "-p", "nope"],
+        &[],
+        "bad-package",
+    );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("package `nope` is not a member"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("package `nope` is not a member"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("fx-endian"), "{}", run.stderr);
     let table = scratch("bad-table.toml");
     std::fs::write(&table, "[[target]]\ntriple = \"x\"\nendian = \"middle\"\n").unwrap();
-    let run = bele(&["test", "--manifest-path", m, "--target-table", table.to_str().unwrap()], &[], "bad-table");
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            m,
+            "--target-table",
+            table.to_str().unwrap(),
+        ],
+        &[],
+        "bad-table",
+    );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("bad-table.toml") && run.stderr.contains("line 3"), "{}", run.stderr);
-    assert!(run.results.is_none(), "no results file for a run that never started");
+    assert!(
+        run.stderr.contains("bad-table.toml") && run.stderr.contains("line 3"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.results.is_none(),
+        "no results file for a run that never started"
+    );
 }
 
 #[test]
 #[allow(clippy::disallowed_methods)]
 fn targets_lists_the_table_and_the_state_of_this_machine() {
-    let o = Command::new(env!("CARGO_BIN_EXE_bele")).args(["targets", "--color", "never"]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .args(["targets", "--color", "never"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0));
     let text = String::from_utf8_lossy(&o.stdout);
     for t in bele_targets::Table::builtin().targets() {
-        assert!(text.contains(&t.triple), "{} missing from\n{text}", t.triple);
+        assert!(
+            text.contains(&t.triple),
+            "{} missing from\n{text}",
+            t.triple
+        );
     }
     assert!(text.contains("native"), "{text}");
+}
+
+/// Ctrl-C in the middle of a hung test: bele kills the test, saves what it knows (the test
+/// that passed before the hang keeps its result), marks the rest not run, and exits 130.
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn an_interrupted_run_saves_what_it_knows() {
+    use std::io::{BufRead, BufReader};
+    let out = scratch("interrupted.json");
+    let _ = std::fs::remove_file(&out);
+    let manifest = fixtures();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .args([
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "-p",
+            "fx-hang",
+            "--timeout",
+            "600",
+        ])
+        .args(["--targets", X86_64, "--color", "never", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.starts_with("built") {
+            break;
+        }
+    }
+    // Give the runner time to start the executable and reach the hanging test.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "{seen:?}");
+    let r = RunResults::load(&out).unwrap();
+    assert_eq!(r.state, bele::results::RunState::Interrupted);
+    assert_eq!(r.targets[0].status, TargetStatus::Interrupted);
+    assert_eq!(
+        outcome(&r, X86_64, "tests::a_passes_before").outcome,
+        Outcome::Passed
+    );
+    let hung = outcome(&r, X86_64, "tests::hangs");
+    assert_eq!(hung.outcome, Outcome::NotRun);
+    assert!(
+        hung.output.as_deref().unwrap().contains("interrupted"),
+        "{hung:?}"
+    );
 }

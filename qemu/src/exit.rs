@@ -100,20 +100,30 @@ mod tests {
     #[test]
     fn status_classification() {
         assert_eq!(Exit::from_status(ExitStatus::from_raw(0)), Exit::Code(0));
-        assert_eq!(Exit::from_status(ExitStatus::from_raw(101 << 8)), Exit::Code(101));
-        assert_eq!(Exit::from_status(ExitStatus::from_raw(libc::SIGBUS)), Exit::Signal(libc::SIGBUS));
+        assert_eq!(
+            Exit::from_status(ExitStatus::from_raw(101 << 8)),
+            Exit::Code(101)
+        );
+        assert_eq!(
+            Exit::from_status(ExitStatus::from_raw(libc::SIGBUS)),
+            Exit::Signal(libc::SIGBUS)
+        );
         // The raw status of a core-dumping death carries the 0x80 core flag.
         let cored = Exit::from_status(ExitStatus::from_raw(libc::SIGSEGV | 0x80));
         assert_eq!(cored.signal_name().as_deref(), Some("SIGSEGV"));
         assert!(Exit::Code(0).success());
-        assert_eq!(Exit::Signal(libc::SIGABRT).to_string(), "signal 6 (SIGABRT)");
+        assert_eq!(
+            Exit::Signal(libc::SIGABRT).to_string(),
+            "signal 6 (SIGABRT)"
+        );
         assert_eq!(signal_name(99), "signal 99");
     }
 
     /// Captured from qemu-sparc64 7.2 and qemu-mips 7.2 standard error.
     #[test]
     fn guest_signal_from_captured_qemu_stderr() {
-        let text = "thread 'x' panicked\nqemu: uncaught target signal 10 (Bus error) - core dumped\n";
+        let text =
+            "thread 'x' panicked\nqemu: uncaught target signal 10 (Bus error) - core dumped\n";
         assert_eq!(
             GuestSignal::parse(text),
             Some(GuestSignal {
@@ -128,7 +138,10 @@ mod tests {
                 description: "Aborted".into()
             })
         );
-        assert_eq!(GuestSignal::parse("qemu: uncaught target signal x (y)"), None);
+        assert_eq!(
+            GuestSignal::parse("qemu: uncaught target signal x (y)"),
+            None
+        );
         assert_eq!(GuestSignal::parse("Segmentation fault"), None);
     }
 

@@ -16,7 +16,9 @@ impl Runner {
     pub fn prefix(&self) -> Vec<String> {
         match self {
             Runner::Native => Vec::new(),
-            Runner::Qemu { binary, sysroot } => vec![binary.clone(), "-L".into(), sysroot.display().to_string()],
+            Runner::Qemu { binary, sysroot } => {
+                vec![binary.clone(), "-L".into(), sysroot.display().to_string()]
+            }
         }
     }
 }
@@ -46,8 +48,15 @@ impl Invocation {
     /// A line a person can paste into a shell to run the same thing (the added variables,
     /// the working directory and the command; the inherited environment is not repeated).
     pub fn shell_line(&self) -> String {
-        let mut parts = vec![format!("cd {} &&", shell_quote(&self.cwd.display().to_string()))];
-        parts.extend(self.env.iter().map(|(k, v)| format!("{k}={}", shell_quote(v))));
+        let mut parts = vec![format!(
+            "cd {} &&",
+            shell_quote(&self.cwd.display().to_string())
+        )];
+        parts.extend(
+            self.env
+                .iter()
+                .map(|(k, v)| format!("{k}={}", shell_quote(v))),
+        );
         parts.extend(self.argv().iter().map(|a| shell_quote(a)));
         parts.join(" ")
     }
@@ -68,7 +77,8 @@ impl Invocation {
 /// Quotes `s` for a POSIX shell when it needs quoting.
 pub fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c));
     if plain {
         s.to_string()
     } else {
@@ -99,7 +109,14 @@ mod tests {
         });
         assert_eq!(
             i.argv(),
-            ["qemu-s390x", "-L", "/usr/s390x-linux-gnu", "/t/deps/abstractions-1234", "--exact", "le::round trip"]
+            [
+                "qemu-s390x",
+                "-L",
+                "/usr/s390x-linux-gnu",
+                "/t/deps/abstractions-1234",
+                "--exact",
+                "le::round trip"
+            ]
         );
         assert_eq!(
             i.shell_line(),

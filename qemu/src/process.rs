@@ -228,7 +228,11 @@ mod tests {
 
     #[test]
     fn captures_both_streams_the_environment_and_the_code() {
-        let out = run_captured(&sh("echo $GREETING; echo oops >&2; pwd; exit 3"), Duration::from_secs(30)).unwrap();
+        let out = run_captured(
+            &sh("echo $GREETING; echo oops >&2; pwd; exit 3"),
+            Duration::from_secs(30),
+        )
+        .unwrap();
         assert_eq!(out.stdout, "hello\n/\n");
         assert_eq!(out.stderr, "oops\n");
         assert_eq!(out.exit, Exit::Code(3));
@@ -252,7 +256,11 @@ mod tests {
     /// must kill the whole group, or this test would never end.
     #[test]
     fn timeout_kills_the_process_and_its_children() {
-        let out = run_captured(&sh("echo started; sleep 1000 & sleep 1000"), Duration::from_millis(300)).unwrap();
+        let out = run_captured(
+            &sh("echo started; sleep 1000 & sleep 1000"),
+            Duration::from_millis(300),
+        )
+        .unwrap();
         assert!(out.timed_out);
         assert_eq!(out.stdout, "started\n");
         assert_eq!(out.exit, Exit::Signal(libc::SIGKILL));
@@ -263,12 +271,17 @@ mod tests {
         let mut inv = sh("");
         inv.program = "/nonexistent/qemu-m68k".into();
         let err = run_captured(&inv, Duration::from_secs(1)).unwrap_err();
-        assert!(err.to_string().starts_with("cannot start `/nonexistent/qemu-m68k`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot start `/nonexistent/qemu-m68k`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn lossy_decoding_keeps_lines_apart() {
-        let out = run_captured(&sh("printf 'a\\377b\\r\\nsecond'"), Duration::from_secs(30)).unwrap();
+        let out =
+            run_captured(&sh("printf 'a\\377b\\r\\nsecond'"), Duration::from_secs(30)).unwrap();
         assert_eq!(out.stdout, "a\u{fffd}b\nsecond\n");
     }
 }

@@ -38,7 +38,10 @@ mod tests {
     fn parses_captured_version_lines() {
         let captured = "qemu-sparc64 version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\nCopyright (c) 2003-2022 Fabrice Bellard and the QEMU Project developers\n";
         assert_eq!(parse_version(captured).as_deref(), Some("7.2.22"));
-        assert_eq!(parse_version("qemu-x86_64 version 10.0.2\n").as_deref(), Some("10.0.2"));
+        assert_eq!(
+            parse_version("qemu-x86_64 version 10.0.2\n").as_deref(),
+            Some("10.0.2")
+        );
         assert_eq!(parse_version("qemu: unknown option 'version'"), None);
         assert_eq!(parse_version(""), None);
     }

@@ -179,7 +179,13 @@ impl Target {
         let upper: String = self
             .triple
             .chars()
-            .map(|c| if c == '-' || c == '.' { '_' } else { c.to_ascii_uppercase() })
+            .map(|c| {
+                if c == '-' || c == '.' {
+                    '_'
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
             .collect();
         format!("CARGO_TARGET_{upper}_")
     }
@@ -250,31 +256,46 @@ impl Table {
             if !seen.insert(t.triple.as_str()) {
                 return Err(invalid(
                     &t.triple,
-                    format!("duplicate target `{}` (remove one of the entries)", t.triple),
+                    format!(
+                        "duplicate target `{}` (remove one of the entries)",
+                        t.triple
+                    ),
                 ));
             }
             if t.triple.split('-').count() < 3 {
                 return Err(invalid(
                     &t.triple,
-                    format!("`{}` is not a target triple (expected arch-vendor-os[-env])", t.triple),
+                    format!(
+                        "`{}` is not a target triple (expected arch-vendor-os[-env])",
+                        t.triple
+                    ),
                 ));
             }
             if !t.qemu.starts_with("qemu-") {
                 return Err(invalid(
                     &t.triple,
-                    format!("qemu = `{}` is not a QEMU user-mode binary name (expected qemu-<arch>)", t.qemu),
+                    format!(
+                        "qemu = `{}` is not a QEMU user-mode binary name (expected qemu-<arch>)",
+                        t.qemu
+                    ),
                 ));
             }
             if !t.sysroot.is_absolute() {
                 return Err(invalid(
                     &t.triple,
-                    format!("sysroot = `{}` must be an absolute path (for example /usr/<gnu-triple>)", t.sysroot.display()),
+                    format!(
+                        "sysroot = `{}` must be an absolute path (for example /usr/<gnu-triple>)",
+                        t.sysroot.display()
+                    ),
                 ));
             }
             if t.packages.is_empty() {
                 return Err(invalid(
                     &t.triple,
-                    format!("`{}` lists no Debian packages (name at least the linker's)", t.triple),
+                    format!(
+                        "`{}` lists no Debian packages (name at least the linker's)",
+                        t.triple
+                    ),
                 ));
             }
         }
@@ -285,7 +306,9 @@ impl Table {
                 message: "the table has no [[target]] entries".into(),
             });
         }
-        Ok(Table { targets: parsed.target })
+        Ok(Table {
+            targets: parsed.target,
+        })
     }
 
     pub fn targets(&self) -> &[Target] {

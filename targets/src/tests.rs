@@ -33,7 +33,10 @@ fn builtin_table_has_the_fourteen_targets() {
 fn every_entry_is_consistent() {
     for t in Table::builtin().targets() {
         let cpu = t.triple.split('-').next().unwrap();
-        let gnu = t.linker.strip_suffix("-gcc").unwrap_or_else(|| panic!("{}: linker {} is not a gcc driver", t.triple, t.linker));
+        let gnu = t
+            .linker
+            .strip_suffix("-gcc")
+            .unwrap_or_else(|| panic!("{}: linker {} is not a gcc driver", t.triple, t.linker));
         let qemu_arch = t.qemu.strip_prefix("qemu-").unwrap();
         let expected_family = match cpu {
             "x86_64" | "i686" => Arch::X86,
@@ -58,9 +61,20 @@ fn every_entry_is_consistent() {
             t.qemu
         );
         let wide = qemu_arch.contains("64") || qemu_arch == "s390x";
-        assert_eq!(t.pointer_width == PointerWidth::W64, wide, "{}: width vs {}", t.triple, t.qemu);
+        assert_eq!(
+            t.pointer_width == PointerWidth::W64,
+            wide,
+            "{}: width vs {}",
+            t.triple,
+            t.qemu
+        );
         if t.native_on.is_none() {
-            assert_eq!(t.sysroot, Path::new("/usr").join(gnu), "{}: sysroot vs linker", t.triple);
+            assert_eq!(
+                t.sysroot,
+                Path::new("/usr").join(gnu),
+                "{}: sysroot vs linker",
+                t.triple
+            );
             assert!(
                 t.packages.iter().any(|p| p == &format!("gcc-{gnu}")),
                 "{}: packages {:?} lack gcc-{gnu}",
@@ -68,14 +82,25 @@ fn every_entry_is_consistent() {
                 t.packages
             );
             assert!(
-                t.packages.iter().any(|p| p.starts_with("libc6-dev-") && p.ends_with("-cross")),
+                t.packages
+                    .iter()
+                    .any(|p| p.starts_with("libc6-dev-") && p.ends_with("-cross")),
                 "{}: packages lack the libc6-dev cross sysroot",
                 t.triple
             );
         }
-        assert!(t.packages.iter().any(|p| p == "qemu-user"), "{}: qemu-user missing", t.triple);
+        assert!(
+            t.packages.iter().any(|p| p == "qemu-user"),
+            "{}: qemu-user missing",
+            t.triple
+        );
         if t.tier == 3 {
-            assert_eq!(t.std, StdSource::BuildStd, "{}: tier 3 targets have no prebuilt std", t.triple);
+            assert_eq!(
+                t.std,
+                StdSource::BuildStd,
+                "{}: tier 3 targets have no prebuilt std",
+                t.triple
+            );
         }
         assert!(t.cargo_env_prefix().starts_with("CARGO_TARGET_"));
     }
@@ -85,7 +110,10 @@ fn every_entry_is_consistent() {
 fn cargo_env_prefix_follows_cargo_rules() {
     let table = Table::builtin();
     let t = table.get("mips64el-unknown-linux-gnuabi64").unwrap();
-    assert_eq!(t.cargo_env_prefix(), "CARGO_TARGET_MIPS64EL_UNKNOWN_LINUX_GNUABI64_");
+    assert_eq!(
+        t.cargo_env_prefix(),
+        "CARGO_TARGET_MIPS64EL_UNKNOWN_LINUX_GNUABI64_"
+    );
 }
 
 const ONE: &str = r#"
@@ -103,7 +131,9 @@ tier = 2
 "#;
 
 fn parse_err(text: &str) -> String {
-    Table::parse(text, "my/targets.toml").unwrap_err().to_string()
+    Table::parse(text, "my/targets.toml")
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -133,7 +163,10 @@ fn bad_enum_value_names_the_value_and_line() {
 fn bad_pointer_width_is_explained() {
     let err = parse_err(&ONE.replace("pointer_width = 64", "pointer_width = 16"));
     assert!(err.contains("line 6"), "{err}");
-    assert!(err.contains("pointer_width must be 32 or 64, not 16"), "{err}");
+    assert!(
+        err.contains("pointer_width must be 32 or 64, not 16"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -153,8 +186,13 @@ fn semantic_errors_point_at_the_entry() {
 
 #[test]
 fn load_names_a_missing_file() {
-    let err = Table::load(Path::new("/nonexistent/t.toml")).unwrap_err().to_string();
-    assert!(err.starts_with("cannot read target table /nonexistent/t.toml"), "{err}");
+    let err = Table::load(Path::new("/nonexistent/t.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("cannot read target table /nonexistent/t.toml"),
+        "{err}"
+    );
 }
 
 fn check_select(spec: &str, expected: &[&str]) {
@@ -181,10 +219,17 @@ fn selection() {
             "sparc64-unknown-linux-gnu",
         ],
     );
-    check_select("be,32", &["mips-unknown-linux-gnu", "powerpc-unknown-linux-gnu"]);
+    check_select(
+        "be,32",
+        &["mips-unknown-linux-gnu", "powerpc-unknown-linux-gnu"],
+    );
     check_select(
         "le,32",
-        &["i686-unknown-linux-gnu", "armv7-unknown-linux-gnueabihf", "mipsel-unknown-linux-gnu"],
+        &[
+            "i686-unknown-linux-gnu",
+            "armv7-unknown-linux-gnueabihf",
+            "mipsel-unknown-linux-gnu",
+        ],
     );
     check_select(
         "mips",
@@ -196,12 +241,18 @@ fn selection() {
         ],
     );
     check_select("mips,be,64", &["mips64-unknown-linux-gnuabi64"]);
-    check_select("arm,arm64", &["armv7-unknown-linux-gnueabihf", "aarch64-unknown-linux-gnu"]);
+    check_select(
+        "arm,arm64",
+        &["armv7-unknown-linux-gnueabihf", "aarch64-unknown-linux-gnu"],
+    );
     check_select(
         "s390x-unknown-linux-gnu, x86_64-unknown-linux-gnu",
         &["x86_64-unknown-linux-gnu", "s390x-unknown-linux-gnu"],
     );
-    check_select("x86_64-unknown-linux-gnu,sparc", &["x86_64-unknown-linux-gnu", "sparc64-unknown-linux-gnu"]);
+    check_select(
+        "x86_64-unknown-linux-gnu,sparc",
+        &["x86_64-unknown-linux-gnu", "sparc64-unknown-linux-gnu"],
+    );
     check_select("all,x86_64-unknown-linux-gnu", &ISSUE_TARGETS);
 }
 
@@ -209,10 +260,18 @@ fn selection() {
 fn selection_errors() {
     let table = Table::builtin();
     let err = select(&table, "be,m68k").unwrap_err().to_string();
-    assert!(err.starts_with("unknown target or selector `m68k` in `be,m68k`"), "{err}");
+    assert!(
+        err.starts_with("unknown target or selector `m68k` in `be,m68k`"),
+        "{err}"
+    );
     assert!(err.contains("sparc"), "{err}");
     let err = select(&table, "x86,be").unwrap_err();
-    assert_eq!(err, SelectError::Empty { spec: "x86,be".into() });
+    assert_eq!(
+        err,
+        SelectError::Empty {
+            spec: "x86,be".into()
+        }
+    );
     assert!(matches!(select(&table, ""), Err(SelectError::Empty { .. })));
 }
 

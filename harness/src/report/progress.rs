@@ -14,26 +14,61 @@ use crate::run::{Event, Reporter};
 fn line_for(event: &Event<'_>, style: Style) -> Option<String> {
     Some(match event {
         Event::Started { targets } => format!("bele: testing on {targets} targets"),
-        Event::TargetUnavailable { triple, reason } => format!("{} {triple}: {reason}", style.yellow("unavailable")),
-        Event::BuildStarted { triple, std } => format!("{} {triple} (std: {std})", style.bold("building   ")),
-        Event::BuildFinished { triple, success: true, duration, binaries, .. } => {
-            format!("{} {triple} in {:.1}s: {binaries} test executables", style.bold("built      "), secs(*duration))
+        Event::TargetUnavailable { triple, reason } => {
+            format!("{} {triple}: {reason}", style.yellow("unavailable"))
         }
-        Event::BuildFinished { triple, success: false, duration, .. } => {
-            format!("{} {triple} after {:.1}s (the summary shows the compiler errors)", style.red("BUILD FAIL "), secs(*duration))
+        Event::BuildStarted { triple, std } => {
+            format!("{} {triple} (std: {std})", style.bold("building   "))
         }
-        Event::TestFinished { triple, binary, result } if result.outcome.is_failure() => {
+        Event::BuildFinished {
+            triple,
+            success: true,
+            duration,
+            binaries,
+            ..
+        } => {
+            format!(
+                "{} {triple} in {:.1}s: {binaries} test executables",
+                style.bold("built      "),
+                secs(*duration)
+            )
+        }
+        Event::BuildFinished {
+            triple,
+            success: false,
+            duration,
+            ..
+        } => {
+            format!(
+                "{} {triple} after {:.1}s (the summary shows the compiler errors)",
+                style.red("BUILD FAIL "),
+                secs(*duration)
+            )
+        }
+        Event::TestFinished {
+            triple,
+            binary,
+            result,
+        } if result.outcome.is_failure() => {
             let how = match (&result.outcome, &result.signal) {
                 (Outcome::Crashed, Some(sig)) => format!("crashed: {sig}"),
                 (o, _) => o.label().to_string(),
             };
-            format!("{} {triple} {binary} {} ({how})", style.red("FAIL       "), result.name)
+            format!(
+                "{} {triple} {binary} {} ({how})",
+                style.red("FAIL       "),
+                result.name
+            )
         }
         Event::TargetFinished { target } if target.status == TargetStatus::Ran => {
             let c = target.counts();
             let line = format!(
                 "{} {}: {} passed, {} failed, {} crashed, {} timed out, {} ignored",
-                if c.failures() > 0 { style.red("done       ") } else { style.green("done       ") },
+                if c.failures() > 0 {
+                    style.red("done       ")
+                } else {
+                    style.green("done       ")
+                },
                 target.triple,
                 c.passed,
                 c.failed,
@@ -94,8 +129,10 @@ impl ProgressReporter {
     pub fn new(style: Style) -> Self {
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:24} {pos}/{len} targets  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:24} {pos}/{len} targets  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
         ProgressReporter {
@@ -108,8 +145,15 @@ impl ProgressReporter {
     }
 
     fn refresh(&self) {
-        let building = self.building.as_deref().map(|t| format!("  building {t}")).unwrap_or_default();
-        self.bar.set_message(format!("{} tests, {} failing{building}", self.tests, self.failures));
+        let building = self
+            .building
+            .as_deref()
+            .map(|t| format!("  building {t}"))
+            .unwrap_or_default();
+        self.bar.set_message(format!(
+            "{} tests, {} failing{building}",
+            self.tests, self.failures
+        ));
     }
 }
 

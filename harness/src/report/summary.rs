@@ -13,21 +13,60 @@ const OUTPUT_LINES: usize = 8;
 pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
     let tests = tests_across(results);
     write_target_rows(out, results, style)?;
-    let troubled: Vec<&TestAcross<'_>> = tests.iter().filter(|t| t.verdict != Verdict::PassesEverywhere).collect();
+    let troubled: Vec<&TestAcross<'_>> = tests
+        .iter()
+        .filter(|t| t.verdict != Verdict::PassesEverywhere)
+        .collect();
     if !troubled.is_empty() {
         write_matrix(out, results, &troubled, style)?;
         write_failures(out, results, &troubled, style)?;
     }
-    let failing = tests.iter().filter(|t| t.per_target.iter().flatten().any(|r| r.outcome.is_failure())).count();
-    let ran = results.targets.iter().filter(|t| t.status == TargetStatus::Ran).count();
+    let failing = tests
+        .iter()
+        .filter(|t| {
+            t.per_target
+                .iter()
+                .flatten()
+                .any(|r| r.outcome.is_failure())
+        })
+        .count();
+    let ran = results
+        .targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::Ran)
+        .count();
     let line = format!(
         "{} tests on {ran} of {} targets: {} failing, {} passing everywhere",
         tests.len(),
         results.targets.len(),
         failing,
-        tests.iter().filter(|t| t.verdict == Verdict::PassesEverywhere).count()
+        tests
+            .iter()
+            .filter(|t| t.verdict == Verdict::PassesEverywhere)
+            .count()
     );
-    writeln!(out, "\n{}", if failing > 0 { style.red(&line) } else { style.green(&line) })
+    writeln!(
+        out,
+        "\n{}",
+        if failing > 0 {
+            style.red(&line)
+        } else {
+            style.green(&line)
+        }
+    )?;
+    // One result per test and target, in the closing-line form CI systems read.
+    let mut all = crate::results::Counts::default();
+    for t in &results.targets {
+        let c = t.counts();
+        all.passed += c.passed;
+        all.failed += c.failures();
+        all.ignored += c.ignored + c.not_run;
+    }
+    writeln!(
+        out,
+        "bele: {} passed, {} failed, {} skipped",
+        all.passed, all.failed, all.ignored
+    )
 }
 
 fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
@@ -60,7 +99,9 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
         match t.status {
             TargetStatus::Ran => {
                 let c = t.counts();
-                let build = t.build.as_ref().map_or("-".into(), |b| format!("{:.1}s", b.duration_ms as f64 / 1000.0));
+                let build = t.build.as_ref().map_or("-".into(), |b| {
+                    format!("{:.1}s", b.duration_ms as f64 / 1000.0)
+                });
                 let num = |n: usize, o: Outcome| {
                     let s = n.to_string();
                     if n > 0 && o != Outcome::Passed {
@@ -83,7 +124,12 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
                     pad_left(&num(c.not_run, Outcome::NotRun), 7),
                 )?;
                 for b in t.binaries.iter().filter(|b| b.error.is_some()) {
-                    writeln!(out, "    {}: {}", b.id, style.red(b.error.as_deref().unwrap_or_default()))?;
+                    writeln!(
+                        out,
+                        "    {}: {}",
+                        b.id,
+                        style.red(b.error.as_deref().unwrap_or_default())
+                    )?;
                 }
             }
             TargetStatus::BuildFailed => {
@@ -94,10 +140,15 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
                     }
                 }
             }
-            TargetStatus::Unavailable => {
-                writeln!(out, "{head} {} {}", style.yellow("unavailable:"), t.reason.as_deref().unwrap_or_default())?
+            TargetStatus::Unavailable => writeln!(
+                out,
+                "{head} {} {}",
+                style.yellow("unavailable:"),
+                t.reason.as_deref().unwrap_or_default()
+            )?,
+            TargetStatus::Interrupted | TargetStatus::Pending => {
+                writeln!(out, "{head} {}", style.yellow("interrupted"))?
             }
-            TargetStatus::Interrupted | TargetStatus::Pending => writeln!(out, "{head} {}", style.yellow("interrupted"))?,
         }
     }
     Ok(())
@@ -122,14 +173,27 @@ fn cell(outcome: Option<Outcome>, status: TargetStatus, style: Style) -> String 
     }
 }
 
-fn write_matrix(out: &mut dyn Write, results: &RunResults, tests: &[&TestAcross<'_>], style: Style) -> io::Result<()> {
+fn write_matrix(
+    out: &mut dyn Write,
+    results: &RunResults,
+    tests: &[&TestAcross<'_>],
+    style: Style,
+) -> io::Result<()> {
     writeln!(
         out,
         "\n{}",
         style.bold("tests that did not pass everywhere (. passed  F failed  C crashed  T timed out  i ignored  B build failed  U unavailable  - not run)")
     )?;
-    let names: Vec<String> = tests.iter().map(|t| format!("{} {}", t.binary, t.name)).collect();
-    let width = names.iter().map(String::len).max().unwrap_or(0).clamp(10, 60);
+    let names: Vec<String> = tests
+        .iter()
+        .map(|t| format!("{} {}", t.binary, t.name))
+        .collect();
+    let width = names
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
+        .clamp(10, 60);
     let header: Vec<&str> = results.targets.iter().map(|t| t.short_name()).collect();
     writeln!(out, "{} {}", pad("", width), header.join(" "))?;
     for (t, name) in tests.iter().zip(&names) {
@@ -145,21 +209,41 @@ fn write_matrix(out: &mut dyn Write, results: &RunResults, tests: &[&TestAcross<
         } else {
             name.clone()
         };
-        writeln!(out, "{} {}  {}", pad(&shown, width), cells.join(" "), style.dim(t.verdict.label()))?;
+        writeln!(
+            out,
+            "{} {}  {}",
+            pad(&shown, width),
+            cells.join(" "),
+            style.dim(t.verdict.label())
+        )?;
     }
     Ok(())
 }
 
-fn write_failures(out: &mut dyn Write, results: &RunResults, tests: &[&TestAcross<'_>], style: Style) -> io::Result<()> {
+fn write_failures(
+    out: &mut dyn Write,
+    results: &RunResults,
+    tests: &[&TestAcross<'_>],
+    style: Style,
+) -> io::Result<()> {
     let mut failing: Vec<&&TestAcross<'_>> = tests
         .iter()
-        .filter(|t| t.per_target.iter().flatten().any(|r| r.outcome.is_failure()))
+        .filter(|t| {
+            t.per_target
+                .iter()
+                .flatten()
+                .any(|r| r.outcome.is_failure())
+        })
         .collect();
     if failing.is_empty() {
         return Ok(());
     }
     failing.sort_by_key(|t| t.verdict);
-    writeln!(out, "\n{}", style.bold("failures, grouped by where they fail"))?;
+    writeln!(
+        out,
+        "\n{}",
+        style.bold("failures, grouped by where they fail")
+    )?;
     let mut current = None;
     for t in failing {
         if current != Some(t.verdict) {
@@ -172,13 +256,23 @@ fn write_failures(out: &mut dyn Write, results: &RunResults, tests: &[&TestAcros
             .zip(&results.targets)
             .filter_map(|(r, target)| {
                 let r = (*r)?;
-                r.outcome.is_failure().then(|| match (&r.outcome, &r.signal) {
-                    (Outcome::Crashed, Some(sig)) => format!("{} (crashed: {sig})", target.short_name()),
-                    (o, _) => format!("{} ({})", target.short_name(), o.label()),
-                })
+                r.outcome
+                    .is_failure()
+                    .then(|| match (&r.outcome, &r.signal) {
+                        (Outcome::Crashed, Some(sig)) => {
+                            format!("{} (crashed: {sig})", target.short_name())
+                        }
+                        (o, _) => format!("{} ({})", target.short_name(), o.label()),
+                    })
             })
             .collect();
-        writeln!(out, "  {} {}: {}", t.binary, style.bold(t.name), where_.join(", "))?;
+        writeln!(
+            out,
+            "  {} {}: {}",
+            t.binary,
+            style.bold(t.name),
+            where_.join(", ")
+        )?;
         // The first failing target's output and repro line stand for the rest.
         let first = t
             .per_target
@@ -190,7 +284,12 @@ fn write_failures(out: &mut dyn Write, results: &RunResults, tests: &[&TestAcros
                 writeln!(out, "    | {line}")?;
             }
             if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {
-                writeln!(out, "    repro ({}): {}", target.triple, style.dim(&target.repro_line(bin, t.name)))?;
+                writeln!(
+                    out,
+                    "    repro ({}): {}",
+                    target.triple,
+                    style.dim(&target.repro_line(bin, t.name))
+                )?;
             }
         }
     }
@@ -208,6 +307,9 @@ fn first_lines(text: &str, n: usize) -> Vec<&str> {
 
 /// The lines of a build log that say what went wrong (rustc's `error` blocks), or the log.
 fn error_lines(log: &str) -> String {
-    let from = log.lines().position(|l| l.starts_with("error")).unwrap_or(0);
+    let from = log
+        .lines()
+        .position(|l| l.starts_with("error"))
+        .unwrap_or(0);
     log.lines().skip(from).collect::<Vec<_>>().join("\n")
 }

@@ -5,7 +5,11 @@ use std::io::{self, Write};
 use super::style::{pad, Style};
 use crate::doctor::TargetCheck;
 
-pub fn write_targets(out: &mut dyn Write, checks: &[TargetCheck<'_>], style: Style) -> io::Result<()> {
+pub fn write_targets(
+    out: &mut dyn Write,
+    checks: &[TargetCheck<'_>],
+    style: Style,
+) -> io::Result<()> {
     writeln!(
         out,
         "{}",
@@ -23,7 +27,11 @@ pub fn write_targets(out: &mut dyn Write, checks: &[TargetCheck<'_>], style: Sty
     for c in checks {
         let t = c.target;
         let runner = if c.native { "native" } else { t.qemu.as_str() };
-        let status = if c.ready() { style.green("ready") } else { style.red("missing") };
+        let status = if c.ready() {
+            style.green("ready")
+        } else {
+            style.red("missing")
+        };
         writeln!(
             out,
             "{} {} {} {} {} {} {}",
@@ -44,7 +52,11 @@ pub fn write_targets(out: &mut dyn Write, checks: &[TargetCheck<'_>], style: Sty
     }
     let missing = checks.iter().filter(|c| !c.ready()).count();
     if missing > 0 {
-        writeln!(out, "\n{missing} of {} targets need setup: run `bele setup` (add --targets to narrow it)", checks.len())?;
+        writeln!(
+            out,
+            "\n{missing} of {} targets need setup: run `bele setup` (add --targets to narrow it)",
+            checks.len()
+        )?;
     } else {
         writeln!(out, "\nall {} targets are ready", checks.len())?;
     }
