@@ -10,6 +10,7 @@ use bele_targets::StdSource;
 use crate::doctor::{Missing, TargetCheck};
 use crate::env::HostEnv;
 use crate::process::{tail, CommandSpec};
+use crate::toolchain::StdAvailability;
 
 /// One installation step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +35,15 @@ pub fn plan(checks: &[TargetCheck<'_>]) -> Vec<Step> {
         steps.push(Step::AptInstall(packages.into_iter().collect()));
     }
     let mut need_src = false;
-    for c in checks.iter().filter(|c| c.missing.contains(&Missing::Std)) {
+    for c in checks {
         match c.target.std {
-            StdSource::Prebuilt => steps.push(Step::RustupTarget(c.target.triple.clone())),
-            StdSource::BuildStd => need_src = true,
+            // Prefer rustup's prebuilt std even where build-std would work: it builds in a
+            // fraction of the time. Where rustup serves none, the step falls back to rust-src.
+            StdSource::Prebuilt if c.std != StdAvailability::Prebuilt => {
+                steps.push(Step::RustupTarget(c.target.triple.clone()));
+            }
+            StdSource::BuildStd if c.missing.contains(&Missing::Std) => need_src = true,
+            _ => {}
         }
     }
     if need_src {
@@ -167,14 +173,14 @@ fn is_root() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::toolchain::StdAvailability;
     use bele_targets::Table;
 
     fn check_of<'t>(table: &'t Table, triple: &str, missing: Vec<Missing>) -> TargetCheck<'t> {
+        let std = if missing.contains(&Missing::Std) { StdAvailability::Missing } else { StdAvailability::Prebuilt };
         TargetCheck {
             target: table.get(triple).unwrap(),
             native: false,
-            std: StdAvailability::Missing,
+            std,
             missing,
         }
     }
@@ -204,6 +210,14 @@ mod tests {
                 Step::RustSrc,
             ]
         );
+    }
+
+    #[test]
+    fn prebuilt_std_is_preferred_over_a_working_build_std() {
+        let table = Table::builtin();
+        let mut c = check_of(&table, "s390x-unknown-linux-gnu", vec![]);
+        c.std = StdAvailability::BuildStd;
+        assert_eq!(plan(&[c]), [Step::RustupTarget("s390x-unknown-linux-gnu".into())]);
     }
 
     #[test]
