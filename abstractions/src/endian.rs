@@ -33,7 +33,7 @@ macro_rules! integer {
         }
     )*};
 }
-integer!(u16, u32, u64, i16, i32, i64);
+integer!(u16, u32, u64, i16, i32, i64, usize);
 
 /// A little-endian value in memory (`__le16`, `__le32`, `__le64`).
 #[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -63,7 +63,11 @@ impl<T: Integer> Le<T> {
 impl<T: Integer> Be<T> {
     /// `cpu_to_be*`.
     pub fn from_cpu(v: T) -> Self {
-        Be(v.to_be())
+        #[cfg(not(feature = "mutant-be-swap"))]
+        return Be(v.to_be());
+        // Planted bug: swapping unconditionally is right on little-endian CPUs only.
+        #[cfg(feature = "mutant-be-swap")]
+        return Be(v.swap_bytes());
     }
     /// `be*_to_cpu`.
     pub fn to_cpu(self) -> T {
@@ -89,6 +93,15 @@ macro_rules! bytes {
     )*};
 }
 bytes!(u16 => 2, u32 => 4, u64 => 8, i16 => 2, i32 => 4, i64 => 8);
+
+impl<T: Integer> Le<T> {
+    /// Wraps a value that is already in little-endian representation (C's `(__force __le32)`).
+    /// Only for code that got the bytes from the device; anything else wants `from_cpu`.
+    #[cfg_attr(not(feature = "mutant-dma-host-len"), allow(dead_code))]
+    pub(crate) fn from_raw(raw: T) -> Self {
+        Le(raw)
+    }
+}
 
 impl<T: Integer> fmt::Debug for Le<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -21,11 +21,28 @@ macro_rules! accessors {
 
 accessors! {
     get_unaligned_le16, put_unaligned_le16, u16, 2, from_le_bytes, to_le_bytes;
-    get_unaligned_le32, put_unaligned_le32, u32, 4, from_le_bytes, to_le_bytes;
+    get_unaligned_le32_bytewise, put_unaligned_le32, u32, 4, from_le_bytes, to_le_bytes;
     get_unaligned_le64, put_unaligned_le64, u64, 8, from_le_bytes, to_le_bytes;
     get_unaligned_be16, put_unaligned_be16, u16, 2, from_be_bytes, to_be_bytes;
     get_unaligned_be32, put_unaligned_be32, u32, 4, from_be_bytes, to_be_bytes;
     get_unaligned_be64, put_unaligned_be64, u64, 8, from_be_bytes, to_be_bytes;
+}
+
+/// Reads a little-endian `u32` at the start of `buf`; panics if `buf` is too short.
+#[cfg(not(feature = "mutant-unaligned-cast"))]
+pub fn get_unaligned_le32(buf: &[u8]) -> u32 {
+    get_unaligned_le32_bytewise(buf)
+}
+
+/// Planted bug: a pointer cast and `read_unaligned` of a native `u32`, the way C code
+/// casts `*(u32 *)p`; right on little-endian CPUs only.
+#[cfg(feature = "mutant-unaligned-cast")]
+#[allow(unsafe_code)]
+pub fn get_unaligned_le32(buf: &[u8]) -> u32 {
+    assert!(buf.len() >= 4);
+    // SAFETY: the assert above keeps the read inside `buf`; read_unaligned has no
+    // alignment requirement.
+    unsafe { core::ptr::read_unaligned(buf.as_ptr().cast::<u32>()) }
 }
 
 #[cfg(test)]
@@ -58,6 +75,16 @@ mod tests {
             put_unaligned_be32(v as u32, &mut buf[offset..]);
             prop_assert_eq!(BigEndian::read_u32(&buf[offset..]), v as u32);
             prop_assert_eq!(get_unaligned_be32(&buf[offset..]), v as u32);
+        }
+
+        #[test]
+        fn le32_at_every_offset_agrees_with_std(v: u32, offset in 0usize..8) {
+            let mut buf = vec![0u8; offset + 4];
+            buf[offset..].copy_from_slice(&v.to_le_bytes());
+            prop_assert_eq!(get_unaligned_le32(&buf[offset..]), v);
+            let mut out = vec![0u8; offset + 4];
+            put_unaligned_le32(v, &mut out[offset..]);
+            prop_assert_eq!(out, buf);
         }
 
         #[test]

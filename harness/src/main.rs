@@ -34,7 +34,14 @@ fn main() {
         Ok(Outcome::Incomplete) => 3,
         Ok(Outcome::Interrupted) => 130,
         // `bele targets | head` closes the pipe early: not an error worth a message.
-        Err(e) if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => 0,
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            0
+        }
         Err(e) => {
             eprintln!("bele: error: {e:#}");
             2

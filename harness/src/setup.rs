@@ -176,7 +176,11 @@ mod tests {
     use bele_targets::Table;
 
     fn check_of<'t>(table: &'t Table, triple: &str, missing: Vec<Missing>) -> TargetCheck<'t> {
-        let std = if missing.contains(&Missing::Std) { StdAvailability::Missing } else { StdAvailability::Prebuilt };
+        let std = if missing.contains(&Missing::Std) {
+            StdAvailability::Missing
+        } else {
+            StdAvailability::Prebuilt
+        };
         TargetCheck {
             target: table.get(triple).unwrap(),
             native: false,
@@ -217,7 +221,10 @@ mod tests {
         let table = Table::builtin();
         let mut c = check_of(&table, "s390x-unknown-linux-gnu", vec![]);
         c.std = StdAvailability::BuildStd;
-        assert_eq!(plan(&[c]), [Step::RustupTarget("s390x-unknown-linux-gnu".into())]);
+        assert_eq!(
+            plan(&[c]),
+            [Step::RustupTarget("s390x-unknown-linux-gnu".into())]
+        );
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //! x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-unknown-linux-gnu,powerpc64-unknown-linux-gnu,s390x-unknown-linux-gnu,sparc64-unknown-linux-gnu`,
 //! which `ci/test.sh` runs); a missing target fails these tests with the reason.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
 use bele::results::{Outcome, RunResults, TargetStatus, TestResult, SCHEMA_VERSION};
 use bele::triage::{tests_across, Verdict};
+use support::{bele, fixtures, repo, scratch, Run};
 
 const X86_64: &str = "x86_64-unknown-linux-gnu";
 const I686: &str = "i686-unknown-linux-gnu";
@@ -16,56 +19,6 @@ const PPC: &str = "powerpc-unknown-linux-gnu";
 const PPC64: &str = "powerpc64-unknown-linux-gnu";
 const S390X: &str = "s390x-unknown-linux-gnu";
 const SPARC64: &str = "sparc64-unknown-linux-gnu";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn fixtures() -> PathBuf {
-    repo().join("fixtures/Cargo.toml")
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    results: Option<RunResults>,
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bele-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-#[allow(clippy::disallowed_methods)] // tests run the real binary
-fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
-    let out = scratch(&format!("{out_name}.json"));
-    let _ = std::fs::remove_file(&out);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bele"));
-    cmd.args(args)
-        .arg("--out")
-        .arg(&out)
-        .arg("--color")
-        .arg("never")
-        .env("RUST_BACKTRACE", "0");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let o = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    let results = out.exists().then(|| RunResults::load(&out).unwrap());
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout,
-        stderr,
-        results,
-    }
-}
 
 fn test_fixture(pkg: &str, targets: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
     let manifest = fixtures();

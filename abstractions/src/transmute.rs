@@ -1,0 +1,224 @@
+//! `FromBytes` / `AsBytes`: models rust/kernel/transmute.rs, for `#[repr(C)]` wire structs.
+//!
+//! One of the two places in the crate with `unsafe`: a wire struct is read from and viewed
+//! as bytes without copying field by field. The traits are `unsafe` to implement; the
+//! conditions are on each trait.
+#![allow(unsafe_code)]
+
+use core::mem::{align_of, size_of};
+
+use crate::endian::{Be, Integer, Le};
+
+/// Types that any byte pattern of their size is a valid value of.
+///
+/// # Safety
+/// The type is `#[repr(C)]` or `#[repr(transparent)]`, has no padding, and every bit pattern
+/// is a valid value (integers, `Le`/`Be`, arrays and structs of such).
+pub unsafe trait FromBytes: Sized + Copy {
+    /// Copies a value out of the start of `bytes`, at any alignment; `None` if too short.
+    fn from_bytes_copy(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() < size_of::<Self>() {
+            return None;
+        }
+        // SAFETY: the length check keeps the read inside `bytes`; `read_unaligned` has no
+        // alignment requirement; the trait's contract makes every bit pattern valid.
+        Some(unsafe { core::ptr::read_unaligned(bytes.as_ptr().cast::<Self>()) })
+    }
+
+    /// A zero-copy view of the start of `bytes`; `None` if too short or misaligned for `Self`.
+    fn from_bytes(bytes: &[u8]) -> Option<&Self> {
+        if bytes.len() < size_of::<Self>() || bytes.as_ptr().align_offset(align_of::<Self>()) != 0 {
+            return None;
+        }
+        // SAFETY: length and alignment are checked above, the lifetime is tied to `bytes`,
+        // and the trait's contract makes every bit pattern valid.
+        Some(unsafe { &*bytes.as_ptr().cast::<Self>() })
+    }
+}
+
+/// Types whose every byte is initialised, so they can be viewed as bytes.
+///
+/// # Safety
+/// The type has no padding bytes.
+pub unsafe trait AsBytes: Sized {
+    fn as_bytes(&self) -> &[u8] {
+        // SAFETY: `self` is a valid reference to `size_of::<Self>()` initialised bytes (no
+        // padding, by the trait's contract), borrowed for the slice's lifetime.
+        unsafe {
+            core::slice::from_raw_parts((self as *const Self).cast::<u8>(), size_of::<Self>())
+        }
+    }
+}
+
+/// Implements `FromBytes` and `AsBytes` for a `#[repr(C)]` wire struct whose fields are all
+/// `FromBytes`, after a compile-time check that its size is the sum of its fields' sizes
+/// (`size`), that is, it has no padding.
+#[macro_export]
+macro_rules! wire_struct {
+    ($t:ty, size = $size:expr) => {
+        const _: () = assert!(
+            core::mem::size_of::<$t>() == $size,
+            "wire struct has padding or the wrong size"
+        );
+        // SAFETY: `repr(C)` with FromBytes fields and, by the assertion above, no padding.
+        #[allow(unsafe_code)]
+        unsafe impl $crate::transmute::FromBytes for $t {}
+        // SAFETY: as above.
+        #[allow(unsafe_code)]
+        unsafe impl $crate::transmute::AsBytes for $t {}
+    };
+}
+
+macro_rules! plain {
+    ($($t:ty),*) => {$(
+        // SAFETY: primitive integers have no padding and no invalid bit patterns.
+        unsafe impl FromBytes for $t {}
+        // SAFETY: as above.
+        unsafe impl AsBytes for $t {}
+    )*};
+}
+plain!(u8, u16, u32, u64, i16, i32, i64, usize);
+
+// SAFETY: `repr(transparent)` over an integer.
+unsafe impl<T: Integer + FromBytes> FromBytes for Le<T> {}
+// SAFETY: as above.
+unsafe impl<T: Integer + AsBytes> AsBytes for Le<T> {}
+// SAFETY: as above.
+unsafe impl<T: Integer + FromBytes> FromBytes for Be<T> {}
+// SAFETY: as above.
+unsafe impl<T: Integer + AsBytes> AsBytes for Be<T> {}
+// SAFETY: arrays of such types have no padding between elements.
+unsafe impl<T: FromBytes, const N: usize> FromBytes for [T; N] {}
+// SAFETY: as above.
+unsafe impl<T: AsBytes, const N: usize> AsBytes for [T; N] {}
+
+/// A firmware image header, as a device reads it from flash: mixed byte orders, as in life.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FwHeader {
+    pub magic: Be<u32>,
+    pub version: Le<u16>,
+    #[cfg(not(feature = "mutant-wire-plain-u16"))]
+    hdr_len: Le<u16>,
+    /// Planted bug: a plain `u16` where the wire has a little-endian field.
+    #[cfg(feature = "mutant-wire-plain-u16")]
+    hdr_len: u16,
+    #[cfg(not(feature = "mutant-wire-usize-len"))]
+    payload_len: Le<u64>,
+    /// Planted bug: a `usize` in a wire struct changes its layout on 32-bit targets.
+    #[cfg(feature = "mutant-wire-usize-len")]
+    payload_len: Le<usize>,
+    pub crc: Le<u32>,
+    pub reserved: Le<u32>,
+}
+
+#[cfg(not(feature = "mutant-wire-usize-len"))]
+crate::wire_struct!(FwHeader, size = 24);
+// With the planted bug the header shrinks to 20 bytes on 32-bit targets: still no padding.
+#[cfg(feature = "mutant-wire-usize-len")]
+crate::wire_struct!(FwHeader, size = 16 + core::mem::size_of::<usize>());
+
+impl FwHeader {
+    pub const MAGIC: u32 = 0x4245_4c45; // "BELE"
+
+    pub fn new(version: u16, hdr_len: u16, payload_len: u64, crc: u32) -> FwHeader {
+        FwHeader {
+            magic: Be::from_cpu(Self::MAGIC),
+            version: Le::from_cpu(version),
+            #[cfg(not(feature = "mutant-wire-plain-u16"))]
+            hdr_len: Le::from_cpu(hdr_len),
+            #[cfg(feature = "mutant-wire-plain-u16")]
+            hdr_len,
+            #[cfg(not(feature = "mutant-wire-usize-len"))]
+            payload_len: Le::from_cpu(payload_len),
+            #[cfg(feature = "mutant-wire-usize-len")]
+            payload_len: Le::from_cpu(payload_len as usize),
+            crc: Le::from_cpu(crc),
+            reserved: Le::default(),
+        }
+    }
+
+    pub fn hdr_len(&self) -> u16 {
+        #[cfg(not(feature = "mutant-wire-plain-u16"))]
+        return self.hdr_len.to_cpu();
+        #[cfg(feature = "mutant-wire-plain-u16")]
+        return self.hdr_len;
+    }
+
+    // The cast is a no-op except with the planted `usize` bug.
+    #[allow(clippy::unnecessary_cast)]
+    pub fn payload_len(&self) -> u64 {
+        self.payload_len.to_cpu() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A header as a vendor tool wrote it: magic "BELE", version 3, header 24 bytes,
+    /// payload 0x1_0000_0010 bytes, crc 0xdeadbeef.
+    pub(crate) const GOLDEN: [u8; 24] = [
+        0x42, 0x45, 0x4c, 0x45, 0x03, 0x00, 0x18, 0x00, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+        0x00, 0xef, 0xbe, 0xad, 0xde, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    #[test]
+    fn fw_header_layout() {
+        assert_eq!(
+            size_of::<FwHeader>(),
+            24,
+            "identical on 32- and 64-bit targets"
+        );
+        assert_eq!(core::mem::offset_of!(FwHeader, crc), 16);
+    }
+
+    #[test]
+    fn golden_blob_parses_to_known_fields_and_back() {
+        let h = FwHeader::from_bytes_copy(&GOLDEN).unwrap();
+        assert_eq!(h.magic.to_cpu(), FwHeader::MAGIC);
+        assert_eq!(h.version.to_cpu(), 3);
+        assert_eq!(h.hdr_len(), 24);
+        assert_eq!(h.payload_len(), 0x1_0000_0010);
+        assert_eq!(h.crc.to_cpu(), 0xdead_beef);
+        assert_eq!(h.as_bytes(), &GOLDEN[..]);
+    }
+
+    #[test]
+    fn zero_copy_view_checks_alignment_and_length() {
+        #[repr(align(8))]
+        struct Aligned([u8; 32]);
+        let mut buf = Aligned([0; 32]);
+        buf.0[..24].copy_from_slice(&GOLDEN);
+        assert_eq!(
+            FwHeader::from_bytes(&buf.0).map(FwHeader::hdr_len),
+            Some(24)
+        );
+        assert!(
+            FwHeader::from_bytes(&buf.0[1..]).is_none(),
+            "misaligned view refused"
+        );
+        assert!(
+            FwHeader::from_bytes(&buf.0[..23]).is_none(),
+            "short view refused"
+        );
+        assert!(FwHeader::from_bytes_copy(&buf.0[..23]).is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn fields_land_where_the_wire_says(version: u16, hdr_len: u16, payload_len: u64, crc: u32) {
+            let h = FwHeader::new(version, hdr_len, payload_len, crc);
+            let b = h.as_bytes();
+            prop_assert_eq!(&b[0..4], &FwHeader::MAGIC.to_be_bytes()[..]);
+            prop_assert_eq!(&b[4..6], &version.to_le_bytes()[..]);
+            prop_assert_eq!(&b[6..8], &hdr_len.to_le_bytes()[..]);
+            prop_assert_eq!(&b[8..16], &payload_len.to_le_bytes()[..]);
+            prop_assert_eq!(&b[16..20], &crc.to_le_bytes()[..]);
+            let back = FwHeader::from_bytes_copy(b).unwrap();
+            prop_assert_eq!(back.payload_len(), payload_len);
+            prop_assert_eq!(back.hdr_len(), hdr_len);
+        }
+    }
+}
