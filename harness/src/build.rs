@@ -141,3 +141,70 @@ pub fn parse_messages(stdout: &str, ws: &Workspace) -> Vec<TestBinary> {
     bins.dedup_by(|a, b| a.id == b.id);
     bins
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const METADATA: &str = include_str!("../tests/captured/metadata-fixtures.json");
+    const MESSAGES: &str = include_str!("../tests/captured/cargo-messages-fx-endian.jsonl");
+
+    #[test]
+    fn test_executables_from_captured_cargo_messages() {
+        let ws = Workspace::parse(METADATA).unwrap();
+        let bins = parse_messages(MESSAGES, &ws);
+        let ids: Vec<&str> = bins.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(ids, ["fx-endian", "fx-endian::wire"]);
+        assert!(bins[0].path.ends_with("deps/fx_endian-9a2ed882270e2103"));
+        assert_eq!(bins[0].cwd, PathBuf::from("/checkout/fixtures/endian"));
+        assert!(parse_messages("not json\n{}\n", &ws).is_empty());
+    }
+
+    #[test]
+    fn cargo_command_sets_linker_and_build_std_only_where_needed() {
+        let ws = Workspace::parse(METADATA).unwrap();
+        let table = bele_targets::Table::builtin();
+        let sel = Selection {
+            packages: vec!["fx-endian".into()],
+            features: vec!["a".into(), "b".into()],
+            ..Selection::default()
+        };
+        let mips = build_command_line(
+            &ws,
+            &sel,
+            table.get("mips-unknown-linux-gnu").unwrap(),
+            false,
+            true,
+        );
+        assert_eq!(
+            mips,
+            "RUSTC_BOOTSTRAP=1 CARGO_TARGET_MIPS_UNKNOWN_LINUX_GNU_LINKER=mips-linux-gnu-gcc CARGO_TERM_COLOR=never \
+             CARGO_TERM_PROGRESS_WHEN=never cargo test --no-run --message-format=json-render-diagnostics --target \
+             mips-unknown-linux-gnu --manifest-path /checkout/fixtures/Cargo.toml --target-dir \
+             /checkout/fixtures/target/bele/build --package fx-endian --features a,b -Zbuild-std"
+        );
+        let x86 = build_command_line(
+            &ws,
+            &Selection::default(),
+            table.get("x86_64-unknown-linux-gnu").unwrap(),
+            true,
+            false,
+        );
+        assert!(
+            !x86.contains("LINKER")
+                && !x86.contains("build-std")
+                && !x86.contains("RUSTC_BOOTSTRAP"),
+            "{x86}"
+        );
+    }
+
+    fn build_command_line(
+        ws: &Workspace,
+        sel: &Selection,
+        t: &Target,
+        native: bool,
+        build_std: bool,
+    ) -> String {
+        cargo_command(ws, sel, t, native, build_std).display()
+    }
+}

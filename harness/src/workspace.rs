@@ -154,3 +154,56 @@ impl Workspace {
         self.target_dir.join("bele")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const METADATA: &str = include_str!("../tests/captured/metadata-fixtures.json");
+
+    #[test]
+    fn captured_metadata() {
+        let ws = Workspace::parse(METADATA).unwrap();
+        assert_eq!(ws.root, PathBuf::from("/checkout/fixtures"));
+        assert_eq!(
+            ws.bele_dir(),
+            PathBuf::from("/checkout/fixtures/target/bele")
+        );
+        let names: Vec<&str> = ws.members.iter().map(|p| p.name.as_str()).collect();
+        assert!(
+            names.contains(&"fx-endian") && names.contains(&"fx-crash"),
+            "{names:?}"
+        );
+        assert_eq!(ws.defaults, BeleMetadata::default());
+        let err = ws.check_package("nope").unwrap_err().to_string();
+        assert!(err.starts_with("package `nope` is not a member of the workspace at /checkout/fixtures/Cargo.toml (members: "), "{err}");
+    }
+
+    #[test]
+    fn bele_metadata_is_read_and_checked() {
+        let with = |meta: &str| {
+            METADATA.replace(
+                "\"metadata\":null",
+                &format!("\"metadata\":{{\"bele\":{meta}}}"),
+            )
+        };
+        assert!(
+            METADATA.contains("\"metadata\":null"),
+            "capture has no workspace metadata"
+        );
+        let ws = Workspace::parse(&with(r#"{"packages":["fx-crash"],"targets":"be"}"#)).unwrap();
+        assert_eq!(ws.defaults.packages, ["fx-crash"]);
+        assert_eq!(ws.defaults.targets.as_deref(), Some("be"));
+        let err = Workspace::parse(&with(r#"{"packges":[]}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("invalid [workspace.metadata.bele]") && err.contains("packges"),
+            "{err}"
+        );
+        let err = Workspace::parse(&with(r#"{"packages":["ghost"]}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("package `ghost` is not a member"), "{err}");
+    }
+}
