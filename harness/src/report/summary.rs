@@ -13,9 +13,16 @@ const OUTPUT_LINES: usize = 8;
 pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
     let tests = tests_across(results);
     write_target_rows(out, results, style)?;
+    // Tests ignored everywhere are counted in the rows above; the matrix is for trouble.
     let troubled: Vec<&TestAcross<'_>> = tests
         .iter()
         .filter(|t| t.verdict != Verdict::PassesEverywhere)
+        .filter(|t| {
+            t.per_target
+                .iter()
+                .flatten()
+                .any(|r| r.outcome != Outcome::Ignored)
+        })
         .collect();
     if !troubled.is_empty() {
         write_matrix(out, results, &troubled, style)?;
@@ -312,4 +319,130 @@ fn error_lines(log: &str) -> String {
         .position(|l| l.starts_with("error"))
         .unwrap_or(0);
     log.lines().skip(from).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::*;
+    use bele_targets::Table;
+
+    fn test(
+        name: &str,
+        outcome: Outcome,
+        output: Option<&str>,
+        signal: Option<&str>,
+    ) -> TestResult {
+        TestResult {
+            name: name.into(),
+            outcome,
+            duration_ms: 1,
+            output: output.map(String::from),
+            signal: signal.map(String::from),
+        }
+    }
+
+    fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
+        let table = Table::builtin();
+        let mut t = TargetResult::new(
+            table.get(triple).unwrap(),
+            "qemu".into(),
+            vec!["qemu-x".into(), "-L".into(), "/s".into()],
+        );
+        t.status = TargetStatus::Ran;
+        t.std = Some("prebuilt".into());
+        t.binaries.push(BinaryResult {
+            id: "pkg".into(),
+            executable: "/t/pkg-1".into(),
+            cwd: "/src/pkg".into(),
+            error: None,
+            tests,
+        });
+        t
+    }
+
+    fn results(targets: Vec<TargetResult>) -> RunResults {
+        RunResults {
+            schema_version: SCHEMA_VERSION,
+            run_id: "r".into(),
+            started_at_ms: 0,
+            duration_ms: 0,
+            state: RunState::Complete,
+            host: Host {
+                triple: "x86_64-unknown-linux-gnu".into(),
+                cpus: 2,
+            },
+            toolchain: Toolchain {
+                rustc: "rustc".into(),
+                cargo: "cargo".into(),
+                sysroot: "/".into(),
+            },
+            workspace: WorkspaceInfo {
+                manifest_path: "/src/Cargo.toml".into(),
+                packages: vec![],
+                features: vec![],
+                all_features: false,
+                no_default_features: false,
+            },
+            config: RunConfigInfo {
+                timeout_secs: 300,
+                jobs: 2,
+                test_threads: 1,
+            },
+            targets,
+        }
+    }
+
+    #[test]
+    fn summary_groups_failures_and_gives_a_repro_line() {
+        let le = target(
+            "x86_64-unknown-linux-gnu",
+            vec![
+                test("a", Outcome::Passed, None, None),
+                test("be_bug", Outcome::Passed, None, None),
+            ],
+        );
+        let be = target(
+            "s390x-unknown-linux-gnu",
+            vec![
+                test("a", Outcome::Passed, None, None),
+                test(
+                    "be_bug",
+                    Outcome::Crashed,
+                    Some("died <here>"),
+                    Some("SIGBUS"),
+                ),
+            ],
+        );
+        let mut out = Vec::new();
+        write_summary(&mut out, &results(vec![le, be]), Style::PLAIN).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("pkg be_bug .      C      fails on big-endian only"),
+            "{text}"
+        );
+        assert!(text.contains("fails on big-endian only\n  pkg be_bug: s390x (crashed: SIGBUS)\n    | died <here>\n"), "{text}");
+        assert!(text.contains("repro (s390x-unknown-linux-gnu): cd /src/pkg && qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture"), "{text}");
+        assert!(
+            text.ends_with("bele: 3 passed, 1 failed, 0 skipped\n"),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'), "plain style has no escapes");
+    }
+
+    #[test]
+    fn all_passing_has_no_matrix() {
+        let t = target(
+            "x86_64-unknown-linux-gnu",
+            vec![
+                test("a", Outcome::Passed, None, None),
+                test("i", Outcome::Ignored, None, None),
+            ],
+        );
+        let mut out = Vec::new();
+        write_summary(&mut out, &results(vec![t]), Style { color: true }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("did not pass everywhere"), "{text}");
+        assert!(text.contains("\x1b[32m"), "colour when asked");
+    }
 }
