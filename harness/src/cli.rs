@@ -97,6 +97,9 @@ pub struct TestArgs {
     /// `--test-threads` given to each test executable.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub test_threads: usize,
+    /// Proptest seed used on every target (default: a fresh one, recorded in the results).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Where to write the results JSON (default: target/bele/results/<run-id>.json and latest.json).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -298,6 +301,7 @@ fn test(
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1),
         test_threads: args.test_threads,
+        seed: args.seed.unwrap_or_else(run::fresh_seed),
         out: out_path.clone(),
         workspace,
     };

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bele_qemu::{run_captured, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream};
 
 use crate::build::TestBinary;
-use crate::libtest::{parse_event, parse_listing, Event};
+use crate::libtest::{parse_event, parse_listing, proptest_minimal_input, Event};
 use crate::results::{BinaryResult, Outcome, TestResult};
 
 /// How tests are run.
@@ -25,6 +25,8 @@ pub struct ExecConfig {
     pub test_threads: usize,
     /// The complete environment of test processes.
     pub env: Vec<(String, String)>,
+    /// Proptest seed, the same on every target of a run.
+    pub seed: u64,
 }
 
 /// Most output bele keeps for one test.
@@ -60,7 +62,10 @@ pub fn invocation(
         program: bin.path.clone(),
         args: test_args(filters, cfg.test_threads, nocapture),
         // libtest's JSON output is unstable: the variable unlocks it in the test process.
-        env: vec![("RUSTC_BOOTSTRAP".into(), "1".into())],
+        env: vec![
+            ("RUSTC_BOOTSTRAP".into(), "1".into()),
+            ("PROPTEST_RNG_SEED".into(), cfg.seed.to_string()),
+        ],
         base_env: cfg.env.clone(),
         cwd: bin.cwd.clone(),
     }
@@ -132,6 +137,7 @@ pub fn run_binary(
                             duration_ms: 0,
                             output: Some(limit(output.clone())),
                             signal: None,
+                            minimal_input: None,
                         };
                         record(r, &mut done);
                     }
@@ -148,6 +154,7 @@ pub fn run_binary(
                             cfg.timeout.as_secs()
                         ))),
                         signal: None,
+                        minimal_input: None,
                     };
                     record(r, &mut done);
                 }
@@ -255,6 +262,7 @@ fn isolate(
             duration_ms: millis(tests.first().map_or(cfg.timeout, |(_, e)| *e)),
             output: Some(limit(output)),
             signal: None,
+            minimal_input: None,
         }),
         BatchEnd::HungOutside { output } => Some(TestResult {
             name: name.to_string(),
@@ -262,6 +270,7 @@ fn isolate(
             duration_ms: millis(cfg.timeout),
             output: Some(limit(output)),
             signal: None,
+            minimal_input: None,
         }),
         BatchEnd::Finished | BatchEnd::Cancelled => None,
     }
@@ -304,6 +313,7 @@ fn crashed(name: &str, elapsed: Duration, exit: Exit, output: &str) -> TestResul
             guest.unwrap_or_default()
         ))),
         signal: Some(exit.signal_name().unwrap_or_else(|| exit.to_string())),
+        minimal_input: None,
     }
 }
 
@@ -314,6 +324,7 @@ fn not_run(name: &str, why: &str) -> TestResult {
         duration_ms: 0,
         output: Some(why.to_string()),
         signal: None,
+        minimal_input: None,
     }
 }
 
@@ -396,6 +407,7 @@ fn run_batch(
                             duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
                             output: None,
                             signal: None,
+                            minimal_input: None,
                         });
                     }
                     Event::Failed {
@@ -404,11 +416,13 @@ fn run_batch(
                         output,
                     } => {
                         let (elapsed, streamed) = take(&mut running, &name);
+                        let output = format!("{streamed}{output}");
                         finished.push(TestResult {
                             name,
                             outcome: Outcome::Failed,
                             duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
-                            output: Some(limit(format!("{streamed}{output}"))),
+                            minimal_input: proptest_minimal_input(&output),
+                            output: Some(limit(output)),
                             signal: None,
                         });
                     }
@@ -420,6 +434,7 @@ fn run_batch(
                             duration_ms: 0,
                             output: reason,
                             signal: None,
+                            minimal_input: None,
                         });
                     }
                     Event::Other => {}

@@ -86,6 +86,15 @@ pub fn parse_event(line: &str) -> Event {
     }
 }
 
+/// The minimal failing input proptest reports in a failed property's output, after
+/// shrinking (`minimal failing input: v = 1, slot = 0`; multi-line for `{:#?}` values).
+pub fn proptest_minimal_input(output: &str) -> Option<String> {
+    let start = output.find("minimal failing input: ")? + "minimal failing input: ".len();
+    let rest = &output[start..];
+    let end = rest.find("\n\tsuccesses:").unwrap_or(rest.len());
+    Some(rest[..end].trim().to_string()).filter(|s| !s.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +173,21 @@ mod tests {
     }
 
     #[test]
+    fn minimal_input_from_captured_proptest_failures() {
+        let ppc = include_str!("../tests/captured/proptest-failure-powerpc.txt");
+        assert_eq!(
+            proptest_minimal_input(ppc).as_deref(),
+            Some("start = 1, step = 0")
+        );
+        let s390x = include_str!("../tests/captured/proptest-failure-s390x.txt");
+        assert_eq!(
+            proptest_minimal_input(s390x).as_deref(),
+            Some("bytes = [\n    0,\n    0,\n    0,\n    1,\n]")
+        );
+        assert_eq!(proptest_minimal_input("assertion failed"), None);
+    }
+
+    #[test]
     fn json_looking_test_output_is_text() {
         assert_eq!(
             parse_event("{\"type\": \"looks like json\"}"),
@@ -178,6 +202,7 @@ mod tests {
         fn parsers_never_panic(s in "\\PC{0,200}") {
             let _ = parse_event(&s);
             let _ = parse_listing(&s);
+            let _ = proptest_minimal_input(&s);
         }
     }
 }

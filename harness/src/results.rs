@@ -10,7 +10,7 @@ use bele_targets::{Arch, Endian, PointerWidth, Target};
 use serde::{Deserialize, Serialize};
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +63,9 @@ pub struct WorkspaceInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunConfigInfo {
+    /// The proptest seed every target ran with (`PROPTEST_RNG_SEED`), so the same inputs
+    /// are generated everywhere and a failure replays.
+    pub seed: u64,
     pub timeout_secs: u64,
     pub jobs: usize,
     pub test_threads: usize,
@@ -136,6 +139,8 @@ pub struct TestResult {
     pub output: Option<String>,
     /// For `crashed`: the signal (`SIGBUS`) or `exit code N`.
     pub signal: Option<String>,
+    /// For a failed property: proptest's minimal failing input after shrinking.
+    pub minimal_input: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -235,8 +240,9 @@ impl TargetResult {
         c
     }
 
-    /// A shell line that re-runs one test of one executable on this target, by hand.
-    pub fn repro_line(&self, binary: &BinaryResult, test: &str) -> String {
+    /// A shell line that re-runs one test of one executable on this target, by hand, with
+    /// the run's proptest seed.
+    pub fn repro_line(&self, binary: &BinaryResult, test: &str, seed: u64) -> String {
         let argv: Vec<String> = self
             .runner_prefix
             .iter()
@@ -249,7 +255,7 @@ impl TargetResult {
             ])
             .collect();
         format!(
-            "cd {} && {}",
+            "cd {} && PROPTEST_RNG_SEED={seed} {}",
             bele_qemu::shell_quote(&binary.cwd.display().to_string()),
             argv.iter()
                 .map(|a| bele_qemu::shell_quote(a))

@@ -27,6 +27,8 @@ pub struct Plan<'t> {
     pub timeout: Duration,
     pub jobs: usize,
     pub test_threads: usize,
+    /// Proptest seed for every target (`PROPTEST_RNG_SEED`).
+    pub seed: u64,
     pub out: PathBuf,
 }
 
@@ -128,6 +130,7 @@ pub fn run(
             no_default_features: plan.selection.no_default_features,
         },
         config: RunConfigInfo {
+            seed: plan.seed,
             timeout_secs: plan.timeout.as_secs(),
             jobs: plan.jobs,
             test_threads: plan.test_threads,
@@ -171,7 +174,8 @@ pub fn run(
                 runner,
                 timeout: plan.timeout,
                 test_threads: plan.test_threads,
-                env: env.without(&["RUSTC_BOOTSTRAP"]),
+                env: env.without(&["RUSTC_BOOTSTRAP", "PROPTEST_RNG_SEED"]),
+                seed: plan.seed,
             };
             configs.push(Some((exec, check.std == StdAvailability::BuildStd)));
         }
@@ -401,6 +405,18 @@ fn save(
     results.write_atomic(&plan.out)?;
     reporter.event(&Event::Saved { path: &plan.out });
     Ok(())
+}
+
+/// A seed for a run that was given none: different for every run.
+pub fn fresh_seed() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    // SplitMix64 finaliser, so close start times give unrelated seeds.
+    let mut z = nanos ^ u64::from(std::process::id()).rotate_left(32);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// A run id that sorts by time: `20261126-193257-4321` (UTC, then the process id).

@@ -121,6 +121,26 @@ fn every_mutant_gets_its_expected_verdict() {
                 failing.keys()
             );
         }
+        if m.feature == "mutant-read32-native" {
+            // A property caught it: the shrunk input is in the results, per target.
+            let t = results
+                .targets
+                .iter()
+                .find(|t| t.triple.starts_with("powerpc"))
+                .unwrap();
+            let r = t
+                .binaries
+                .iter()
+                .flat_map(|b| &b.tests)
+                .find(|r| r.name == "mmio::tests::read32_matches_byteorder")
+                .unwrap();
+            assert!(
+                r.minimal_input
+                    .as_deref()
+                    .is_some_and(|i| i.starts_with("bytes = [")),
+                "{r:?}"
+            );
+        }
         let on: std::collections::BTreeSet<&String> =
             failing.values().flat_map(|(_, on)| on).collect();
         report.push(format!(

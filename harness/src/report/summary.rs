@@ -290,12 +290,20 @@ fn write_failures(
             for line in first_lines(r.output.as_deref().unwrap_or_default(), OUTPUT_LINES) {
                 writeln!(out, "    | {line}")?;
             }
+            if let Some(input) = &r.minimal_input {
+                writeln!(
+                    out,
+                    "    minimal input ({}): {}",
+                    target.short_name(),
+                    input.replace('\n', " ")
+                )?;
+            }
             if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {
                 writeln!(
                     out,
                     "    repro ({}): {}",
                     target.triple,
-                    style.dim(&target.repro_line(bin, t.name))
+                    style.dim(&target.repro_line(bin, t.name, results.config.seed))
                 )?;
             }
         }
@@ -339,6 +347,7 @@ mod tests {
             duration_ms: 1,
             output: output.map(String::from),
             signal: signal.map(String::from),
+            minimal_input: None,
         }
     }
 
@@ -385,6 +394,7 @@ mod tests {
                 no_default_features: false,
             },
             config: RunConfigInfo {
+                seed: 42,
                 timeout_secs: 300,
                 jobs: 2,
                 test_threads: 1,
@@ -422,7 +432,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("fails on big-endian only\n  pkg be_bug: s390x (crashed: SIGBUS)\n    | died <here>\n"), "{text}");
-        assert!(text.contains("repro (s390x-unknown-linux-gnu): cd /src/pkg && qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture"), "{text}");
+        assert!(text.contains("repro (s390x-unknown-linux-gnu): cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture"), "{text}");
         assert!(
             text.ends_with("bele: 3 passed, 1 failed, 0 skipped\n"),
             "{text}"
