@@ -74,15 +74,12 @@ pub trait Reporter {
 
 enum Msg {
     BuildStarted(usize),
-    Built {
+    /// A build ended: the number of test executables that follow as work, or the log tail.
+    BuildDone {
         idx: usize,
-        binaries: Vec<TestBinary>,
+        outcome: Result<usize, String>,
         duration: Duration,
-    },
-    BuildFailed {
-        idx: usize,
-        tail: String,
-        duration: Duration,
+        command: String,
     },
     Test {
         idx: usize,
@@ -210,25 +207,30 @@ pub fn run(
                         native,
                         *build_std,
                     );
+                    let command = spec.display();
                     match build::build(&spec, &plan.workspace, env) {
                         Ok((binaries, duration)) => {
-                            // `Built` goes first, so the collector knows how many results to
-                            // expect before any runner can report one.
-                            let work: Vec<TestBinary> = binaries.clone();
-                            let _ = msg_tx.send(Msg::Built {
+                            // `BuildDone` goes first, so the collector knows how many results
+                            // to expect before any runner can report one.
+                            let outcome = Ok(binaries.len());
+                            let _ = msg_tx.send(Msg::BuildDone {
                                 idx,
-                                binaries,
+                                outcome,
                                 duration,
+                                command,
                             });
-                            for b in work {
+                            for b in binaries {
                                 let _ = work_tx.send((idx, b));
                             }
                         }
                         Err(f) => {
-                            let _ = msg_tx.send(Msg::BuildFailed {
+                            let outcome = Err(f.log_tail);
+                            let duration = f.duration;
+                            let _ = msg_tx.send(Msg::BuildDone {
                                 idx,
-                                tail: f.log_tail,
-                                duration: f.duration,
+                                outcome,
+                                duration,
+                                command,
                             });
                         }
                     }
@@ -268,55 +270,42 @@ pub fn run(
                         std: t.std.as_deref().unwrap_or_default(),
                     });
                 }
-                Msg::Built {
+                Msg::BuildDone {
                     idx,
-                    binaries,
+                    outcome,
                     duration,
+                    command,
                 } => {
-                    let spec = build_command(plan, toolchain, &configs, idx);
                     let t = &mut results.targets[idx];
-                    t.build = Some(BuildInfo {
-                        duration_ms: duration.as_millis() as u64,
-                        success: true,
-                        log_tail: None,
-                        command: spec,
-                    });
-                    reporter.event(&Event::BuildFinished {
-                        triple: &t.triple,
-                        success: true,
-                        duration,
-                        binaries: binaries.len(),
-                        log_tail: None,
-                    });
-                    outstanding[idx] = Some(binaries.len());
-                    if binaries.is_empty() {
-                        finish_target(&mut results, idx, plan, cancel, reporter)?;
+                    if outcome.is_err() {
+                        t.status = TargetStatus::BuildFailed;
+                        t.reason = Some(format!("the build failed: `{command}`"));
                     }
-                }
-                Msg::BuildFailed {
-                    idx,
-                    tail,
-                    duration,
-                } => {
-                    let spec = build_command(plan, toolchain, &configs, idx);
-                    let t = &mut results.targets[idx];
-                    t.status = TargetStatus::BuildFailed;
-                    t.reason = Some(format!("the build failed: `{spec}`"));
                     t.build = Some(BuildInfo {
                         duration_ms: duration.as_millis() as u64,
-                        success: false,
-                        log_tail: Some(tail),
-                        command: spec,
+                        success: outcome.is_ok(),
+                        log_tail: outcome.as_ref().err().cloned(),
+                        command,
                     });
                     reporter.event(&Event::BuildFinished {
                         triple: &t.triple,
-                        success: false,
+                        success: outcome.is_ok(),
                         duration,
-                        binaries: 0,
-                        log_tail: t.build.as_ref().and_then(|b| b.log_tail.as_deref()),
+                        binaries: *outcome.as_ref().unwrap_or(&0),
+                        log_tail: outcome.as_ref().err().map(String::as_str),
                     });
-                    reporter.event(&Event::TargetFinished { target: t });
-                    save(&results, plan, reporter)?;
+                    match outcome {
+                        Ok(n) => {
+                            outstanding[idx] = Some(n);
+                            if n == 0 {
+                                finish_target(&mut results, idx, plan, cancel, reporter)?;
+                            }
+                        }
+                        Err(_) => {
+                            reporter.event(&Event::TargetFinished { target: t });
+                            save(&results, plan, reporter)?;
+                        }
+                    }
                 }
                 Msg::Test {
                     idx,
@@ -358,24 +347,6 @@ pub fn run(
     results.duration_ms = start.elapsed().as_millis() as u64;
     save(&results, plan, reporter)?;
     Ok(results)
-}
-
-fn build_command(
-    plan: &Plan<'_>,
-    toolchain: &ToolchainInfo,
-    configs: &[Option<(ExecConfig, bool)>],
-    idx: usize,
-) -> String {
-    let target = plan.targets[idx];
-    let build_std = configs[idx].as_ref().is_some_and(|(_, b)| *b);
-    build::cargo_command(
-        &plan.workspace,
-        &plan.selection,
-        target,
-        target.runs_natively_on(&toolchain.host),
-        build_std,
-    )
-    .display()
 }
 
 fn finish_target(
