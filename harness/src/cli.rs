@@ -45,6 +45,19 @@ pub enum Command {
     Doctor(CommonArgs),
     /// Install what the selected targets miss: Debian packages and Rust std.
     Setup(SetupArgs),
+    /// Render a saved results file as JSON, JUnit XML, KTAP or Markdown.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results file written by `bele test`.
+    pub results: PathBuf,
+    #[arg(long, value_enum)]
+    pub format: report::Format,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +113,10 @@ pub struct TestArgs {
     /// Proptest seed used on every target (default: a fresh one, recorded in the results).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md
+    /// (repeatable).
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub report: Vec<(report::Format, PathBuf)>,
     /// Where to write the results JSON (default: target/bele/results/<run-id>.json and latest.json).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -166,7 +183,43 @@ pub fn run(
         Command::Doctor(args) => targets(&args, ctx, out, true),
         Command::Setup(args) => setup_cmd(&args, ctx, out),
         Command::Test(args) => test(&args, ctx, out, err),
+        Command::Report(args) => {
+            let results = crate::results::RunResults::load(&ctx.cwd.join(&args.results))?;
+            match &args.out {
+                Some(p) => write_report(args.format, &results, &ctx.cwd.join(p))?,
+                None => report::render(args.format, &results, out)?,
+            }
+            Ok(Outcome::Success)
+        }
     }
+}
+
+fn parse_report(s: &str) -> Result<(report::Format, PathBuf), String> {
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not FORMAT=FILE (for example junit=target/junit.xml)"))?;
+    let format = <report::Format as ValueEnum>::from_str(format, true)
+        .map_err(|_| format!("unknown report format `{format}` (json, junit, ktap, md)"))?;
+    Ok((format, PathBuf::from(file)))
+}
+
+/// Writes a report to `path` through a temporary file, so a reader never sees half of one.
+fn write_report(
+    format: report::Format,
+    results: &crate::results::RunResults,
+    path: &Path,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("tmp-bele");
+    let mut buf = Vec::new();
+    report::render(format, results, &mut buf)?;
+    std::fs::write(&tmp, buf).with_context(|| format!("cannot write report {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot write report {}", path.display()))?;
+    Ok(())
 }
 
 fn load_table(args: &CommonArgs, ctx: &Context<'_>) -> anyhow::Result<Table> {
@@ -321,6 +374,11 @@ fn test(
     if args.out.is_none() {
         let latest = results_dir.join("latest.json");
         results.write_atomic(&latest)?;
+    }
+    for (format, path) in &args.report {
+        let path = ctx.cwd.join(path);
+        write_report(*format, &results, &path)?;
+        writeln!(out, "report: {}", path.display())?;
     }
     writeln!(out, "results: {}", out_path.display())?;
     if results.state == crate::results::RunState::Interrupted {

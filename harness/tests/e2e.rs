@@ -74,7 +74,25 @@ fn verdict_of(results: &RunResults, test: &str) -> Verdict {
 
 #[test]
 fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
-    let run = test_fixture("fx-endian", &[X86_64, I686, PPC, S390X], &[], &[]);
+    let junit = scratch("endian-junit.xml");
+    let ktap = scratch("endian.ktap");
+    let reports = [
+        format!("junit={}", junit.display()),
+        format!("ktap={}", ktap.display()),
+    ];
+    let run = test_fixture(
+        "fx-endian",
+        &[X86_64, I686, PPC, S390X],
+        &[
+            "--seed",
+            "12345",
+            "--report",
+            &reports[0],
+            "--report",
+            &reports[1],
+        ],
+        &[],
+    );
     let r = run.results.as_ref().unwrap();
     assert_eq!(run.code, 1, "a failing test exits 1\n{}", run.stdout);
     assert_eq!(r.schema_version, SCHEMA_VERSION);
@@ -136,6 +154,47 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
             .contains("repro (powerpc-unknown-linux-gnu): cd "),
         "{}",
         run.stdout
+    );
+    assert_eq!(r.config.seed, 12345);
+    assert!(
+        run.stdout
+            .contains("PROPTEST_RNG_SEED=12345 qemu-ppc -L /usr/powerpc-linux-gnu "),
+        "{}",
+        run.stdout
+    );
+    // Reports written at the end of the run, and rendered again from the saved file.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<testcase name="tests::buggy_decode_reads_wire_order [powerpc]""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<failure message="failed: fails on big-endian only""#),
+        "{xml}"
+    );
+    let k = std::fs::read_to_string(&ktap).unwrap();
+    assert!(k.starts_with("KTAP version 1\n"), "{k}");
+    assert!(
+        k.contains("        not ok 1 tests::buggy_decode_reads_wire_order\n"),
+        "{k}"
+    );
+    assert!(
+        k.contains("        ok 2 tests::on_hardware_only # SKIP needs real hardware\n"),
+        "{k}"
+    );
+    let saved = scratch("fx-endian.json");
+    #[allow(clippy::disallowed_methods)]
+    let md = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .args(["report", "--format", "md"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(md.status.code(), Some(0));
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("### fails on big-endian only (1)"), "{md}");
+    assert!(
+        md.contains("replay on `powerpc-unknown-linux-gnu`: `cd "),
+        "{md}"
     );
 }
 

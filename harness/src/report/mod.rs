@@ -1,12 +1,50 @@
 //! Reporters: progress while a run goes, the summary at its end, the target table.
 //! Each writes to any `io::Write`, so tests write into a `Vec<u8>`.
 
+mod junit;
+mod ktap;
+mod markdown;
 mod progress;
 mod style;
 mod summary;
 mod targets;
+#[cfg(test)]
+pub(crate) mod testdata;
 
+pub use junit::write_junit;
+pub use ktap::write_ktap;
+pub use markdown::write_markdown;
 pub use progress::{LineReporter, ProgressReporter};
 pub use style::Style;
 pub use summary::write_summary;
 pub use targets::write_targets;
+
+/// A machine or people format a results file can be rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The results file itself (the versioned schema).
+    Json,
+    /// JUnit XML, one testsuite per target.
+    Junit,
+    /// The kernel's KTAP.
+    Ktap,
+    /// Markdown for a job summary or a PR comment.
+    Md,
+}
+
+/// Renders `results` in `format`.
+pub fn render(
+    format: Format,
+    results: &crate::results::RunResults,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, results)?;
+            writeln!(out)
+        }
+        Format::Junit => write_junit(out, results),
+        Format::Ktap => write_ktap(out, results),
+        Format::Md => write_markdown(out, results),
+    }
+}

@@ -332,76 +332,7 @@ fn error_lines(log: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::*;
-    use bele_targets::Table;
-
-    fn test(
-        name: &str,
-        outcome: Outcome,
-        output: Option<&str>,
-        signal: Option<&str>,
-    ) -> TestResult {
-        TestResult {
-            name: name.into(),
-            outcome,
-            duration_ms: 1,
-            output: output.map(String::from),
-            signal: signal.map(String::from),
-            minimal_input: None,
-        }
-    }
-
-    fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
-        let table = Table::builtin();
-        let mut t = TargetResult::new(
-            table.get(triple).unwrap(),
-            "qemu".into(),
-            vec!["qemu-x".into(), "-L".into(), "/s".into()],
-        );
-        t.status = TargetStatus::Ran;
-        t.std = Some("prebuilt".into());
-        t.binaries.push(BinaryResult {
-            id: "pkg".into(),
-            executable: "/t/pkg-1".into(),
-            cwd: "/src/pkg".into(),
-            error: None,
-            tests,
-        });
-        t
-    }
-
-    fn results(targets: Vec<TargetResult>) -> RunResults {
-        RunResults {
-            schema_version: SCHEMA_VERSION,
-            run_id: "r".into(),
-            started_at_ms: 0,
-            duration_ms: 0,
-            state: RunState::Complete,
-            host: Host {
-                triple: "x86_64-unknown-linux-gnu".into(),
-                cpus: 2,
-            },
-            toolchain: Toolchain {
-                rustc: "rustc".into(),
-                cargo: "cargo".into(),
-                sysroot: "/".into(),
-            },
-            workspace: WorkspaceInfo {
-                manifest_path: "/src/Cargo.toml".into(),
-                packages: vec![],
-                features: vec![],
-                all_features: false,
-                no_default_features: false,
-            },
-            config: RunConfigInfo {
-                seed: 42,
-                timeout_secs: 300,
-                jobs: 2,
-                test_threads: 1,
-            },
-            targets,
-        }
-    }
+    use crate::report::testdata::{results, target, test};
 
     #[test]
     fn summary_groups_failures_and_gives_a_repro_line() {

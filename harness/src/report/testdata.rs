@@ -1,0 +1,110 @@
+//! Results built by hand for reporter tests: two targets, a big-endian-only crash.
+
+use bele_targets::Table;
+
+use crate::results::*;
+
+pub fn test(
+    name: &str,
+    outcome: Outcome,
+    output: Option<&str>,
+    signal: Option<&str>,
+) -> TestResult {
+    TestResult {
+        name: name.into(),
+        outcome,
+        duration_ms: 1,
+        output: output.map(String::from),
+        signal: signal.map(String::from),
+        minimal_input: None,
+    }
+}
+
+pub fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
+    let table = Table::builtin();
+    let mut t = TargetResult::new(
+        table.get(triple).unwrap(),
+        "qemu".into(),
+        vec!["qemu-x".into(), "-L".into(), "/s".into()],
+    );
+    t.status = TargetStatus::Ran;
+    t.std = Some("prebuilt".into());
+    t.binaries.push(BinaryResult {
+        id: "pkg".into(),
+        executable: "/t/pkg-1".into(),
+        cwd: "/src/pkg".into(),
+        error: None,
+        tests,
+    });
+    t
+}
+
+pub fn results(targets: Vec<TargetResult>) -> RunResults {
+    RunResults {
+        schema_version: SCHEMA_VERSION,
+        run_id: "r".into(),
+        started_at_ms: 0,
+        duration_ms: 0,
+        state: RunState::Complete,
+        host: Host {
+            triple: "x86_64-unknown-linux-gnu".into(),
+            cpus: 2,
+        },
+        toolchain: Toolchain {
+            rustc: "rustc".into(),
+            cargo: "cargo".into(),
+            sysroot: "/".into(),
+        },
+        workspace: WorkspaceInfo {
+            manifest_path: "/src/Cargo.toml".into(),
+            packages: vec![],
+            features: vec![],
+            all_features: false,
+            no_default_features: false,
+        },
+        config: RunConfigInfo {
+            seed: 42,
+            timeout_secs: 300,
+            jobs: 2,
+            test_threads: 1,
+        },
+        targets,
+    }
+}
+
+/// x86_64 and s390x: one test passing everywhere, one crashing on big-endian only, one
+/// property failing on big-endian only with a minimal input, one ignored, and a name with
+/// characters every format must escape.
+pub fn sample() -> RunResults {
+    let mut prop_fail = test(
+        "prop <script>|#",
+        Outcome::Failed,
+        Some("left: 1\nright: 16777216 & more"),
+        None,
+    );
+    prop_fail.minimal_input = Some("bytes = [0, 0, 0, 1]".into());
+    let le = target(
+        "x86_64-unknown-linux-gnu",
+        vec![
+            test("a", Outcome::Passed, None, None),
+            test("be_bug", Outcome::Passed, None, None),
+            test("prop <script>|#", Outcome::Passed, None, None),
+            test("hw", Outcome::Ignored, Some("needs hardware"), None),
+        ],
+    );
+    let be = target(
+        "s390x-unknown-linux-gnu",
+        vec![
+            test("a", Outcome::Passed, None, None),
+            test(
+                "be_bug",
+                Outcome::Crashed,
+                Some("died \u{1b}[31mhere"),
+                Some("SIGBUS"),
+            ),
+            prop_fail,
+            test("hw", Outcome::Ignored, Some("needs hardware"), None),
+        ],
+    );
+    results(vec![le, be])
+}
