@@ -47,6 +47,24 @@ pub enum Command {
     Setup(SetupArgs),
     /// Render a saved results file as JSON, JUnit XML, KTAP or Markdown.
     Report(ReportArgs),
+    /// Re-run one test on one target, alone, with the seed of the run that saved the results.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The test's name (as in the report, `module::test`).
+    pub test: String,
+    /// The target to run it on.
+    #[arg(long = "target", value_name = "TRIPLE")]
+    pub target: String,
+    /// The results file to take the executable and seed from (default: the workspace's
+    /// target/bele/results/latest.json).
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
+    /// Path to the workspace's Cargo.toml, to find the default results file.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +201,7 @@ pub fn run(
         Command::Doctor(args) => targets(&args, ctx, out, true),
         Command::Setup(args) => setup_cmd(&args, ctx, out),
         Command::Test(args) => test(&args, ctx, out, err),
+        Command::Replay(args) => replay(&args, ctx, out),
         Command::Report(args) => {
             let results = crate::results::RunResults::load(&ctx.cwd.join(&args.results))?;
             match &args.out {
@@ -192,6 +211,79 @@ pub fn run(
             Ok(Outcome::Success)
         }
     }
+}
+
+fn replay(args: &ReplayArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let path = match &args.results {
+        Some(p) => ctx.cwd.join(p),
+        None => {
+            let manifest = args.manifest_path.as_ref().map(|p| ctx.cwd.join(p));
+            Workspace::load(manifest.as_deref(), &ctx.cwd, &ctx.env)?
+                .bele_dir()
+                .join("results/latest.json")
+        }
+    };
+    let results = crate::results::RunResults::load(&path)?;
+    let target = results
+        .targets
+        .iter()
+        .find(|t| t.triple == args.target)
+        .ok_or_else(|| {
+            let triples: Vec<&str> = results.targets.iter().map(|t| t.triple.as_str()).collect();
+            anyhow::anyhow!(
+                "{} has no target `{}` (it has: {})",
+                path.display(),
+                args.target,
+                triples.join(", ")
+            )
+        })?;
+    let binary = target
+        .binaries
+        .iter()
+        .find(|b| b.tests.iter().any(|r| r.name == args.test))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no test `{}` on {} in {} (names are as in the report, module::test)",
+                args.test,
+                args.target,
+                path.display()
+            )
+        })?;
+    let inv = target
+        .replay(
+            binary,
+            &args.test,
+            results.config.seed,
+            &ctx.env.without(&["PROPTEST_RNG_SEED"]),
+        )
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: unknown runner {:?} for {}",
+                path.display(),
+                target.runner_prefix,
+                args.target
+            )
+        })?;
+    writeln!(out, "replaying: {}", inv.shell_line())?;
+    let mut process = bele_qemu::Process::spawn(&inv)?;
+    loop {
+        match process.next_line(Duration::from_millis(200)) {
+            bele_qemu::Next::Line(line) => writeln!(out, "{}", line.text)?,
+            bele_qemu::Next::Idle => {
+                if ctx.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    process.kill_tree();
+                }
+            }
+            bele_qemu::Next::Closed => break,
+        }
+    }
+    let exit = process.wait();
+    writeln!(out, "replay ended with {exit}")?;
+    Ok(if exit.success() {
+        Outcome::Success
+    } else {
+        Outcome::Failures
+    })
 }
 
 fn parse_report(s: &str) -> Result<(report::Format, PathBuf), String> {

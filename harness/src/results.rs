@@ -240,28 +240,29 @@ impl TargetResult {
         c
     }
 
-    /// A shell line that re-runs one test of one executable on this target, by hand, with
-    /// the run's proptest seed.
+    /// The invocation that re-runs one test of one executable on this target, alone, with
+    /// its output streamed and the run's proptest seed; `None` if the runner is not known.
+    pub fn replay(
+        &self,
+        binary: &BinaryResult,
+        test: &str,
+        seed: u64,
+        base_env: &[(String, String)],
+    ) -> Option<bele_qemu::Invocation> {
+        Some(bele_qemu::Invocation {
+            runner: bele_qemu::Runner::from_prefix(&self.runner_prefix)?,
+            program: binary.executable.clone(),
+            args: vec!["--exact".into(), test.into(), "--nocapture".into()],
+            env: vec![("PROPTEST_RNG_SEED".into(), seed.to_string())],
+            base_env: base_env.to_vec(),
+            cwd: binary.cwd.clone(),
+        })
+    }
+
+    /// A shell line that re-runs one test of one executable on this target, by hand.
     pub fn repro_line(&self, binary: &BinaryResult, test: &str, seed: u64) -> String {
-        let argv: Vec<String> = self
-            .runner_prefix
-            .iter()
-            .cloned()
-            .chain([
-                binary.executable.display().to_string(),
-                "--exact".into(),
-                test.into(),
-                "--nocapture".into(),
-            ])
-            .collect();
-        format!(
-            "cd {} && PROPTEST_RNG_SEED={seed} {}",
-            bele_qemu::shell_quote(&binary.cwd.display().to_string()),
-            argv.iter()
-                .map(|a| bele_qemu::shell_quote(a))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
+        self.replay(binary, test, seed, &[])
+            .map_or_else(|| "(unknown runner)".into(), |i| i.shell_line())
     }
 
     /// The CPU part of the triple (`mips64`), a short unique column label.

@@ -196,6 +196,29 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
         md.contains("replay on `powerpc-unknown-linux-gnu`: `cd "),
         "{md}"
     );
+    // The replay reproduces the failure on that target alone, with the run's seed.
+    #[allow(clippy::disallowed_methods)]
+    let replay = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .args([
+            "replay",
+            "tests::buggy_decode_reads_wire_order",
+            "--target",
+            PPC,
+            "--results",
+        ])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert_eq!(replay.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("replaying: cd ") && text.contains("PROPTEST_RNG_SEED=12345 qemu-ppc -L"),
+        "{text}"
+    );
+    assert!(
+        text.contains("native-order decode of a little-endian field"),
+        "{text}"
+    );
 }
 
 #[test]

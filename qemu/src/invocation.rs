@@ -23,6 +23,20 @@ impl Runner {
     }
 }
 
+impl Runner {
+    /// The runner whose `prefix()` is `prefix` (as recorded in results files).
+    pub fn from_prefix(prefix: &[String]) -> Option<Runner> {
+        match prefix {
+            [] => Some(Runner::Native),
+            [binary, l, sysroot] if l == "-L" => Some(Runner::Qemu {
+                binary: binary.clone(),
+                sysroot: sysroot.into(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// Everything needed to start one process. Built by the caller, executed here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
@@ -122,6 +136,20 @@ mod tests {
             i.shell_line(),
             "cd /src/abstractions && RUSTC_BOOTSTRAP=1 qemu-s390x -L /usr/s390x-linux-gnu /t/deps/abstractions-1234 --exact 'le::round trip'"
         );
+    }
+
+    #[test]
+    fn prefix_round_trips() {
+        for r in [
+            Runner::Native,
+            Runner::Qemu {
+                binary: "qemu-ppc".into(),
+                sysroot: "/usr/powerpc-linux-gnu".into(),
+            },
+        ] {
+            assert_eq!(Runner::from_prefix(&r.prefix()), Some(r));
+        }
+        assert_eq!(Runner::from_prefix(&["qemu-ppc".into()]), None);
     }
 
     #[test]
