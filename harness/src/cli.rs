@@ -49,6 +49,18 @@ pub enum Command {
     Report(ReportArgs),
     /// Re-run one test on one target, alone, with the seed of the run that saved the results.
     Replay(ReplayArgs),
+    /// Join results files of CI shards (same commit, disjoint targets) into one.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Results files written by `bele test --shard K/N` (or per-job `--targets`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Where to write the merged results.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +134,9 @@ pub struct TestArgs {
     /// Seconds one test may run before it is killed (QEMU runs 5-40x slower than native).
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
+    /// Run only shard K of N of the selected targets (CI jobs; join with `bele merge`).
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
     /// Test executables run at once (default: the number of CPUs).
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -202,6 +217,29 @@ pub fn run(
         Command::Setup(args) => setup_cmd(&args, ctx, out),
         Command::Test(args) => test(&args, ctx, out, err),
         Command::Replay(args) => replay(&args, ctx, out),
+        Command::Merge(args) => {
+            let mut parts = Vec::new();
+            for f in &args.files {
+                let path = ctx.cwd.join(f);
+                parts.push((
+                    path.display().to_string(),
+                    crate::results::RunResults::load(&path)?,
+                ));
+            }
+            let table = Table::builtin();
+            let order: Vec<&str> = table.targets().iter().map(|t| t.triple.as_str()).collect();
+            let merged = crate::results::merge(parts, &order)?;
+            let path = ctx.cwd.join(&args.out);
+            merged.write_atomic(&path)?;
+            writeln!(
+                out,
+                "merged {} targets from {} files into {}",
+                merged.targets.len(),
+                args.files.len(),
+                path.display()
+            )?;
+            Ok(merged.verdict().into())
+        }
         Command::Report(args) => {
             let results = crate::results::RunResults::load(&ctx.cwd.join(&args.results))?;
             match &args.out {
@@ -284,6 +322,30 @@ fn replay(args: &ReplayArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::
     } else {
         Outcome::Failures
     })
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{s}` is not K/N with 1 <= K <= N (for example 2/4)");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// Shard `k` of `n`: every n-th target starting at the k-th, so each shard mixes cheap and
+/// expensive (build-std) targets as the table orders them.
+pub fn shard<T>(items: Vec<T>, (k, n): (usize, usize)) -> Vec<T> {
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(_, t)| t)
+        .collect()
 }
 
 fn parse_report(s: &str) -> Result<(report::Format, PathBuf), String> {
@@ -407,7 +469,16 @@ fn test(
     let table = load_table(&args.common, ctx)?;
     let manifest = args.common.manifest_path.as_ref().map(|p| ctx.cwd.join(p));
     let workspace = Workspace::load(manifest.as_deref(), &ctx.cwd, &ctx.env)?;
-    let targets = selected(&table, &args.common, workspace.defaults.targets.as_deref())?;
+    let mut targets = selected(&table, &args.common, workspace.defaults.targets.as_deref())?;
+    if let Some(sh) = args.shard {
+        targets = shard(targets, sh);
+        anyhow::ensure!(
+            !targets.is_empty(),
+            "--shard {}/{} selects no target (there are fewer targets than shards)",
+            sh.0,
+            sh.1
+        );
+    }
     let packages = if args.packages.is_empty() {
         workspace.defaults.packages.clone()
     } else {
@@ -485,4 +556,25 @@ pub fn tty_state() -> (bool, bool) {
         std::io::stdout().is_terminal(),
         std::io::stderr().is_terminal(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_targets() {
+        let all: Vec<usize> = (0..14).collect();
+        let mut joined: Vec<usize> = (1..=4).flat_map(|k| shard(all.clone(), (k, 4))).collect();
+        joined.sort_unstable();
+        assert_eq!(joined, all);
+        assert_eq!(shard(all.clone(), (2, 4)), [1, 5, 9, 13]);
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        for bad in ["0/4", "5/4", "2", "a/b", "1/0"] {
+            assert!(
+                parse_shard(bad).unwrap_err().contains("is not K/N"),
+                "{bad}"
+            );
+        }
+    }
 }

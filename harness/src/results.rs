@@ -55,6 +55,9 @@ pub struct Toolchain {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceInfo {
     pub manifest_path: PathBuf,
+    /// `git rev-parse HEAD` in the workspace (`-dirty` appended when the tree has changes),
+    /// or null outside git. `bele merge` refuses results of different commits.
+    pub commit: Option<String>,
     pub packages: Vec<String>,
     pub features: Vec<String>,
     pub all_features: bool,
@@ -353,6 +356,87 @@ impl RunResults {
     }
 }
 
+/// Joins the results of several runs of the same commit on disjoint targets (CI shards)
+/// into one run, targets in the order of `order` (the table's), then any others.
+pub fn merge(parts: Vec<(String, RunResults)>, order: &[&str]) -> Result<RunResults, MergeError> {
+    let mut parts = parts.into_iter();
+    let (first_name, mut merged) = parts.next().ok_or(MergeError::Nothing)?;
+    let mut seen: Vec<(String, String)> = merged
+        .targets
+        .iter()
+        .map(|t| (t.triple.clone(), first_name.clone()))
+        .collect();
+    for (name, part) in parts {
+        if part.workspace.commit != merged.workspace.commit {
+            return Err(MergeError::Commit {
+                a: first_name.clone(),
+                a_commit: merged
+                    .workspace
+                    .commit
+                    .clone()
+                    .unwrap_or_else(|| "none".into()),
+                b: name,
+                b_commit: part
+                    .workspace
+                    .commit
+                    .clone()
+                    .unwrap_or_else(|| "none".into()),
+            });
+        }
+        if part.config.seed != merged.config.seed {
+            return Err(MergeError::Seed {
+                a: first_name.clone(),
+                b: name,
+            });
+        }
+        for t in part.targets {
+            if let Some((_, other)) = seen.iter().find(|(triple, _)| *triple == t.triple) {
+                return Err(MergeError::Duplicate {
+                    triple: t.triple,
+                    a: other.clone(),
+                    b: name,
+                });
+            }
+            seen.push((t.triple.clone(), name.clone()));
+            merged.targets.push(t);
+        }
+        merged.duration_ms = merged.duration_ms.max(part.duration_ms);
+        merged.started_at_ms = merged.started_at_ms.min(part.started_at_ms);
+        if part.state != RunState::Complete {
+            merged.state = part.state;
+        }
+    }
+    let rank = |triple: &str| {
+        order
+            .iter()
+            .position(|o| *o == triple)
+            .unwrap_or(usize::MAX)
+    };
+    merged.targets.sort_by_key(|t| rank(&t.triple));
+    Ok(merged)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    #[error("nothing to merge (name at least one results file)")]
+    Nothing,
+    #[error("{a} is of commit {a_commit} but {b} is of commit {b_commit}: merge results of one commit only")]
+    Commit {
+        a: String,
+        a_commit: String,
+        b: String,
+        b_commit: String,
+    },
+    #[error("{a} and {b} ran with different proptest seeds: run every shard with the same --seed")]
+    Seed { a: String, b: String },
+    #[error("target {triple} is in both {a} and {b}: shards must not overlap")]
+    Duplicate {
+        triple: String,
+        a: String,
+        b: String,
+    },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
     #[error("cannot write or read results file {file}: {source}")]
@@ -363,4 +447,67 @@ pub enum ResultsError {
     },
     #[error("{file} is not a bele results file: {message}")]
     Format { file: String, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::sample;
+
+    fn split() -> (RunResults, RunResults) {
+        let whole = sample();
+        let mut a = whole.clone();
+        let mut b = whole.clone();
+        a.targets.truncate(1);
+        b.targets.remove(0);
+        (a, b)
+    }
+
+    #[test]
+    fn merging_shards_gives_back_the_whole_run() {
+        let (a, b) = split();
+        let order = ["x86_64-unknown-linux-gnu", "s390x-unknown-linux-gnu"];
+        let merged = merge(vec![("b.json".into(), b), ("a.json".into(), a)], &order).unwrap();
+        assert_eq!(merged, sample());
+    }
+
+    #[test]
+    fn merge_refuses_mixed_commits_seeds_and_overlaps() {
+        let (a, mut b) = split();
+        b.workspace.commit = Some("def456".into());
+        let err = merge(
+            vec![("a.json".into(), a.clone()), ("b.json".into(), b)],
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "a.json is of commit abc123 but b.json is of commit def456: merge results of one commit only");
+        let (_, mut b) = split();
+        b.config.seed = 7;
+        let err = merge(
+            vec![("a.json".into(), a.clone()), ("b.json".into(), b)],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("run every shard with the same --seed"),
+            "{err}"
+        );
+        let err = merge(
+            vec![("a.json".into(), a.clone()), ("c.json".into(), a)],
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "target x86_64-unknown-linux-gnu is in both a.json and c.json: shards must not overlap"
+        );
+    }
+
+    #[test]
+    fn results_round_trip_through_json() {
+        let r = sample();
+        let text = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<RunResults>(&text).unwrap(), r);
+    }
 }

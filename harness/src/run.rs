@@ -121,6 +121,7 @@ pub fn run(
         },
         workspace: WorkspaceInfo {
             manifest_path: plan.workspace.manifest_path.clone(),
+            commit: crate::workspace::git_commit(&plan.workspace.root, env),
             packages: plan.selection.packages.clone(),
             features: plan.selection.features.clone(),
             all_features: plan.selection.all_features,

@@ -155,6 +155,23 @@ impl Workspace {
     }
 }
 
+/// The commit checked out in `dir`, with `-dirty` when the tree has changes; `None` outside
+/// git or without git.
+pub fn git_commit(dir: &Path, env: &HostEnv) -> Option<String> {
+    let run = |args: &[&str]| {
+        CommandSpec::new("git", dir)
+            .args(args.iter().copied())
+            .output(&env.vars)
+            .ok()
+            .filter(|o| o.success)
+            .map(|o| o.stdout.trim().to_string())
+    };
+    let head = run(&["rev-parse", "HEAD"])?;
+    let dirty =
+        run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty { format!("{head}-dirty") } else { head })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

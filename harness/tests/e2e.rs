@@ -605,3 +605,63 @@ fn an_interrupted_run_saves_what_it_knows() {
         "{hung:?}"
     );
 }
+
+/// Two CI shards merged back give the unsharded run's results: same tests, same outcomes.
+#[test]
+fn sharded_runs_merge_back_into_the_unsharded_run() {
+    let targets = [X86_64, I686, PPC, S390X];
+    let extra = |shard: &'static str| ["--seed", "99", "--shard", shard];
+    let whole = test_fixture("fx-endian", &targets, &["--seed", "99"], &[])
+        .results
+        .unwrap();
+    let s1 = scratch("shard-1.json");
+    let one = test_fixture("fx-endian", &targets, &extra("1/2"), &[]);
+    assert_eq!(one.results.as_ref().unwrap().targets.len(), 2);
+    std::fs::copy(scratch("fx-endian.json"), &s1).unwrap();
+    let two = test_fixture("fx-endian", &targets, &extra("2/2"), &[]);
+    assert_eq!(two.results.as_ref().unwrap().targets.len(), 2);
+    let s2 = scratch("fx-endian.json");
+    let merged = scratch("merged.json");
+    #[allow(clippy::disallowed_methods)]
+    let o = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .arg("merge")
+        .arg(&s1)
+        .arg(&s2)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the merged run has the big-endian failure: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let merged = RunResults::load(&merged).unwrap();
+    let outcomes = |r: &RunResults| -> Vec<(String, String, String, Outcome)> {
+        r.targets
+            .iter()
+            .flat_map(|t| {
+                t.binaries.iter().flat_map(move |b| {
+                    b.tests
+                        .iter()
+                        .map(move |x| (t.triple.clone(), b.id.clone(), x.name.clone(), x.outcome))
+                })
+            })
+            .collect()
+    };
+    assert_eq!(outcomes(&merged), outcomes(&whole));
+    assert_eq!(merged.config.seed, 99);
+    // Merging a shard with itself is refused.
+    #[allow(clippy::disallowed_methods)]
+    let o = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .arg("merge")
+        .arg(&s1)
+        .arg(&s1)
+        .arg("--out")
+        .arg(scratch("x.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("shards must not overlap"));
+}

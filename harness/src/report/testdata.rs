@@ -57,6 +57,7 @@ pub fn results(targets: Vec<TargetResult>) -> RunResults {
         },
         workspace: WorkspaceInfo {
             manifest_path: "/src/Cargo.toml".into(),
+            commit: Some("abc123".into()),
             packages: vec![],
             features: vec![],
             all_features: false,
