@@ -51,6 +51,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Join results files of CI shards (same commit, disjoint targets) into one.
     Merge(MergeArgs),
+    /// Compare two results files: regressions, fixes, new and missing tests (exit 1 on a regression).
+    Diff { old: PathBuf, new: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +219,16 @@ pub fn run(
         Command::Setup(args) => setup_cmd(&args, ctx, out),
         Command::Test(args) => test(&args, ctx, out, err),
         Command::Replay(args) => replay(&args, ctx, out),
+        Command::Diff { old, new } => {
+            let old = crate::results::RunResults::load(&ctx.cwd.join(old))?;
+            let new = crate::results::RunResults::load(&ctx.cwd.join(new))?;
+            let regressed = crate::diff::write_diff(out, &old, &new)?;
+            Ok(if regressed {
+                Outcome::Failures
+            } else {
+                Outcome::Success
+            })
+        }
         Command::Merge(args) => {
             let mut parts = Vec::new();
             for f in &args.files {

@@ -1,0 +1,124 @@
+//! `bele diff OLD NEW`: per test and target, what regressed, what was fixed, what is new,
+//! what went missing, and what stays failing.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crate::results::{Outcome, RunResults};
+
+/// The change of one test on one target between two runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    Regressed,
+    StillFailing,
+    Fixed,
+    New,
+    Missing,
+}
+
+impl Change {
+    fn label(self) -> &'static str {
+        match self {
+            Change::Regressed => "regressed",
+            Change::StillFailing => "still failing",
+            Change::Fixed => "fixed",
+            Change::New => "new",
+            Change::Missing => "missing",
+        }
+    }
+}
+
+type Key = (String, String, String);
+
+fn outcomes(r: &RunResults) -> BTreeMap<Key, Outcome> {
+    let mut map = BTreeMap::new();
+    for t in &r.targets {
+        for b in &t.binaries {
+            for x in &b.tests {
+                map.insert((t.triple.clone(), b.id.clone(), x.name.clone()), x.outcome);
+            }
+        }
+    }
+    map
+}
+
+/// Every test and target whose state is worth reporting, sorted by change then key.
+pub fn diff(
+    old: &RunResults,
+    new: &RunResults,
+) -> Vec<(Change, Key, Option<Outcome>, Option<Outcome>)> {
+    let (a, b) = (outcomes(old), outcomes(new));
+    let mut out = Vec::new();
+    for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+        let (o, n) = (a.get(key).copied(), b.get(key).copied());
+        let change = match (o, n) {
+            (Some(o), Some(n)) if !o.is_failure() && n.is_failure() => Change::Regressed,
+            (Some(o), Some(n)) if o.is_failure() && n.is_failure() => Change::StillFailing,
+            (Some(o), Some(n)) if o.is_failure() && !n.is_failure() => Change::Fixed,
+            (None, Some(_)) => Change::New,
+            (Some(_), None) => Change::Missing,
+            _ => continue,
+        };
+        out.push((change, key.clone(), o, n));
+    }
+    out.sort();
+    out
+}
+
+/// Writes the diff; returns whether anything regressed.
+pub fn write_diff(out: &mut dyn Write, old: &RunResults, new: &RunResults) -> io::Result<bool> {
+    let rows = diff(old, new);
+    let label = |o: Option<Outcome>| o.map_or("absent", Outcome::label);
+    for (change, (triple, binary, test), o, n) in &rows {
+        writeln!(
+            out,
+            "{:<13} {triple} {binary} {test}: {} -> {}",
+            change.label(),
+            label(*o),
+            label(*n)
+        )?;
+    }
+    let count = |c: Change| rows.iter().filter(|r| r.0 == c).count();
+    writeln!(
+        out,
+        "{} regressed, {} fixed, {} new, {} missing, {} still failing",
+        count(Change::Regressed),
+        count(Change::Fixed),
+        count(Change::New),
+        count(Change::Missing),
+        count(Change::StillFailing)
+    )?;
+    Ok(count(Change::Regressed) > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::{sample, test};
+
+    #[test]
+    fn classifies_every_kind_of_change() {
+        let old = sample();
+        let mut new = sample();
+        let s390x = &mut new.targets[1].binaries[0].tests;
+        s390x[1].outcome = Outcome::Passed; // be_bug: crashed -> passed
+        s390x.retain(|t| t.name != "hw"); // missing
+        s390x.push(test("brand_new", Outcome::Passed, None, None));
+        new.targets[0].binaries[0].tests[0].outcome = Outcome::TimedOut; // a on x86_64: regressed
+        let mut out = Vec::new();
+        let regressed = write_diff(&mut out, &old, &new).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(regressed);
+        assert_eq!(
+            text,
+            "regressed     x86_64-unknown-linux-gnu pkg a: passed -> timed out
+still failing s390x-unknown-linux-gnu pkg prop <script>|#: failed -> failed
+fixed         s390x-unknown-linux-gnu pkg be_bug: crashed -> passed
+new           s390x-unknown-linux-gnu pkg brand_new: absent -> passed
+missing       s390x-unknown-linux-gnu pkg hw: ignored -> absent
+1 regressed, 1 fixed, 1 new, 1 missing, 1 still failing
+"
+        );
+        assert!(!write_diff(&mut Vec::new(), &old, &old).unwrap());
+    }
+}
