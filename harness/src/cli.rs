@@ -51,6 +51,13 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Join results files of CI shards (same commit, disjoint targets) into one.
     Merge(MergeArgs),
+    /// Print a CI job matrix: one job per selected target, with what it must install.
+    Matrix {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long, value_enum, default_value_t = MatrixFormat::Github)]
+        format: MatrixFormat,
+    },
     /// Compare two results files: regressions, fixes, new and missing tests (exit 1 on a regression).
     Diff { old: PathBuf, new: PathBuf },
 }
@@ -158,6 +165,14 @@ pub struct TestArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    /// JSON for `strategy.matrix` (`fromJSON`) in GitHub Actions.
+    Github,
+    /// YAML for `parallel: matrix:` in GitLab CI.
+    Gitlab,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,
@@ -219,6 +234,11 @@ pub fn run(
         Command::Setup(args) => setup_cmd(&args, ctx, out),
         Command::Test(args) => test(&args, ctx, out, err),
         Command::Replay(args) => replay(&args, ctx, out),
+        Command::Matrix { common, format } => {
+            let table = load_table(&common, ctx)?;
+            write_matrix(out, &selected(&table, &common, None)?, format)?;
+            Ok(Outcome::Success)
+        }
         Command::Diff { old, new } => {
             let old = crate::results::RunResults::load(&ctx.cwd.join(old))?;
             let new = crate::results::RunResults::load(&ctx.cwd.join(new))?;
@@ -334,6 +354,38 @@ fn replay(args: &ReplayArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::
     } else {
         Outcome::Failures
     })
+}
+
+/// The CI job matrix: per target its triple, Debian packages and how std is obtained.
+pub fn write_matrix(
+    out: &mut dyn Write,
+    targets: &[&Target],
+    format: MatrixFormat,
+) -> std::io::Result<()> {
+    match format {
+        MatrixFormat::Github => {
+            let include: Vec<serde_json::Value> = targets
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "target": t.triple,
+                        "endian": t.endian.short(),
+                        "bits": t.pointer_width.bits(),
+                        "packages": t.packages.join(" "),
+                        "std": t.std.to_string(),
+                    })
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::json!({ "include": include }))
+        }
+        MatrixFormat::Gitlab => {
+            writeln!(out, "parallel:\n  matrix:")?;
+            for t in targets {
+                writeln!(out, "    - BELE_TARGET: \"{}\"\n      BELE_PACKAGES: \"{}\"\n      BELE_STD: \"{}\"", t.triple, t.packages.join(" "), t.std)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -573,6 +625,27 @@ pub fn tty_state() -> (bool, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matrix_formats() {
+        let table = Table::builtin();
+        let targets = select(&table, "sparc,i686-unknown-linux-gnu").unwrap();
+        let mut gh = Vec::new();
+        write_matrix(&mut gh, &targets, MatrixFormat::Github).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&gh).unwrap();
+        assert_eq!(v["include"][0]["target"], "i686-unknown-linux-gnu");
+        assert_eq!(
+            v["include"][1]["packages"],
+            "gcc-sparc64-linux-gnu libc6-dev-sparc64-cross qemu-user"
+        );
+        let mut gl = Vec::new();
+        write_matrix(&mut gl, &targets, MatrixFormat::Gitlab).unwrap();
+        let gl = String::from_utf8(gl).unwrap();
+        assert!(
+            gl.starts_with("parallel:\n  matrix:\n    - BELE_TARGET: \"i686-unknown-linux-gnu\"\n"),
+            "{gl}"
+        );
+    }
 
     #[test]
     fn shards_partition_the_targets() {
