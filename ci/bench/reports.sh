@@ -36,7 +36,7 @@ doc = {"schema_version": 2, "run_id": "bench", "started_at_ms": 0, "duration_ms"
 json.dump(doc, open(path, "w"))
 PY
 echo "results file: $(du -h "$DIR/big.json" | cut -f1), $TESTS tests x 14 targets"
-for f in json junit ktap md; do
+for f in json junit ktap md html; do
   s=$(date +%s.%N)
   $BELE report "$DIR/big.json" --format "$f" --out "$DIR/report.$f"
   e=$(date +%s.%N)

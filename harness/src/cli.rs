@@ -155,7 +155,7 @@ pub struct TestArgs {
     /// Proptest seed used on every target (default: a fresh one, recorded in the results).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md
+    /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md, html
     /// (repeatable).
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
     pub report: Vec<(report::Format, PathBuf)>,
@@ -417,7 +417,7 @@ fn parse_report(s: &str) -> Result<(report::Format, PathBuf), String> {
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not FORMAT=FILE (for example junit=target/junit.xml)"))?;
     let format = <report::Format as ValueEnum>::from_str(format, true)
-        .map_err(|_| format!("unknown report format `{format}` (json, junit, ktap, md)"))?;
+        .map_err(|_| format!("unknown report format `{format}` (json, junit, ktap, md, html)"))?;
     Ok((format, PathBuf::from(file)))
 }
 

@@ -1,6 +1,7 @@
 //! Reporters: progress while a run goes, the summary at its end, the target table.
 //! Each writes to any `io::Write`, so tests write into a `Vec<u8>`.
 
+mod html;
 mod junit;
 mod ktap;
 mod markdown;
@@ -11,6 +12,7 @@ mod targets;
 #[cfg(test)]
 pub(crate) mod testdata;
 
+pub use html::write_html;
 pub use junit::write_junit;
 pub use ktap::write_ktap;
 pub use markdown::write_markdown;
@@ -30,6 +32,8 @@ pub enum Format {
     Ktap,
     /// Markdown for a job summary or a PR comment.
     Md,
+    /// One self-contained HTML page: matrix, verdict groups, filters, failure details.
+    Html,
 }
 
 /// Renders `results` in `format`.
@@ -46,5 +50,6 @@ pub fn render(
         Format::Junit => write_junit(out, results),
         Format::Ktap => write_ktap(out, results),
         Format::Md => write_markdown(out, results),
+        Format::Html => write_html(out, results),
     }
 }

@@ -1,0 +1,257 @@
+//! HTML: one self-contained file (no network): a test x target matrix coloured by outcome,
+//! verdict groups, filters by verdict, arch and endianness, and failure details. Every string
+//! that comes from tests or targets is escaped.
+
+use std::io::{self, Write};
+
+use crate::results::{Outcome, RunResults, TargetStatus};
+use crate::triage::tests_across;
+
+const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\
+td,th{border:1px solid #ccc;padding:2px 6px}th.t{writing-mode:vertical-rl;transform:rotate(180deg)}\
+td.passed{background:#c8e6c9}td.failed,td.crashed,td.timed-out{background:#ef9a9a}\
+td.ignored,td.not-run{background:#fff59d}td.none{background:#eee}tr.hidden,td.hidden,th.hidden{display:none}\
+pre{background:#f6f6f6;padding:6px;white-space:pre-wrap}.verdict{color:#555}";
+
+const SCRIPT: &str = "function apply(){var v=document.getElementById('verdict').value,\
+a=document.getElementById('arch').value,e=document.getElementById('endian').value;\
+document.querySelectorAll('[data-target]').forEach(function(c){var ok=(a==''||c.dataset.arch==a)&&(e==''||c.dataset.endian==e);\
+c.classList.toggle('hidden',!ok)});\
+document.querySelectorAll('tr[data-verdict]').forEach(function(r){r.classList.toggle('hidden',v!=''&&r.dataset.verdict!=v)})}";
+
+pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
+    let tests = tests_across(results);
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    )?;
+    writeln!(
+        out,
+        "<title>bele {}</title><style>{STYLE}</style><script>{SCRIPT}</script></head><body>",
+        esc(&results.run_id)
+    )?;
+    writeln!(
+        out,
+        "<h1>bele: {} tests on {} targets</h1><p>run {} &middot; proptest seed {} &middot; {}</p>",
+        tests.len(),
+        results.targets.len(),
+        esc(&results.run_id),
+        results.config.seed,
+        esc(&results.toolchain.rustc)
+    )?;
+    let mut verdicts: Vec<_> = tests.iter().map(|t| t.verdict).collect();
+    verdicts.sort();
+    verdicts.dedup();
+    let mut arches: Vec<&str> = results.targets.iter().map(|t| t.arch.name()).collect();
+    arches.sort_unstable();
+    arches.dedup();
+    write!(
+        out,
+        "<p>verdict <select id=\"verdict\" onchange=\"apply()\"><option value=\"\">all</option>"
+    )?;
+    for v in &verdicts {
+        write!(
+            out,
+            "<option value=\"{}\">{}</option>",
+            slug(v.label()),
+            esc(v.label())
+        )?;
+    }
+    write!(
+        out,
+        "</select> arch <select id=\"arch\" onchange=\"apply()\"><option value=\"\">all</option>"
+    )?;
+    for a in &arches {
+        write!(out, "<option>{a}</option>")?;
+    }
+    writeln!(
+        out,
+        "</select> endian <select id=\"endian\" onchange=\"apply()\"><option value=\"\">all</option><option>big</option><option>little</option></select></p>"
+    )?;
+
+    writeln!(
+        out,
+        "<table id=\"matrix\"><thead><tr><th>test</th><th>verdict</th>"
+    )?;
+    for t in &results.targets {
+        writeln!(
+            out,
+            "<th class=\"t\" data-target=\"{0}\" data-arch=\"{1}\" data-endian=\"{2}\" title=\"{0}\">{0}</th>",
+            esc(&t.triple),
+            t.arch.name(),
+            t.endian
+        )?;
+    }
+    writeln!(out, "</tr></thead><tbody>")?;
+    for (i, t) in tests.iter().enumerate() {
+        write!(
+            out,
+            "<tr data-verdict=\"{}\"><td><a href=\"#t{i}\">{} {}</a></td><td class=\"verdict\">{}</td>",
+            slug(t.verdict.label()),
+            esc(t.binary),
+            esc(t.name),
+            esc(t.verdict.label())
+        )?;
+        for (r, target) in t.per_target.iter().zip(&results.targets) {
+            let (class, text) = match (target.status, r) {
+                (TargetStatus::BuildFailed, _) => ("failed", "build failed".to_string()),
+                (TargetStatus::Unavailable, _) => ("none", "unavailable".to_string()),
+                (_, None) => ("none", "-".to_string()),
+                (_, Some(r)) => (
+                    class(r.outcome),
+                    r.signal
+                        .clone()
+                        .unwrap_or_else(|| r.outcome.label().to_string()),
+                ),
+            };
+            write!(
+                out,
+                "<td class=\"{class}\" data-target=\"{}\" data-arch=\"{}\" data-endian=\"{}\">{}</td>",
+                esc(&target.triple),
+                target.arch.name(),
+                target.endian,
+                esc(&text)
+            )?;
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</tbody></table>\n<h2>failures</h2>")?;
+    for (i, t) in tests.iter().enumerate() {
+        let failing: Vec<_> = t
+            .per_target
+            .iter()
+            .zip(&results.targets)
+            .filter_map(|(r, target)| r.filter(|r| r.outcome.is_failure()).map(|r| (r, target)))
+            .collect();
+        if failing.is_empty() {
+            continue;
+        }
+        writeln!(
+            out,
+            "<section id=\"t{i}\"><h3>{} {}</h3><p class=\"verdict\">{}</p>",
+            esc(t.binary),
+            esc(t.name),
+            esc(t.verdict.label())
+        )?;
+        for (r, target) in failing {
+            writeln!(
+                out,
+                "<h4>{}: {}</h4>",
+                esc(&target.triple),
+                esc(&r.signal.clone().unwrap_or_else(|| r.outcome.label().into()))
+            )?;
+            if let Some(input) = &r.minimal_input {
+                writeln!(out, "<p>minimal input: <code>{}</code></p>", esc(input))?;
+            }
+            if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {
+                writeln!(
+                    out,
+                    "<p>replay: <code>{}</code></p>",
+                    esc(&target.repro_line(bin, t.name, results.config.seed))
+                )?;
+            }
+            writeln!(
+                out,
+                "<pre>{}</pre>",
+                esc(r.output.as_deref().unwrap_or_default())
+            )?;
+        }
+        writeln!(out, "</section>")?;
+    }
+    for t in results
+        .targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::BuildFailed)
+    {
+        let log = t
+            .build
+            .as_ref()
+            .and_then(|b| b.log_tail.as_deref())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "<section><h3>build failed: {}</h3><pre>{}</pre></section>",
+            esc(&t.triple),
+            esc(log)
+        )?;
+    }
+    writeln!(out, "</body></html>")
+}
+
+fn class(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Passed => "passed",
+        Outcome::Failed => "failed",
+        Outcome::Crashed => "crashed",
+        Outcome::TimedOut => "timed-out",
+        Outcome::Ignored => "ignored",
+        Outcome::NotRun => "not-run",
+    }
+}
+
+fn slug(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Escapes text for HTML content and attribute values; control characters are dropped.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::sample;
+
+    #[test]
+    fn self_contained_escaped_and_filterable() {
+        let mut out = Vec::new();
+        write_html(&mut out, &sample()).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(
+            !html.contains("<script>|") && html.contains("prop &lt;script&gt;|#"),
+            "test names are escaped"
+        );
+        assert_eq!(
+            html.matches("<script>").count(),
+            1,
+            "only bele's own script"
+        );
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "no network"
+        );
+        assert!(
+            html.contains(
+                "<option value=\"fails-on-big-endian-only\">fails on big-endian only</option>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<td class=\"crashed\" data-target=\"s390x-unknown-linux-gnu\" data-arch=\"s390x\" data-endian=\"big\">SIGBUS</td>"), "{html}");
+        assert!(
+            html.contains("<p>minimal input: <code>bytes = [0, 0, 0, 1]</code></p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<pre>left: 1\nright: 16777216 &amp; more</pre>"),
+            "{html}"
+        );
+        assert!(!html.contains('\u{1b}'));
+    }
+}
