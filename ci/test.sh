@@ -7,4 +7,9 @@ cd "$(dirname "$0")/.."
 E2E_TARGETS=x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-unknown-linux-gnu,powerpc64-unknown-linux-gnu,s390x-unknown-linux-gnu,sparc64-unknown-linux-gnu
 cargo build -q -p bele
 ./target/debug/bele setup --targets "$E2E_TARGETS" --color never
+# The HTML report is checked in a real headless Chromium.
+if ! command -v chromium >/dev/null; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+fi
 cargo test --workspace "$@"

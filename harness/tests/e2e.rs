@@ -665,3 +665,95 @@ fn sharded_runs_merge_back_into_the_unsharded_run() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("shards must not overlap"));
 }
+
+/// The HTML report in a real headless Chromium: it renders, a test name holding a script is
+/// shown as text (no script runs), and the filters hide what they should.
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn html_report_renders_in_headless_chromium() {
+    let run = test_fixture("fx-endian", &[X86_64, S390X], &[], &[]);
+    let mut r = run.results.unwrap();
+    let evil = "<script>document.title='pwned'</script>";
+    for t in r
+        .targets
+        .iter_mut()
+        .flat_map(|t| t.binaries.iter_mut())
+        .flat_map(|b| b.tests.iter_mut())
+    {
+        if t.name == "tests::portable_decode_reads_wire_order" {
+            t.name = evil.into();
+        }
+    }
+    let json = scratch("evil.json");
+    r.write_atomic(&json).unwrap();
+    let html = scratch("report.html");
+    let o = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .arg("report")
+        .arg(&json)
+        .args(["--format", "html", "--out"])
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let chromium = |extra: &[&str], fragment: &str| {
+        let profile = scratch(&format!("chromium-profile-{}", fragment.len()));
+        let o = Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+            ])
+            .args([
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(format!("file://{}{fragment}", html.display()))
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("chromium is needed for this test (ci/test.sh installs it): {e}")
+            });
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let dom = chromium(&["--dump-dom"], "");
+    assert!(dom.contains("<title>bele "), "{dom}");
+    assert!(
+        !dom.contains("pwned</title>"),
+        "a script from a test name ran"
+    );
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "{dom}"
+    );
+    assert_eq!(dom.matches("<tr data-verdict=").count(), 5, "{dom}");
+    // Only the big-endian failure stays visible with that verdict filter.
+    let filtered = chromium(&["--dump-dom"], "#verdict=fails-on-big-endian-only");
+    let visible = filtered
+        .matches("<tr data-verdict=\"fails-on-big-endian-only\">")
+        .count();
+    let hidden = filtered.matches("class=\"hidden\"").count();
+    assert_eq!(visible, 1, "{filtered}");
+    assert_eq!(hidden, 4, "{filtered}");
+    let shot = scratch("report.png");
+    chromium(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1200,900",
+        ],
+        "",
+    );
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "the screenshot shows a rendered page"
+    );
+}

@@ -1,6 +1,7 @@
 //! HTML: one self-contained file (no network): a test x target matrix coloured by outcome,
-//! verdict groups, filters by verdict, arch and endianness, and failure details. Every string
-//! that comes from tests or targets is escaped.
+//! verdict groups, filters by verdict, arch and endianness (also preset from the address:
+//! `report.html#verdict=fails-on-big-endian-only&endian=big`), and failure details. Every
+//! string that comes from tests or targets is escaped.
 
 use std::io::{self, Write};
 
@@ -17,7 +18,9 @@ const SCRIPT: &str = "function apply(){var v=document.getElementById('verdict').
 a=document.getElementById('arch').value,e=document.getElementById('endian').value;\
 document.querySelectorAll('[data-target]').forEach(function(c){var ok=(a==''||c.dataset.arch==a)&&(e==''||c.dataset.endian==e);\
 c.classList.toggle('hidden',!ok)});\
-document.querySelectorAll('tr[data-verdict]').forEach(function(r){r.classList.toggle('hidden',v!=''&&r.dataset.verdict!=v)})}";
+document.querySelectorAll('tr[data-verdict]').forEach(function(r){r.classList.toggle('hidden',v!=''&&r.dataset.verdict!=v)})}\
+window.addEventListener('load',function(){var h=new URLSearchParams(location.hash.slice(1));\
+['verdict','arch','endian'].forEach(function(k){if(h.get(k)!==null)document.getElementById(k).value=h.get(k)});apply()});";
 
 pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let tests = tests_across(results);
