@@ -504,6 +504,30 @@ mod tests {
         );
     }
 
+    fn validate(doc: &serde_json::Value) -> Result<(), String> {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../schema/results.schema.json")).unwrap();
+        let v = jsonschema::validator_for(&schema).map_err(|e| e.to_string())?;
+        v.validate(doc).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_schema_file_describes_what_is_written() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../schema/results.schema.json")).unwrap();
+        assert_eq!(
+            schema["properties"]["schema_version"]["const"], SCHEMA_VERSION,
+            "move the schema file with SCHEMA_VERSION"
+        );
+        let mut doc = serde_json::to_value(sample()).unwrap();
+        validate(&doc).unwrap();
+        doc["targets"][0]["binaries"][0]["tests"][0]["outcome"] = "exploded".into();
+        assert!(validate(&doc).is_err());
+        let mut doc = serde_json::to_value(sample()).unwrap();
+        doc["surprise"] = 1.into();
+        assert!(validate(&doc).is_err(), "unknown fields are refused");
+    }
+
     #[test]
     fn results_round_trip_through_json() {
         let r = sample();

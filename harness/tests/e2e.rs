@@ -156,6 +156,15 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
         run.stdout
     );
     assert_eq!(r.config.seed, 12345);
+    // The file as written validates against the published schema.
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/results.schema.json")).unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch("fx-endian.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    if let Err(e) = validator.validate(&raw) {
+        panic!("results file does not match harness/schema/results.schema.json: {e}");
+    }
     assert!(
         run.stdout
             .contains("PROPTEST_RNG_SEED=12345 qemu-ppc -L /usr/powerpc-linux-gnu "),
