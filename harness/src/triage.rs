@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use bele_targets::{Endian, PointerWidth};
 use serde::Serialize;
 
-use crate::results::{Outcome, RunResults, TargetStatus, TestResult};
+use crate::results::{Outcome, RunResults, TargetResult, TargetStatus, TestResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -106,15 +106,30 @@ pub struct TestAcross<'r> {
     pub verdict: Verdict,
 }
 
-impl TestAcross<'_> {
-    /// Triples of the targets on which it failed, crashed or timed out.
-    pub fn failing_targets<'a>(&self, results: &'a RunResults) -> Vec<&'a str> {
+impl<'r> TestAcross<'r> {
+    /// The failing results (failed, crashed, timed out) with their targets, in target order.
+    pub fn failures(&self, results: &'r RunResults) -> Vec<(&'r TestResult, &'r TargetResult)> {
         self.per_target
             .iter()
             .zip(&results.targets)
-            .filter(|(r, _)| r.is_some_and(|r| r.outcome.is_failure()))
+            .filter_map(|(r, t)| r.filter(|r| r.outcome.is_failure()).map(|r| (r, t)))
+            .collect()
+    }
+
+    /// Triples of the targets on which it failed, crashed or timed out.
+    pub fn failing_targets(&self, results: &'r RunResults) -> Vec<&'r str> {
+        self.failures(results)
+            .into_iter()
             .map(|(_, t)| t.triple.as_str())
             .collect()
+    }
+}
+
+/// `s390x (crashed: SIGBUS)`, `powerpc (failed)`: where and how a test failed, for reports.
+pub fn failure_label(r: &TestResult, t: &TargetResult) -> String {
+    match (r.outcome, &r.signal) {
+        (Outcome::Crashed, Some(sig)) => format!("{} (crashed: {sig})", t.short_name()),
+        (o, _) => format!("{} ({})", t.short_name(), o.label()),
     }
 }
 

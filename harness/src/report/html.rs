@@ -120,12 +120,7 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     }
     writeln!(out, "</tbody></table>\n<h2>failures</h2>")?;
     for (i, t) in tests.iter().enumerate() {
-        let failing: Vec<_> = t
-            .per_target
-            .iter()
-            .zip(&results.targets)
-            .filter_map(|(r, target)| r.filter(|r| r.outcome.is_failure()).map(|r| (r, target)))
-            .collect();
+        let failing = t.failures(results);
         if failing.is_empty() {
             continue;
         }

@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::{tests_across, Verdict};
+use crate::results::{RunResults, TargetStatus};
+use crate::triage::{failure_label, tests_across, Verdict};
 
 /// Failures shown per verdict group before the rest is summarised.
 const PER_GROUP: usize = 50;
@@ -79,21 +79,10 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             }
             continue;
         }
-        let on: Vec<String> = t
-            .per_target
+        let failures = t.failures(results);
+        let on: Vec<String> = failures
             .iter()
-            .zip(&results.targets)
-            .filter_map(|(r, target)| {
-                let r = (*r)?;
-                r.outcome
-                    .is_failure()
-                    .then(|| match (r.outcome, &r.signal) {
-                        (Outcome::Crashed, Some(sig)) => {
-                            format!("`{}` ({sig})", target.short_name())
-                        }
-                        (o, _) => format!("`{}` ({})", target.short_name(), o.label()),
-                    })
-            })
+            .map(|(r, target)| format!("`{}`", failure_label(r, target)))
             .collect();
         writeln!(
             out,
@@ -102,11 +91,7 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             code(t.name),
             on.join(", ")
         )?;
-        let first = t
-            .per_target
-            .iter()
-            .zip(&results.targets)
-            .find_map(|(r, target)| r.filter(|r| r.outcome.is_failure()).map(|r| (r, target)));
+        let first = failures.first().copied();
         if let Some((r, target)) = first {
             if let Some(input) = &r.minimal_input {
                 writeln!(
@@ -157,7 +142,10 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("### fails on big-endian only (2)"), "{md}");
-        assert!(md.contains("- **pkg** `be_bug`: `s390x` (SIGBUS)"), "{md}");
+        assert!(
+            md.contains("- **pkg** `be_bug`: `s390x (crashed: SIGBUS)`"),
+            "{md}"
+        );
         assert!(
             md.contains("  - minimal input: `bytes = [0, 0, 0, 1]`"),
             "{md}"

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::style::{pad, pad_left, Style};
 use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::{tests_across, TestAcross, Verdict};
+use crate::triage::{failure_label, tests_across, TestAcross, Verdict};
 
 /// Lines of failure output shown per test in the terminal (the results file has it all).
 const OUTPUT_LINES: usize = 8;
@@ -257,21 +257,10 @@ fn write_failures(
             current = Some(t.verdict);
             writeln!(out, "\n{}", style.red(t.verdict.label()))?;
         }
-        let where_: Vec<String> = t
-            .per_target
+        let failures = t.failures(results);
+        let where_: Vec<String> = failures
             .iter()
-            .zip(&results.targets)
-            .filter_map(|(r, target)| {
-                let r = (*r)?;
-                r.outcome
-                    .is_failure()
-                    .then(|| match (&r.outcome, &r.signal) {
-                        (Outcome::Crashed, Some(sig)) => {
-                            format!("{} (crashed: {sig})", target.short_name())
-                        }
-                        (o, _) => format!("{} ({})", target.short_name(), o.label()),
-                    })
-            })
+            .map(|(r, target)| failure_label(r, target))
             .collect();
         writeln!(
             out,
@@ -281,11 +270,7 @@ fn write_failures(
             where_.join(", ")
         )?;
         // The first failing target's output and repro line stand for the rest.
-        let first = t
-            .per_target
-            .iter()
-            .zip(&results.targets)
-            .find_map(|(r, target)| r.filter(|r| r.outcome.is_failure()).map(|r| (r, target)));
+        let first = failures.first().copied();
         if let Some((r, target)) = first {
             for line in first_lines(r.output.as_deref().unwrap_or_default(), OUTPUT_LINES) {
                 writeln!(out, "    | {line}")?;
