@@ -5,6 +5,7 @@
 
 use std::io::{self, Write};
 
+use super::escape_markup as esc;
 use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::tests_across;
 
@@ -192,24 +193,6 @@ fn slug(label: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
-}
-
-/// Escapes text for HTML content and attribute values; control characters are dropped.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::escape_markup as esc;
 use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::tests_across;
 
@@ -130,25 +131,6 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
         writeln!(out, "  </testsuite>")?;
     }
     writeln!(out, "</testsuites>")
-}
-
-/// Escapes text for XML attributes and content, dropping characters XML 1.0 forbids
-/// (terminal escape sequences in test output, for one).
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

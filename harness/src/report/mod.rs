@@ -53,3 +53,22 @@ pub fn render(
         Format::Html => write_html(out, results),
     }
 }
+
+/// Escapes text for XML and HTML content and attribute values, dropping the characters XML 1.0
+/// forbids (terminal escape sequences in test output, for one).
+pub(crate) fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{fffe}' || c == '\u{ffff}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
