@@ -107,6 +107,14 @@ pub struct TestAcross<'r> {
 }
 
 impl<'r> TestAcross<'r> {
+    /// Whether it failed, crashed or timed out on any target.
+    pub fn has_failure(&self) -> bool {
+        self.per_target
+            .iter()
+            .flatten()
+            .any(|r| r.outcome.is_failure())
+    }
+
     /// The failing results (failed, crashed, timed out) with their targets, in target order.
     pub fn failures(&self, results: &'r RunResults) -> Vec<(&'r TestResult, &'r TargetResult)> {
         self.per_target

@@ -48,12 +48,7 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
     }
     let mut failing: Vec<_> = tests_across(results)
         .into_iter()
-        .filter(|t| {
-            t.per_target
-                .iter()
-                .flatten()
-                .any(|r| r.outcome.is_failure())
-        })
+        .filter(|t| t.has_failure())
         .collect();
     failing.sort_by_key(|t| t.verdict);
     let mut group: Option<Verdict> = None;

@@ -28,15 +28,7 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
         write_matrix(out, results, &troubled, style)?;
         write_failures(out, results, &troubled, style)?;
     }
-    let failing = tests
-        .iter()
-        .filter(|t| {
-            t.per_target
-                .iter()
-                .flatten()
-                .any(|r| r.outcome.is_failure())
-        })
-        .count();
+    let failing = tests.iter().filter(|t| t.has_failure()).count();
     let ran = results
         .targets
         .iter()
@@ -233,15 +225,7 @@ fn write_failures(
     tests: &[&TestAcross<'_>],
     style: Style,
 ) -> io::Result<()> {
-    let mut failing: Vec<&&TestAcross<'_>> = tests
-        .iter()
-        .filter(|t| {
-            t.per_target
-                .iter()
-                .flatten()
-                .any(|r| r.outcome.is_failure())
-        })
-        .collect();
+    let mut failing: Vec<&&TestAcross<'_>> = tests.iter().filter(|t| t.has_failure()).collect();
     if failing.is_empty() {
         return Ok(());
     }
