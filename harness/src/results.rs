@@ -10,7 +10,7 @@ use bele_targets::{Arch, Endian, PointerWidth, Target};
 use serde::{Deserialize, Serialize};
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -336,6 +336,24 @@ impl RunResults {
         })
     }
 
+    /// Writes the results file: the results, then the `triage` list derived from them (the
+    /// verdict of every test that did not pass everywhere, with minimal inputs and replay
+    /// commands) for tools that want verdicts without recomputing them. Loading ignores it.
+    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        #[derive(Serialize)]
+        struct Document<'a> {
+            #[serde(flatten)]
+            results: &'a RunResults,
+            triage: Vec<crate::triage::TriageEntry<'a>>,
+        }
+        let doc = Document {
+            results: self,
+            triage: crate::triage::triage(self),
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        out.write_all(b"\n")
+    }
+
     /// Writes the results to `path` atomically: a reader sees the old file or the new one,
     /// never half of one.
     pub fn write_atomic(&self, path: &Path) -> Result<(), ResultsError> {
@@ -348,9 +366,9 @@ impl RunResults {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        serde_json::to_writer_pretty(&mut f, self).map_err(|e| io(e.into()))?;
-        f.write_all(b"\n").map_err(io)?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
+        self.write_json(&mut f).map_err(io)?;
+        let f = f.into_inner().map_err(|e| io(e.into_error()))?;
         f.sync_all().map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }
@@ -519,19 +537,59 @@ mod tests {
             schema["properties"]["schema_version"]["const"], SCHEMA_VERSION,
             "move the schema file with SCHEMA_VERSION"
         );
-        let mut doc = serde_json::to_value(sample()).unwrap();
+        let mut doc = written(&sample());
         validate(&doc).unwrap();
         doc["targets"][0]["binaries"][0]["tests"][0]["outcome"] = "exploded".into();
         assert!(validate(&doc).is_err());
-        let mut doc = serde_json::to_value(sample()).unwrap();
+        let mut doc = written(&sample());
         doc["surprise"] = 1.into();
         assert!(validate(&doc).is_err(), "unknown fields are refused");
     }
 
+    fn written(r: &RunResults) -> serde_json::Value {
+        let mut out = Vec::new();
+        r.write_json(&mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
     #[test]
-    fn results_round_trip_through_json() {
+    fn results_round_trip_through_the_file() {
         let r = sample();
-        let text = serde_json::to_string(&r).unwrap();
-        assert_eq!(serde_json::from_str::<RunResults>(&text).unwrap(), r);
+        let path = std::env::temp_dir().join(format!("bele-roundtrip-{}.json", std::process::id()));
+        r.write_atomic(&path).unwrap();
+        let back = RunResults::load(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            back.unwrap(),
+            r,
+            "the derived triage list is ignored on load"
+        );
+    }
+
+    #[test]
+    fn the_file_carries_the_verdicts_with_inputs_and_replays() {
+        let doc = written(&sample());
+        let triage = doc["triage"].as_array().unwrap();
+        let tests: Vec<&str> = triage.iter().map(|t| t["test"].as_str().unwrap()).collect();
+        assert_eq!(
+            tests,
+            ["be_bug", "prop <script>|#", "hw"],
+            "byte-order verdicts first, passing tests left out"
+        );
+        assert_eq!(triage[2]["verdict"], "not-comparable");
+        assert_eq!(triage[2]["failures"], serde_json::json!([]));
+        let prop = &triage[1];
+        assert_eq!(prop["verdict"], "big-endian-only");
+        assert_eq!(prop["verdict_label"], "fails on big-endian only");
+        let f = &prop["failures"].as_array().unwrap()[..];
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0]["target"], "s390x-unknown-linux-gnu");
+        assert_eq!(f[0]["outcome"], "failed");
+        assert_eq!(f[0]["minimal_input"], "bytes = [0, 0, 0, 1]");
+        assert_eq!(
+            f[0]["replay"],
+            "cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact 'prop <script>|#' --nocapture"
+        );
+        assert_eq!(triage[0]["failures"][0]["signal"], "SIGBUS");
     }
 }

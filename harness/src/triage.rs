@@ -182,6 +182,62 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
         .collect()
 }
 
+/// One test that did not pass everywhere, as the results file's `triage` list shows it: the
+/// verdict, and where and how it failed with the minimal input and the replay command.
+#[derive(Debug, Serialize)]
+pub struct TriageEntry<'r> {
+    pub binary: &'r str,
+    pub test: &'r str,
+    pub verdict: Verdict,
+    pub verdict_label: &'static str,
+    pub failures: Vec<TriageFailure<'r>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TriageFailure<'r> {
+    pub target: &'r str,
+    pub outcome: Outcome,
+    pub signal: Option<&'r str>,
+    pub minimal_input: Option<&'r str>,
+    /// The shell line that re-runs the test on this target alone with the run's seed.
+    pub replay: String,
+}
+
+/// Every test whose verdict is not "passes everywhere", byte-order bugs first.
+pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
+    let mut tests: Vec<TestAcross<'_>> = tests_across(results)
+        .into_iter()
+        .filter(|t| t.verdict != Verdict::PassesEverywhere)
+        .collect();
+    tests.sort_by_key(|t| t.verdict);
+    tests
+        .iter()
+        .map(|t| TriageEntry {
+            binary: t.binary,
+            test: t.name,
+            verdict: t.verdict,
+            verdict_label: t.verdict.label(),
+            failures: t
+                .failures(results)
+                .into_iter()
+                .map(|(r, target)| TriageFailure {
+                    target: &target.triple,
+                    outcome: r.outcome,
+                    signal: r.signal.as_deref(),
+                    minimal_input: r.minimal_input.as_deref(),
+                    replay: target
+                        .binaries
+                        .iter()
+                        .find(|b| b.id == t.binary)
+                        .map_or_else(String::new, |b| {
+                            target.repro_line(b, t.name, results.config.seed)
+                        }),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,10 +43,7 @@ pub fn render(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, results)?;
-            writeln!(out)
-        }
+        Format::Json => results.write_json(out),
         Format::Junit => write_junit(out, results),
         Format::Ktap => write_ktap(out, results),
         Format::Md => write_markdown(out, results),
