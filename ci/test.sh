@@ -7,9 +7,14 @@ cd "$(dirname "$0")/.."
 E2E_TARGETS=x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-unknown-linux-gnu,powerpc64-unknown-linux-gnu,s390x-unknown-linux-gnu,sparc64-unknown-linux-gnu
 cargo build -q -p bele
 ./target/debug/bele setup --targets "$E2E_TARGETS" --color never
-# The HTML report is checked in a real headless Chromium.
-if ! command -v chromium >/dev/null; then
+# Reports are checked with what their readers use: the HTML in a real headless Chromium,
+# JUnit against harness/schema/junit.xsd with xmllint, KTAP with the kernel's own parser.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v xmllint >/dev/null || missing+=(libxml2-utils)
+if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+ci/fetch-kunit.sh
 cargo test --workspace "$@"

@@ -29,7 +29,7 @@ for t in table:
         "status": "ran", "reason": None, "build": {"duration_ms": 1000, "success": True, "log_tail": None, "command": "cargo test"},
         "binaries": [{"id": "bench", "executable": "/t/bench-1", "cwd": "/src", "error": None, "tests": tests}]})
 doc = {"schema_version": 3, "run_id": "bench", "started_at_ms": 0, "duration_ms": 0, "state": "complete",
-       "host": {"triple": "x86_64-unknown-linux-gnu", "cpus": 2},
+       "host": {"name": "bench", "triple": "x86_64-unknown-linux-gnu", "cpus": 2},
        "toolchain": {"rustc": "rustc", "cargo": "cargo", "sysroot": "/"},
        "workspace": {"manifest_path": "/src/Cargo.toml", "commit": "bench", "packages": [], "features": [], "all_features": False, "no_default_features": False},
        "config": {"seed": 1, "timeout_secs": 300, "jobs": 2, "test_threads": 1}, "targets": targets}

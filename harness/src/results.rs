@@ -39,6 +39,8 @@ pub enum RunState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Host {
+    /// The machine's host name (`localhost` when it cannot be read).
+    pub name: String,
     pub triple: String,
     pub cpus: usize,
 }

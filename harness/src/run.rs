@@ -111,6 +111,11 @@ pub fn run(
         duration_ms: 0,
         state: RunState::InProgress,
         host: Host {
+            name: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "localhost".into()),
             triple: toolchain.host.clone(),
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         },
@@ -396,14 +401,25 @@ pub fn run_id() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    // 20261126-225446-PID
+    let stamp: String = iso_utc(secs)
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .map(|c| if c == 'T' { '-' } else { c })
+        .collect();
+    format!("{stamp}-{}", std::process::id())
+}
+
+/// `2026-11-26T22:54:46`: UTC seconds since the epoch as an ISO 8601 date and time without
+/// a zone (the form JUnit readers accept).
+pub fn iso_utc(secs: u64) -> String {
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
     format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}-{}",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem / 60 % 60,
-        rem % 60,
-        std::process::id()
+        rem % 60
     )
 }
 
@@ -429,5 +445,6 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_418), (2025, 11, 26));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(iso_utc(1_764_197_686), "2025-11-26T22:54:46");
     }
 }

@@ -1,6 +1,7 @@
 //! JUnit XML: one `testsuite` per target, test cases named with their target, failure text
 //! with the verdict and the minimal input, for CI systems that read JUnit.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::escape_markup as esc;
@@ -8,29 +9,16 @@ use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::tests_across;
 
 pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
-    let verdicts: std::collections::HashMap<(&str, &str), &'static str> = tests_across(results)
+    let across = tests_across(results);
+    let verdicts: HashMap<(&str, &str), &'static str> = across
         .iter()
         .map(|t| ((t.binary, t.name), t.verdict.label()))
         .collect();
-    let mut all = crate::results::Counts::default();
-    for t in &results.targets {
-        let c = t.counts();
-        all.passed += c.passed;
-        all.failed += c.failed;
-        all.crashed += c.crashed + c.timed_out;
-        all.ignored += c.ignored + c.not_run;
-    }
+    let timestamp = crate::run::iso_utc(results.started_at_ms / 1000);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="bele" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}">"#,
-        all.total(),
-        all.failed,
-        all.crashed,
-        all.ignored,
-        results.duration_ms as f64 / 1000.0
-    )?;
-    for t in &results.targets {
+    // No attributes on <testsuites>: Ant's model allows none (the totals are per suite).
+    writeln!(out, "<testsuites>")?;
+    for (id, t) in results.targets.iter().enumerate() {
         let c = t.counts();
         let build_failed = t.status == TargetStatus::BuildFailed;
         let time: u64 = t
@@ -41,13 +29,14 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
             .sum();
         writeln!(
             out,
-            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}">"#,
-            esc(&t.triple),
+            r#"  <testsuite name="{triple}" package="{triple}" id="{id}" timestamp="{timestamp}" hostname="{host}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{}">"#,
             c.total() + usize::from(build_failed),
             c.failed,
             c.crashed + c.timed_out + usize::from(build_failed),
             c.ignored + c.not_run,
-            time as f64 / 1000.0
+            seconds(time),
+            triple = esc(&t.triple),
+            host = esc(&results.host.name),
         )?;
         writeln!(out, "    <properties>")?;
         for (k, v) in [
@@ -63,49 +52,57 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
         }
         writeln!(out, "    </properties>")?;
         if build_failed {
-            let log = t
-                .build
-                .as_ref()
-                .and_then(|b| b.log_tail.as_deref())
-                .unwrap_or_default();
+            let build = t.build.as_ref();
             writeln!(
                 out,
-                r#"    <testcase name="build [{0}]" classname="{0}">"#,
-                esc(&t.triple)
+                r#"    <testcase name="build [{0}]" classname="{0}" time="{1}">"#,
+                esc(&t.triple),
+                seconds(build.map_or(0, |b| b.duration_ms))
             )?;
             writeln!(
                 out,
                 r#"      <error message="build failed" type="build-failed">{}</error>"#,
-                esc(log)
+                esc(build
+                    .and_then(|b| b.log_tail.as_deref())
+                    .unwrap_or_default())
             )?;
             writeln!(out, "    </testcase>")?;
         }
         for b in &t.binaries {
             for r in &b.tests {
-                writeln!(
+                write!(
                     out,
-                    r#"    <testcase name="{} [{}]" classname="{}.{}" time="{:.3}">"#,
+                    r#"    <testcase name="{} [{}]" classname="{}.{}" time="{}""#,
                     esc(&r.name),
                     esc(t.short_name()),
                     esc(&t.triple),
                     esc(&b.id),
-                    r.duration_ms as f64 / 1000.0
+                    seconds(r.duration_ms)
                 )?;
                 let verdict = verdicts
                     .get(&(b.id.as_str(), r.name.as_str()))
                     .copied()
                     .unwrap_or_default();
-                let mut body = r.output.clone().unwrap_or_default();
-                if let Some(input) = &r.minimal_input {
-                    body = format!("minimal failing input: {input}\n{body}");
-                }
+                // What a maintainer needs first: why it matters, the input, how to replay.
+                let body = || {
+                    let mut body = format!("verdict: {verdict}\n");
+                    if let Some(input) = &r.minimal_input {
+                        body += &format!("minimal failing input: {input}\n");
+                    }
+                    body += &format!(
+                        "replay: {}\n\n{}",
+                        t.repro_line(b, &r.name, results.config.seed),
+                        r.output.as_deref().unwrap_or_default()
+                    );
+                    esc(&body)
+                };
                 match r.outcome {
-                    Outcome::Passed => {}
+                    Outcome::Passed => writeln!(out, "/>")?,
                     Outcome::Failed => writeln!(
                         out,
-                        r#"      <failure message="failed: {}" type="failed">{}</failure>"#,
+                        ">\n      <failure message=\"failed: {}\" type=\"failed\">{}</failure>\n    </testcase>",
                         esc(verdict),
-                        esc(&body)
+                        body()
                     )?,
                     Outcome::Crashed | Outcome::TimedOut => {
                         let what = match (r.outcome, &r.signal) {
@@ -114,53 +111,141 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
                         };
                         writeln!(
                             out,
-                            r#"      <error message="{}: {}" type="{}">{}</error>"#,
+                            ">\n      <error message=\"{}: {}\" type=\"{}\">{}</error>\n    </testcase>",
                             esc(&what),
                             esc(verdict),
                             r.outcome.label().replace(' ', "-"),
-                            esc(&body)
+                            body()
                         )?;
                     }
-                    Outcome::Ignored | Outcome::NotRun => {
-                        writeln!(out, r#"      <skipped message="{}"/>"#, esc(&body))?
-                    }
+                    Outcome::Ignored | Outcome::NotRun => writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        esc(r.output.as_deref().unwrap_or(r.outcome.label()))
+                    )?,
                 }
-                writeln!(out, "    </testcase>")?;
             }
         }
-        writeln!(out, "  </testsuite>")?;
+        writeln!(out, "    <system-out/>\n    <system-err/>\n  </testsuite>")?;
     }
     writeln!(out, "</testsuites>")
+}
+
+/// Milliseconds as seconds with three decimals: `1.250`.
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::testdata::sample;
+    use crate::report::validators;
+
+    fn junit(r: &RunResults) -> String {
+        let mut out = Vec::new();
+        write_junit(&mut out, r).unwrap();
+        String::from_utf8(out).unwrap()
+    }
 
     #[test]
     fn one_suite_per_target_with_escaped_failures() {
-        let mut out = Vec::new();
-        write_junit(&mut out, &sample()).unwrap();
-        let xml = String::from_utf8(out).unwrap();
+        let xml = junit(&sample());
+        assert!(xml.contains(r#"<testsuite name="s390x-unknown-linux-gnu" package="s390x-unknown-linux-gnu" id="1" timestamp="1970-01-01T00:00:00" hostname="ci-1" tests="4" failures="1" errors="1" skipped="1" time="0.004">"#), "{xml}");
+        assert!(xml.contains(r#"<testcase name="prop &lt;script&gt;|# [s390x]" classname="s390x-unknown-linux-gnu.pkg" time="0.001">"#), "{xml}");
+        assert!(xml.contains("<failure message=\"failed: fails on big-endian only\" type=\"failed\">verdict: fails on big-endian only\nminimal failing input: bytes = [0, 0, 0, 1]\nreplay: cd /src/pkg &amp;&amp; PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact &apos;prop &lt;script&gt;|#&apos; --nocapture\n\nleft: 1\nright: 16777216 &amp; more</failure>"), "{xml}");
+        assert!(xml.contains(r#"<error message="crashed (SIGBUS): fails on big-endian only" type="crashed">verdict: "#), "{xml}");
         assert!(
-            xml.contains(
-                r#"<testsuites name="bele" tests="8" failures="1" errors="1" skipped="2""#
-            ),
+            xml.contains(r#"<skipped message="needs hardware"/>"#),
             "{xml}"
         );
-        assert!(xml.contains(r#"<testsuite name="s390x-unknown-linux-gnu" tests="4" failures="1" errors="1" skipped="1""#), "{xml}");
-        assert!(xml.contains(r#"<testcase name="prop &lt;script&gt;|# [s390x]" classname="s390x-unknown-linux-gnu.pkg""#), "{xml}");
-        assert!(xml.contains(r#"<failure message="failed: fails on big-endian only" type="failed">minimal failing input: bytes = [0, 0, 0, 1]"#), "{xml}");
-        assert!(xml.contains("right: 16777216 &amp; more"), "{xml}");
-        assert!(xml.contains(r#"<error message="crashed (SIGBUS): fails on big-endian only" type="crashed">died [31mhere</error>"#), "{xml}");
         assert!(
             !xml.contains('\u{1b}') && !xml.contains("<script>"),
             "{xml}"
         );
-        assert_eq!(
-            xml.matches("<testcase ").count(),
-            xml.matches("</testcase>").count()
+    }
+
+    #[test]
+    fn validates_against_the_junit_schema() {
+        let mut r = sample();
+        // Every outcome and target status a report can hold.
+        r.targets[0].binaries[0].tests[0].outcome = Outcome::TimedOut;
+        r.targets[0].binaries[0].tests[1].outcome = Outcome::NotRun;
+        let mut broken = r.targets[1].clone();
+        broken.triple = "powerpc-unknown-linux-gnu".into();
+        broken.status = TargetStatus::BuildFailed;
+        broken.binaries.clear();
+        broken.build = Some(crate::results::BuildInfo {
+            duration_ms: 1500,
+            success: false,
+            log_tail: Some("error: <oops> & \u{1b}[1mmore".into()),
+            command: "cargo test".into(),
+        });
+        r.targets.push(broken);
+        let xml = junit(&r);
+        if let Err(e) = validators::junit_schema_errors(&xml, "sample-junit.xml") {
+            panic!("{e}\n{xml}");
+        }
+        assert!(
+            xml.contains(r#"<testcase name="build [powerpc-unknown-linux-gnu]" classname="powerpc-unknown-linux-gnu" time="1.500">"#),
+            "{xml}"
         );
+    }
+
+    /// The schema check can fail: reports broken the ways readers reject are refused.
+    #[test]
+    fn the_schema_refuses_what_readers_refuse() {
+        let xml = junit(&sample());
+        for (what, from, to, complaint) in [
+            (
+                "a failure without a type",
+                r#" type="failed""#,
+                "",
+                "'type' is required",
+            ),
+            (
+                "a test case without a time",
+                r#" time="0.001""#,
+                "",
+                "'time' is required",
+            ),
+            (
+                "a zone in the timestamp",
+                "T00:00:00\"",
+                "T00:00:00Z\"",
+                "'timestamp'",
+            ),
+            (
+                "a negative count",
+                r#"failures="1""#,
+                r#"failures="-1""#,
+                "minInclusive",
+            ),
+            (
+                "totals on testsuites",
+                "<testsuites>",
+                r#"<testsuites tests="8">"#,
+                "'tests' is not allowed",
+            ),
+            (
+                "a missing system-err",
+                "<system-err/>",
+                "",
+                "Expected is ( system-err )",
+            ),
+            (
+                "two suites for one target",
+                r#"name="s390x-unknown-linux-gnu" package"#,
+                r#"name="x86_64-unknown-linux-gnu" package"#,
+                "one-suite-per-target",
+            ),
+        ] {
+            let bad = xml.replacen(from, to, 1);
+            assert_ne!(bad, xml, "{what}: nothing replaced");
+            match validators::junit_schema_errors(&bad, "broken-junit.xml") {
+                Ok(()) => panic!("the schema accepted {what}"),
+                Err(e) => assert!(e.contains(complaint), "{what}: {e}"),
+            }
+        }
     }
 }

@@ -1,52 +1,67 @@
 //! KTAP (the kernel's test output format, Documentation/dev-tools/ktap.rst): targets, then
 //! test executables, then tests, nested with four spaces, with SKIP and TIMEOUT directives.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::results::{Outcome, RunResults, TargetStatus};
+use crate::triage::tests_across;
 
 pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
+    let verdicts: HashMap<(&str, &str), &'static str> = tests_across(results)
+        .iter()
+        .map(|t| ((t.binary, t.name), t.verdict.label()))
+        .collect();
     writeln!(out, "KTAP version 1")?;
+    writeln!(out, "1..{}", results.targets.len())?;
     writeln!(
         out,
         "# bele run {} (proptest seed {})",
         results.run_id, results.config.seed
     )?;
-    writeln!(out, "1..{}", results.targets.len())?;
     for (ti, t) in results.targets.iter().enumerate() {
         let n = ti + 1;
+        let triple = name(&t.triple);
         match t.status {
             TargetStatus::Unavailable => {
-                writeln!(
-                    out,
-                    "ok {n} {} # SKIP unavailable: {}",
-                    name(&t.triple),
-                    one_line(t.reason.as_deref().unwrap_or_default())
-                )?;
+                let why = one_line(t.reason.as_deref().unwrap_or_default());
+                writeln!(out, "ok {n} {triple} # SKIP unavailable: {why}")?;
                 continue;
             }
             TargetStatus::BuildFailed => {
-                for line in t
-                    .build
-                    .as_ref()
-                    .and_then(|b| b.log_tail.as_deref())
-                    .unwrap_or_default()
-                    .lines()
-                {
+                let log = t.build.as_ref().and_then(|b| b.log_tail.as_deref());
+                for line in log.unwrap_or_default().lines() {
                     writeln!(out, "# {line}")?;
                 }
-                writeln!(out, "not ok {n} {} # ERROR build failed", name(&t.triple))?;
+                writeln!(out, "not ok {n} {triple} # ERROR build failed")?;
+                continue;
+            }
+            _ if t.binaries.is_empty() => {
+                // The kernel's parser counts an empty plan as an error: say it as a skip.
+                writeln!(out, "ok {n} {triple} # SKIP no test executable ran")?;
                 continue;
             }
             _ => {}
         }
         writeln!(out, "    KTAP version 1")?;
-        writeln!(out, "    # Subtest: {}", name(&t.triple))?;
+        writeln!(out, "    # Subtest: {triple}")?;
         writeln!(out, "    1..{}", t.binaries.len())?;
         let mut target_ok = t.status == TargetStatus::Ran;
         for (bi, b) in t.binaries.iter().enumerate() {
+            let bn = bi + 1;
+            let binary = name(&b.id);
+            if b.tests.is_empty() {
+                match &b.error {
+                    Some(e) => {
+                        target_ok = false;
+                        writeln!(out, "    not ok {bn} {binary} # ERROR {}", one_line(e))?;
+                    }
+                    None => writeln!(out, "    ok {bn} {binary} # SKIP no tests")?,
+                }
+                continue;
+            }
             writeln!(out, "        KTAP version 1")?;
-            writeln!(out, "        # Subtest: {}", name(&b.id))?;
+            writeln!(out, "        # Subtest: {binary}")?;
             writeln!(out, "        1..{}", b.tests.len())?;
             let mut bin_ok = b.error.is_none();
             if let Some(e) = &b.error {
@@ -57,19 +72,21 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                 let test = name(&r.name);
                 if r.outcome.is_failure() {
                     bin_ok = false;
-                    for line in r
-                        .output
-                        .as_deref()
-                        .unwrap_or_default()
-                        .lines()
-                        .filter(|l| !l.trim().is_empty())
-                        .take(20)
-                    {
-                        writeln!(out, "        # {}", line.trim_end())?;
+                    let output = r.output.as_deref().unwrap_or_default();
+                    for line in output.lines().filter(|l| !l.trim().is_empty()).take(20) {
+                        writeln!(out, "        # {}", printable(line.trim_end()))?;
                     }
+                    let verdict = verdicts.get(&(b.id.as_str(), r.name.as_str()));
+                    writeln!(
+                        out,
+                        "        # verdict: {}",
+                        verdict.copied().unwrap_or_default()
+                    )?;
                     if let Some(input) = &r.minimal_input {
                         writeln!(out, "        # minimal failing input: {}", one_line(input))?;
                     }
+                    let replay = t.repro_line(b, &r.name, results.config.seed);
+                    writeln!(out, "        # replay: {replay}")?;
                 }
                 let line = match r.outcome {
                     Outcome::Passed => format!("ok {i} {test}"),
@@ -91,46 +108,53 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                 writeln!(out, "        {line}")?;
             }
             target_ok &= bin_ok;
-            writeln!(
-                out,
-                "    {} {} {}",
-                if bin_ok { "ok" } else { "not ok" },
-                bi + 1,
-                name(&b.id)
-            )?;
+            let result = if bin_ok { "ok" } else { "not ok" };
+            writeln!(out, "    {result} {bn} {binary}")?;
         }
-        writeln!(
-            out,
-            "{} {n} {}",
-            if target_ok { "ok" } else { "not ok" },
-            name(&t.triple)
-        )?;
+        let result = if target_ok { "ok" } else { "not ok" };
+        writeln!(out, "{result} {n} {triple}")?;
     }
     Ok(())
 }
 
-/// A test name safe for a KTAP result line: `#` would start a directive.
+/// A test name for a KTAP line: one line, and no `#`, which would start a directive (the
+/// kernel's parser reads a name up to the first `#`; Rust test names never hold one).
 fn name(s: &str) -> String {
-    one_line(s).replace('#', "\\#")
+    one_line(s).replace('#', "%23")
 }
 
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    printable(s)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Without control characters (terminal colours in test output).
+fn printable(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c == '\t' || !c.is_control())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::testdata::sample;
+    use crate::report::validators::kunit_parse;
+
+    fn ktap(r: &RunResults) -> String {
+        let mut out = Vec::new();
+        write_ktap(&mut out, r).unwrap();
+        String::from_utf8(out).unwrap()
+    }
 
     #[test]
     fn nested_targets_executables_tests() {
         let mut r = sample();
         r.targets[1].binaries[0].tests[0].outcome = Outcome::TimedOut;
-        let mut out = Vec::new();
-        write_ktap(&mut out, &r).unwrap();
-        let k = String::from_utf8(out).unwrap();
-        assert!(k.starts_with("KTAP version 1\n# bele run r (proptest seed 42)\n1..2\n    KTAP version 1\n    # Subtest: x86_64-unknown-linux-gnu\n"), "{k}");
+        let k = ktap(&r);
+        assert!(k.starts_with("KTAP version 1\n1..2\n# bele run r (proptest seed 42)\n    KTAP version 1\n    # Subtest: x86_64-unknown-linux-gnu\n"), "{k}");
         assert!(k.contains("        ok 4 hw # SKIP needs hardware\n"), "{k}");
         assert!(k.contains("ok 1 x86_64-unknown-linux-gnu\n"), "{k}");
         assert!(
@@ -139,9 +163,104 @@ mod tests {
         );
         assert!(k.contains("        not ok 1 a # TIMEOUT\n"), "{k}");
         assert!(
-            k.contains("        not ok 2 be_bug # ERROR crashed: SIGBUS\n"),
+            k.contains("        # died [31mhere\n        # verdict: fails on big-endian only\n        # replay: cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture\n        not ok 2 be_bug # ERROR crashed: SIGBUS\n"),
             "{k}"
         );
-        assert!(k.contains("        # minimal failing input: bytes = [0, 0, 0, 1]\n        not ok 3 prop <script>|\\#\n"), "{k}");
+        assert!(
+            k.contains("        # minimal failing input: bytes = [0, 0, 0, 1]\n        # replay: cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact 'prop <script>|#' --nocapture\n        not ok 3 prop <script>|%23\n"),
+            "{k}"
+        );
+    }
+
+    /// The kernel's own parser reads every outcome and target status without an error, and
+    /// gets the same tree and the same result for every test.
+    #[test]
+    fn the_kernels_parser_reads_it() {
+        let mut r = sample();
+        r.targets[0].binaries[0].tests[0].outcome = Outcome::TimedOut;
+        r.targets[0].binaries[0].tests[1].outcome = Outcome::NotRun;
+        let mut broken = r.targets[1].clone();
+        broken.triple = "powerpc-unknown-linux-gnu".into();
+        broken.status = TargetStatus::BuildFailed;
+        broken.binaries.clear();
+        let mut gone = broken.clone();
+        gone.triple = "sparc64-unknown-linux-gnu".into();
+        gone.status = TargetStatus::Unavailable;
+        gone.reason = Some("no qemu-sparc64 # apt install qemu-user".into());
+        let mut empty = r.targets[1].clone();
+        empty.triple = "mips-unknown-linux-gnu".into();
+        empty.binaries[0].tests.clear();
+        empty.binaries[0].error = Some("cannot list: exec format error".into());
+        r.targets.extend([broken, gone, empty]);
+
+        let k = ktap(&r);
+        let main = kunit_parse(&k, "sample.ktap");
+        assert_eq!(main.errors, 0, "the parser found errors:\n{k}\n{main:#?}");
+        let names: Vec<&str> = main.subtests.iter().map(|t| t.name.as_str()).collect();
+        let triples: Vec<&str> = r.targets.iter().map(|t| t.triple.as_str()).collect();
+        assert_eq!(names, triples);
+        let status = |t: &crate::report::validators::KtapTest| t.status.clone();
+        assert_eq!(status(main.child("powerpc-unknown-linux-gnu")), "FAILURE");
+        assert_eq!(status(main.child("sparc64-unknown-linux-gnu")), "SKIPPED");
+        let mips = main.child("mips-unknown-linux-gnu");
+        assert_eq!(
+            (status(mips), status(mips.child("pkg"))),
+            ("FAILURE".into(), "FAILURE".into())
+        );
+        for t in r
+            .targets
+            .iter()
+            .filter(|t| t.status == TargetStatus::Ran && !t.binaries[0].tests.is_empty())
+        {
+            let pkg = main.child(&t.triple).child("pkg");
+            let got: Vec<(String, String)> = pkg
+                .subtests
+                .iter()
+                .map(|s| (s.name.clone(), s.status.clone()))
+                .collect();
+            let want: Vec<(String, String)> = t.binaries[0]
+                .tests
+                .iter()
+                .map(|x| {
+                    let s = match x.outcome {
+                        Outcome::Passed => "SUCCESS",
+                        Outcome::Failed | Outcome::Crashed | Outcome::TimedOut => "FAILURE",
+                        Outcome::Ignored | Outcome::NotRun => "SKIPPED",
+                    };
+                    (x.name.replace('#', "%23"), s.to_string())
+                })
+                .collect();
+            assert_eq!(got, want, "{}", t.triple);
+        }
+        let prop = main
+            .child("s390x-unknown-linux-gnu")
+            .child("pkg")
+            .child("prop <script>|%23");
+        assert!(
+            prop.log
+                .iter()
+                .any(|l| l.trim() == "# minimal failing input: bytes = [0, 0, 0, 1]"),
+            "{prop:#?}"
+        );
+    }
+
+    /// The parser check can fail: KTAP broken the ways the kernel's parser notices is refused.
+    #[test]
+    fn the_kernels_parser_notices_broken_ktap() {
+        let k = ktap(&sample());
+        for (what, from, to) in [
+            (
+                "a test number skipped",
+                "        ok 2 be_bug\n",
+                "        ok 3 be_bug\n",
+            ),
+            ("a plan that does not match", "1..2\n", "1..3\n"),
+            ("a result line lost", "    not ok 1 pkg\n", ""),
+        ] {
+            let bad = k.replacen(from, to, 1);
+            assert_ne!(bad, k, "{what}: nothing replaced");
+            let main = kunit_parse(&bad, "broken.ktap");
+            assert!(main.errors > 0, "the parser accepted {what}: {main:#?}");
+        }
     }
 }

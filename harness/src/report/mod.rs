@@ -11,6 +11,9 @@ mod summary;
 mod targets;
 #[cfg(test)]
 pub(crate) mod testdata;
+#[cfg(test)]
+#[path = "../../tests/support/validators.rs"]
+pub(crate) mod validators;
 
 pub use html::write_html;
 pub use junit::write_junit;

@@ -47,6 +47,7 @@ pub fn results(targets: Vec<TargetResult>) -> RunResults {
         duration_ms: 0,
         state: RunState::Complete,
         host: Host {
+            name: "ci-1".into(),
             triple: "x86_64-unknown-linux-gnu".into(),
             cpus: 2,
         },
