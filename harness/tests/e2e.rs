@@ -33,7 +33,10 @@ fn test_fixture(pkg: &str, targets: &[&str], extra: &[&str], env: &[(&str, &str)
         &spec,
     ];
     args.extend_from_slice(extra);
-    let run = bele(&args, env, pkg);
+    // Tests run in parallel: every run writes a results file of its own.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let run = bele(&args, env, &format!("{pkg}-{n}"));
     let results = run
         .results
         .as_ref()
@@ -47,6 +50,7 @@ fn test_fixture(pkg: &str, targets: &[&str], extra: &[&str], env: &[(&str, &str)
             t.reason
         );
     }
+    support::check_machine_reports(&run.results_file);
     run
 }
 
@@ -156,15 +160,6 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
         run.stdout
     );
     assert_eq!(r.config.seed, 12345);
-    // The file as written validates against the published schema.
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../schema/results.schema.json")).unwrap();
-    let raw: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(scratch("fx-endian.json")).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    if let Err(e) = validator.validate(&raw) {
-        panic!("results file does not match harness/schema/results.schema.json: {e}");
-    }
     assert!(
         run.stdout
             .contains("PROPTEST_RNG_SEED=12345 qemu-ppc -L /usr/powerpc-linux-gnu "),
@@ -191,11 +186,11 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
         k.contains("        ok 2 tests::on_hardware_only # SKIP needs real hardware\n"),
         "{k}"
     );
-    let saved = scratch("fx-endian.json");
+    let saved = &run.results_file;
     #[allow(clippy::disallowed_methods)]
     let md = Command::new(env!("CARGO_BIN_EXE_bele"))
         .args(["report", "--format", "md"])
-        .arg(&saved)
+        .arg(saved)
         .output()
         .unwrap();
     assert_eq!(md.status.code(), Some(0));
@@ -215,7 +210,7 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
             PPC,
             "--results",
         ])
-        .arg(&saved)
+        .arg(saved)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&replay.stdout);
@@ -413,7 +408,7 @@ fn with_fake(mode: &'static str, timeout: &str, name: &str) -> Run {
     );
     let table = fault_table();
     let manifest = fixtures();
-    bele(
+    let run = bele(
         &[
             "test",
             "--manifest-path",
@@ -429,7 +424,9 @@ fn with_fake(mode: &'static str, timeout: &str, name: &str) -> Run {
         ],
         &[("PATH", &path), ("BELE_FAKE_QEMU", mode)],
         name,
-    )
+    );
+    support::check_machine_reports(&run.results_file);
+    run
 }
 
 #[test]
@@ -613,6 +610,7 @@ fn an_interrupted_run_saves_what_it_knows() {
         hung.output.as_deref().unwrap().contains("interrupted"),
         "{hung:?}"
     );
+    support::check_machine_reports(&out);
 }
 
 /// Two CI shards merged back give the unsharded run's results: same tests, same outcomes.
@@ -626,10 +624,10 @@ fn sharded_runs_merge_back_into_the_unsharded_run() {
     let s1 = scratch("shard-1.json");
     let one = test_fixture("fx-endian", &targets, &extra("1/2"), &[]);
     assert_eq!(one.results.as_ref().unwrap().targets.len(), 2);
-    std::fs::copy(scratch("fx-endian.json"), &s1).unwrap();
+    std::fs::copy(&one.results_file, &s1).unwrap();
     let two = test_fixture("fx-endian", &targets, &extra("2/2"), &[]);
     assert_eq!(two.results.as_ref().unwrap().targets.len(), 2);
-    let s2 = scratch("fx-endian.json");
+    let s2 = two.results_file.clone();
     let merged = scratch("merged.json");
     #[allow(clippy::disallowed_methods)]
     let o = Command::new(env!("CARGO_BIN_EXE_bele"))

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use bele::results::{RunResults, TargetStatus};
 use bele::triage::{tests_across, Verdict};
 use serde::Deserialize;
-use support::{bele, repo};
+use support::{bele, check_machine_reports, repo, report};
 
 const TARGETS: &str = "x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-unknown-linux-gnu,s390x-unknown-linux-gnu";
 
@@ -28,6 +28,15 @@ struct MutantFile {
 }
 
 fn run(features: Option<&str>, name: &str) -> (i32, RunResults, String) {
+    let (code, results, stdout, _) = run_with(features, name, &[]);
+    (code, results, stdout)
+}
+
+fn run_with(
+    features: Option<&str>,
+    name: &str,
+    extra: &[&str],
+) -> (i32, RunResults, String, std::path::PathBuf) {
     let manifest = repo().join("Cargo.toml");
     let mut args = vec![
         "test",
@@ -41,6 +50,7 @@ fn run(features: Option<&str>, name: &str) -> (i32, RunResults, String) {
     if let Some(f) = features {
         args.extend(["--features", f]);
     }
+    args.extend_from_slice(extra);
     // Failing properties must not write regression files into the source tree.
     let run = bele(
         &args,
@@ -59,7 +69,7 @@ fn run(features: Option<&str>, name: &str) -> (i32, RunResults, String) {
             t.reason
         );
     }
-    (run.code, results, run.stdout)
+    (run.code, results, run.stdout, run.results_file)
 }
 
 /// Failing tests with their verdicts and the targets they failed on.
@@ -153,4 +163,172 @@ fn every_mutant_gets_its_expected_verdict() {
         ));
     }
     println!("{}", report.join("\n"));
+}
+
+/// The acceptance check of triage and reports: with a big-endian-only mutant built in, every
+/// format shows the test under "fails on big-endian only" with its minimal input and its
+/// replay command, the machine formats validate, and the replay command reproduces the
+/// failure with the same minimal input.
+#[test]
+fn a_big_endian_only_mutant_shows_in_every_report() {
+    const FEATURE: &str = "mutant-read32-native";
+    const TEST: &str = "mmio::tests::read32_matches_byteorder";
+    const LABEL: &str = "fails on big-endian only";
+    const PPC: &str = "powerpc-unknown-linux-gnu";
+    let (code, results, stdout, file) =
+        run_with(Some(FEATURE), "every-report", &["--seed", "4242"]);
+    assert_eq!(code, 1, "{stdout}");
+    check_machine_reports(&file);
+
+    // What the results say: the reference every format is held to.
+    let across = tests_across(&results);
+    let t = across.iter().find(|t| t.name == TEST).unwrap();
+    assert_eq!(t.verdict, Verdict::BigEndianOnly);
+    assert_eq!(
+        t.failing_targets(&results),
+        [PPC, "s390x-unknown-linux-gnu"]
+    );
+    let (failure, target) = t.failures(&results)[0];
+    let input = failure
+        .minimal_input
+        .clone()
+        .unwrap_or_else(|| panic!("no minimal input captured: {failure:?}"));
+    let binary = target.binaries.iter().find(|b| b.id == t.binary).unwrap();
+    let replay = target.repro_line(binary, TEST, 4242);
+    // Line-based formats show a pretty-printed input on one line.
+    let input_line = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        replay.contains("PROPTEST_RNG_SEED=4242 qemu-ppc "),
+        "{replay}"
+    );
+
+    // Terminal summary.
+    assert!(
+        stdout.contains(LABEL) && stdout.contains(&replay),
+        "{stdout}"
+    );
+
+    // JSON: the triage list.
+    let json: serde_json::Value = serde_json::from_str(&report(&file, "json")).unwrap();
+    let entry = json["triage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["test"] == TEST)
+        .expect("the test is in the triage list");
+    assert_eq!(entry["verdict"], "big-endian-only");
+    assert_eq!(entry["verdict_label"], LABEL);
+    assert_eq!(entry["failures"][0]["target"], PPC);
+    assert_eq!(entry["failures"][0]["minimal_input"], input.as_str());
+    assert_eq!(entry["failures"][0]["replay"], replay.as_str());
+
+    // JUnit: the powerpc test case's failure.
+    let xml = unescape(&report(&file, "junit"));
+    let case = section(
+        &xml,
+        &format!("<testcase name=\"{TEST} [powerpc]\""),
+        "</testcase>",
+    );
+    for want in [
+        format!("failed: {LABEL}"),
+        format!("minimal failing input: {input}"),
+        format!("replay: {replay}"),
+    ] {
+        assert!(case.contains(&want), "JUnit lacks {want:?}:\n{case}");
+    }
+
+    // KTAP, as the kernel's parser reads it.
+    let ktap = support::validators::kunit_parse(&report(&file, "ktap"), "every-report.ktap");
+    let k = ktap.child(PPC).child(t.binary).child(TEST);
+    assert_eq!(k.status, "FAILURE");
+    for want in [
+        format!("# verdict: {LABEL}"),
+        format!("# minimal failing input: {input_line}"),
+        format!("# replay: {replay}"),
+    ] {
+        assert!(
+            k.log.iter().any(|l| l.trim() == want),
+            "KTAP lacks {want:?}: {k:#?}"
+        );
+    }
+
+    // Markdown: in the big-endian group, which comes first.
+    let md = report(&file, "md");
+    let group = section(&md, &format!("### {LABEL} ("), "\n### ");
+    assert!(
+        !md[..md.find("### ").unwrap()].contains(TEST),
+        "big-endian group first"
+    );
+    for want in [
+        format!("`{TEST}`"),
+        format!("  - minimal input: `{input_line}`"),
+        format!("  - replay on `{PPC}`: `{replay}`"),
+    ] {
+        assert!(group.contains(&want), "Markdown lacks {want:?}:\n{group}");
+    }
+
+    // HTML: the test's row is filed under the verdict, its details hold input and replay.
+    let html = report(&file, "html");
+    let row = html
+        .match_indices("<tr data-verdict=")
+        .map(|(i, _)| section(&html[i..], "<tr", "</tr>"))
+        .find(|r| r.contains(&format!(">{} {TEST}</a>", t.binary)))
+        .expect("a matrix row for the test");
+    assert!(
+        row.contains("data-verdict=\"fails-on-big-endian-only\""),
+        "{row}"
+    );
+    let html = unescape(&html);
+    let details = section(
+        &html,
+        &format!("<h3>{} {TEST}</h3>", t.binary),
+        "</section>",
+    );
+    for want in [
+        format!("<p class=\"verdict\">{LABEL}</p>"),
+        format!("minimal input: <code>{input}</code>"),
+        format!("replay: <code>{replay}</code>"),
+    ] {
+        assert!(details.contains(&want), "HTML lacks {want:?}:\n{details}");
+    }
+
+    // The replay command, as printed, reproduces the failure with the same minimal input.
+    #[allow(clippy::disallowed_methods)]
+    let o = std::process::Command::new("sh")
+        .args(["-c", &replay])
+        .env("PROPTEST_DISABLE_FAILURE_PERSISTENCE", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "the replay passed:\n{text}");
+    assert!(
+        text.contains(&format!("minimal failing input: {input}")),
+        "the replay found another input:\n{text}"
+    );
+    assert!(
+        text.contains("test result: FAILED. 0 passed; 1 failed"),
+        "{text}"
+    );
+}
+
+/// The text from the first `start` up to the next `end` after it.
+fn section<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let i = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in\n{text}"));
+    let rest = &text[i + start.len()..];
+    &text[i..i + start.len() + rest.find(end).unwrap_or(rest.len())]
+}
+
+/// XML/HTML text back to what it escapes.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }

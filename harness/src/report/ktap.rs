@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use super::one_line;
 use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::tests_across;
 
@@ -74,7 +75,7 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                     bin_ok = false;
                     let output = r.output.as_deref().unwrap_or_default();
                     for line in output.lines().filter(|l| !l.trim().is_empty()).take(20) {
-                        writeln!(out, "        # {}", printable(line.trim_end()))?;
+                        writeln!(out, "        # {}", one_line(line))?;
                     }
                     let verdict = verdicts.get(&(b.id.as_str(), r.name.as_str()));
                     writeln!(
@@ -121,20 +122,6 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
 /// kernel's parser reads a name up to the first `#`; Rust test names never hold one).
 fn name(s: &str) -> String {
     one_line(s).replace('#', "%23")
-}
-
-fn one_line(s: &str) -> String {
-    printable(s)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Without control characters (terminal colours in test output).
-fn printable(s: &str) -> String {
-    s.chars()
-        .filter(|c| *c == '\t' || !c.is_control())
-        .collect()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::one_line;
 use crate::results::{RunResults, TargetStatus};
 use crate::triage::{failure_label, tests_across, Verdict};
 
@@ -89,11 +90,7 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
         let first = failures.first().copied();
         if let Some((r, target)) = first {
             if let Some(input) = &r.minimal_input {
-                writeln!(
-                    out,
-                    "  - minimal input: `{}`",
-                    code(&input.replace('\n', " "))
-                )?;
+                writeln!(out, "  - minimal input: `{}`", code(&one_line(input)))?;
             }
             if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {
                 writeln!(
@@ -113,7 +110,7 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
 
 /// Text for a table cell: no pipes or line breaks.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    one_line(s).replace('|', "\\|")
 }
 
 /// Text inside backticks: a backtick would end the span early.

@@ -72,3 +72,13 @@ pub(crate) fn escape_markup(s: &str) -> String {
     }
     out
 }
+
+/// Text for one line of a report: control characters (terminal colours) dropped, runs of
+/// white space and line breaks (a pretty-printed minimal input) made one space.
+pub(crate) fn one_line(s: &str) -> String {
+    let printable: String = s
+        .chars()
+        .filter(|c| c.is_whitespace() || !c.is_control())
+        .collect();
+    printable.split_whitespace().collect::<Vec<_>>().join(" ")
+}

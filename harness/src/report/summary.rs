@@ -264,7 +264,7 @@ fn write_failures(
                     out,
                     "    minimal input ({}): {}",
                     target.short_name(),
-                    input.replace('\n', " ")
+                    super::one_line(input)
                 )?;
             }
             if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {

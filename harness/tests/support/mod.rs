@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bele::results::RunResults;
+use bele::results::{Outcome, RunResults, TargetStatus};
+
+pub mod validators;
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,6 +25,8 @@ pub struct Run {
     pub stdout: String,
     pub stderr: String,
     pub results: Option<RunResults>,
+    /// Where the run wrote its results file.
+    pub results_file: PathBuf,
 }
 
 pub fn scratch(name: &str) -> PathBuf {
@@ -54,5 +58,82 @@ pub fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
         stdout,
         stderr,
         results,
+        results_file: out,
+    }
+}
+
+#[allow(clippy::disallowed_methods)] // tests run the real binary
+pub fn report(results_file: &Path, format: &str) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .args(["report", "--format", format])
+        .arg(results_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "bele report --format {format}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The machine formats of a real results file, checked with what their readers use: the
+/// file against the JSON Schema, JUnit against harness/schema/junit.xsd (xmllint), KTAP with
+/// the kernel's parser, which must see every target, executable and test with its outcome.
+pub fn check_machine_reports(results_file: &Path) {
+    let name = results_file.file_stem().unwrap().to_string_lossy();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema/results.schema.json")).unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results_file).unwrap()).unwrap();
+    if let Err(e) = jsonschema::validator_for(&schema).unwrap().validate(&raw) {
+        panic!("{name}: results file does not match results.schema.json: {e}");
+    }
+    let results = RunResults::load(results_file).unwrap();
+
+    let xml = report(results_file, "junit");
+    if let Err(e) = validators::junit_schema_errors(&xml, &format!("{name}.xml")) {
+        panic!("{name}: JUnit does not validate:\n{e}");
+    }
+
+    let ktap = report(results_file, "ktap");
+    let main = validators::kunit_parse(&ktap, &format!("{name}.ktap"));
+    assert_eq!(
+        main.errors, 0,
+        "{name}: kunit_parser found errors in\n{ktap}"
+    );
+    assert_eq!(
+        main.subtests.len(),
+        results.targets.len(),
+        "{name}:\n{ktap}"
+    );
+    for t in results
+        .targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::Ran)
+    {
+        let target = main.child(&t.triple);
+        for b in t.binaries.iter().filter(|b| !b.tests.is_empty()) {
+            let got: Vec<(&str, &str)> = target
+                .child(&b.id)
+                .subtests
+                .iter()
+                .map(|s| (s.name.as_str(), s.status.as_str()))
+                .collect();
+            let want: Vec<(&str, &str)> = b
+                .tests
+                .iter()
+                .map(|r| {
+                    let status = match r.outcome {
+                        Outcome::Passed => "SUCCESS",
+                        Outcome::Failed | Outcome::Crashed | Outcome::TimedOut => "FAILURE",
+                        Outcome::Ignored | Outcome::NotRun => "SKIPPED",
+                    };
+                    (r.name.as_str(), status)
+                })
+                .collect();
+            assert_eq!(got, want, "{name}: {} {}", t.triple, b.id);
+        }
     }
 }
