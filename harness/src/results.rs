@@ -569,6 +569,23 @@ mod tests {
     }
 
     #[test]
+    fn files_of_another_schema_version_are_refused_with_the_fix() {
+        let path = std::env::temp_dir().join(format!("bele-old-{}.json", std::process::id()));
+        let mut doc = written(&sample());
+        doc["schema_version"] = 2.into();
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let err = RunResults::load(&path).unwrap_err().to_string();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "{} is not a bele results file: schema_version is 2, this bele reads {SCHEMA_VERSION} (re-run the tests with this bele)",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
     fn the_file_carries_the_verdicts_with_inputs_and_replays() {
         let doc = written(&sample());
         let triage = doc["triage"].as_array().unwrap();

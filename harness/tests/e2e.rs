@@ -187,14 +187,7 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
         "{k}"
     );
     let saved = &run.results_file;
-    #[allow(clippy::disallowed_methods)]
-    let md = Command::new(env!("CARGO_BIN_EXE_bele"))
-        .args(["report", "--format", "md"])
-        .arg(saved)
-        .output()
-        .unwrap();
-    assert_eq!(md.status.code(), Some(0));
-    let md = String::from_utf8_lossy(&md.stdout);
+    let md = support::report(saved, "md");
     assert!(md.contains("### fails on big-endian only (1)"), "{md}");
     assert!(
         md.contains("replay on `powerpc-unknown-linux-gnu`: `cd "),

@@ -229,13 +229,15 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
         &format!("<testcase name=\"{TEST} [powerpc]\""),
         "</testcase>",
     );
-    for want in [
-        format!("failed: {LABEL}"),
-        format!("minimal failing input: {input}"),
-        format!("replay: {replay}"),
-    ] {
-        assert!(case.contains(&want), "JUnit lacks {want:?}:\n{case}");
-    }
+    assert_has(
+        "JUnit",
+        case,
+        &[
+            format!("failed: {LABEL}"),
+            format!("minimal failing input: {input}"),
+            format!("replay: {replay}"),
+        ],
+    );
 
     // KTAP, as the kernel's parser reads it.
     let ktap = support::validators::kunit_parse(&report(&file, "ktap"), "every-report.ktap");
@@ -259,13 +261,15 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
         !md[..md.find("### ").unwrap()].contains(TEST),
         "big-endian group first"
     );
-    for want in [
-        format!("`{TEST}`"),
-        format!("  - minimal input: `{input_line}`"),
-        format!("  - replay on `{PPC}`: `{replay}`"),
-    ] {
-        assert!(group.contains(&want), "Markdown lacks {want:?}:\n{group}");
-    }
+    assert_has(
+        "Markdown",
+        group,
+        &[
+            format!("`{TEST}`"),
+            format!("  - minimal input: `{input_line}`"),
+            format!("  - replay on `{PPC}`: `{replay}`"),
+        ],
+    );
 
     // HTML: the test's row is filed under the verdict, its details hold input and replay.
     let html = report(&file, "html");
@@ -284,13 +288,15 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
         &format!("<h3>{} {TEST}</h3>", t.binary),
         "</section>",
     );
-    for want in [
-        format!("<p class=\"verdict\">{LABEL}</p>"),
-        format!("minimal input: <code>{input}</code>"),
-        format!("replay: <code>{replay}</code>"),
-    ] {
-        assert!(details.contains(&want), "HTML lacks {want:?}:\n{details}");
-    }
+    assert_has(
+        "HTML",
+        details,
+        &[
+            format!("<p class=\"verdict\">{LABEL}</p>"),
+            format!("minimal input: <code>{input}</code>"),
+            format!("replay: <code>{replay}</code>"),
+        ],
+    );
 
     // The replay command, as printed, reproduces the failure with the same minimal input.
     #[allow(clippy::disallowed_methods)]
@@ -313,6 +319,13 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
         text.contains("test result: FAILED. 0 passed; 1 failed"),
         "{text}"
     );
+}
+
+/// Fails naming the format and what it lacks unless `text` contains every one of `wants`.
+fn assert_has(format: &str, text: &str, wants: &[String]) {
+    for want in wants {
+        assert!(text.contains(want), "{format} lacks {want:?}:\n{text}");
+    }
 }
 
 /// The text from the first `start` up to the next `end` after it.

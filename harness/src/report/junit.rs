@@ -139,7 +139,7 @@ fn seconds(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::sample;
+    use crate::report::testdata::{every_status, sample};
     use crate::report::validators;
 
     fn junit(r: &RunResults) -> String {
@@ -167,22 +167,7 @@ mod tests {
 
     #[test]
     fn validates_against_the_junit_schema() {
-        let mut r = sample();
-        // Every outcome and target status a report can hold.
-        r.targets[0].binaries[0].tests[0].outcome = Outcome::TimedOut;
-        r.targets[0].binaries[0].tests[1].outcome = Outcome::NotRun;
-        let mut broken = r.targets[1].clone();
-        broken.triple = "powerpc-unknown-linux-gnu".into();
-        broken.status = TargetStatus::BuildFailed;
-        broken.binaries.clear();
-        broken.build = Some(crate::results::BuildInfo {
-            duration_ms: 1500,
-            success: false,
-            log_tail: Some("error: <oops> & \u{1b}[1mmore".into()),
-            command: "cargo test".into(),
-        });
-        r.targets.push(broken);
-        let xml = junit(&r);
+        let xml = junit(&every_status());
         if let Err(e) = validators::junit_schema_errors(&xml, "sample-junit.xml") {
             panic!("{e}\n{xml}");
         }

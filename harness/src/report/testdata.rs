@@ -110,3 +110,33 @@ pub fn sample() -> RunResults {
     );
     results(vec![le, be])
 }
+
+/// The sample plus every other outcome and target status a report can hold: a time-out and
+/// a test not run on x86_64, a target that failed to build, one unavailable, and one whose
+/// executable could not be listed.
+pub fn every_status() -> RunResults {
+    let mut r = sample();
+    r.targets[0].binaries[0].tests[0].outcome = Outcome::TimedOut;
+    r.targets[0].binaries[0].tests[1].outcome = Outcome::NotRun;
+    let mut broken = r.targets[1].clone();
+    broken.triple = "powerpc-unknown-linux-gnu".into();
+    broken.status = TargetStatus::BuildFailed;
+    broken.binaries.clear();
+    broken.build = Some(BuildInfo {
+        duration_ms: 1500,
+        success: false,
+        log_tail: Some("error: <oops> & \u{1b}[1mmore".into()),
+        command: "cargo test".into(),
+    });
+    let mut gone = broken.clone();
+    gone.triple = "sparc64-unknown-linux-gnu".into();
+    gone.status = TargetStatus::Unavailable;
+    gone.build = None;
+    gone.reason = Some("no qemu-sparc64 # apt install qemu-user".into());
+    let mut unlisted = r.targets[1].clone();
+    unlisted.triple = "mips-unknown-linux-gnu".into();
+    unlisted.binaries[0].tests.clear();
+    unlisted.binaries[0].error = Some("cannot list: exec format error".into());
+    r.targets.extend([broken, gone, unlisted]);
+    r
+}

@@ -98,3 +98,60 @@ pub fn kunit_parse(ktap: &str, name: &str) -> KtapTest {
         )
     })
 }
+
+/// Whether the kernel parser's tree `main` is the run in `results` (a results file as JSON):
+/// no parse errors, every target in order, and under every target that ran, every test
+/// executable's tests in order with the status their outcome maps to.
+pub fn ktap_matches(main: &KtapTest, results: &serde_json::Value) -> Result<(), String> {
+    if main.errors != 0 {
+        return Err(format!(
+            "kunit_parser found {} errors: {main:#?}",
+            main.errors
+        ));
+    }
+    let targets = results["targets"].as_array().unwrap();
+    let names: Vec<&str> = main.subtests.iter().map(|t| t.name.as_str()).collect();
+    let triples: Vec<&str> = targets
+        .iter()
+        .map(|t| t["triple"].as_str().unwrap())
+        .collect();
+    if names != triples {
+        return Err(format!("targets {names:?}, expected {triples:?}"));
+    }
+    for (t, parsed) in targets.iter().zip(&main.subtests) {
+        if t["status"] != "ran" {
+            continue;
+        }
+        for b in t["binaries"].as_array().unwrap() {
+            let tests = b["tests"].as_array().unwrap();
+            if tests.is_empty() {
+                continue;
+            }
+            let got: Vec<(&str, &str)> = parsed
+                .child(b["id"].as_str().unwrap())
+                .subtests
+                .iter()
+                .map(|s| (s.name.as_str(), s.status.as_str()))
+                .collect();
+            let want: Vec<(String, &str)> = tests
+                .iter()
+                .map(|r| {
+                    let status = match r["outcome"].as_str().unwrap() {
+                        "passed" => "SUCCESS",
+                        "failed" | "crashed" | "timed-out" => "FAILURE",
+                        _ => "SKIPPED",
+                    };
+                    (r["name"].as_str().unwrap().replace('#', "%23"), status)
+                })
+                .collect();
+            let want: Vec<(&str, &str)> = want.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+            if got != want {
+                return Err(format!(
+                    "{} {}: parsed {got:?}, expected {want:?}",
+                    t["triple"], b["id"]
+                ));
+            }
+        }
+    }
+    Ok(())
+}
