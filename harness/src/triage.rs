@@ -6,9 +6,9 @@
 //!
 //! | verdict              | when                                                        |
 //! |----------------------|-------------------------------------------------------------|
-//! | not comparable       | it ran on no target                                         |
-//! | passes everywhere    | it failed on none                                           |
-//! | fails everywhere     | it failed on every target it ran on                         |
+//! | passes everywhere    | it ran on a target and failed on none                       |
+//! | not comparable       | it ran on no target, or failed on the only one it ran on    |
+//! | fails everywhere     | it failed on every target it ran on (two or more)           |
 //! | big-endian only      | the failing targets are exactly the big-endian ones         |
 //! | little-endian only   | ... exactly the little-endian ones                          |
 //! | 32-bit only          | ... exactly the 32-bit ones                                 |
@@ -50,7 +50,7 @@ impl Verdict {
             Verdict::OneTargetOnly => "fails on one target only (suspect the target or QEMU)",
             Verdict::Mixed => "fails on a mixed set of targets",
             Verdict::FailsEverywhere => "fails everywhere",
-            Verdict::NotComparable => "not comparable (did not run anywhere)",
+            Verdict::NotComparable => "not comparable (ran on fewer than two targets)",
             Verdict::PassesEverywhere => "passes everywhere",
         }
     }
@@ -69,11 +69,12 @@ pub fn verdict(outcomes: &[(TargetFacts<'_>, Outcome)]) -> Verdict {
     let ran: Vec<&(TargetFacts<'_>, Outcome)> = outcomes.iter().filter(|(_, o)| o.ran()).collect();
     let failing: Vec<bool> = ran.iter().map(|(_, o)| o.is_failure()).collect();
     let nfail = failing.iter().filter(|f| **f).count();
-    if ran.is_empty() {
-        return Verdict::NotComparable;
-    }
-    if nfail == 0 {
+    if nfail == 0 && !ran.is_empty() {
         return Verdict::PassesEverywhere;
+    }
+    if ran.len() < 2 {
+        // One failing target says nothing about why: not "everywhere", not "one target".
+        return Verdict::NotComparable;
     }
     if nfail == ran.len() {
         return Verdict::FailsEverywhere;
@@ -288,5 +289,11 @@ mod tests {
         check([Ignored, NotRun, Ignored, Ignored], Verdict::NotComparable);
         // Targets where it did not run are left out of the comparison.
         check([Passed, Ignored, Failed, Failed], Verdict::BigEndianOnly);
+        // One target is no comparison: a failure there has no verdict of its own.
+        check([Ignored, NotRun, Failed, Ignored], Verdict::NotComparable);
+        check(
+            [Ignored, NotRun, Passed, Ignored],
+            Verdict::PassesEverywhere,
+        );
     }
 }
