@@ -684,6 +684,15 @@ fn html_report_renders_in_headless_chromium() {
             t.name = evil.into();
         }
     }
+    // A second verdict group for the filter to hide: little-endian only, on x86_64.
+    let x86 = r.targets.iter_mut().find(|t| t.triple == X86_64).unwrap();
+    let lone = x86
+        .binaries
+        .iter_mut()
+        .flat_map(|b| b.tests.iter_mut())
+        .find(|t| t.name == "round_trip_through_the_wire")
+        .unwrap();
+    lone.outcome = Outcome::Failed;
     let json = scratch("evil.json");
     r.write_atomic(&json).unwrap();
     let html = scratch("report.html");
@@ -736,14 +745,33 @@ fn html_report_renders_in_headless_chromium() {
         "{dom}"
     );
     assert_eq!(dom.matches("<tr data-verdict=").count(), 5, "{dom}");
+    let groups = dom
+        .find(">fails on big-endian only (1)</h3>")
+        .zip(dom.find(">fails on little-endian only (1)</h3>"));
+    assert!(
+        groups.is_some_and(|(be, one)| be < one),
+        "failure details grouped by verdict, byte-order first: {dom}"
+    );
     // Only the big-endian failure stays visible with that verdict filter.
     let filtered = chromium(&["--dump-dom"], "#verdict=fails-on-big-endian-only");
     let visible = filtered
         .matches("<tr data-verdict=\"fails-on-big-endian-only\">")
         .count();
-    let hidden = filtered.matches("class=\"hidden\"").count();
+    let hidden_rows = filtered
+        .split("<tr ")
+        .skip(1)
+        .filter(|tr| tr[..tr.find('>').unwrap()].contains("class=\"hidden\""))
+        .count();
     assert_eq!(visible, 1, "{filtered}");
-    assert_eq!(hidden, 4, "{filtered}");
+    assert_eq!(hidden_rows, 4, "{filtered}");
+    // The failure details follow the filter: only the big-endian group stays.
+    let shown_groups: Vec<&str> = filtered
+        .split("<h3 class=\"group\" data-verdict=\"")
+        .skip(1)
+        .filter(|h| !h[..h.find('>').unwrap()].contains("hidden"))
+        .map(|h| &h[..h.find('"').unwrap()])
+        .collect();
+    assert_eq!(shown_groups, ["fails-on-big-endian-only"], "{filtered}");
     let shot = scratch("report.png");
     chromium(
         &[

@@ -285,7 +285,7 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
     let html = unescape(&html);
     let details = section(
         &html,
-        &format!("<h3>{} {TEST}</h3>", t.binary),
+        &format!("<h4>{} {TEST}</h4>", t.binary),
         "</section>",
     );
     assert_has(

@@ -9,17 +9,18 @@ use super::escape_markup as esc;
 use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::tests_across;
 
-const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\
+const STYLE: &str =
+    "body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\
 td,th{border:1px solid #ccc;padding:2px 6px}th.t{writing-mode:vertical-rl;transform:rotate(180deg)}\
 td.passed{background:#c8e6c9}td.failed,td.crashed,td.timed-out{background:#ef9a9a}\
-td.ignored,td.not-run{background:#fff59d}td.none{background:#eee}tr.hidden,td.hidden,th.hidden{display:none}\
+td.ignored,td.not-run{background:#fff59d}td.none{background:#eee}.hidden{display:none}\
 pre{background:#f6f6f6;padding:6px;white-space:pre-wrap}.verdict{color:#555}";
 
 const SCRIPT: &str = "function apply(){var v=document.getElementById('verdict').value,\
 a=document.getElementById('arch').value,e=document.getElementById('endian').value;\
 document.querySelectorAll('[data-target]').forEach(function(c){var ok=(a==''||c.dataset.arch==a)&&(e==''||c.dataset.endian==e);\
 c.classList.toggle('hidden',!ok)});\
-document.querySelectorAll('tr[data-verdict]').forEach(function(r){r.classList.toggle('hidden',v!=''&&r.dataset.verdict!=v)})}\
+document.querySelectorAll('[data-verdict]').forEach(function(r){r.classList.toggle('hidden',v!=''&&r.dataset.verdict!=v)})}\
 window.addEventListener('load',function(){var h=new URLSearchParams(location.hash.slice(1));\
 ['verdict','arch','endian'].forEach(function(k){if(h.get(k)!==null)document.getElementById(k).value=h.get(k)});apply()});";
 
@@ -87,7 +88,11 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         )?;
     }
     writeln!(out, "</tr></thead><tbody>")?;
-    for (i, t) in tests.iter().enumerate() {
+    // Rows and failure details in verdict order (byte-order bugs first), by name within.
+    let mut order: Vec<usize> = (0..tests.len()).collect();
+    order.sort_by_key(|&i| tests[i].verdict);
+    for &i in &order {
+        let t = &tests[i];
         write!(
             out,
             "<tr data-verdict=\"{}\"><td><a href=\"#t{i}\">{} {}</a></td><td class=\"verdict\">{}</td>",
@@ -120,14 +125,30 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         writeln!(out, "</tr>")?;
     }
     writeln!(out, "</tbody></table>\n<h2>failures</h2>")?;
-    for (i, t) in tests.iter().enumerate() {
+    let mut group = None;
+    for &i in &order {
+        let t = &tests[i];
         let failing = t.failures(results);
         if failing.is_empty() {
             continue;
         }
+        if group != Some(t.verdict) {
+            group = Some(t.verdict);
+            let n = tests
+                .iter()
+                .filter(|o| o.verdict == t.verdict && o.has_failure())
+                .count();
+            writeln!(
+                out,
+                "<h3 class=\"group\" data-verdict=\"{}\">{} ({n})</h3>",
+                slug(t.verdict.label()),
+                esc(t.verdict.label())
+            )?;
+        }
         writeln!(
             out,
-            "<section id=\"t{i}\"><h3>{} {}</h3><p class=\"verdict\">{}</p>",
+            "<section id=\"t{i}\" data-verdict=\"{}\"><h4>{} {}</h4><p class=\"verdict\">{}</p>",
+            slug(t.verdict.label()),
             esc(t.binary),
             esc(t.name),
             esc(t.verdict.label())
@@ -135,7 +156,7 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         for (r, target) in failing {
             writeln!(
                 out,
-                "<h4>{}: {}</h4>",
+                "<h5>{}: {}</h5>",
                 esc(&target.triple),
                 esc(&r.signal.clone().unwrap_or_else(|| r.outcome.label().into()))
             )?;
