@@ -16,7 +16,7 @@
 //! | one target only      | it failed on one target (suspect the target or QEMU)        |
 //! | mixed                | anything else; the failing targets are listed               |
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bele_targets::{Endian, PointerWidth};
 use serde::Serialize;
@@ -180,6 +180,15 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                 per_target,
             }
         })
+        .collect()
+}
+
+/// The verdict label of every test by `(binary, test name)`, for reports that walk the
+/// results target by target.
+pub fn verdict_labels(results: &RunResults) -> HashMap<(&str, &str), &'static str> {
+    tests_across(results)
+        .iter()
+        .map(|t| ((t.binary, t.name), t.verdict.label()))
         .collect()
 }
 

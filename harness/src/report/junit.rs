@@ -1,19 +1,14 @@
 //! JUnit XML: one `testsuite` per target, test cases named with their target, failure text
 //! with the verdict and the minimal input, for CI systems that read JUnit.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::escape_markup as esc;
 use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::tests_across;
+use crate::triage::verdict_labels;
 
 pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
-    let across = tests_across(results);
-    let verdicts: HashMap<(&str, &str), &'static str> = across
-        .iter()
-        .map(|t| ((t.binary, t.name), t.verdict.label()))
-        .collect();
+    let verdicts = verdict_labels(results);
     let timestamp = crate::run::iso_utc(results.started_at_ms / 1000);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     // No attributes on <testsuites>: Ant's model allows none (the totals are per suite).

@@ -1,18 +1,14 @@
 //! KTAP (the kernel's test output format, Documentation/dev-tools/ktap.rst): targets, then
 //! test executables, then tests, nested with four spaces, with SKIP and TIMEOUT directives.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::one_line;
 use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::tests_across;
+use crate::triage::verdict_labels;
 
 pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
-    let verdicts: HashMap<(&str, &str), &'static str> = tests_across(results)
-        .iter()
-        .map(|t| ((t.binary, t.name), t.verdict.label()))
-        .collect();
+    let verdicts = verdict_labels(results);
     writeln!(out, "KTAP version 1")?;
     writeln!(out, "1..{}", results.targets.len())?;
     writeln!(
