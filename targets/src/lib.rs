@@ -4,6 +4,7 @@
 //! and touches no file except the one it is asked to load.
 
 mod select;
+mod traits;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use select::{select, SelectError};
+pub use traits::{describe, Phrase, Signedness, Trait, Traits};
 
 /// The table compiled into bele.
 pub const BUILTIN_TABLE: &str = include_str!("../targets.toml");
@@ -18,7 +20,7 @@ pub const BUILTIN_TABLE: &str = include_str!("../targets.toml");
 pub const BUILTIN_ORIGIN: &str = "targets/targets.toml";
 
 /// Byte order of a target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Endian {
     Little,
@@ -45,7 +47,7 @@ impl fmt::Display for Endian {
 }
 
 /// Architecture family, as used in selectors (`--targets mips`) and triage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
     X86,
@@ -92,7 +94,7 @@ impl fmt::Display for Arch {
 }
 
 /// Width of a pointer (and of `usize`) in bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
 pub enum PointerWidth {
     W32,
@@ -166,9 +168,30 @@ pub struct Target {
     pub packages: Vec<String>,
     pub std: StdSource,
     pub tier: u8,
+    /// Alignment of `u64` and `f64` in bytes.
+    pub u64_align: u8,
+    /// Signedness of `core::ffi::c_char`.
+    pub c_char: Signedness,
+    /// Whether a misaligned load traps under QEMU user mode.
+    pub strict_align: bool,
+    /// Whether 64-bit atomics exist (`cfg(target_has_atomic = "64")`).
+    pub atomic64: bool,
 }
 
 impl Target {
+    /// The traits verdicts are explained with.
+    pub fn traits(&self) -> Traits {
+        Traits {
+            endian: self.endian,
+            pointer_width: self.pointer_width,
+            arch: self.arch,
+            u64_align: self.u64_align,
+            c_char: self.c_char,
+            strict_align: self.strict_align,
+            atomic64: self.atomic64,
+        }
+    }
+
     /// Whether executables for this target run without QEMU on `host`.
     pub fn runs_natively_on(&self, host: &str) -> bool {
         self.native_on.as_deref() == Some(host)
@@ -286,6 +309,15 @@ impl Table {
                     format!(
                         "sysroot = `{}` must be an absolute path (for example /usr/<gnu-triple>)",
                         t.sysroot.display()
+                    ),
+                ));
+            }
+            if !matches!(t.u64_align, 2 | 4 | 8) {
+                return Err(invalid(
+                    &t.triple,
+                    format!(
+                        "u64_align = {} is not an alignment of u64 (2, 4 or 8 bytes; 8 on most targets, 4 on i686)",
+                        t.u64_align
                     ),
                 ));
             }

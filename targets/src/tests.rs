@@ -128,6 +128,10 @@ sysroot = "/usr/s390x-linux-gnu"
 packages = ["gcc-s390x-linux-gnu"]
 std = "prebuilt"
 tier = 2
+u64_align = 8
+c_char = "unsigned"
+strict_align = false
+atomic64 = true
 "#;
 
 fn parse_err(text: &str) -> String {
@@ -182,6 +186,15 @@ fn semantic_errors_point_at_the_entry() {
     let err = parse_err(&ONE.replace("qemu = \"qemu-s390x\"", "qemu = \"s390x\""));
     assert!(err.contains("qemu-<arch>"), "{err}");
     assert!(parse_err("").contains("missing field `target`"));
+    let err = parse_err(&ONE.replace("u64_align = 8", "u64_align = 3"));
+    assert!(
+        err.starts_with("invalid target table my/targets.toml:3: u64_align = 3 is not an alignment of u64"),
+        "{err}"
+    );
+    let err = parse_err(&ONE.replace("c_char = \"unsigned\"", "c_char = \"maybe\""));
+    assert!(err.contains("maybe") && err.contains("signed"), "{err}");
+    let err = parse_err(&ONE.replace("atomic64 = true\n", ""));
+    assert!(err.contains("missing field `atomic64`"), "{err}");
 }
 
 #[test]
@@ -299,4 +312,42 @@ proptest::proptest! {
             proptest::prop_assert_eq!(positions, sorted);
         }
     }
+}
+
+#[test]
+fn traits_read_as_words() {
+    use Trait::*;
+    let check = |traits: &[Trait], words: &str, on: bool| {
+        assert_eq!(describe(traits), (words.to_string(), on), "{traits:?}");
+    };
+    check(&[Endian(crate::Endian::Big)], "big-endian", true);
+    check(
+        &[Endian(crate::Endian::Big), PointerWidth(crate::PointerWidth::W32)],
+        "big-endian 32-bit",
+        true,
+    );
+    check(&[U64Align(4)], "where u64 aligns to 4", false);
+    check(&[Atomic64(false)], "without 64-bit atomics", false);
+    check(
+        &[Endian(crate::Endian::Big), CChar(Signedness::Signed)],
+        "big-endian targets where c_char is signed",
+        true,
+    );
+    assert_eq!(StrictAlign(true).slug(), "misaligned-traps");
+    assert_eq!(Arch(crate::Arch::Mips).slug(), "mips");
+}
+
+#[test]
+fn every_target_has_its_own_traits_and_the_table_covers_both_values() {
+    let table = Table::builtin();
+    for kind in 0..7 {
+        let values: std::collections::BTreeSet<Trait> = table
+            .targets()
+            .iter()
+            .map(|t| t.traits().atoms()[kind])
+            .collect();
+        assert!(values.len() >= 2, "trait kind {kind} has one value everywhere: {values:?}");
+    }
+    let i686 = table.get("i686-unknown-linux-gnu").unwrap().traits();
+    assert!(i686.has(Trait::U64Align(4)));
 }

@@ -1,0 +1,233 @@
+//! Probes for bele: record the bytes a test puts on a wire, a disk or a device, so bele can
+//! compare them across targets and find byte-order bugs that no assertion in the test sees.
+//!
+//! ```
+//! # fn encode(v: u32) -> [u8; 4] { v.to_be_bytes() }
+//! # fn decode(b: [u8; 4]) -> u32 { u32::from_be_bytes(b) }
+//! let frame = encode(0x1234_5678);
+//! // A round trip passes on every target even when `encode` writes host order...
+//! assert_eq!(decode(frame), 0x1234_5678);
+//! // ...but the bytes on the wire must be the same everywhere: bele compares them.
+//! bele_probe::wire("frame", &frame);
+//! ```
+//!
+//! Under `bele test`, every call appends one record (label, length, digest and the first
+//! [`PREFIX`] bytes) to a file bele names in [`ENV`], attributed to the test whose thread
+//! made it (libtest names each test's thread after the test). Each record is written with
+//! one `write` as it is made, so a test that crashes later loses nothing it recorded.
+//!
+//! Outside bele ([`ENV`] unset) every call returns at once: no file, no allocation, nothing
+//! printed, so `cargo test` behaves as before. Without the default `std` feature (`no_std`
+//! users) every call is always a no-op.
+#![no_std]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+/// The environment variable through which bele names the file records go to.
+pub const ENV: &str = "BELE_PROBE_FILE";
+
+/// How many leading bytes of each record are kept verbatim (the rest only in the digest).
+pub const PREFIX: usize = 64;
+
+/// Records past this many in one process are dropped (a marker line says so), which
+/// bounds the file whatever a test does in a loop.
+pub const MAX_RECORDS: u64 = 1_000_000;
+
+/// Longest label kept, in bytes; longer labels are cut at a character boundary.
+pub const MAX_LABEL: usize = 200;
+
+/// Records bytes that must be identical on every target: a packet, an on-disk structure, a
+/// DMA descriptor, a register image. bele compares them across all targets the test passed
+/// on and reports a difference with a verdict (for example "output differs on big-endian
+/// only").
+pub fn wire(label: &str, bytes: &[u8]) {
+    record(Kind::Wire, label, bytes);
+}
+
+/// Records bytes that are in host order by design (netlink attributes, a native in-memory
+/// layout). bele compares them only among targets of the same endianness and pointer width.
+pub fn host(label: &str, bytes: &[u8]) {
+    record(Kind::Host, label, bytes);
+}
+
+/// Whether records are being kept: true only under bele, with the `std` feature.
+pub fn enabled() -> bool {
+    #[cfg(feature = "std")]
+    {
+        imp::sink().is_some()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        false
+    }
+}
+
+/// The two kinds of record, as the file marks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Wire,
+    Host,
+}
+
+impl Kind {
+    /// The mark in the first field of a record line.
+    pub fn mark(self) -> char {
+        match self {
+            Kind::Wire => 'w',
+            Kind::Host => 'h',
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: the digest of a record's bytes (and bele's digest of a sequence).
+pub fn digest(bytes: &[u8]) -> u64 {
+    digest_from(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// Continues an FNV-1a digest from `state` over `bytes`.
+pub fn digest_from(mut state: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        state ^= u64::from(*b);
+        state = state.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    state
+}
+
+#[cfg(not(feature = "std"))]
+fn record(_kind: Kind, _label: &str, _bytes: &[u8]) {}
+
+#[cfg(feature = "std")]
+fn record(kind: Kind, label: &str, bytes: &[u8]) {
+    imp::record(kind, label, bytes);
+}
+
+#[cfg(feature = "std")]
+pub use imp::line;
+
+#[cfg(feature = "std")]
+mod imp {
+    use std::fs::{File, OpenOptions};
+    use std::io::Write;
+    use std::string::String;
+    use std::sync::{Mutex, OnceLock};
+
+    use super::{digest, Kind, MAX_LABEL, MAX_RECORDS, PREFIX};
+
+    pub(super) struct Sink {
+        file: File,
+        written: u64,
+    }
+
+    static SINK: OnceLock<Option<Mutex<Sink>>> = OnceLock::new();
+
+    /// The open record file, or `None` outside bele. The variable is read once per process;
+    /// when it is unset this allocates nothing.
+    pub(super) fn sink() -> Option<&'static Mutex<Sink>> {
+        SINK.get_or_init(|| {
+            let path = std::env::var_os(super::ENV)?;
+            if path.is_empty() {
+                return None;
+            }
+            match OpenOptions::new().create(true).append(true).open(&path) {
+                Ok(mut file) => {
+                    let _ = file.write_all(b"#bele-probe 1\n");
+                    Some(Mutex::new(Sink { file, written: 0 }))
+                }
+                Err(e) => {
+                    // Under bele only: the message lands in the test's output.
+                    std::eprintln!(
+                        "bele-probe: cannot open {}: {e}; no probe records are kept",
+                        std::path::Path::new(&path).display()
+                    );
+                    None
+                }
+            }
+        })
+        .as_ref()
+    }
+
+    pub(super) fn record(kind: Kind, label: &str, bytes: &[u8]) {
+        let Some(sink) = sink() else { return };
+        let current = std::thread::current();
+        let line = line(kind, current.name().unwrap_or(""), label, bytes);
+        let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
+        if sink.written > MAX_RECORDS {
+            return;
+        }
+        let text: &[u8] = if sink.written == MAX_RECORDS {
+            b"!overflow\n"
+        } else {
+            line.as_bytes()
+        };
+        // One write per record, unbuffered: what is recorded survives a crash that follows.
+        let _ = sink.file.write_all(text);
+        sink.written += 1;
+    }
+
+    /// One record line: `KIND TAB TEST TAB LABEL TAB LEN TAB DIGEST TAB PREFIX-HEX LF`, with
+    /// tabs, line breaks and backslashes in the test name and label escaped as `\t`, `\n`,
+    /// `\r` and `\\`.
+    pub fn line(kind: Kind, test: &str, label: &str, bytes: &[u8]) -> String {
+        use std::fmt::Write as _;
+        let mut cut = label.len().min(MAX_LABEL);
+        while !label.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let shown = &bytes[..bytes.len().min(PREFIX)];
+        let mut out = String::with_capacity(40 + test.len() + cut + 2 * shown.len());
+        out.push(kind.mark());
+        out.push('\t');
+        escape_into(&mut out, test);
+        out.push('\t');
+        escape_into(&mut out, &label[..cut]);
+        let _ = write!(out, "\t{}\t{:016x}\t", bytes.len(), digest(bytes));
+        for b in shown {
+            let _ = write!(out, "{b:02x}");
+        }
+        out.push('\n');
+        out
+    }
+
+    fn escape_into(out: &mut String, s: &str) {
+        for c in s.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_is_fnv1a_64() {
+        // Published FNV-1a test vectors.
+        assert_eq!(digest(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(digest(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(digest(b"foobar"), 0x8594_4171_f739_67e8);
+        assert_eq!(digest_from(digest(b"foo"), b"bar"), digest(b"foobar"));
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn a_line_escapes_names_and_cuts_long_records() {
+        let bytes: std::vec::Vec<u8> = (0..100u8).collect();
+        let l = line(Kind::Host, "m::t", "a\tb\\c\n", &bytes);
+        let fields: std::vec::Vec<&str> = l.trim_end_matches('\n').split('\t').collect();
+        assert_eq!(fields[..5], ["h", "m::t", "a\\tb\\\\c\\n", "100", &std::format!("{:016x}", digest(&bytes))]);
+        assert_eq!(fields[5].len(), 2 * PREFIX);
+        assert!(fields[5].starts_with("00010203"));
+        let long = "é".repeat(150);
+        let l = line(Kind::Wire, "", &long, &[]);
+        let label = l.split('\t').nth(2).unwrap();
+        assert_eq!(label.len(), MAX_LABEL);
+        assert!(l.ends_with("\t0\tcbf29ce484222325\t\n"), "{l}");
+    }
+}
