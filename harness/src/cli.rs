@@ -12,16 +12,16 @@ use crate::build::Selection;
 use crate::doctor;
 use crate::env::HostEnv;
 use crate::report::{self, LineReporter, ProgressReporter, Style};
-use crate::results::RunVerdict;
 use crate::run::{self, Plan, Reporter};
 use crate::setup;
 use crate::toolchain::ToolchainInfo;
+use crate::triage::{run_verdict, RunVerdict};
 use crate::workspace::Workspace;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  every selected target was built and every test passed
-  1  a test failed, crashed or timed out, or a target failed to build
+  1  a test failed, crashed or timed out, a target failed to build, or probe records differ
   2  bele could not do its job (bad arguments, bad configuration, no toolchain)
   3  nothing failed, but a selected target was unavailable or tests did not run
 130  interrupted (the results gathered so far are saved)";
@@ -155,6 +155,9 @@ pub struct TestArgs {
     /// Proptest seed used on every target (default: a fresh one, recorded in the results).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Do not keep or compare what tests record with `bele_probe` (also: BELE_NO_PROBES=1).
+    #[arg(long)]
+    pub no_probes: bool,
     /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md, html
     /// (repeatable).
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
@@ -262,7 +265,7 @@ pub fn run(
             let order: Vec<&str> = table.targets().iter().map(|t| t.triple.as_str()).collect();
             let merged = crate::results::merge(parts, &order)?;
             let path = ctx.cwd.join(&args.out);
-            merged.write_atomic(&path)?;
+            report::save_json(&merged, &path)?;
             writeln!(
                 out,
                 "merged {} targets from {} files into {}",
@@ -270,7 +273,7 @@ pub fn run(
                 args.files.len(),
                 path.display()
             )?;
-            Ok(merged.verdict().into())
+            Ok(run_verdict(&merged).into())
         }
         Command::Report(args) => {
             let results = crate::results::RunResults::load(&ctx.cwd.join(&args.results))?;
@@ -582,6 +585,12 @@ fn test(
             .max(1),
         test_threads: args.test_threads,
         seed: args.seed.unwrap_or_else(run::fresh_seed),
+        probes: !args.no_probes
+            && ctx
+                .env
+                .get("BELE_NO_PROBES")
+                .is_none_or(|v| v.is_empty() || v == "0"),
+        run_id,
         out: out_path.clone(),
         workspace,
     };
@@ -600,7 +609,7 @@ fn test(
     report::write_summary(out, &results, style)?;
     if args.out.is_none() {
         let latest = results_dir.join("latest.json");
-        results.write_atomic(&latest)?;
+        report::save_json(&results, &latest)?;
     }
     for (format, path) in &args.report {
         let path = ctx.cwd.join(path);
@@ -611,7 +620,7 @@ fn test(
     if results.state == crate::results::RunState::Interrupted {
         return Ok(Outcome::Interrupted);
     }
-    Ok(results.verdict().into())
+    Ok(run_verdict(&results).into())
 }
 
 /// Whether standard output and error are terminals (called from `main`).

@@ -1,5 +1,6 @@
 //! `bele diff OLD NEW`: per test and target, what regressed, what was fixed, what is new,
-//! what went missing, and what stays failing.
+//! what went missing, and what stays failing; and per test and probe label, which outputs
+//! started or stopped differing between targets.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -65,9 +66,48 @@ pub fn diff(
     out
 }
 
+/// `(binary, test, what)`: one label of one test's probe records.
+type OutputKey = (String, String, String);
+
+/// A change of a probe output: the key, the verdict label before and after.
+type OutputChange = (Change, OutputKey, Option<String>, Option<String>);
+
+/// `(binary, test, what)` of every probe difference, with its verdict label.
+fn differing(r: &RunResults) -> BTreeMap<OutputKey, String> {
+    crate::differential::differences(r)
+        .differences
+        .into_iter()
+        .map(|d| {
+            (
+                (d.binary.to_string(), d.test.to_string(), d.what()),
+                d.verdict_label,
+            )
+        })
+        .collect()
+}
+
+/// Probe outputs that started to differ, stopped differing, or still differ.
+pub fn diff_outputs(old: &RunResults, new: &RunResults) -> Vec<OutputChange> {
+    let (a, b) = (differing(old), differing(new));
+    let mut out = Vec::new();
+    for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+        let (o, n) = (a.get(key).cloned(), b.get(key).cloned());
+        let change = match (&o, &n) {
+            (None, Some(_)) => Change::Regressed,
+            (Some(_), Some(_)) => Change::StillFailing,
+            (Some(_), None) => Change::Fixed,
+            (None, None) => continue,
+        };
+        out.push((change, key.clone(), o, n));
+    }
+    out.sort();
+    out
+}
+
 /// Writes the diff; returns whether anything regressed.
 pub fn write_diff(out: &mut dyn Write, old: &RunResults, new: &RunResults) -> io::Result<bool> {
     let rows = diff(old, new);
+    let outputs = diff_outputs(old, new);
     let label = |o: Option<Outcome>| o.map_or("absent", Outcome::label);
     for (change, (triple, binary, test), o, n) in &rows {
         writeln!(
@@ -78,7 +118,18 @@ pub fn write_diff(out: &mut dyn Write, old: &RunResults, new: &RunResults) -> io
             label(*n)
         )?;
     }
-    let count = |c: Change| rows.iter().filter(|r| r.0 == c).count();
+    for (change, (binary, test, what), o, n) in &outputs {
+        writeln!(
+            out,
+            "{:<13} {binary} {test} {what}: {} -> {}",
+            change.label(),
+            o.as_deref().unwrap_or("output agrees"),
+            n.as_deref().unwrap_or("output agrees")
+        )?;
+    }
+    let count = |c: Change| {
+        rows.iter().filter(|r| r.0 == c).count() + outputs.iter().filter(|r| r.0 == c).count()
+    };
     writeln!(
         out,
         "{} regressed, {} fixed, {} new, {} missing, {} still failing",
@@ -116,9 +167,40 @@ still failing s390x-unknown-linux-gnu pkg prop <script>|#: failed -> failed
 fixed         s390x-unknown-linux-gnu pkg be_bug: crashed -> passed
 new           s390x-unknown-linux-gnu pkg brand_new: absent -> passed
 missing       s390x-unknown-linux-gnu pkg hw: ignored -> absent
-1 regressed, 1 fixed, 1 new, 1 missing, 1 still failing
+still failing pkg round_trip <&> wire record 'frame \"hdr\"': output differs on big-endian only -> output differs on big-endian only
+1 regressed, 1 fixed, 1 new, 1 missing, 2 still failing
 "
         );
         assert!(!write_diff(&mut Vec::new(), &old, &old).unwrap());
+    }
+
+    #[test]
+    fn outputs_that_start_to_differ_are_regressions() {
+        use crate::report::testdata::{probed, results, target};
+        use crate::results::ProbeKind;
+        let run = |be: &[u8]| {
+            let mut r = results(vec![]);
+            for (triple, bytes) in [
+                ("x86_64-unknown-linux-gnu", &[1u8, 0][..]),
+                ("s390x-unknown-linux-gnu", be),
+            ] {
+                let (t, seqs) = probed("t", ProbeKind::Wire, "frame", &[bytes]);
+                r.targets.push(target(triple, vec![t]));
+                r.probe_sequences.extend(seqs);
+            }
+            r
+        };
+        let (same, swapped) = (run(&[1, 0]), run(&[0, 1]));
+        let mut out = Vec::new();
+        assert!(write_diff(&mut out, &same, &swapped).unwrap());
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "regressed     pkg t wire record 'frame': output agrees -> output differs on big-endian only\n\
+             1 regressed, 0 fixed, 0 new, 0 missing, 0 still failing\n"
+        );
+        let mut out = Vec::new();
+        assert!(!write_diff(&mut out, &swapped, &same).unwrap());
+        assert!(String::from_utf8(out).unwrap().starts_with("fixed         pkg t wire record 'frame': output differs on big-endian only -> output agrees\n"));
     }
 }

@@ -6,14 +6,18 @@
 //! go again in a new process. So one crash or hang costs no other test its result.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bele_qemu::{run_captured, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream};
 
 use crate::build::TestBinary;
-use crate::libtest::{parse_event, parse_listing, proptest_minimal_input, Event};
-use crate::results::{BinaryResult, Outcome, TestResult};
+use crate::libtest::{
+    parse_event, parse_listing, proptest_input_line, proptest_minimal_input, Event,
+};
+use crate::probes::{self, Recorded};
+use crate::results::{BinaryResult, Outcome, ProbeSequence, TestResult};
 
 /// How tests are run.
 #[derive(Debug, Clone)]
@@ -27,7 +31,13 @@ pub struct ExecConfig {
     pub env: Vec<(String, String)>,
     /// Proptest seed, the same on every target of a run.
     pub seed: u64,
+    /// Where test processes record `bele_probe` records (a file per process); `None`
+    /// leaves probes off.
+    pub probe_dir: Option<PathBuf>,
 }
+
+/// Sequences of probe records by digest, as the results file keeps them.
+pub type Sequences = Vec<(String, ProbeSequence)>;
 
 /// Most output bele keeps for one test.
 const OUTPUT_LIMIT: usize = 64 * 1024;
@@ -50,34 +60,72 @@ pub fn test_args(filters: &[String], threads: usize, nocapture: bool) -> Vec<Str
     args
 }
 
-/// The invocation that runs `filters` of `bin` under `cfg`.
+/// The invocation that runs `filters` of `bin` under `cfg`, recording probes into
+/// `probe_file` when given.
 pub fn invocation(
     bin: &TestBinary,
     cfg: &ExecConfig,
     filters: &[String],
     nocapture: bool,
+    probe_file: Option<&std::path::Path>,
 ) -> Invocation {
+    // libtest's JSON output is unstable: the variable unlocks it in the test process.
+    let mut env = vec![
+        ("RUSTC_BOOTSTRAP".into(), "1".into()),
+        ("PROPTEST_RNG_SEED".into(), cfg.seed.to_string()),
+    ];
+    if let Some(f) = probe_file {
+        env.push((probes::ENV.into(), f.display().to_string()));
+    }
     Invocation {
         runner: cfg.runner.clone(),
         program: bin.path.clone(),
         args: test_args(filters, cfg.test_threads, nocapture),
-        // libtest's JSON output is unstable: the variable unlocks it in the test process.
-        env: vec![
-            ("RUSTC_BOOTSTRAP".into(), "1".into()),
-            ("PROPTEST_RNG_SEED".into(), cfg.seed.to_string()),
-        ],
+        env,
         base_env: cfg.env.clone(),
         cwd: bin.cwd.clone(),
     }
 }
 
-/// Runs every test of `bin`, calling `on_test` as each result becomes final.
+/// A fresh file name for one test process's probe records.
+fn probe_file(cfg: &ExecConfig, bin: &TestBinary) -> Option<PathBuf> {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = cfg.probe_dir.as_ref()?;
+    let safe: String = bin
+        .id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(dir.join(format!(
+        "{safe}-{}.probe",
+        N.fetch_add(1, Ordering::Relaxed)
+    )))
+}
+
+/// Moves what `name` recorded from `recorded` onto its result, and its sequences to `out`.
+fn attach(r: &mut TestResult, recorded: &mut Recorded, out: &mut Sequences) {
+    if let Some(p) = recorded.tests.remove(&r.name) {
+        let (traces, seqs) = p.finish();
+        r.probes = traces;
+        out.extend(seqs);
+    }
+}
+
+/// Runs every test of `bin`, calling `on_test` as each result becomes final. Returns the
+/// results and the sequences of probe records they name.
 pub fn run_binary(
     bin: &TestBinary,
     cfg: &ExecConfig,
     cancel: &AtomicBool,
     on_test: &mut dyn FnMut(&TestResult),
-) -> BinaryResult {
+) -> (BinaryResult, Sequences) {
+    let mut sequences = Sequences::new();
     let mut result = BinaryResult {
         id: bin.id.clone(),
         executable: bin.path.clone(),
@@ -89,7 +137,7 @@ pub fn run_binary(
         Ok(names) => names,
         Err(e) => {
             result.error = Some(e);
-            return result;
+            return (result, sequences);
         }
     };
     let mut done: BTreeMap<String, TestResult> = BTreeMap::new();
@@ -107,11 +155,17 @@ pub fn run_binary(
             pending.iter().take(FILTER_CHUNK).cloned().collect()
         };
         first = false;
-        let batch = run_batch(bin, cfg, &filters, false, cancel);
+        let mut batch = run_batch(bin, cfg, &filters, false, cancel);
         let progressed = !batch.finished.is_empty();
-        for r in batch.finished {
+        for mut r in std::mem::take(&mut batch.finished) {
+            attach(&mut r, &mut batch.probes, &mut sequences);
             record(r, &mut done);
         }
+        let mut probes = std::mem::take(&mut batch.probes);
+        let mut record = |mut r: TestResult, done: &mut BTreeMap<String, TestResult>| {
+            attach(&mut r, &mut probes, &mut sequences);
+            record(r, done);
+        };
         match batch.end {
             BatchEnd::Finished | BatchEnd::Cancelled => {
                 // Anything listed but not reported by a process that ended normally (or
@@ -138,6 +192,7 @@ pub fn run_binary(
                             output: Some(limit(output.clone())),
                             signal: None,
                             minimal_input: None,
+                            probes: Vec::new(),
                         };
                         record(r, &mut done);
                     }
@@ -155,6 +210,7 @@ pub fn run_binary(
                         ))),
                         signal: None,
                         minimal_input: None,
+                        probes: Vec::new(),
                     };
                     record(r, &mut done);
                 }
@@ -203,11 +259,47 @@ pub fn run_binary(
     }
     // Results in listing order.
     result.tests = names.iter().filter_map(|n| done.remove(n)).collect();
-    result
+    (result, sequences)
+}
+
+/// One test run alone, to check its probe records: its result (`None` if it could not be
+/// run to one), what it recorded, and the inputs proptest reported (with
+/// `PROPTEST_VERBOSE=2` in `extra_env`): how many, and their digest.
+#[derive(Debug)]
+pub struct Alone {
+    pub result: Option<TestResult>,
+    pub sequences: Sequences,
+    pub inputs: Option<(u64, u64)>,
+}
+
+/// Runs test `name` of `bin` alone with `extra_env` added, recording probes.
+pub fn run_alone(
+    bin: &TestBinary,
+    cfg: &ExecConfig,
+    name: &str,
+    extra_env: &[(String, String)],
+    cancel: &AtomicBool,
+) -> Alone {
+    let mut cfg = cfg.clone();
+    cfg.test_threads = 1;
+    cfg.env
+        .retain(|(k, _)| !extra_env.iter().any(|(e, _)| e == k));
+    cfg.env.extend_from_slice(extra_env);
+    let mut batch = run_batch(bin, &cfg, &[name.to_string()], true, cancel);
+    let mut sequences = Sequences::new();
+    let result = batch.finished.pop().map(|mut r| {
+        attach(&mut r, &mut batch.probes, &mut sequences);
+        r
+    });
+    Alone {
+        result,
+        sequences,
+        inputs: batch.inputs.remove(name),
+    }
 }
 
 fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
-    let mut inv = invocation(bin, cfg, &[], false);
+    let mut inv = invocation(bin, cfg, &[], false, None);
     inv.args = vec!["--list".into(), "--format".into(), "terse".into()];
     let out = run_captured(&inv, cfg.timeout).map_err(|e| e.to_string())?;
     if out.timed_out {
@@ -236,6 +328,7 @@ fn isolate(
     cancel: &AtomicBool,
 ) -> Option<TestResult> {
     let batch = run_batch(bin, cfg, &[name.to_string()], true, cancel);
+    // A crash confirmed alone is a failure: its records are not compared, so not kept.
     if let Some(alone) = batch.finished.into_iter().find(|r| r.name == name) {
         // It did not crash alone: the crash stays the result (it happened), with a note
         // that it depends on what ran before it in the same process.
@@ -263,6 +356,7 @@ fn isolate(
             output: Some(limit(output)),
             signal: None,
             minimal_input: None,
+            probes: Vec::new(),
         }),
         BatchEnd::HungOutside { output } => Some(TestResult {
             name: name.to_string(),
@@ -271,6 +365,7 @@ fn isolate(
             output: Some(limit(output)),
             signal: None,
             minimal_input: None,
+            probes: Vec::new(),
         }),
         BatchEnd::Finished | BatchEnd::Cancelled => None,
     }
@@ -314,6 +409,7 @@ fn crashed(name: &str, elapsed: Duration, exit: Exit, output: &str) -> TestResul
         ))),
         signal: Some(exit.signal_name().unwrap_or_else(|| exit.to_string())),
         minimal_input: None,
+        probes: Vec::new(),
     }
 }
 
@@ -325,6 +421,7 @@ fn not_run(name: &str, why: &str) -> TestResult {
         output: Some(why.to_string()),
         signal: None,
         minimal_input: None,
+        probes: Vec::new(),
     }
 }
 
@@ -355,6 +452,10 @@ enum BatchEnd {
 struct Batch {
     finished: Vec<TestResult>,
     end: BatchEnd,
+    /// What the process recorded with `bele_probe`, not yet attached to a result.
+    probes: Recorded,
+    /// Per test, the inputs proptest reported (`PROPTEST_VERBOSE=2`): count and digest.
+    inputs: BTreeMap<String, (u64, u64)>,
 }
 
 fn run_batch(
@@ -364,8 +465,10 @@ fn run_batch(
     nocapture: bool,
     cancel: &AtomicBool,
 ) -> Batch {
-    let inv = invocation(bin, cfg, filters, nocapture);
+    let probe_file = probe_file(cfg, bin);
+    let inv = invocation(bin, cfg, filters, nocapture, probe_file.as_deref());
     let mut finished = Vec::new();
+    let mut inputs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut process = match Process::spawn(&inv) {
         Ok(p) => p,
         Err(e) => {
@@ -376,6 +479,8 @@ fn run_batch(
                     exit: Exit::Code(-1),
                     output: e.to_string(),
                 },
+                probes: Recorded::default(),
+                inputs,
             }
         }
     };
@@ -408,6 +513,7 @@ fn run_batch(
                             output: None,
                             signal: None,
                             minimal_input: None,
+                            probes: Vec::new(),
                         });
                     }
                     Event::Failed {
@@ -422,6 +528,7 @@ fn run_batch(
                             outcome: Outcome::Failed,
                             duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
                             minimal_input: proptest_minimal_input(&output),
+                            probes: Vec::new(),
                             output: Some(limit(output)),
                             signal: None,
                         });
@@ -435,9 +542,21 @@ fn run_batch(
                             output: reason,
                             signal: None,
                             minimal_input: None,
+                            probes: Vec::new(),
                         });
                     }
                     Event::Other => {}
+                    Event::Text(text)
+                        if running.len() == 1 && proptest_input_line(&text).is_some() =>
+                    {
+                        let input = proptest_input_line(&text).unwrap_or_default();
+                        let e = inputs
+                            .entry(running[0].0.clone())
+                            .or_insert((0, bele_probe::digest(b"")));
+                        e.0 += 1;
+                        e.1 = bele_probe::digest_from(e.1, input.as_bytes());
+                        e.1 = bele_probe::digest_from(e.1, b"\n");
+                    }
                     Event::Text(text) => {
                         let sink = match running.as_mut_slice() {
                             [(_, _, out)] => out,
@@ -504,7 +623,21 @@ fn run_batch(
             }
         }
     });
-    Batch { finished, end }
+    // Every write of the process is done (it has exited): read what it recorded.
+    let probes = match &probe_file {
+        Some(f) => {
+            let recorded = probes::read_file(f);
+            let _ = std::fs::remove_file(f);
+            recorded
+        }
+        None => Recorded::default(),
+    };
+    Batch {
+        finished,
+        end,
+        probes,
+        inputs,
+    }
 }
 
 /// Removes `name` from the running set: its elapsed time and streamed output.

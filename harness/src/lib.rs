@@ -7,11 +7,14 @@
 
 pub mod build;
 pub mod cli;
+pub mod confirm;
 pub mod diff;
+pub mod differential;
 pub mod doctor;
 pub mod env;
 pub mod execute;
 pub mod libtest;
+pub mod probes;
 pub mod process;
 pub mod report;
 pub mod results;

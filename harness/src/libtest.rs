@@ -95,6 +95,12 @@ pub fn proptest_minimal_input(output: &str) -> Option<String> {
     Some(rest[..end].trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// The input in one line proptest prints per case under `PROPTEST_VERBOSE=2`
+/// (`proptest: Next test input: (1, 2)`), or `None` for any other line.
+pub fn proptest_input_line(line: &str) -> Option<&str> {
+    line.strip_prefix("proptest: Next test input: ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

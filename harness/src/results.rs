@@ -3,14 +3,16 @@
 //! Serialized as JSON this is an interface to other tools (reports, `bele merge`, CI):
 //! any change to its shape moves [`SCHEMA_VERSION`].
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use bele_targets::{Arch, Endian, PointerWidth, Target};
+use bele_targets::{Arch, Endian, PointerWidth, Signedness, Target, Traits};
 use serde::{Deserialize, Serialize};
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +29,14 @@ pub struct RunResults {
     pub workspace: WorkspaceInfo,
     pub config: RunConfigInfo,
     pub targets: Vec<TargetResult>,
+    /// Every distinct sequence of probe records, by its digest (the `digest` of a
+    /// [`ProbeTrace`]): stored once however many targets recorded it.
+    #[serde(default)]
+    pub probe_sequences: BTreeMap<String, ProbeSequence>,
+    /// Tests whose probe records differed between targets, run again to check that the
+    /// difference is real: same records on a second run, same proptest inputs across widths.
+    #[serde(default)]
+    pub probe_checks: Vec<ProbeCheck>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +84,8 @@ pub struct RunConfigInfo {
     pub timeout_secs: u64,
     pub jobs: usize,
     pub test_threads: usize,
+    /// Whether tests' `bele_probe` records were kept and compared.
+    pub probes: bool,
 }
 
 /// Everything about one target in one run.
@@ -83,6 +95,11 @@ pub struct TargetResult {
     pub arch: Arch,
     pub endian: Endian,
     pub pointer_width: PointerWidth,
+    /// The traits verdicts are explained with, from the target table.
+    pub u64_align: u8,
+    pub c_char: Signedness,
+    pub strict_align: bool,
+    pub atomic64: bool,
     /// `native`, or the QEMU binary.
     pub runner: String,
     /// What precedes a test executable on its command line: `[qemu-s390x, -L, /usr/s390x-linux-gnu]`,
@@ -146,6 +163,133 @@ pub struct TestResult {
     pub signal: Option<String>,
     /// For a failed property: proptest's minimal failing input after shrinking.
     pub minimal_input: Option<String>,
+    /// What the test recorded with `bele_probe`, per label in the order first recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<ProbeTrace>,
+}
+
+/// Whether a probe record must agree on every target or only on targets of one byte order
+/// and pointer width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeKind {
+    /// `bele_probe::wire`: the same bytes on every target.
+    Wire,
+    /// `bele_probe::host`: host order by design; compared within one endianness and width.
+    Host,
+}
+
+impl ProbeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ProbeKind::Wire => "wire",
+            ProbeKind::Host => "host",
+        }
+    }
+}
+
+/// The records one test made under one label on one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeTrace {
+    pub kind: ProbeKind,
+    pub label: String,
+    /// How many records.
+    pub count: u64,
+    /// Digest of the whole sequence (length and digest of every record, in order): equal
+    /// digests mean equal records. The key of the records in `probe_sequences`.
+    pub digest: String,
+}
+
+/// The records of one sequence: the first [`ProbeSequence::DETAIL`] in detail.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProbeSequence {
+    pub records: Vec<ProbeRecord>,
+    /// Records after the last one kept: counted and digested, not kept.
+    pub omitted: u64,
+}
+
+impl ProbeSequence {
+    /// Records kept per sequence; a difference after them is reported without its bytes.
+    pub const DETAIL: usize = 4096;
+}
+
+/// One probe record: its length, the digest of all its bytes, and its first bytes.
+/// Written as `LEN:DIGEST:HEX` (`4:af63dc4c8601ec8c:12345678`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct ProbeRecord {
+    pub len: u64,
+    pub digest: u64,
+    /// The first `bele_probe::PREFIX` bytes.
+    pub prefix: Vec<u8>,
+}
+
+impl fmt::Display for ProbeRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{:016x}:", self.len, self.digest)?;
+        for b in &self.prefix {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<ProbeRecord> for String {
+    fn from(r: ProbeRecord) -> String {
+        r.to_string()
+    }
+}
+
+impl TryFrom<String> for ProbeRecord {
+    type Error = String;
+    fn try_from(s: String) -> Result<ProbeRecord, String> {
+        let bad = || format!("`{s}` is not a probe record (LEN:DIGEST:HEX)");
+        let mut parts = s.split(':');
+        let (Some(len), Some(digest), Some(hex), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let len: u64 = len.parse().map_err(|_| bad())?;
+        let digest = u64::from_str_radix(digest, 16).map_err(|_| bad())?;
+        let prefix = crate::probes::parse_hex(hex).ok_or_else(bad)?;
+        if prefix.len() as u64 > len {
+            return Err(bad());
+        }
+        Ok(ProbeRecord {
+            len,
+            digest,
+            prefix,
+        })
+    }
+}
+
+/// A test whose records differed between targets, run again before its difference is
+/// believed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeCheck {
+    pub binary: String,
+    pub test: String,
+    /// The target it ran on again (the first that passed it, the host when it can).
+    pub rerun_on: String,
+    /// Whether the second run recorded exactly what the first did. When it did not, the
+    /// records depend on something other than the code and the seed (a clock, OS
+    /// randomness, a proptest regression file written during the run): not compared.
+    pub stable: bool,
+    /// Why the check could not tell (the re-run failed or could not start).
+    pub note: Option<String>,
+    /// Whether proptest drew the same inputs on a 32- and a 64-bit target with the run's
+    /// seed (`usize` and `isize` strategies draw by pointer width); null when not checked.
+    pub inputs_across_widths: Option<InputsCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputsCheck {
+    /// The 32-bit and the 64-bit target it ran on.
+    pub targets: [String; 2],
+    pub same: bool,
+    /// How many inputs proptest reported on each.
+    pub cases: [u64; 2],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -226,6 +370,10 @@ impl TargetResult {
             arch: target.arch,
             endian: target.endian,
             pointer_width: target.pointer_width,
+            u64_align: target.u64_align,
+            c_char: target.c_char,
+            strict_align: target.strict_align,
+            atomic64: target.atomic64,
             runner,
             runner_prefix,
             qemu_version: None,
@@ -234,6 +382,19 @@ impl TargetResult {
             reason: None,
             build: None,
             binaries: Vec::new(),
+        }
+    }
+
+    /// The traits verdicts are explained with.
+    pub fn traits(&self) -> Traits {
+        Traits {
+            endian: self.endian,
+            pointer_width: self.pointer_width,
+            arch: self.arch,
+            u64_align: self.u64_align,
+            c_char: self.c_char,
+            strict_align: self.strict_align,
+            atomic64: self.atomic64,
         }
     }
 
@@ -272,42 +433,11 @@ impl TargetResult {
 
     /// The CPU part of the triple (`mips64`), a short unique column label.
     pub fn short_name(&self) -> &str {
-        self.triple.split('-').next().unwrap_or(&self.triple)
+        short_name(&self.triple)
     }
-}
-
-/// How a run ended, for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunVerdict {
-    /// Every selected target was built and every test passed (or was ignored).
-    AllPassed,
-    /// A test failed, crashed or timed out, or a target failed to build.
-    Failures,
-    /// Nothing failed, but some selected targets were unavailable or not run.
-    Incomplete,
 }
 
 impl RunResults {
-    pub fn verdict(&self) -> RunVerdict {
-        let failed = self.targets.iter().any(|t| {
-            t.status == TargetStatus::BuildFailed
-                || t.binaries.iter().any(|b| b.error.is_some())
-                || t.counts().failures() > 0
-        });
-        let incomplete = self.state != RunState::Complete
-            || self
-                .targets
-                .iter()
-                .any(|t| t.status != TargetStatus::Ran || t.counts().not_run > 0);
-        if failed {
-            RunVerdict::Failures
-        } else if incomplete {
-            RunVerdict::Incomplete
-        } else {
-            RunVerdict::AllPassed
-        }
-    }
-
     /// Reads a results file, refusing other schema versions with a clear message.
     pub fn load(path: &Path) -> Result<RunResults, ResultsError> {
         let file = path.display().to_string();
@@ -337,43 +467,44 @@ impl RunResults {
             message: e.to_string(),
         })
     }
+}
 
-    /// Writes the results file: the results, then the `triage` list derived from them (the
-    /// verdict of every test that did not pass everywhere, with minimal inputs and replay
-    /// commands) for tools that want verdicts without recomputing them. Loading ignores it.
-    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        #[derive(Serialize)]
-        struct Document<'a> {
-            #[serde(flatten)]
-            results: &'a RunResults,
-            triage: Vec<crate::triage::TriageEntry<'a>>,
-        }
-        let doc = Document {
-            results: self,
-            triage: crate::triage::triage(self),
-        };
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        out.write_all(b"\n")
-    }
+/// The CPU part of a triple (`mips64`), a short unique label for a target.
+pub fn short_name(triple: &str) -> &str {
+    triple.split('-').next().unwrap_or(triple)
+}
 
-    /// Writes the results to `path` atomically: a reader sees the old file or the new one,
-    /// never half of one.
-    pub fn write_atomic(&self, path: &Path) -> Result<(), ResultsError> {
-        let file = path.display().to_string();
-        let io = |source| ResultsError::Io {
-            file: file.clone(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
-        self.write_json(&mut f).map_err(io)?;
-        let f = f.into_inner().map_err(|e| io(e.into_error()))?;
-        f.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+/// Writes a file atomically: `write` fills a temporary file beside `path`, which then
+/// replaces it, so a reader sees the old file or the new one, never half of one.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ResultsError> {
+    let file = path.display().to_string();
+    let io = |source| ResultsError::Io {
+        file: file.clone(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
     }
+    let name = path
+        .file_name()
+        .map_or_else(|| "results".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
 }
 
 /// Joins the results of several runs of the same commit on disjoint targets (CI shards)
@@ -409,6 +540,12 @@ pub fn merge(parts: Vec<(String, RunResults)>, order: &[&str]) -> Result<RunResu
                 b: name,
             });
         }
+        if part.config.probes != merged.config.probes {
+            return Err(MergeError::Probes {
+                a: first_name.clone(),
+                b: name,
+            });
+        }
         for t in part.targets {
             if let Some((_, other)) = seen.iter().find(|(triple, _)| *triple == t.triple) {
                 return Err(MergeError::Duplicate {
@@ -420,6 +557,8 @@ pub fn merge(parts: Vec<(String, RunResults)>, order: &[&str]) -> Result<RunResu
             seen.push((t.triple.clone(), name.clone()));
             merged.targets.push(t);
         }
+        merged.probe_sequences.extend(part.probe_sequences);
+        merged.probe_checks.extend(part.probe_checks);
         merged.duration_ms = merged.duration_ms.max(part.duration_ms);
         merged.started_at_ms = merged.started_at_ms.min(part.started_at_ms);
         if part.state != RunState::Complete {
@@ -449,6 +588,8 @@ pub enum MergeError {
     },
     #[error("{a} and {b} ran with different proptest seeds: run every shard with the same --seed")]
     Seed { a: String, b: String },
+    #[error("{a} and {b} differ in whether probes were recorded: run every shard with or every shard without --no-probes")]
+    Probes { a: String, b: String },
     #[error("target {triple} is in both {a} and {b}: shards must not overlap")]
     Duplicate {
         triple: String,
@@ -550,7 +691,7 @@ mod tests {
 
     fn written(r: &RunResults) -> serde_json::Value {
         let mut out = Vec::new();
-        r.write_json(&mut out).unwrap();
+        crate::report::write_json(&mut out, r).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 
@@ -558,7 +699,7 @@ mod tests {
     fn results_round_trip_through_the_file() {
         let r = sample();
         let path = std::env::temp_dir().join(format!("bele-roundtrip-{}.json", std::process::id()));
-        r.write_atomic(&path).unwrap();
+        crate::report::save_json(&r, &path).unwrap();
         let back = RunResults::load(&path);
         std::fs::remove_file(&path).unwrap();
         assert_eq!(

@@ -13,7 +13,7 @@ use bele_targets::Target;
 use crate::build::{self, Selection, TestBinary};
 use crate::doctor;
 use crate::env::HostEnv;
-use crate::execute::{self, ExecConfig};
+use crate::execute::{self, ExecConfig, Sequences};
 use crate::results::*;
 use crate::toolchain::{StdAvailability, ToolchainInfo};
 use crate::workspace::Workspace;
@@ -29,6 +29,9 @@ pub struct Plan<'t> {
     pub test_threads: usize,
     /// Proptest seed for every target (`PROPTEST_RNG_SEED`).
     pub seed: u64,
+    /// Whether tests' `bele_probe` records are kept and compared.
+    pub probes: bool,
+    pub run_id: String,
     pub out: PathBuf,
 }
 
@@ -61,6 +64,10 @@ pub enum Event<'a> {
     TargetFinished {
         target: &'a TargetResult,
     },
+    /// Tests whose probe records differ are run again to check the difference.
+    CheckingProbes {
+        tests: usize,
+    },
     /// The results file was (re)written.
     Saved {
         path: &'a std::path::Path,
@@ -89,6 +96,7 @@ enum Msg {
     BinaryDone {
         idx: usize,
         result: BinaryResult,
+        sequences: Sequences,
     },
 }
 
@@ -104,7 +112,7 @@ pub fn run(
     let checks = doctor::check(&plan.targets, toolchain, env);
     let mut results = RunResults {
         schema_version: SCHEMA_VERSION,
-        run_id: run_id(),
+        run_id: plan.run_id.clone(),
         started_at_ms: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64),
@@ -137,9 +145,13 @@ pub fn run(
             timeout_secs: plan.timeout.as_secs(),
             jobs: plan.jobs,
             test_threads: plan.test_threads,
+            probes: plan.probes,
         },
         targets: Vec::new(),
+        probe_sequences: Default::default(),
+        probe_checks: Vec::new(),
     };
+    let probe_root = plan.workspace.bele_dir().join("probes").join(&plan.run_id);
     reporter.event(&Event::Started {
         targets: plan.targets.len(),
     });
@@ -173,12 +185,20 @@ pub fn run(
                 tr.qemu_version = bele_qemu::query_version(&t.qemu, &env.vars);
             }
             tr.std = Some(check.std.label().to_string());
+            let probe_dir = plan.probes.then(|| probe_root.join(&t.triple));
+            if let Some(dir) = &probe_dir {
+                std::fs::create_dir_all(dir).map_err(|source| ResultsError::Io {
+                    file: dir.display().to_string(),
+                    source,
+                })?;
+            }
             let exec = ExecConfig {
                 runner,
                 timeout: plan.timeout,
                 test_threads: plan.test_threads,
-                env: env.without(&["RUSTC_BOOTSTRAP", "PROPTEST_RNG_SEED"]),
+                env: env.without(&["RUSTC_BOOTSTRAP", "PROPTEST_RNG_SEED", crate::probes::ENV]),
                 seed: plan.seed,
+                probe_dir,
             };
             configs.push(Some((exec, check.std == StdAvailability::BuildStd)));
         }
@@ -255,14 +275,19 @@ pub fn run(
                 let Some((cfg, _)) = &configs[idx] else {
                     continue;
                 };
-                let result = execute::run_binary(&bin, cfg, cancel, &mut |r: &TestResult| {
-                    let _ = msg_tx.send(Msg::Test {
-                        idx,
-                        binary: bin.id.clone(),
-                        result: r.clone(),
+                let (result, sequences) =
+                    execute::run_binary(&bin, cfg, cancel, &mut |r: &TestResult| {
+                        let _ = msg_tx.send(Msg::Test {
+                            idx,
+                            binary: bin.id.clone(),
+                            result: r.clone(),
+                        });
                     });
+                let _ = msg_tx.send(Msg::BinaryDone {
+                    idx,
+                    result,
+                    sequences,
                 });
-                let _ = msg_tx.send(Msg::BinaryDone { idx, result });
             });
         }
         drop(msg_tx);
@@ -324,7 +349,12 @@ pub fn run(
                         result: &result,
                     });
                 }
-                Msg::BinaryDone { idx, result } => {
+                Msg::BinaryDone {
+                    idx,
+                    result,
+                    sequences,
+                } => {
+                    results.probe_sequences.extend(sequences);
                     results.targets[idx].binaries.push(result);
                     if let Some(n) = outstanding[idx].as_mut() {
                         *n -= 1;
@@ -338,6 +368,17 @@ pub fn run(
         Ok(())
     })?;
 
+    if plan.probes && !cancel.load(Ordering::Relaxed) {
+        let needs = crate::differential::needs_check(&results);
+        if !needs.is_empty() {
+            reporter.event(&Event::CheckingProbes { tests: needs.len() });
+            let exec: Vec<Option<&ExecConfig>> =
+                configs.iter().map(|c| c.as_ref().map(|(e, _)| e)).collect();
+            results.probe_checks =
+                crate::confirm::check(&results, &needs, &exec, cancel, &mut |_| {});
+        }
+    }
+    let _ = std::fs::remove_dir_all(&probe_root);
     let interrupted = cancel.load(Ordering::Relaxed);
     for t in &mut results.targets {
         if t.status == TargetStatus::Pending {
@@ -379,7 +420,7 @@ fn save(
     plan: &Plan<'_>,
     reporter: &mut dyn Reporter,
 ) -> Result<(), ResultsError> {
-    results.write_atomic(&plan.out)?;
+    crate::report::save_json(results, &plan.out)?;
     reporter.event(&Event::Saved { path: &plan.out });
     Ok(())
 }

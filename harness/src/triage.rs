@@ -1,38 +1,52 @@
-//! Verdicts: for each test, what its outcomes across targets say about the cause.
+//! Verdicts: what a set of failing (or differing, or not building) targets says about the
+//! cause. The one place where verdicts are decided.
 //!
-//! Rule table, applied in order to the targets on which the test ran to a verdict of its
-//! own (passed, failed, crashed, timed out; build failures and unavailable targets are not
-//! comparable):
+//! Rule table, applied in order to the targets that can be compared: for a test, those on
+//! which it ran to an outcome of its own (passed, failed, crashed, timed out); for probe
+//! records, those the records were compared on (see `differential`); for builds, those
+//! that built or failed to build (not the unavailable ones):
 //!
-//! | verdict              | when                                                        |
-//! |----------------------|-------------------------------------------------------------|
-//! | passes everywhere    | it ran on a target and failed on none                       |
-//! | not comparable       | it ran on no target, or failed on the only one it ran on    |
-//! | fails everywhere     | it failed on every target it ran on (two or more)           |
-//! | big-endian only      | the failing targets are exactly the big-endian ones         |
-//! | little-endian only   | ... exactly the little-endian ones                          |
-//! | 32-bit only          | ... exactly the 32-bit ones                                 |
-//! | 64-bit only          | ... exactly the 64-bit ones                                 |
-//! | one target only      | it failed on one target (suspect the target or QEMU)        |
-//! | mixed                | anything else; the failing targets are listed               |
+//! | verdict                | when                                                                |
+//! |------------------------|---------------------------------------------------------------------|
+//! | passes everywhere      | something was compared and nothing failed                           |
+//! | not comparable         | fewer than two targets, with a failure                              |
+//! | fails everywhere       | it failed on every target (two or more)                             |
+//! | fails on TRAITS        | the failing targets are exactly those with one trait, or two traits |
+//! |                        | together (one trait only when a single target fails; never the arch |
+//! |                        | family alone for a single target): big-endian, 32-bit, "big-endian  |
+//! |                        | 32-bit", "where u64 aligns to 4", "where c_char is unsigned", ...   |
+//! | one target only        | one target failed and no trait explains it: suspect it or QEMU      |
+//! | mixed                  | anything else; the failing targets are listed                       |
+//!
+//! Traits are data in `targets/targets.toml`; when several explanations of the same size fit,
+//! the first in the order endianness, pointer width, `u64` alignment, `c_char` signedness,
+//! strict alignment, 64-bit atomics, arch family wins.
 
 use std::collections::{BTreeMap, HashMap};
 
-use bele_targets::{Endian, PointerWidth};
+use bele_targets::{describe, Described, Trait, Traits};
 use serde::Serialize;
 
-use crate::results::{Outcome, RunResults, TargetResult, TargetStatus, TestResult};
+use crate::results::{Outcome, RunResults, RunState, TargetResult, TargetStatus, TestResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// The traits that explain a failing set exactly, and the set, for the label.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Explanation {
+    /// 0 when byte order is part of it, 1 for pointer width, 2 otherwise: reports list
+    /// byte-order verdicts first.
+    rank: u8,
+    pub traits: Vec<Trait>,
+    /// Short names of the failing targets, in target order.
+    pub targets: Vec<String>,
+    /// Other trait sets of the same size that fit as exactly (a small target set can leave
+    /// two causes apart from each other only by running more targets).
+    pub equally: Vec<Vec<Trait>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Verdict {
     // Ordered by how a maintainer should read them: byte-order bugs first.
-    BigEndianOnly,
-    LittleEndianOnly,
-    #[serde(rename = "32-bit-only")]
-    Bits32Only,
-    #[serde(rename = "64-bit-only")]
-    Bits64Only,
+    Explained(Explanation),
     OneTargetOnly,
     Mixed,
     FailsEverywhere,
@@ -40,61 +54,189 @@ pub enum Verdict {
     PassesEverywhere,
 }
 
-impl Verdict {
-    pub fn label(self) -> &'static str {
+/// What a verdict is about; it changes only the verb of the label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A test's outcomes: "fails on big-endian only".
+    Test,
+    /// A test's probe records: "output differs on big-endian only".
+    Output,
+    /// The builds of a run: "build fails on 32-bit only".
+    Build,
+}
+
+impl Subject {
+    /// Whether a trait can explain this subject. 64-bit atomics decide what compiles
+    /// (`AtomicU64` is missing where they are), not what a test does or writes.
+    fn weighs(self, t: Trait) -> bool {
+        !matches!(t, Trait::Atomic64(_)) || self == Subject::Build
+    }
+
+    fn verb(self) -> &'static str {
         match self {
-            Verdict::BigEndianOnly => "fails on big-endian only",
-            Verdict::LittleEndianOnly => "fails on little-endian only",
-            Verdict::Bits32Only => "fails on 32-bit only",
-            Verdict::Bits64Only => "fails on 64-bit only",
-            Verdict::OneTargetOnly => "fails on one target only (suspect the target or QEMU)",
-            Verdict::Mixed => "fails on a mixed set of targets",
-            Verdict::FailsEverywhere => "fails everywhere",
-            Verdict::NotComparable => "not comparable (ran on fewer than two targets)",
-            Verdict::PassesEverywhere => "passes everywhere",
+            Subject::Test => "fails",
+            Subject::Output => "output differs",
+            Subject::Build => "build fails",
         }
     }
 }
 
-/// Facts about a target that verdicts depend on.
-#[derive(Debug, Clone, Copy)]
-pub struct TargetFacts<'a> {
-    pub triple: &'a str,
-    pub endian: Endian,
-    pub width: PointerWidth,
+impl Verdict {
+    /// The label for a test's outcomes.
+    pub fn label(&self) -> String {
+        self.label_for(Subject::Test)
+    }
+
+    pub fn label_for(&self, subject: Subject) -> String {
+        let verb = subject.verb();
+        match self {
+            Verdict::Explained(e) => {
+                let classic = e.traits.len() == 1
+                    && matches!(e.traits[0], Trait::Endian(_) | Trait::PointerWidth(_));
+                let mut list = if classic {
+                    Vec::new()
+                } else {
+                    vec![e.targets.join(", ")]
+                };
+                let words = |traits: &[Trait]| match describe(traits) {
+                    Described::Adjectives(w) => format!("on {w}"),
+                    Described::Clauses(w) | Described::Both(w) => w,
+                };
+                if !e.equally.is_empty() {
+                    let others: Vec<String> = e.equally.iter().map(|t| words(t)).collect();
+                    list.push(format!("equally: {}", others.join("; ")));
+                }
+                let list = if list.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", list.join("; "))
+                };
+                match describe(&e.traits) {
+                    Described::Adjectives(words) => format!("{verb} on {words} only{list}"),
+                    Described::Clauses(words) => format!("{verb} {words}{list}"),
+                    Described::Both(words) => format!("{verb} on {words}{list}"),
+                }
+            }
+            Verdict::OneTargetOnly => {
+                format!("{verb} on one target only (suspect the target or QEMU)")
+            }
+            Verdict::Mixed => format!("{verb} on a mixed set of targets"),
+            Verdict::FailsEverywhere => format!("{verb} everywhere"),
+            Verdict::NotComparable => "not comparable (ran on fewer than two targets)".into(),
+            Verdict::PassesEverywhere => match subject {
+                Subject::Test => "passes everywhere".into(),
+                Subject::Output => "output agrees everywhere".into(),
+                Subject::Build => "builds everywhere".into(),
+            },
+        }
+    }
+
+    /// A stable identifier for tools and filters: `big-endian-only`, `32-bit-only`,
+    /// `big-endian+32-bit-only`, `u64-align-4-only`, `one-target-only`, `mixed`, ...
+    pub fn id(&self) -> String {
+        match self {
+            Verdict::Explained(e) => {
+                let slugs: Vec<String> = e.traits.iter().map(|t| t.slug()).collect();
+                format!("{}-only", slugs.join("+"))
+            }
+            Verdict::OneTargetOnly => "one-target-only".into(),
+            Verdict::Mixed => "mixed".into(),
+            Verdict::FailsEverywhere => "fails-everywhere".into(),
+            Verdict::NotComparable => "not-comparable".into(),
+            Verdict::PassesEverywhere => "passes-everywhere".into(),
+        }
+    }
+
+    pub fn passes(&self) -> bool {
+        *self == Verdict::PassesEverywhere
+    }
 }
 
-/// The verdict for a test given `(target, outcome)` for every target it was run on.
-pub fn verdict(outcomes: &[(TargetFacts<'_>, Outcome)]) -> Verdict {
-    let ran: Vec<&(TargetFacts<'_>, Outcome)> = outcomes.iter().filter(|(_, o)| o.ran()).collect();
-    let failing: Vec<bool> = ran.iter().map(|(_, o)| o.is_failure()).collect();
-    let nfail = failing.iter().filter(|f| **f).count();
-    if nfail == 0 && !ran.is_empty() {
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.id())
+    }
+}
+
+/// One target in a comparison: its short name, its traits, and whether it failed.
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    pub name: &'a str,
+    pub traits: Traits,
+    pub bad: bool,
+}
+
+/// The verdict for a set of comparable targets, some of them failing.
+pub fn verdict(members: &[Member<'_>], subject: Subject) -> Verdict {
+    let nbad = members.iter().filter(|m| m.bad).count();
+    if nbad == 0 && !members.is_empty() {
         return Verdict::PassesEverywhere;
     }
-    if ran.len() < 2 {
+    if members.len() < 2 {
         // One failing target says nothing about why: not "everywhere", not "one target".
         return Verdict::NotComparable;
     }
-    if nfail == ran.len() {
+    if nbad == members.len() {
         return Verdict::FailsEverywhere;
     }
-    let exactly = |pred: &dyn Fn(&TargetFacts<'_>) -> bool| {
-        ran.iter().zip(&failing).all(|((t, _), f)| pred(t) == *f)
-    };
-    if exactly(&|t| t.endian == Endian::Big) {
-        Verdict::BigEndianOnly
-    } else if exactly(&|t| t.endian == Endian::Little) {
-        Verdict::LittleEndianOnly
-    } else if exactly(&|t| t.width == PointerWidth::W32) {
-        Verdict::Bits32Only
-    } else if exactly(&|t| t.width == PointerWidth::W64) {
-        Verdict::Bits64Only
-    } else if nfail == 1 {
+    if let Some(e) = explain(members, nbad, subject) {
+        return Verdict::Explained(e);
+    }
+    if nbad == 1 {
         Verdict::OneTargetOnly
     } else {
         Verdict::Mixed
     }
+}
+
+/// The smallest set of traits the failing members share and the others lack together.
+fn explain(members: &[Member<'_>], nbad: usize, subject: Subject) -> Option<Explanation> {
+    let bad: Vec<&Member<'_>> = members.iter().filter(|m| m.bad).collect();
+    // One failing target: one trait only, and not its arch family (that would only name it).
+    let max = if nbad == 1 { 1 } else { 2 };
+    let shared: Vec<Trait> = bad[0]
+        .traits
+        .atoms()
+        .into_iter()
+        .filter(|a| bad.iter().all(|m| m.traits.has(*a)))
+        .filter(|a| nbad > 1 || !matches!(a, Trait::Arch(_)))
+        .filter(|a| subject.weighs(*a))
+        .collect();
+    let fits = |combo: &[Trait]| {
+        members
+            .iter()
+            .all(|m| m.bad == combo.iter().all(|a| m.traits.has(*a)))
+    };
+    let mut combos: Vec<Vec<Trait>> = shared.iter().map(|a| vec![*a]).collect();
+    if max >= 2 {
+        for (i, a) in shared.iter().enumerate() {
+            for b in &shared[i + 1..] {
+                combos.push(vec![*a, *b]);
+            }
+        }
+    }
+    let mut fitting = combos.into_iter().filter(|c| fits(c));
+    let traits = fitting.next()?;
+    let rank = if traits.iter().any(|t| t.is_byte_order()) {
+        0
+    } else if traits.iter().any(|t| matches!(t, Trait::PointerWidth(_))) {
+        1
+    } else {
+        2
+    };
+    // Byte order and pointer width are what bele is for: when they explain the set, they
+    // are the verdict. Any other cause is named with the others that fit as well.
+    let equally: Vec<Vec<Trait>> = if rank < 2 {
+        Vec::new()
+    } else {
+        fitting.take_while(|c| c.len() == traits.len()).collect()
+    };
+    Some(Explanation {
+        rank,
+        traits,
+        targets: bad.iter().map(|m| m.name.to_string()).collect(),
+        equally,
+    })
 }
 
 /// One test across all targets of a run.
@@ -156,27 +298,23 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
     }
     map.into_iter()
         .map(|((binary, name), per_target)| {
-            let outcomes: Vec<(TargetFacts<'_>, Outcome)> = per_target
+            let members: Vec<Member<'_>> = per_target
                 .iter()
                 .zip(&results.targets)
                 .filter(|(_, t)| t.status == TargetStatus::Ran)
                 .filter_map(|(r, t)| {
-                    r.map(|r| {
-                        (
-                            TargetFacts {
-                                triple: &t.triple,
-                                endian: t.endian,
-                                width: t.pointer_width,
-                            },
-                            r.outcome,
-                        )
+                    let r = r.filter(|r| r.outcome.ran())?;
+                    Some(Member {
+                        name: t.short_name(),
+                        traits: t.traits(),
+                        bad: r.outcome.is_failure(),
                     })
                 })
                 .collect();
             TestAcross {
                 binary,
                 name,
-                verdict: verdict(&outcomes),
+                verdict: verdict(&members, Subject::Test),
                 per_target,
             }
         })
@@ -185,11 +323,50 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
 
 /// The verdict label of every test by `(binary, test name)`, for reports that walk the
 /// results target by target.
-pub fn verdict_labels(results: &RunResults) -> HashMap<(&str, &str), &'static str> {
+pub fn verdict_labels(results: &RunResults) -> HashMap<(&str, &str), String> {
     tests_across(results)
         .iter()
         .map(|t| ((t.binary, t.name), t.verdict.label()))
         .collect()
+}
+
+/// Where the builds of a run failed: `None` when every build that was tried succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildTriage<'r> {
+    pub verdict: Verdict,
+    pub verdict_label: String,
+    /// Triples of the targets that failed to build.
+    pub failed: Vec<&'r str>,
+}
+
+/// The verdict over the targets that were built: "build fails on 32-bit only".
+pub fn build_triage(results: &RunResults) -> Option<BuildTriage<'_>> {
+    let tried: Vec<&TargetResult> = results
+        .targets
+        .iter()
+        .filter(|t| matches!(t.status, TargetStatus::Ran | TargetStatus::BuildFailed))
+        .collect();
+    if !tried.iter().any(|t| t.status == TargetStatus::BuildFailed) {
+        return None;
+    }
+    let members: Vec<Member<'_>> = tried
+        .iter()
+        .map(|t| Member {
+            name: t.short_name(),
+            traits: t.traits(),
+            bad: t.status == TargetStatus::BuildFailed,
+        })
+        .collect();
+    let verdict = verdict(&members, Subject::Build);
+    Some(BuildTriage {
+        verdict_label: verdict.label_for(Subject::Build),
+        verdict,
+        failed: tried
+            .iter()
+            .filter(|t| t.status == TargetStatus::BuildFailed)
+            .map(|t| t.triple.as_str())
+            .collect(),
+    })
 }
 
 /// One test that did not pass everywhere, as the results file's `triage` list shows it: the
@@ -199,7 +376,7 @@ pub struct TriageEntry<'r> {
     pub binary: &'r str,
     pub test: &'r str,
     pub verdict: Verdict,
-    pub verdict_label: &'static str,
+    pub verdict_label: String,
     pub failures: Vec<TriageFailure<'r>>,
 }
 
@@ -217,15 +394,15 @@ pub struct TriageFailure<'r> {
 pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
     let mut tests: Vec<TestAcross<'_>> = tests_across(results)
         .into_iter()
-        .filter(|t| t.verdict != Verdict::PassesEverywhere)
+        .filter(|t| !t.verdict.passes())
         .collect();
-    tests.sort_by_key(|t| t.verdict);
+    tests.sort_by(|a, b| a.verdict.cmp(&b.verdict));
     tests
         .iter()
         .map(|t| TriageEntry {
             binary: t.binary,
             test: t.name,
-            verdict: t.verdict,
+            verdict: t.verdict.clone(),
             verdict_label: t.verdict.label(),
             failures: t
                 .failures(results)
@@ -248,61 +425,258 @@ pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
         .collect()
 }
 
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    /// Every selected target was built, every test passed (or was ignored) and no probe
+    /// record differed.
+    AllPassed,
+    /// A test failed, crashed or timed out, a target failed to build, or probe records
+    /// differed where they must agree.
+    Failures,
+    /// Nothing failed, but some selected targets were unavailable or not run.
+    Incomplete,
+}
+
+pub fn run_verdict(results: &RunResults) -> RunVerdict {
+    let failed = results.targets.iter().any(|t| {
+        t.status == TargetStatus::BuildFailed
+            || t.binaries.iter().any(|b| b.error.is_some())
+            || t.counts().failures() > 0
+    }) || !crate::differential::differences(results)
+        .differences
+        .is_empty();
+    let incomplete = results.state != RunState::Complete
+        || results
+            .targets
+            .iter()
+            .any(|t| t.status != TargetStatus::Ran || t.counts().not_run > 0);
+    if failed {
+        RunVerdict::Failures
+    } else if incomplete {
+        RunVerdict::Incomplete
+    } else {
+        RunVerdict::AllPassed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bele_targets::Table;
     use Outcome::*;
 
-    const X86_64: TargetFacts<'static> = TargetFacts {
-        triple: "x86_64",
-        endian: Endian::Little,
-        width: PointerWidth::W64,
-    };
-    const I686: TargetFacts<'static> = TargetFacts {
-        triple: "i686",
-        endian: Endian::Little,
-        width: PointerWidth::W32,
-    };
-    const PPC: TargetFacts<'static> = TargetFacts {
-        triple: "powerpc",
-        endian: Endian::Big,
-        width: PointerWidth::W32,
-    };
-    const S390X: TargetFacts<'static> = TargetFacts {
-        triple: "s390x",
-        endian: Endian::Big,
-        width: PointerWidth::W64,
-    };
+    const FOUR: [&str; 4] = [
+        "x86_64-unknown-linux-gnu",
+        "i686-unknown-linux-gnu",
+        "powerpc-unknown-linux-gnu",
+        "s390x-unknown-linux-gnu",
+    ];
 
-    fn check(outcomes: [Outcome; 4], expected: Verdict) {
-        let with: Vec<(TargetFacts<'_>, Outcome)> = [X86_64, I686, PPC, S390X]
-            .into_iter()
-            .zip(outcomes)
+    /// The verdict for failures on `bad` (short names) among `triples`.
+    fn over(triples: &[&str], bad: &[&str]) -> Verdict {
+        over_for(triples, bad, Subject::Test)
+    }
+
+    fn over_for(triples: &[&str], bad: &[&str], subject: Subject) -> Verdict {
+        let table = Table::builtin();
+        let members: Vec<Member<'_>> = triples
+            .iter()
+            .map(|t| {
+                let name = t.split('-').next().unwrap();
+                Member {
+                    name,
+                    traits: table.get(t).unwrap().traits(),
+                    bad: bad.contains(&name),
+                }
+            })
             .collect();
-        assert_eq!(verdict(&with), expected, "{outcomes:?}");
+        verdict(&members, subject)
+    }
+
+    fn check(outcomes: [Outcome; 4], expected: &str) {
+        let table = Table::builtin();
+        let members: Vec<Member<'_>> = FOUR
+            .iter()
+            .zip(outcomes)
+            .filter(|(_, o)| o.ran())
+            .map(|(t, o)| Member {
+                name: t.split('-').next().unwrap(),
+                traits: table.get(t).unwrap().traits(),
+                bad: o.is_failure(),
+            })
+            .collect();
+        assert_eq!(
+            verdict(&members, Subject::Test).id(),
+            expected,
+            "{outcomes:?}"
+        );
     }
 
     #[test]
     fn rule_table() {
-        check([Passed, Passed, Passed, Passed], Verdict::PassesEverywhere);
-        check([Passed, Passed, Failed, Crashed], Verdict::BigEndianOnly);
-        check(
-            [Failed, TimedOut, Passed, Passed],
-            Verdict::LittleEndianOnly,
-        );
-        check([Passed, Failed, Failed, Passed], Verdict::Bits32Only);
-        check([Failed, Passed, Passed, Failed], Verdict::Bits64Only);
-        check([Passed, Passed, Passed, Crashed], Verdict::OneTargetOnly);
-        check([Failed, Passed, Failed, Failed], Verdict::Mixed);
-        check([Failed, Failed, Failed, Failed], Verdict::FailsEverywhere);
-        check([Ignored, NotRun, Ignored, Ignored], Verdict::NotComparable);
+        check([Passed, Passed, Passed, Passed], "passes-everywhere");
+        check([Passed, Passed, Failed, Crashed], "big-endian-only");
+        check([Failed, TimedOut, Passed, Passed], "little-endian-only");
+        check([Passed, Failed, Failed, Passed], "32-bit-only");
+        check([Failed, Passed, Passed, Failed], "64-bit-only");
+        check([Passed, Passed, Passed, Crashed], "one-target-only");
+        // Everything but i686: the one target whose u64 aligns to 4 passes.
+        check([Failed, Passed, Failed, Failed], "u64-align-8-only");
+        check([Failed, Failed, Failed, Failed], "fails-everywhere");
+        check([Ignored, NotRun, Ignored, Ignored], "not-comparable");
         // Targets where it did not run are left out of the comparison.
-        check([Passed, Ignored, Failed, Failed], Verdict::BigEndianOnly);
+        check([Passed, Ignored, Failed, Failed], "big-endian-only");
         // One target is no comparison: a failure there has no verdict of its own.
-        check([Ignored, NotRun, Failed, Ignored], Verdict::NotComparable);
-        check(
-            [Ignored, NotRun, Passed, Ignored],
-            Verdict::PassesEverywhere,
+        check([Ignored, NotRun, Failed, Ignored], "not-comparable");
+        check([Ignored, NotRun, Passed, Ignored], "passes-everywhere");
+    }
+
+    #[test]
+    fn the_smallest_trait_set_names_the_cause() {
+        let table = Table::builtin();
+        let all: Vec<&str> = table.targets().iter().map(|t| t.triple.as_str()).collect();
+        let label = |bad: &[&str]| over(&all, bad).label();
+        assert_eq!(
+            over(&FOUR, &["i686"]).label(),
+            "fails where u64 aligns to 4 (i686)"
+        );
+        assert_eq!(
+            label(&["mips", "powerpc"]),
+            "fails on big-endian 32-bit only (mips, powerpc)"
+        );
+        assert_eq!(
+            label(&["armv7", "aarch64", "riscv64gc", "powerpc64le", "powerpc", "powerpc64", "s390x"]),
+            "fails where c_char is unsigned (armv7, aarch64, riscv64gc, powerpc64le, powerpc, powerpc64, s390x)"
+        );
+        assert_eq!(
+            label(&["mipsel", "mips64el", "mips", "mips64", "sparc64"]),
+            "fails where misaligned loads trap (mipsel, mips64el, mips, mips64, sparc64)"
+        );
+        assert_eq!(
+            over_for(&all, &["mipsel", "mips", "powerpc"], Subject::Build)
+                .label_for(Subject::Build),
+            "build fails without 64-bit atomics (mipsel, mips, powerpc)"
+        );
+        assert_eq!(
+            label(&["mipsel", "mips", "powerpc"]),
+            "fails on a mixed set of targets",
+            "64-bit atomics decide what builds, not what a test does"
+        );
+        // Where a small run cannot tell two causes apart, the label says so.
+        let five = [FOUR[0], FOUR[1], "mips-unknown-linux-gnu", FOUR[2], FOUR[3]];
+        assert_eq!(
+            over_for(&five, &["mips", "powerpc"], Subject::Build).label_for(Subject::Build),
+            "build fails without 64-bit atomics (mips, powerpc)"
+        );
+        assert_eq!(
+            over(&five, &["mips", "powerpc"]).label(),
+            "fails on big-endian 32-bit only (mips, powerpc)"
+        );
+        // Signedness of char and byte order coincide on these four: byte order is named.
+        assert_eq!(
+            over(&FOUR, &["powerpc", "s390x"]).label(),
+            "fails on big-endian only"
+        );
+        // Without byte order or width to explain it, every equal cause is named.
+        assert_eq!(
+            over(
+                &[
+                    "x86_64-unknown-linux-gnu",
+                    "aarch64-unknown-linux-gnu",
+                    "mips64el-unknown-linux-gnuabi64"
+                ],
+                &["mips64el"]
+            )
+            .label(),
+            "fails where misaligned loads trap (mips64el)",
+            "x86_64's char is signed too"
+        );
+        assert_eq!(
+            over(
+                &[
+                    "x86_64-unknown-linux-gnu",
+                    "aarch64-unknown-linux-gnu",
+                    "s390x-unknown-linux-gnu"
+                ],
+                &["aarch64", "s390x"]
+            )
+            .label(),
+            "fails where c_char is unsigned (aarch64, s390x)"
+        );
+        assert_eq!(
+            over(
+                &[
+                    "x86_64-unknown-linux-gnu",
+                    "i686-unknown-linux-gnu",
+                    "mipsel-unknown-linux-gnu"
+                ],
+                &["mipsel"]
+            )
+            .label(),
+            "fails where misaligned loads trap (mipsel)"
+        );
+        assert_eq!(
+            over(
+                &[
+                    "aarch64-unknown-linux-gnu",
+                    "mips64el-unknown-linux-gnuabi64",
+                    "riscv64gc-unknown-linux-gnu"
+                ],
+                &["mips64el"]
+            )
+            .label(),
+            "fails where c_char is signed (mips64el; equally: where misaligned loads trap)"
+        );
+        assert_eq!(
+            label(&["mipsel", "mips64el", "mips", "mips64"]),
+            "fails on mips only (mipsel, mips64el, mips, mips64)"
+        );
+        assert_eq!(
+            label(&["mips", "mips64", "sparc64"]),
+            "fails on big-endian targets where c_char is signed (mips, mips64, sparc64)"
+        );
+        assert_eq!(
+            label(&["sparc64"]),
+            "fails on one target only (suspect the target or QEMU)",
+            "a lone target is not explained by naming its family"
+        );
+        assert_eq!(
+            label(&["x86_64", "sparc64"]),
+            "fails on a mixed set of targets"
+        );
+        let v = over(&all, &["mips", "powerpc"]);
+        assert_eq!(v.id(), "big-endian+32-bit-only");
+        assert_eq!(
+            v.label_for(Subject::Output),
+            "output differs on big-endian 32-bit only (mips, powerpc)"
+        );
+        assert_eq!(
+            over(&FOUR, &["i686", "powerpc"]).label_for(Subject::Build),
+            "build fails on 32-bit only"
+        );
+    }
+
+    #[test]
+    fn byte_order_verdicts_sort_first() {
+        let mut v = [
+            Verdict::Mixed,
+            over(&FOUR, &["i686"]),
+            Verdict::OneTargetOnly,
+            over(&FOUR, &["i686", "powerpc"]),
+            over(&FOUR, &["powerpc", "s390x"]),
+        ];
+        v.sort();
+        let ids: Vec<String> = v.iter().map(Verdict::id).collect();
+        assert_eq!(
+            ids,
+            [
+                "big-endian-only",
+                "32-bit-only",
+                "u64-align-4-only",
+                "one-target-only",
+                "mixed"
+            ]
         );
     }
 }

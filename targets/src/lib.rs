@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use select::{select, SelectError};
-pub use traits::{describe, Phrase, Signedness, Trait, Traits};
+pub use traits::{describe, Described, Phrase, Signedness, Trait, Traits};
 
 /// The table compiled into bele.
 pub const BUILTIN_TABLE: &str = include_str!("../targets.toml");

@@ -188,7 +188,9 @@ fn semantic_errors_point_at_the_entry() {
     assert!(parse_err("").contains("missing field `target`"));
     let err = parse_err(&ONE.replace("u64_align = 8", "u64_align = 3"));
     assert!(
-        err.starts_with("invalid target table my/targets.toml:3: u64_align = 3 is not an alignment of u64"),
+        err.starts_with(
+            "invalid target table my/targets.toml:3: u64_align = 3 is not an alignment of u64"
+        ),
         "{err}"
     );
     let err = parse_err(&ONE.replace("c_char = \"unsigned\"", "c_char = \"maybe\""));
@@ -317,21 +319,31 @@ proptest::proptest! {
 #[test]
 fn traits_read_as_words() {
     use Trait::*;
-    let check = |traits: &[Trait], words: &str, on: bool| {
-        assert_eq!(describe(traits), (words.to_string(), on), "{traits:?}");
+    let check = |traits: &[Trait], words: Described| {
+        assert_eq!(describe(traits), words, "{traits:?}");
     };
-    check(&[Endian(crate::Endian::Big)], "big-endian", true);
     check(
-        &[Endian(crate::Endian::Big), PointerWidth(crate::PointerWidth::W32)],
-        "big-endian 32-bit",
-        true,
+        &[Endian(crate::Endian::Big)],
+        Described::Adjectives("big-endian".into()),
     );
-    check(&[U64Align(4)], "where u64 aligns to 4", false);
-    check(&[Atomic64(false)], "without 64-bit atomics", false);
+    check(
+        &[
+            Endian(crate::Endian::Big),
+            PointerWidth(crate::PointerWidth::W32),
+        ],
+        Described::Adjectives("big-endian 32-bit".into()),
+    );
+    check(
+        &[U64Align(4)],
+        Described::Clauses("where u64 aligns to 4".into()),
+    );
+    check(
+        &[Atomic64(false)],
+        Described::Clauses("without 64-bit atomics".into()),
+    );
     check(
         &[Endian(crate::Endian::Big), CChar(Signedness::Signed)],
-        "big-endian targets where c_char is signed",
-        true,
+        Described::Both("big-endian targets where c_char is signed".into()),
     );
     assert_eq!(StrictAlign(true).slug(), "misaligned-traps");
     assert_eq!(Arch(crate::Arch::Mips).slug(), "mips");
@@ -346,7 +358,10 @@ fn every_target_has_its_own_traits_and_the_table_covers_both_values() {
             .iter()
             .map(|t| t.traits().atoms()[kind])
             .collect();
-        assert!(values.len() >= 2, "trait kind {kind} has one value everywhere: {values:?}");
+        assert!(
+            values.len() >= 2,
+            "trait kind {kind} has one value everywhere: {values:?}"
+        );
     }
     let i686 = table.get("i686-unknown-linux-gnu").unwrap().traits();
     assert!(i686.has(Trait::U64Align(4)));

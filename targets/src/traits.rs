@@ -131,10 +131,20 @@ impl Trait {
     }
 }
 
-/// "big-endian 32-bit", "where u64 aligns to 4", "big-endian targets where c_char is
-/// signed": the traits of an explanation as words that follow "fails on" (adjectives) or
-/// "fails" (clauses only). Returns the words and whether they start with "on".
-pub fn describe(traits: &[Trait]) -> (String, bool) {
+/// How a set of traits reads: "fails on {big-endian 32-bit} only", "fails {where u64 aligns
+/// to 4}", "fails on {big-endian targets where c_char is signed}".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Described {
+    /// Adjectives only: reads "on ... only".
+    Adjectives(String),
+    /// Clauses only: reads right after the verb.
+    Clauses(String),
+    /// Adjectives, "targets", clauses: reads after "on".
+    Both(String),
+}
+
+/// The traits of an explanation as words.
+pub fn describe(traits: &[Trait]) -> Described {
     let mut adjectives = Vec::new();
     let mut clauses = Vec::new();
     for t in traits {
@@ -144,11 +154,12 @@ pub fn describe(traits: &[Trait]) -> (String, bool) {
         }
     }
     match (adjectives.is_empty(), clauses.is_empty()) {
-        (false, true) => (adjectives.join(" "), true),
-        (true, _) => (clauses.join(" and "), false),
-        (false, false) => (
-            format!("{} targets {}", adjectives.join(" "), clauses.join(" and ")),
-            true,
-        ),
+        (false, true) => Described::Adjectives(adjectives.join(" ")),
+        (true, _) => Described::Clauses(clauses.join(" and ")),
+        (false, false) => Described::Both(format!(
+            "{} targets {}",
+            adjectives.join(" "),
+            clauses.join(" and ")
+        )),
     }
 }

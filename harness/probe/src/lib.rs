@@ -221,7 +221,16 @@ mod tests {
         let bytes: std::vec::Vec<u8> = (0..100u8).collect();
         let l = line(Kind::Host, "m::t", "a\tb\\c\n", &bytes);
         let fields: std::vec::Vec<&str> = l.trim_end_matches('\n').split('\t').collect();
-        assert_eq!(fields[..5], ["h", "m::t", "a\\tb\\\\c\\n", "100", &std::format!("{:016x}", digest(&bytes))]);
+        assert_eq!(
+            fields[..5],
+            [
+                "h",
+                "m::t",
+                "a\\tb\\\\c\\n",
+                "100",
+                &std::format!("{:016x}", digest(&bytes))
+            ]
+        );
         assert_eq!(fields[5].len(), 2 * PREFIX);
         assert!(fields[5].starts_with("00010203"));
         let long = "é".repeat(150);

@@ -46,7 +46,10 @@ fn a_crash_keeps_what_was_recorded() {
     assert!(!status.success(), "the child must die");
     let got = records(&path);
     assert_eq!(got.len(), 2, "{got:?}");
-    assert_eq!(got[0][..4], ["w", "child_records_then_aborts", "before-crash", "2"]);
+    assert_eq!(
+        got[0][..4],
+        ["w", "child_records_then_aborts", "before-crash", "2"]
+    );
     assert_eq!(got[1][5], "beef");
 }
 

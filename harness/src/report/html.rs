@@ -1,19 +1,21 @@
 //! HTML: one self-contained file (no network): a test x target matrix coloured by outcome,
 //! verdict groups, filters by verdict, arch and endianness (also preset from the address:
-//! `report.html#verdict=fails-on-big-endian-only&endian=big`), and failure details. Every
-//! string that comes from tests or targets is escaped.
+//! `report.html#verdict=fails-on-big-endian-only&endian=big`), failure details and the probe
+//! records that differ. Every string that comes from tests or targets is escaped.
 
 use std::io::{self, Write};
 
 use super::escape_markup as esc;
+use super::Findings;
 use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::tests_across;
+use crate::triage::TestAcross;
 
 const STYLE: &str =
     "body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\
 td,th{border:1px solid #ccc;padding:2px 6px}th.t{writing-mode:vertical-rl;transform:rotate(180deg)}\
 td.passed{background:#c8e6c9}td.failed,td.crashed,td.timed-out{background:#ef9a9a}\
-td.ignored,td.not-run{background:#fff59d}td.none{background:#eee}.hidden{display:none}\
+td.ignored,td.not-run{background:#fff59d}td.none{background:#eee}td.differs{background:#ffcc80}\
+.hidden{display:none}\
 pre{background:#f6f6f6;padding:6px;white-space:pre-wrap}.verdict{color:#555}";
 
 const SCRIPT: &str = "function apply(){var v=document.getElementById('verdict').value,\
@@ -24,8 +26,17 @@ document.querySelectorAll('[data-verdict]').forEach(function(r){r.classList.togg
 window.addEventListener('load',function(){var h=new URLSearchParams(location.hash.slice(1));\
 ['verdict','arch','endian'].forEach(function(k){if(h.get(k)!==null)document.getElementById(k).value=h.get(k)});apply()});";
 
+/// The verdict a row shows: its failures', or where its output differs if it passes.
+fn row_verdict(found: &Findings<'_>, t: &TestAcross<'_>) -> String {
+    match found.differences_of(t.binary, t.name).first() {
+        Some(d) if t.verdict.passes() => d.verdict_label.clone(),
+        _ => t.verdict.label(),
+    }
+}
+
 pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
-    let tests = tests_across(results);
+    let found = Findings::of(results);
+    let tests = &found.tests;
     writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -44,7 +55,8 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         results.config.seed,
         esc(&results.toolchain.rustc)
     )?;
-    let mut verdicts: Vec<_> = tests.iter().map(|t| t.verdict).collect();
+    let mut verdicts: Vec<String> = tests.iter().map(|t| row_verdict(&found, t)).collect();
+    verdicts.extend(found.differences.iter().map(|d| d.verdict_label.clone()));
     verdicts.sort();
     verdicts.dedup();
     let mut arches: Vec<&str> = results.targets.iter().map(|t| t.arch.name()).collect();
@@ -55,12 +67,7 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         "<p>verdict <select id=\"verdict\" onchange=\"apply()\"><option value=\"\">all</option>"
     )?;
     for v in &verdicts {
-        write!(
-            out,
-            "<option value=\"{}\">{}</option>",
-            slug(v.label()),
-            esc(v.label())
-        )?;
+        write!(out, "<option value=\"{}\">{}</option>", slug(v), esc(v))?;
     }
     write!(
         out,
@@ -90,22 +97,27 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     writeln!(out, "</tr></thead><tbody>")?;
     // Rows and failure details in verdict order (byte-order bugs first), by name within.
     let mut order: Vec<usize> = (0..tests.len()).collect();
-    order.sort_by_key(|&i| tests[i].verdict);
+    order.sort_by(|&a, &b| tests[a].verdict.cmp(&tests[b].verdict));
     for &i in &order {
         let t = &tests[i];
+        let verdict = row_verdict(&found, t);
         write!(
             out,
             "<tr data-verdict=\"{}\"><td><a href=\"#t{i}\">{} {}</a></td><td class=\"verdict\">{}</td>",
-            slug(t.verdict.label()),
+            slug(&verdict),
             esc(t.binary),
             esc(t.name),
-            esc(t.verdict.label())
+            esc(&verdict)
         )?;
         for (r, target) in t.per_target.iter().zip(&results.targets) {
+            let differs = !found.differing(&target.triple, t.binary, t.name).is_empty();
             let (class, text) = match (target.status, r) {
                 (TargetStatus::BuildFailed, _) => ("failed", "build failed".to_string()),
                 (TargetStatus::Unavailable, _) => ("none", "unavailable".to_string()),
                 (_, None) => ("none", "-".to_string()),
+                (_, Some(r)) if r.outcome == Outcome::Passed && differs => {
+                    ("differs", "differs".to_string())
+                }
                 (_, Some(r)) => (
                     class(r.outcome),
                     r.signal
@@ -132,8 +144,9 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         if failing.is_empty() {
             continue;
         }
-        if group != Some(t.verdict) {
-            group = Some(t.verdict);
+        let label = t.verdict.label();
+        if group != Some(&t.verdict) {
+            group = Some(&t.verdict);
             let n = tests
                 .iter()
                 .filter(|o| o.verdict == t.verdict && o.has_failure())
@@ -141,17 +154,17 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             writeln!(
                 out,
                 "<h3 class=\"group\" data-verdict=\"{}\">{} ({n})</h3>",
-                slug(t.verdict.label()),
-                esc(t.verdict.label())
+                slug(&label),
+                esc(&label)
             )?;
         }
         writeln!(
             out,
             "<section id=\"t{i}\" data-verdict=\"{}\"><h4>{} {}</h4><p class=\"verdict\">{}</p>",
-            slug(t.verdict.label()),
+            slug(&label),
             esc(t.binary),
             esc(t.name),
-            esc(t.verdict.label())
+            esc(&label)
         )?;
         for (r, target) in failing {
             writeln!(
@@ -178,6 +191,10 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         }
         writeln!(out, "</section>")?;
     }
+    write_differences(out, results, &found, &order)?;
+    if let Some(b) = &found.build {
+        writeln!(out, "<h2>{}</h2>", esc(&b.verdict_label))?;
+    }
     for t in results
         .targets
         .iter()
@@ -196,6 +213,94 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         )?;
     }
     writeln!(out, "</body></html>")
+}
+
+/// The differing probe records, grouped by verdict; each under the id of its test's row
+/// link when the test passes everywhere (the row links there).
+fn write_differences(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+    order: &[usize],
+) -> io::Result<()> {
+    if found.differences.is_empty() && found.not_compared.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<h2>output that differs between targets</h2>")?;
+    let mut group = None;
+    let mut anchored: Vec<usize> = Vec::new();
+    for d in &found.differences {
+        if group != Some(&d.verdict) {
+            group = Some(&d.verdict);
+            let n = found
+                .differences
+                .iter()
+                .filter(|o| o.verdict == d.verdict)
+                .count();
+            writeln!(
+                out,
+                "<h3 class=\"group\" data-verdict=\"{}\">{} ({n})</h3>",
+                slug(&d.verdict_label),
+                esc(&d.verdict_label)
+            )?;
+        }
+        // The row of a test that passes everywhere links to its first difference.
+        let row = order.iter().copied().find(|&i| {
+            let t = &found.tests[i];
+            t.binary == d.binary && t.name == d.test && !t.has_failure()
+        });
+        let id = match row {
+            Some(i) if !anchored.contains(&i) => {
+                anchored.push(i);
+                format!(" id=\"t{i}\"")
+            }
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "<section{id} data-verdict=\"{}\"><h4>{} {}: {}</h4><p class=\"verdict\">{} ({})</p>",
+            slug(&d.verdict_label),
+            esc(d.binary),
+            esc(d.test),
+            esc(&d.what()),
+            esc(&d.verdict_label),
+            esc(d.scope.label())
+        )?;
+        writeln!(out, "<ul>")?;
+        for c in &d.comparisons {
+            writeln!(
+                out,
+                "<li><code>{}</code></li>",
+                esc(&crate::differential::describe_comparison(c))
+            )?;
+        }
+        writeln!(out, "</ul>")?;
+        if let Some(n) = &d.note {
+            writeln!(out, "<p>note: {}</p>", esc(n))?;
+        }
+        let first = d.differing_targets().into_iter().next();
+        if let Some(target) = first.and_then(|f| results.targets.iter().find(|t| t.triple == f)) {
+            if let Some(bin) = target.binaries.iter().find(|b| b.id == d.binary) {
+                writeln!(
+                    out,
+                    "<p>replay on {}: <code>{}</code></p>",
+                    esc(&target.triple),
+                    esc(&target.repro_line(bin, d.test, results.config.seed))
+                )?;
+            }
+        }
+        writeln!(out, "</section>")?;
+    }
+    for s in &found.not_compared {
+        writeln!(
+            out,
+            "<p>probe records of {} {} not compared: {}</p>",
+            esc(s.binary),
+            esc(s.test),
+            esc(&s.reason)
+        )?;
+    }
+    Ok(())
 }
 
 fn class(o: Outcome) -> &'static str {
@@ -255,5 +360,8 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains('\u{1b}'));
+        assert!(html.contains("<td class=\"differs\" data-target=\"s390x-unknown-linux-gnu\" data-arch=\"s390x\" data-endian=\"big\">differs</td>"), "{html}");
+        assert!(html.contains("<h3 class=\"group\" data-verdict=\"output-differs-on-big-endian-only\">output differs on big-endian only (1)</h3>"), "{html}");
+        assert!(html.contains("<li><code>record 1, byte 0: x86_64: [02] 01 (2 bytes) | s390x: [01] 02 (2 bytes)</code></li>"), "{html}");
     }
 }

@@ -1,14 +1,17 @@
 //! JUnit XML: one `testsuite` per target, test cases named with their target, failure text
-//! with the verdict and the minimal input, for CI systems that read JUnit.
+//! with the verdict and the minimal input, for CI systems that read JUnit. A test that
+//! passed but whose probe records differ fails on the targets on the differing side.
 
 use std::io::{self, Write};
 
 use super::escape_markup as esc;
+use super::Findings;
 use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::verdict_labels;
 
 pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let verdicts = verdict_labels(results);
+    let found = Findings::of(results);
     let timestamp = crate::run::iso_utc(results.started_at_ms / 1000);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     // No attributes on <testsuites>: Ant's model allows none (the totals are per suite).
@@ -16,6 +19,15 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
     for (id, t) in results.targets.iter().enumerate() {
         let c = t.counts();
         let build_failed = t.status == TargetStatus::BuildFailed;
+        let differing = t
+            .binaries
+            .iter()
+            .flat_map(|b| b.tests.iter().map(move |r| (b, r)))
+            .filter(|(b, r)| {
+                r.outcome == Outcome::Passed
+                    && !found.differing(&t.triple, &b.id, &r.name).is_empty()
+            })
+            .count();
         let time: u64 = t
             .binaries
             .iter()
@@ -26,7 +38,7 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
             out,
             r#"  <testsuite name="{triple}" package="{triple}" id="{id}" timestamp="{timestamp}" hostname="{host}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{}">"#,
             c.total() + usize::from(build_failed),
-            c.failed,
+            c.failed + differing,
             c.crashed + c.timed_out + usize::from(build_failed),
             c.ignored + c.not_run,
             seconds(time),
@@ -54,9 +66,14 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
                 esc(&t.triple),
                 seconds(build.map_or(0, |b| b.duration_ms))
             )?;
+            let verdict = found
+                .build
+                .as_ref()
+                .map_or_else(|| "build failed".into(), |b| b.verdict_label.clone());
             writeln!(
                 out,
-                r#"      <error message="build failed" type="build-failed">{}</error>"#,
+                r#"      <error message="{}" type="build-failed">{}</error>"#,
+                esc(&verdict),
                 esc(build
                     .and_then(|b| b.log_tail.as_deref())
                     .unwrap_or_default())
@@ -76,8 +93,8 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
                 )?;
                 let verdict = verdicts
                     .get(&(b.id.as_str(), r.name.as_str()))
-                    .copied()
-                    .unwrap_or_default();
+                    .map_or("", String::as_str);
+                let replay = t.repro_line(b, &r.name, results.config.seed);
                 // What a maintainer needs first: why it matters, the input, how to replay.
                 let body = || {
                     let mut body = format!("verdict: {verdict}\n");
@@ -85,13 +102,29 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
                         body += &format!("minimal failing input: {input}\n");
                     }
                     body += &format!(
-                        "replay: {}\n\n{}",
-                        t.repro_line(b, &r.name, results.config.seed),
+                        "replay: {replay}\n\n{}",
                         r.output.as_deref().unwrap_or_default()
                     );
                     esc(&body)
                 };
+                let differs = found.differing(&t.triple, &b.id, &r.name);
                 match r.outcome {
+                    Outcome::Passed if !differs.is_empty() => {
+                        let mut body = String::new();
+                        for d in &differs {
+                            for line in d.details() {
+                                body += &line;
+                                body.push('\n');
+                            }
+                        }
+                        body += &format!("replay: {replay}\n");
+                        writeln!(
+                            out,
+                            ">\n      <failure message=\"{}\" type=\"output-differs\">{}</failure>\n    </testcase>",
+                            esc(&differs[0].verdict_label),
+                            esc(&body)
+                        )?;
+                    }
                     Outcome::Passed => writeln!(out, "/>")?,
                     Outcome::Failed => writeln!(
                         out,
@@ -146,7 +179,7 @@ mod tests {
     #[test]
     fn one_suite_per_target_with_escaped_failures() {
         let xml = junit(&sample());
-        assert!(xml.contains(r#"<testsuite name="s390x-unknown-linux-gnu" package="s390x-unknown-linux-gnu" id="1" timestamp="1970-01-01T00:00:00" hostname="ci-1" tests="4" failures="1" errors="1" skipped="1" time="0.004">"#), "{xml}");
+        assert!(xml.contains(r#"<testsuite name="s390x-unknown-linux-gnu" package="s390x-unknown-linux-gnu" id="1" timestamp="1970-01-01T00:00:00" hostname="ci-1" tests="6" failures="2" errors="1" skipped="1" time="0.006">"#), "{xml}");
         assert!(xml.contains(r#"<testcase name="prop &lt;script&gt;|# [s390x]" classname="s390x-unknown-linux-gnu.pkg" time="0.001">"#), "{xml}");
         assert!(xml.contains("<failure message=\"failed: fails on big-endian only\" type=\"failed\">verdict: fails on big-endian only\nminimal failing input: bytes = [0, 0, 0, 1]\nreplay: cd /src/pkg &amp;&amp; PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact &apos;prop &lt;script&gt;|#&apos; --nocapture\n\nleft: 1\nright: 16777216 &amp; more</failure>"), "{xml}");
         assert!(xml.contains(r#"<error message="crashed (SIGBUS): fails on big-endian only" type="crashed">verdict: "#), "{xml}");
@@ -154,6 +187,10 @@ mod tests {
             xml.contains(r#"<skipped message="needs hardware"/>"#),
             "{xml}"
         );
+        // Passed everywhere, but its wire bytes differ: a failure on the differing side only.
+        assert!(xml.contains(r#"<testcase name="round_trip &lt;&amp;&gt; [x86_64]" classname="x86_64-unknown-linux-gnu.pkg" time="0.001"/>"#), "{xml}");
+        assert!(xml.contains("<failure message=\"output differs on big-endian only\" type=\"output-differs\">wire record &apos;frame &quot;hdr&quot;&apos; differs (across all targets): output differs on big-endian only\nrecord 1, byte 0: x86_64: [02] 01 (2 bytes) | s390x: [01] 02 (2 bytes)\nreplay: "), "{xml}");
+        assert!(xml.contains(r#"<testcase name="netlink [s390x]" classname="s390x-unknown-linux-gnu.pkg" time="0.001"/>"#), "host-order records may differ: {xml}");
         assert!(
             !xml.contains('\u{1b}') && !xml.contains("<script>"),
             "{xml}"
@@ -197,7 +234,7 @@ mod tests {
             ),
             (
                 "a negative count",
-                r#"failures="1""#,
+                r#"failures="2""#,
                 r#"failures="-1""#,
                 "minInclusive",
             ),

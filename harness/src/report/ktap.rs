@@ -1,14 +1,16 @@
 //! KTAP (the kernel's test output format, Documentation/dev-tools/ktap.rst): targets, then
 //! test executables, then tests, nested with four spaces, with SKIP and TIMEOUT directives.
+//! A test that passed but whose probe records differ is `not ok` on the differing side.
 
 use std::io::{self, Write};
 
-use super::one_line;
+use super::{one_line, Findings};
 use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::verdict_labels;
 
 pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let verdicts = verdict_labels(results);
+    let found = Findings::of(results);
     writeln!(out, "KTAP version 1")?;
     writeln!(out, "1..{}", results.targets.len())?;
     writeln!(
@@ -28,7 +30,10 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             TargetStatus::BuildFailed => {
                 let log = t.build.as_ref().and_then(|b| b.log_tail.as_deref());
                 for line in log.unwrap_or_default().lines() {
-                    writeln!(out, "# {line}")?;
+                    writeln!(out, "# {}", one_line(line))?;
+                }
+                if let Some(b) = &found.build {
+                    writeln!(out, "# verdict: {}", b.verdict_label)?;
                 }
                 writeln!(out, "not ok {n} {triple} # ERROR build failed")?;
                 continue;
@@ -67,6 +72,18 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             for (ri, r) in b.tests.iter().enumerate() {
                 let i = ri + 1;
                 let test = name(&r.name);
+                let differs = found.differing(&t.triple, &b.id, &r.name);
+                let differs = r.outcome == Outcome::Passed && !differs.is_empty();
+                if differs {
+                    bin_ok = false;
+                    for d in found.differing(&t.triple, &b.id, &r.name) {
+                        for line in d.details() {
+                            writeln!(out, "        # {}", one_line(&line))?;
+                        }
+                    }
+                    let replay = t.repro_line(b, &r.name, results.config.seed);
+                    writeln!(out, "        # replay: {replay}")?;
+                }
                 if r.outcome.is_failure() {
                     bin_ok = false;
                     let output = r.output.as_deref().unwrap_or_default();
@@ -77,7 +94,7 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                     writeln!(
                         out,
                         "        # verdict: {}",
-                        verdict.copied().unwrap_or_default()
+                        verdict.map_or("", String::as_str)
                     )?;
                     if let Some(input) = &r.minimal_input {
                         writeln!(out, "        # minimal failing input: {}", one_line(input))?;
@@ -86,6 +103,7 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                     writeln!(out, "        # replay: {replay}")?;
                 }
                 let line = match r.outcome {
+                    Outcome::Passed if differs => format!("not ok {i} {test}"),
                     Outcome::Passed => format!("ok {i} {test}"),
                     Outcome::Failed => format!("not ok {i} {test}"),
                     Outcome::Crashed => format!(
@@ -162,7 +180,9 @@ mod tests {
         let r = every_status();
         let k = ktap(&r);
         let main = kunit_parse(&k, "sample.ktap");
-        let json = serde_json::to_value(&r).unwrap();
+        let mut written = Vec::new();
+        crate::report::write_json(&mut written, &r).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&written).unwrap();
         if let Err(e) = validators::ktap_matches(&main, &json) {
             panic!("{e}\n{k}");
         }
@@ -183,6 +203,16 @@ mod tests {
                 .iter()
                 .any(|l| l.trim() == "# minimal failing input: bytes = [0, 0, 0, 1]"),
             "{prop:#?}"
+        );
+        let differs = main
+            .child("s390x-unknown-linux-gnu")
+            .child("pkg")
+            .child("round_trip <&>");
+        assert_eq!(differs.status, "FAILURE");
+        assert!(
+            differs.log.iter().any(|l| l.trim()
+                == "# record 1, byte 0: x86_64: [02] 01 (2 bytes) | s390x: [01] 02 (2 bytes)"),
+            "{differs:#?}"
         );
     }
 

@@ -1,20 +1,21 @@
 //! Markdown: totals, verdict groups (byte-order bugs first), minimal inputs and replay
-//! commands, sized for a GitHub job summary or a PR comment.
+//! commands, differing probe records, sized for a GitHub job summary or a PR comment.
 
 use std::io::{self, Write};
 
-use super::one_line;
+use super::{one_line, Findings};
 use crate::results::{RunResults, TargetStatus};
-use crate::triage::{failure_label, tests_across, Verdict};
+use crate::triage::{failure_label, Verdict};
 
 /// Failures shown per verdict group before the rest is summarised.
 const PER_GROUP: usize = 50;
 
 pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
+    let found = Findings::of(results);
     writeln!(
         out,
         "## bele: {} tests on {} targets\n",
-        tests_across(results).len(),
+        found.tests.len(),
         results.targets.len()
     )?;
     writeln!(
@@ -47,16 +48,17 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             c.ignored
         )?;
     }
-    let mut failing: Vec<_> = tests_across(results)
-        .into_iter()
-        .filter(|t| t.has_failure())
-        .collect();
-    failing.sort_by_key(|t| t.verdict);
-    let mut group: Option<Verdict> = None;
+    if let Some(b) = &found.build {
+        let on: Vec<String> = b.failed.iter().map(|t| format!("`{t}`")).collect();
+        writeln!(out, "\n### {}\n\n- {}", b.verdict_label, on.join(", "))?;
+    }
+    let mut failing: Vec<_> = found.tests.iter().filter(|t| t.has_failure()).collect();
+    failing.sort_by(|a, b| a.verdict.cmp(&b.verdict));
+    let mut group: Option<&Verdict> = None;
     let mut shown = 0;
     for (i, t) in failing.iter().enumerate() {
-        if group != Some(t.verdict) {
-            group = Some(t.verdict);
+        if group != Some(&t.verdict) {
+            group = Some(&t.verdict);
             shown = 0;
             let n = failing.iter().filter(|o| o.verdict == t.verdict).count();
             writeln!(out, "\n### {} ({n})\n", t.verdict.label())?;
@@ -102,10 +104,81 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             }
         }
     }
-    if failing.is_empty() {
+    write_differences(out, results, &found)?;
+    if failing.is_empty() && found.differences.is_empty() {
         writeln!(out, "\nAll tests passed on every target that ran.")?;
     }
     writeln!(out, "\nproptest seed: `{}`", results.config.seed)
+}
+
+fn write_differences(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+) -> io::Result<()> {
+    let mut group: Option<&Verdict> = None;
+    let mut shown = 0;
+    for (i, d) in found.differences.iter().enumerate() {
+        let n = found.differences[i..]
+            .iter()
+            .take_while(|o| o.verdict == d.verdict)
+            .count();
+        if group != Some(&d.verdict) {
+            group = Some(&d.verdict);
+            shown = 0;
+            writeln!(out, "\n### {} ({n})\n", d.verdict_label)?;
+        }
+        shown += 1;
+        if shown > PER_GROUP {
+            if n == 1 {
+                writeln!(
+                    out,
+                    "- ... and {} more (see the results file)",
+                    shown - PER_GROUP
+                )?;
+            }
+            continue;
+        }
+        writeln!(
+            out,
+            "- **{}** `{}`: {} ({})",
+            code(d.binary),
+            code(d.test),
+            code(&d.what()),
+            d.scope.label()
+        )?;
+        for c in &d.comparisons {
+            writeln!(
+                out,
+                "  - `{}`",
+                code(&one_line(&crate::differential::describe_comparison(c)))
+            )?;
+        }
+        if let Some(n) = &d.note {
+            writeln!(out, "  - note: {}", one_line(n))?;
+        }
+        let first = d.differing_targets().into_iter().next();
+        if let Some(target) = first.and_then(|f| results.targets.iter().find(|t| t.triple == f)) {
+            if let Some(bin) = target.binaries.iter().find(|b| b.id == d.binary) {
+                writeln!(
+                    out,
+                    "  - replay on `{}`: `{}`",
+                    target.triple,
+                    code(&target.repro_line(bin, d.test, results.config.seed))
+                )?;
+            }
+        }
+    }
+    for s in &found.not_compared {
+        writeln!(
+            out,
+            "\n- probe records of `{}` `{}` not compared: {}",
+            code(s.binary),
+            code(s.test),
+            one_line(&s.reason)
+        )?;
+    }
+    Ok(())
 }
 
 /// Text for a table cell: no pipes or line breaks.
@@ -128,11 +201,12 @@ mod tests {
         let mut out = Vec::new();
         write_markdown(&mut out, &sample()).unwrap();
         let md = String::from_utf8(out).unwrap();
-        assert!(md.starts_with("## bele: 4 tests on 2 targets\n"), "{md}");
+        assert!(md.starts_with("## bele: 6 tests on 2 targets\n"), "{md}");
         assert!(
-            md.contains("| `s390x-unknown-linux-gnu` | big | 64 | ❌ ran | 1 | 1 | 1 | 0 | 1 |"),
+            md.contains("| `s390x-unknown-linux-gnu` | big | 64 | ❌ ran | 3 | 1 | 1 | 0 | 1 |"),
             "{md}"
         );
+        assert!(md.contains("\n### output differs on big-endian only (1)\n\n- **pkg** `round_trip <&>`: wire record 'frame \"hdr\"' (across all targets)\n  - `record 1, byte 0: x86_64: [02] 01 (2 bytes) | s390x: [01] 02 (2 bytes)`\n  - replay on `s390x-unknown-linux-gnu`: `cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact 'round_trip <&>' --nocapture`\n"), "{md}");
         assert!(md.contains("### fails on big-endian only (2)"), "{md}");
         assert!(
             md.contains("- **pkg** `be_bug`: `s390x (crashed: SIGBUS)`"),

@@ -2,6 +2,7 @@
 //! Each writes to any `io::Write`, so tests write into a `Vec<u8>`.
 
 mod html;
+mod json;
 mod junit;
 mod ktap;
 mod markdown;
@@ -16,6 +17,7 @@ pub(crate) mod testdata;
 pub(crate) mod validators;
 
 pub use html::write_html;
+pub use json::{save_json, write_json};
 pub use junit::write_junit;
 pub use ktap::write_ktap;
 pub use markdown::write_markdown;
@@ -23,6 +25,63 @@ pub use progress::{LineReporter, ProgressReporter};
 pub use style::Style;
 pub use summary::write_summary;
 pub use targets::write_targets;
+
+/// What reports show beyond the per-target rows, derived once from the results: every
+/// test with its verdict, the probe records that differ, and where builds failed.
+#[derive(Debug)]
+pub(crate) struct Findings<'r> {
+    pub tests: Vec<crate::triage::TestAcross<'r>>,
+    /// Byte-order verdicts first.
+    pub differences: Vec<crate::differential::Difference<'r>>,
+    pub not_compared: Vec<crate::differential::Skipped<'r>>,
+    pub build: Option<crate::triage::BuildTriage<'r>>,
+    /// `(triple, binary, test)` to the differences whose differing side holds that target.
+    by_target: std::collections::HashMap<(&'r str, &'r str, &'r str), Vec<usize>>,
+}
+
+impl<'r> Findings<'r> {
+    pub fn of(results: &'r crate::results::RunResults) -> Findings<'r> {
+        let analysis = crate::differential::differences(results);
+        let mut by_target: std::collections::HashMap<_, Vec<usize>> = Default::default();
+        for (i, d) in analysis.differences.iter().enumerate() {
+            for t in d.differing_targets() {
+                by_target.entry((t, d.binary, d.test)).or_default().push(i);
+            }
+        }
+        Findings {
+            tests: crate::triage::tests_across(results),
+            differences: analysis.differences,
+            not_compared: analysis.skipped,
+            build: crate::triage::build_triage(results),
+            by_target,
+        }
+    }
+
+    /// The differences in which `test` of `binary` on `triple` is on a differing side.
+    pub fn differing(
+        &self,
+        triple: &str,
+        binary: &str,
+        test: &str,
+    ) -> Vec<&crate::differential::Difference<'r>> {
+        self.by_target
+            .get(&(triple, binary, test))
+            .map(|v| v.iter().map(|&i| &self.differences[i]).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every difference of `test` of `binary`.
+    pub fn differences_of(
+        &self,
+        binary: &str,
+        test: &str,
+    ) -> Vec<&crate::differential::Difference<'r>> {
+        self.differences
+            .iter()
+            .filter(|d| d.binary == binary && d.test == test)
+            .collect()
+    }
+}
 
 /// A machine or people format a results file can be rendered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,7 +105,7 @@ pub fn render(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Json => results.write_json(out),
+        Format::Json => write_json(out, results),
         Format::Junit => write_junit(out, results),
         Format::Ktap => write_ktap(out, results),
         Format::Md => write_markdown(out, results),

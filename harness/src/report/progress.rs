@@ -60,6 +60,12 @@ fn line_for(event: &Event<'_>, style: Style) -> Option<String> {
                 result.name
             )
         }
+        Event::CheckingProbes { tests } => format!(
+            "{} probe records of {tests} {} differ between targets: running {} again to check",
+            style.bold("checking   "),
+            if *tests == 1 { "test" } else { "tests" },
+            if *tests == 1 { "it" } else { "them" },
+        ),
         Event::TargetFinished { target } if target.status == TargetStatus::Ran => {
             let c = target.counts();
             let line = format!(
@@ -168,7 +174,7 @@ impl Reporter for ProgressReporter {
                 self.failures += usize::from(result.outcome.is_failure());
             }
             Event::TargetFinished { .. } | Event::TargetUnavailable { .. } => self.bar.inc(1),
-            Event::Saved { .. } => {}
+            Event::Saved { .. } | Event::CheckingProbes { .. } => {}
         }
         if let Some(line) = line_for(event, self.style) {
             self.bar.println(line);

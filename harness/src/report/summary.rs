@@ -1,59 +1,99 @@
 //! The end-of-run summary: a row per target, a test x target matrix of what did not pass
-//! everywhere, and the failures grouped by verdict with their output and a repro line.
+//! everywhere, the failures and the differing probe records grouped by verdict with their
+//! output and a repro line, and a closing line that counts everything.
 
 use std::io::{self, Write};
 
 use super::style::{pad, pad_left, Style};
+use super::Findings;
+use crate::differential::Difference;
 use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::{failure_label, tests_across, TestAcross, Verdict};
+use crate::triage::{failure_label, TestAcross};
 
 /// Lines of failure output shown per test in the terminal (the results file has it all).
 const OUTPUT_LINES: usize = 8;
 
 pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
-    let tests = tests_across(results);
+    let found = Findings::of(results);
     write_target_rows(out, results, style)?;
+    if let Some(b) = &found.build {
+        writeln!(
+            out,
+            "{}",
+            style.red(&format!("{}: {}", b.verdict_label, b.failed.join(", ")))
+        )?;
+    }
     // Tests ignored everywhere are counted in the rows above; the matrix is for trouble.
-    let troubled: Vec<&TestAcross<'_>> = tests
+    let troubled: Vec<&TestAcross<'_>> = found
+        .tests
         .iter()
-        .filter(|t| t.verdict != Verdict::PassesEverywhere)
         .filter(|t| {
-            t.per_target
-                .iter()
-                .flatten()
-                .any(|r| r.outcome != Outcome::Ignored)
+            (!t.verdict.passes()
+                && t.per_target
+                    .iter()
+                    .flatten()
+                    .any(|r| r.outcome != Outcome::Ignored))
+                || !found.differences_of(t.binary, t.name).is_empty()
         })
         .collect();
     if !troubled.is_empty() {
-        write_matrix(out, results, &troubled, style)?;
+        write_matrix(out, results, &found, &troubled, style)?;
         write_failures(out, results, &troubled, style)?;
     }
-    let failing = tests.iter().filter(|t| t.has_failure()).count();
+    write_differences(out, results, &found, style)?;
+    for s in &found.not_compared {
+        writeln!(
+            out,
+            "{}",
+            style.yellow(&format!(
+                "probe records of {} {} not compared: {}",
+                s.binary, s.test, s.reason
+            ))
+        )?;
+    }
+    let failing = found.tests.iter().filter(|t| t.has_failure()).count();
+    let mut differing: Vec<(&str, &str)> = found
+        .differences
+        .iter()
+        .map(|d| (d.binary, d.test))
+        .collect();
+    differing.sort_unstable();
+    differing.dedup();
     let ran = results
         .targets
         .iter()
         .filter(|t| t.status == TargetStatus::Ran)
         .count();
-    let line = format!(
-        "{} tests on {ran} of {} targets: {} failing, {} passing everywhere",
-        tests.len(),
+    let clean = found
+        .tests
+        .iter()
+        .filter(|t| t.verdict.passes() && !differing.contains(&(t.binary, t.name)))
+        .count();
+    let mut line = format!(
+        "{} tests on {ran} of {} targets: {failing} failing, ",
+        found.tests.len(),
         results.targets.len(),
-        failing,
-        tests
-            .iter()
-            .filter(|t| t.verdict == Verdict::PassesEverywhere)
-            .count()
     );
+    if !differing.is_empty() {
+        line += &format!("{} with output that differs, ", differing.len());
+    }
+    line += &format!("{clean} passing everywhere");
+    let trouble = failing > 0 || !differing.is_empty() || found.build.is_some();
     writeln!(
         out,
         "\n{}",
-        if failing > 0 {
+        if trouble {
             style.red(&line)
         } else {
             style.green(&line)
         }
     )?;
-    // One result per test and target, in the closing-line form CI systems read.
+    writeln!(out, "{}", closing_line(results, &found))
+}
+
+/// The last line, in the form CI systems read: one result per test and target, then what
+/// else went wrong (outputs that differ, builds, targets that could not run).
+fn closing_line(results: &RunResults, found: &Findings<'_>) -> String {
     let mut all = crate::results::Counts::default();
     for t in &results.targets {
         let c = t.counts();
@@ -61,11 +101,42 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
         all.failed += c.failures();
         all.ignored += c.ignored + c.not_run;
     }
-    writeln!(
-        out,
+    let mut line = format!(
         "bele: {} passed, {} failed, {} skipped",
         all.passed, all.failed, all.ignored
-    )
+    );
+    if !found.differences.is_empty() {
+        line += &format!(", {} outputs differ", found.differences.len());
+    }
+    if let Some(b) = &found.build {
+        line += &format!(
+            ", {} {} failed to build ({})",
+            b.failed.len(),
+            if b.failed.len() == 1 {
+                "target"
+            } else {
+                "targets"
+            },
+            b.verdict_label
+        );
+    }
+    let unavailable = results
+        .targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::Unavailable)
+        .count();
+    if unavailable > 0 {
+        line += &format!(", {unavailable} unavailable");
+    }
+    let interrupted = results
+        .targets
+        .iter()
+        .filter(|t| matches!(t.status, TargetStatus::Interrupted | TargetStatus::Pending))
+        .count();
+    if interrupted > 0 {
+        line += &format!(", {interrupted} interrupted");
+    }
+    line
 }
 
 fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
@@ -153,11 +224,12 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
     Ok(())
 }
 
-fn cell(outcome: Option<Outcome>, status: TargetStatus, style: Style) -> String {
+fn cell(outcome: Option<Outcome>, status: TargetStatus, differs: bool, style: Style) -> String {
     match (status, outcome) {
         (TargetStatus::BuildFailed, _) => style.red("B"),
         (TargetStatus::Unavailable, _) => style.yellow("U"),
         (_, None) => style.dim("-"),
+        (_, Some(Outcome::Passed)) if differs => style.red("D"),
         (_, Some(o)) => {
             let c = match o {
                 Outcome::Passed => ".",
@@ -175,13 +247,14 @@ fn cell(outcome: Option<Outcome>, status: TargetStatus, style: Style) -> String 
 fn write_matrix(
     out: &mut dyn Write,
     results: &RunResults,
+    found: &Findings<'_>,
     tests: &[&TestAcross<'_>],
     style: Style,
 ) -> io::Result<()> {
     writeln!(
         out,
         "\n{}",
-        style.bold("tests that did not pass everywhere (. passed  F failed  C crashed  T timed out  i ignored  B build failed  U unavailable  - not run)")
+        style.bold("tests that did not pass everywhere (. passed  F failed  C crashed  T timed out  D output differs  i ignored  B build failed  U unavailable  - not run)")
     )?;
     let names: Vec<String> = tests
         .iter()
@@ -201,19 +274,30 @@ fn write_matrix(
             .iter()
             .zip(&results.targets)
             .zip(&header)
-            .map(|((r, target), h)| pad(&cell(r.map(|r| r.outcome), target.status, style), h.len()))
+            .map(|((r, target), h)| {
+                let differs = !found.differing(&target.triple, t.binary, t.name).is_empty();
+                pad(
+                    &cell(r.map(|r| r.outcome), target.status, differs, style),
+                    h.len(),
+                )
+            })
             .collect();
         let shown = if name.chars().count() > width {
             format!("{}…", name.chars().take(width - 1).collect::<String>())
         } else {
             name.clone()
         };
+        // A test that passes everywhere is here for its output: say where that differs.
+        let verdict = match found.differences_of(t.binary, t.name).first() {
+            Some(d) if t.verdict.passes() => d.verdict_label.clone(),
+            _ => t.verdict.label(),
+        };
         writeln!(
             out,
             "{} {}  {}",
             pad(&shown, width),
             cells.join(" "),
-            style.dim(t.verdict.label())
+            style.dim(&verdict)
         )?;
     }
     Ok(())
@@ -229,7 +313,7 @@ fn write_failures(
     if failing.is_empty() {
         return Ok(());
     }
-    failing.sort_by_key(|t| t.verdict);
+    failing.sort_by(|a, b| a.verdict.cmp(&b.verdict));
     writeln!(
         out,
         "\n{}",
@@ -237,9 +321,9 @@ fn write_failures(
     )?;
     let mut current = None;
     for t in failing {
-        if current != Some(t.verdict) {
-            current = Some(t.verdict);
-            writeln!(out, "\n{}", style.red(t.verdict.label()))?;
+        if current != Some(&t.verdict) {
+            current = Some(&t.verdict);
+            writeln!(out, "\n{}", style.red(&t.verdict.label()))?;
         }
         let failures = t.failures(results);
         let where_: Vec<String> = failures
@@ -278,6 +362,58 @@ fn write_failures(
         }
     }
     Ok(())
+}
+
+fn write_differences(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+    style: Style,
+) -> io::Result<()> {
+    if found.differences.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n{}",
+        style.bold("probe records that differ between targets, grouped by where they differ")
+    )?;
+    let mut current = None;
+    for d in &found.differences {
+        if current != Some(&d.verdict) {
+            current = Some(&d.verdict);
+            writeln!(out, "\n{}", style.red(&d.verdict_label))?;
+        }
+        writeln!(
+            out,
+            "  {} {}: {} ({})",
+            d.binary,
+            style.bold(d.test),
+            d.what(),
+            d.scope.label()
+        )?;
+        for c in &d.comparisons {
+            writeln!(out, "    {}", crate::differential::describe_comparison(c))?;
+        }
+        if let Some(n) = &d.note {
+            writeln!(out, "    {}", style.dim(&format!("note: {n}")))?;
+        }
+        if let Some(line) = difference_repro(results, d) {
+            writeln!(out, "    {}", style.dim(&line))?;
+        }
+    }
+    Ok(())
+}
+
+/// `repro (powerpc-unknown-linux-gnu): ...`: the test on the first differing target.
+fn difference_repro(results: &RunResults, d: &Difference<'_>) -> Option<String> {
+    let triple = d.differing_targets().into_iter().next()?;
+    let target = results.targets.iter().find(|t| t.triple == triple)?;
+    let bin = target.binaries.iter().find(|b| b.id == d.binary)?;
+    Some(format!(
+        "repro ({triple}): {}",
+        target.repro_line(bin, d.test, results.config.seed)
+    ))
 }
 
 fn first_lines(text: &str, n: usize) -> Vec<&str> {
@@ -338,6 +474,41 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\x1b'), "plain style has no escapes");
+    }
+
+    #[test]
+    fn differing_output_is_shown_with_its_bytes_and_counted() {
+        let mut out = Vec::new();
+        write_summary(&mut out, &crate::report::testdata::sample(), Style::PLAIN).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("pkg round_trip <&>  .      D      output differs on big-endian only\n"),
+            "{text}"
+        );
+        assert!(text.contains("\noutput differs on big-endian only\n  pkg round_trip <&>: wire record 'frame \"hdr\"' (across all targets)\n    record 1, byte 0: x86_64: [02] 01 (2 bytes) | s390x: [01] 02 (2 bytes)\n    repro (s390x-unknown-linux-gnu): "), "{text}");
+        assert!(
+            !text.contains("pkg netlink"),
+            "host-order records may differ: {text}"
+        );
+        assert!(text.contains("6 tests on 2 of 2 targets: 2 failing, 1 with output that differs, 2 passing everywhere\n"), "{text}");
+        assert!(
+            text.ends_with("bele: 8 passed, 2 failed, 2 skipped, 1 outputs differ\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_closing_line_counts_builds_and_unavailable_targets() {
+        let mut out = Vec::new();
+        write_summary(
+            &mut out,
+            &crate::report::testdata::every_status(),
+            Style::PLAIN,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\nbuild fails on one target only (suspect the target or QEMU): powerpc-unknown-linux-gnu\n"), "{text}");
+        assert!(text.ends_with(", 1 target failed to build (build fails on one target only (suspect the target or QEMU)), 1 unavailable\n"), "{text}");
     }
 
     #[test]

@@ -17,7 +17,31 @@ pub fn test(
         output: output.map(String::from),
         signal: signal.map(String::from),
         minimal_input: None,
+        probes: Vec::new(),
     }
+}
+
+/// A passed test `name` that recorded `records` under `label`, as bele reads them back from
+/// what `bele_probe` writes, and the sequence its trace names.
+pub fn probed(
+    name: &str,
+    kind: ProbeKind,
+    label: &str,
+    records: &[&[u8]],
+) -> (TestResult, Vec<(String, ProbeSequence)>) {
+    let mark = match kind {
+        ProbeKind::Wire => bele_probe::Kind::Wire,
+        ProbeKind::Host => bele_probe::Kind::Host,
+    };
+    let text: String = records
+        .iter()
+        .map(|r| bele_probe::line(mark, name, label, r))
+        .collect();
+    let mut read = crate::probes::read(text.as_bytes());
+    let (traces, seqs) = read.tests.remove(name).unwrap_or_default().finish();
+    let mut t = test(name, Outcome::Passed, None, None);
+    t.probes = traces;
+    (t, seqs)
 }
 
 pub fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
@@ -69,14 +93,18 @@ pub fn results(targets: Vec<TargetResult>) -> RunResults {
             timeout_secs: 300,
             jobs: 2,
             test_threads: 1,
+            probes: true,
         },
         targets,
+        probe_sequences: Default::default(),
+        probe_checks: Vec::new(),
     }
 }
 
 /// x86_64 and s390x: one test passing everywhere, one crashing on big-endian only, one
 /// property failing on big-endian only with a minimal input, one ignored, and a name with
-/// characters every format must escape.
+/// characters every format must escape; a round trip that passes everywhere but puts
+/// host-order bytes on the wire, and one whose host-order records differ as they may.
 pub fn sample() -> RunResults {
     let mut prop_fail = test(
         "prop <script>|#",
@@ -108,7 +136,21 @@ pub fn sample() -> RunResults {
             test("hw", Outcome::Ignored, Some("needs hardware"), None),
         ],
     );
-    results(vec![le, be])
+    let mut r = results(vec![le, be]);
+    for (i, value) in [(0, 0x0102_u16.to_le_bytes()), (1, 0x0102_u16.to_be_bytes())] {
+        let (wire, seqs) = probed(
+            "round_trip <&>",
+            ProbeKind::Wire,
+            "frame \"hdr\"",
+            &[&[9, 9], &value],
+        );
+        r.probe_sequences.extend(seqs);
+        r.targets[i].binaries[0].tests.push(wire);
+        let (host, seqs) = probed("netlink", ProbeKind::Host, "nlmsg", &[&value]);
+        r.probe_sequences.extend(seqs);
+        r.targets[i].binaries[0].tests.push(host);
+    }
+    r
 }
 
 /// The sample plus every other outcome and target status a report can hold: a time-out and

@@ -99,10 +99,27 @@ pub fn kunit_parse(ktap: &str, name: &str) -> KtapTest {
     })
 }
 
-/// Whether the kernel parser's tree `main` is the run in `results` (a results file as JSON):
-/// no parse errors, every target in order, and under every target that ran, every test
-/// executable's tests in order with the status their outcome maps to.
+/// Whether the kernel parser's tree `main` is the run in `results` (a results file as JSON,
+/// with its derived `differences`): no parse errors, every target in order, and under every
+/// target that ran, every test executable's tests in order with the status their outcome
+/// maps to (a passed test whose probe records differ there is a failure).
 pub fn ktap_matches(main: &KtapTest, results: &serde_json::Value) -> Result<(), String> {
+    let differences = results["differences"]
+        .as_array()
+        .ok_or("the results have no derived `differences` list")?;
+    let differs = |triple: &str, binary: &str, test: &str| {
+        differences.iter().any(|d| {
+            d["binary"] == binary
+                && d["test"] == test
+                && d["comparisons"].as_array().unwrap().iter().any(|c| {
+                    c["differing"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|t| t == triple)
+                })
+        })
+    };
     if main.errors != 0 {
         return Err(format!(
             "kunit_parser found {} errors: {main:#?}",
@@ -136,12 +153,22 @@ pub fn ktap_matches(main: &KtapTest, results: &serde_json::Value) -> Result<(), 
             let want: Vec<(String, &str)> = tests
                 .iter()
                 .map(|r| {
+                    let name = r["name"].as_str().unwrap();
                     let status = match r["outcome"].as_str().unwrap() {
+                        "passed"
+                            if differs(
+                                t["triple"].as_str().unwrap(),
+                                b["id"].as_str().unwrap(),
+                                name,
+                            ) =>
+                        {
+                            "FAILURE"
+                        }
                         "passed" => "SUCCESS",
                         "failed" | "crashed" | "timed-out" => "FAILURE",
                         _ => "SKIPPED",
                     };
-                    (r["name"].as_str().unwrap().replace('#', "%23"), status)
+                    (name.replace('#', "%23"), status)
                 })
                 .collect();
             let want: Vec<(&str, &str)> = want.iter().map(|(n, s)| (n.as_str(), *s)).collect();

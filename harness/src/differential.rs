@@ -1,0 +1,701 @@
+//! Comparing what tests recorded with `bele_probe` across targets: which targets' records
+//! differ from the reference's, the first record and byte where they do, and the verdict
+//! (decided by `triage`, as for failures).
+//!
+//! What is compared, per test and label, among the targets on which the test passed:
+//! - `wire` records across all targets, except that when the 32-bit and the 64-bit targets
+//!   disagree and bele could not show that proptest drew the same inputs on both (strategies
+//!   over `usize`/`isize` draw by pointer width), they are compared within each width only;
+//! - `host` records only among targets of the same endianness and pointer width.
+//!
+//! In each group the reference is the first target in table order (the host, usually); the
+//! targets whose records differ from it are the "failing" set the verdict explains. A test
+//! whose records changed when it ran again on the same target is not compared at all.
+
+use std::collections::BTreeMap;
+
+use bele_targets::{Endian, PointerWidth};
+use serde::Serialize;
+
+use crate::results::{
+    Outcome, ProbeCheck, ProbeKind, ProbeSequence, RunResults, TargetStatus, TestResult,
+};
+use crate::triage::{verdict, Member, Subject, Verdict};
+
+/// Where a label's records were compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    AllTargets,
+    EachPointerWidth,
+    EachEndiannessAndWidth,
+}
+
+impl Scope {
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::AllTargets => "across all targets",
+            Scope::EachPointerWidth => "within each pointer width",
+            Scope::EachEndiannessAndWidth => "within each endianness and pointer width",
+        }
+    }
+}
+
+/// One label of one test whose records differ between targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference<'r> {
+    pub binary: &'r str,
+    pub test: &'r str,
+    pub kind: ProbeKind,
+    pub label: &'r str,
+    pub verdict: Verdict,
+    pub verdict_label: String,
+    pub scope: Scope,
+    /// Why the comparison was narrower than the kind asks for.
+    pub note: Option<String>,
+    /// Per group and variant: the reference side against one differing side.
+    pub comparisons: Vec<Comparison<'r>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison<'r> {
+    /// Triples whose records equal the reference target's (the reference first).
+    pub reference: Vec<&'r str>,
+    /// Triples whose records are this other variant.
+    pub differing: Vec<&'r str>,
+    pub reference_count: u64,
+    pub differing_count: u64,
+    pub first: FirstDifference,
+}
+
+/// Where two sequences of records first part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FirstDifference {
+    /// Index of the first record that differs (or that one side lacks).
+    pub record: u64,
+    /// First differing byte in that record, when the kept bytes show it.
+    pub offset: Option<u64>,
+    /// The record on each side (`None`: that side has no such record, or it was not kept).
+    pub reference: Option<RecordShown>,
+    pub differing: Option<RecordShown>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordShown {
+    pub len: u64,
+    /// The kept first bytes, in hex.
+    pub hex: String,
+}
+
+/// A test whose records were not compared.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped<'r> {
+    pub binary: &'r str,
+    pub test: &'r str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Analysis<'r> {
+    pub differences: Vec<Difference<'r>>,
+    pub skipped: Vec<Skipped<'r>>,
+}
+
+/// A test whose records differ in a first, naive comparison and must be run again before
+/// the difference is believed (see `confirm`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckNeed {
+    pub binary: String,
+    pub test: String,
+    /// Index in `results.targets` of the target to run it on again.
+    pub rerun_on: usize,
+    /// A 32-bit and a 64-bit target to compare proptest's inputs on, when its wire records
+    /// differ across pointer widths.
+    pub inputs: Option<(usize, usize)>,
+}
+
+/// What the checks of one test say (several, after `bele merge`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Checked {
+    unstable: bool,
+    inputs_same: Option<bool>,
+}
+
+fn checks(results: &RunResults) -> BTreeMap<(&str, &str), (Checked, Vec<&ProbeCheck>)> {
+    let mut map: BTreeMap<(&str, &str), (Checked, Vec<&ProbeCheck>)> = BTreeMap::new();
+    for c in &results.probe_checks {
+        let e = map.entry((c.binary.as_str(), c.test.as_str())).or_default();
+        e.0.unstable |= !c.stable;
+        if let Some(i) = &c.inputs_across_widths {
+            e.0.inputs_same = Some(e.0.inputs_same.unwrap_or(true) && i.same);
+        }
+        e.1.push(c);
+    }
+    map
+}
+
+/// One test on the targets where it passed with probes: `(target index, result)`.
+type Participants<'r> = Vec<(usize, &'r TestResult)>;
+
+fn participants(results: &RunResults) -> BTreeMap<(&str, &str), Participants<'_>> {
+    let mut map: BTreeMap<(&str, &str), Participants<'_>> = BTreeMap::new();
+    for (i, t) in results.targets.iter().enumerate() {
+        if t.status != TargetStatus::Ran {
+            continue;
+        }
+        for b in &t.binaries {
+            for r in &b.tests {
+                if r.outcome == Outcome::Passed {
+                    map.entry((b.id.as_str(), r.name.as_str()))
+                        .or_default()
+                        .push((i, r));
+                }
+            }
+        }
+    }
+    map.retain(|_, p| p.iter().any(|(_, r)| !r.probes.is_empty()));
+    map
+}
+
+/// Every `(kind, label)` any participant recorded, in order of first appearance.
+fn labels<'r>(parts: &Participants<'r>) -> Vec<(ProbeKind, &'r str)> {
+    let mut out: Vec<(ProbeKind, &str)> = Vec::new();
+    for (_, r) in parts {
+        for p in &r.probes {
+            if !out.contains(&(p.kind, p.label.as_str())) {
+                out.push((p.kind, p.label.as_str()));
+            }
+        }
+    }
+    out
+}
+
+/// The digest and count of a label's records on one participant ("" and 0: none).
+fn sequence_of<'r>(r: &'r TestResult, kind: ProbeKind, label: &str) -> (&'r str, u64) {
+    r.probes
+        .iter()
+        .find(|p| p.kind == kind && p.label == label)
+        .map_or(("", 0), |p| (p.digest.as_str(), p.count))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum GroupKey {
+    All,
+    Width(PointerWidth),
+    EndianWidth(Endian, PointerWidth),
+}
+
+/// How wire records of one label group: all targets, or each width when the 32- and 64-bit
+/// references disagree and the inputs are not known to be the same.
+fn wire_scope(
+    results: &RunResults,
+    parts: &Participants<'_>,
+    label: &str,
+    inputs_same: Option<bool>,
+) -> (Scope, Option<String>) {
+    let first_of = |w: PointerWidth| {
+        parts
+            .iter()
+            .find(|(i, _)| results.targets[*i].pointer_width == w)
+            .map(|(_, r)| sequence_of(r, ProbeKind::Wire, label).0)
+    };
+    match (first_of(PointerWidth::W32), first_of(PointerWidth::W64)) {
+        (Some(a), Some(b)) if a != b && inputs_same != Some(true) => {
+            let note = match inputs_same {
+                Some(_) => "proptest drew different inputs on 32- and 64-bit targets from the \
+                            same seed (a usize or isize strategy), so records are compared \
+                            within each pointer width"
+                    .to_string(),
+                None => "records differ between 32- and 64-bit targets, and whether proptest \
+                         drew the same inputs on both was not checked (it is, when one \
+                         `bele test` runs a 32- and a 64-bit target): compared within each \
+                         pointer width"
+                    .to_string(),
+            };
+            (Scope::EachPointerWidth, Some(note))
+        }
+        _ => (Scope::AllTargets, None),
+    }
+}
+
+fn group_key(results: &RunResults, i: usize, scope: Scope) -> GroupKey {
+    let t = &results.targets[i];
+    match scope {
+        Scope::AllTargets => GroupKey::All,
+        Scope::EachPointerWidth => GroupKey::Width(t.pointer_width),
+        Scope::EachEndiannessAndWidth => GroupKey::EndianWidth(t.endian, t.pointer_width),
+    }
+}
+
+/// Participants by group, each group in target order (its first is the reference).
+fn groups<'p, 'r>(
+    results: &RunResults,
+    parts: &'p Participants<'r>,
+    scope: Scope,
+) -> BTreeMap<GroupKey, Vec<&'p (usize, &'r TestResult)>> {
+    let mut map: BTreeMap<GroupKey, Vec<&'p (usize, &'r TestResult)>> = BTreeMap::new();
+    for p in parts {
+        map.entry(group_key(results, p.0, scope))
+            .or_default()
+            .push(p);
+    }
+    map
+}
+
+/// The tests whose records differ anywhere in a first comparison that trusts every record:
+/// wire records across all targets, host records within each endianness and width.
+pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
+    let mut out = Vec::new();
+    for ((binary, test), parts) in participants(results) {
+        let mut differs = false;
+        let mut across_widths = false;
+        for (kind, label) in labels(&parts) {
+            let scope = match kind {
+                ProbeKind::Wire => Scope::AllTargets,
+                ProbeKind::Host => Scope::EachEndiannessAndWidth,
+            };
+            for members in groups(results, &parts, scope).values() {
+                let reference = sequence_of(members[0].1, kind, label).0;
+                for (i, r) in &members[1..] {
+                    if sequence_of(r, kind, label).0 != reference {
+                        differs = true;
+                        across_widths |= kind == ProbeKind::Wire
+                            && results.targets[*i].pointer_width
+                                != results.targets[members[0].0].pointer_width;
+                    }
+                }
+            }
+        }
+        if !differs {
+            continue;
+        }
+        // Run it again where it costs least: natively when a target runs so.
+        let rerun_on = parts
+            .iter()
+            .find(|(i, _)| results.targets[*i].runner == "native")
+            .unwrap_or(&parts[0])
+            .0;
+        let first_of = |w: PointerWidth| {
+            parts
+                .iter()
+                .find(|(i, _)| results.targets[*i].pointer_width == w)
+                .map(|(i, _)| *i)
+        };
+        let inputs = if across_widths {
+            first_of(PointerWidth::W32).zip(first_of(PointerWidth::W64))
+        } else {
+            None
+        };
+        out.push(CheckNeed {
+            binary: binary.to_string(),
+            test: test.to_string(),
+            rerun_on,
+            inputs,
+        });
+    }
+    out
+}
+
+/// Every difference between targets' probe records, byte-order verdicts first.
+pub fn differences(results: &RunResults) -> Analysis<'_> {
+    let checks = checks(results);
+    let mut analysis = Analysis::default();
+    for ((binary, test), parts) in participants(results) {
+        let checked = checks.get(&(binary, test));
+        if let Some((c, list)) = checked.filter(|(c, _)| c.unstable) {
+            let _ = c;
+            let on: Vec<&str> = list
+                .iter()
+                .filter(|c| !c.stable)
+                .map(|c| c.rerun_on.as_str())
+                .collect();
+            let why = list.iter().find_map(|c| c.note.clone());
+            analysis.skipped.push(Skipped {
+                binary,
+                test,
+                reason: why.unwrap_or_else(|| {
+                    format!(
+                        "its records changed when it ran again on {}: they depend on something \
+                         besides the code and the seed (a clock, OS randomness, a proptest \
+                         regression file written during the run)",
+                        on.join(", ")
+                    )
+                }),
+            });
+            continue;
+        }
+        let inputs_same = checked.and_then(|(c, _)| c.inputs_same);
+        for (kind, label) in labels(&parts) {
+            let (scope, note) = match kind {
+                ProbeKind::Wire => wire_scope(results, &parts, label, inputs_same),
+                ProbeKind::Host => (Scope::EachEndiannessAndWidth, None),
+            };
+            if let Some(d) = compare(results, binary, test, &parts, kind, label, scope, note) {
+                analysis.differences.push(d);
+            }
+        }
+    }
+    analysis.differences.sort_by(|a, b| {
+        (&a.verdict, a.binary, a.test, a.label).cmp(&(&b.verdict, b.binary, b.test, b.label))
+    });
+    analysis
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare<'r>(
+    results: &'r RunResults,
+    binary: &'r str,
+    test: &'r str,
+    parts: &Participants<'r>,
+    kind: ProbeKind,
+    label: &'r str,
+    scope: Scope,
+    note: Option<String>,
+) -> Option<Difference<'r>> {
+    let mut members = Vec::new();
+    let mut comparisons = Vec::new();
+    for group in groups(results, parts, scope).into_values() {
+        if group.len() < 2 {
+            continue;
+        }
+        let (ref_digest, ref_count) = sequence_of(group[0].1, kind, label);
+        // Distinct differing variants, in target order.
+        let mut variants: Vec<(&str, u64, Vec<&str>)> = Vec::new();
+        let mut reference: Vec<&str> = Vec::new();
+        for (i, r) in &group {
+            let t = &results.targets[*i];
+            let (digest, count) = sequence_of(r, kind, label);
+            let bad = digest != ref_digest;
+            members.push(Member {
+                name: t.short_name(),
+                traits: t.traits(),
+                bad,
+            });
+            if !bad {
+                reference.push(t.triple.as_str());
+            } else if let Some(v) = variants.iter_mut().find(|v| v.0 == digest) {
+                v.2.push(t.triple.as_str());
+            } else {
+                variants.push((digest, count, vec![t.triple.as_str()]));
+            }
+        }
+        for (digest, count, triples) in variants {
+            comparisons.push(Comparison {
+                reference: reference.clone(),
+                differing: triples,
+                reference_count: ref_count,
+                differing_count: count,
+                first: first_difference(
+                    results.probe_sequences.get(ref_digest),
+                    ref_count,
+                    results.probe_sequences.get(digest),
+                    count,
+                ),
+            });
+        }
+    }
+    if comparisons.is_empty() {
+        return None;
+    }
+    let verdict = verdict(&members, Subject::Output);
+    Some(Difference {
+        binary,
+        test,
+        kind,
+        label,
+        verdict_label: verdict.label_for(Subject::Output),
+        verdict,
+        scope,
+        note,
+        comparisons,
+    })
+}
+
+/// Where sequence `a` (`a_count` records) and `b` first part.
+pub fn first_difference(
+    a: Option<&ProbeSequence>,
+    a_count: u64,
+    b: Option<&ProbeSequence>,
+    b_count: u64,
+) -> FirstDifference {
+    let empty = ProbeSequence::default();
+    let (a, b) = (a.unwrap_or(&empty), b.unwrap_or(&empty));
+    let kept = a.records.len().min(b.records.len());
+    let index = (0..kept)
+        .find(|&i| a.records[i] != b.records[i])
+        .unwrap_or(kept);
+    let (ra, rb) = (a.records.get(index), b.records.get(index));
+    let offset = match (ra, rb) {
+        (Some(x), Some(y)) => {
+            let common = x.prefix.len().min(y.prefix.len());
+            match (0..common).find(|&j| x.prefix[j] != y.prefix[j]) {
+                Some(j) => Some(j as u64),
+                // Same kept bytes: the shorter record ends first, if that is within them.
+                None if x.len != y.len && (common as u64) == x.len.min(y.len) => {
+                    Some(x.len.min(y.len))
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let shown = |r: Option<&crate::results::ProbeRecord>| {
+        r.map(|r| RecordShown {
+            len: r.len,
+            hex: r.prefix.iter().map(|b| format!("{b:02x}")).collect(),
+        })
+    };
+    let _ = (a_count, b_count);
+    FirstDifference {
+        record: index as u64,
+        offset,
+        reference: shown(ra),
+        differing: shown(rb),
+    }
+}
+
+impl<'r> Difference<'r> {
+    /// `wire record 'frame'`: what differs.
+    pub fn what(&self) -> String {
+        format!("{} record '{}'", self.kind.label(), self.label)
+    }
+
+    /// The lines that explain it: what was compared where, each comparison, the note.
+    pub fn details(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{} differs ({}): {}",
+            self.what(),
+            self.scope.label(),
+            self.verdict_label
+        )];
+        lines.extend(self.comparisons.iter().map(describe_comparison));
+        lines.extend(self.note.iter().map(|n| format!("note: {n}")));
+        lines
+    }
+
+    /// Triples whose records differ from their group's reference.
+    pub fn differing_targets(&self) -> Vec<&'r str> {
+        self.comparisons
+            .iter()
+            .flat_map(|c| c.differing.iter().copied())
+            .collect()
+    }
+}
+
+/// A record's kept bytes as `12 34 [56] 78 …` with the byte at `offset` bracketed, at most
+/// `max` bytes around it; `(no record)` when there is none.
+pub fn marked(r: Option<&RecordShown>, offset: Option<u64>, max: usize) -> String {
+    let Some(r) = r else {
+        return "(no record)".into();
+    };
+    let bytes: Vec<&str> = (0..r.hex.len() / 2)
+        .map(|i| &r.hex[2 * i..2 * i + 2])
+        .collect();
+    let at = offset.map(|o| o as usize);
+    let start = at.map_or(0, |o| o.saturating_sub(max / 2)).min(bytes.len());
+    let end = (start + max).min(bytes.len());
+    let mut parts: Vec<String> = Vec::new();
+    if start > 0 {
+        parts.push("…".into());
+    }
+    for (i, b) in bytes.iter().enumerate().take(end).skip(start) {
+        parts.push(if Some(i) == at {
+            format!("[{b}]")
+        } else {
+            (*b).to_string()
+        });
+    }
+    if at == Some(bytes.len()) && bytes.len() as u64 == r.len {
+        // The other record goes on where this one ends.
+        parts.push("[end]".into());
+    }
+    if (end as u64) < r.len {
+        parts.push("…".into());
+    }
+    format!("{} ({} bytes)", parts.join(" "), r.len)
+}
+
+/// One line for a comparison: record index, offset, both sides' bytes and targets.
+pub fn describe_comparison(c: &Comparison<'_>) -> String {
+    let names = |v: &[&str]| {
+        v.iter()
+            .map(|t| crate::results::short_name(t))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let at = match c.first.offset {
+        Some(o) => format!("record {}, byte {o}", c.first.record),
+        None => format!("record {}", c.first.record),
+    };
+    format!(
+        "{at}: {}: {} | {}: {}",
+        names(&c.reference),
+        marked(c.first.reference.as_ref(), c.first.offset, 16),
+        names(&c.differing),
+        marked(c.first.differing.as_ref(), c.first.offset, 16),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::{probed, results, target};
+    use crate::results::{InputsCheck, ProbeCheck};
+
+    const X86_64: &str = "x86_64-unknown-linux-gnu";
+    const I686: &str = "i686-unknown-linux-gnu";
+    const PPC: &str = "powerpc-unknown-linux-gnu";
+    const S390X: &str = "s390x-unknown-linux-gnu";
+
+    /// A run where test `t` recorded, per target, the wire values given.
+    fn run(per_target: &[(&str, &[&[u8]])], kind: ProbeKind) -> RunResults {
+        let mut r = results(vec![]);
+        for (triple, records) in per_target {
+            let (test, seqs) = probed("t", kind, "frame", records);
+            r.targets.push(target(triple, vec![test]));
+            r.probe_sequences.extend(seqs);
+        }
+        r
+    }
+
+    #[test]
+    fn a_host_order_encoder_differs_on_big_endian_only() {
+        let le: &[&[u8]] = &[&[1, 0, 0, 0], &[2, 0]];
+        let be: &[&[u8]] = &[&[0, 0, 0, 1], &[0, 2]];
+        let r = run(
+            &[(X86_64, le), (I686, le), (PPC, be), (S390X, be)],
+            ProbeKind::Wire,
+        );
+        let a = differences(&r);
+        assert_eq!(a.differences.len(), 1);
+        let d = &a.differences[0];
+        assert_eq!(d.verdict_label, "output differs on big-endian only");
+        assert_eq!(d.scope, Scope::AllTargets);
+        let c = &d.comparisons[0];
+        assert_eq!(c.reference, [X86_64, I686]);
+        assert_eq!(c.differing, [PPC, S390X]);
+        assert_eq!((c.first.record, c.first.offset), (0, Some(0)));
+        assert_eq!(
+            describe_comparison(c),
+            "record 0, byte 0: x86_64, i686: [01] 00 00 00 (4 bytes) | powerpc, s390x: [00] 00 00 01 (4 bytes)"
+        );
+        // Host records are host order by design: nothing to say.
+        let r = run(
+            &[(X86_64, le), (I686, le), (PPC, be), (S390X, be)],
+            ProbeKind::Host,
+        );
+        assert!(differences(&r).differences.is_empty());
+        assert!(needs_check(&r).is_empty());
+    }
+
+    #[test]
+    fn width_dependent_inputs_are_compared_within_each_width() {
+        // Different inputs on 32- and 64-bit targets, and a big-endian bug in each width.
+        let r64: &[&[u8]] = &[&[1, 0]];
+        let r64be: &[&[u8]] = &[&[0, 1]];
+        let r32: &[&[u8]] = &[&[7, 0]];
+        let r32be: &[&[u8]] = &[&[0, 7]];
+        let mut r = run(
+            &[(X86_64, r64), (I686, r32), (PPC, r32be), (S390X, r64be)],
+            ProbeKind::Wire,
+        );
+        let need = needs_check(&r);
+        assert_eq!(need.len(), 1);
+        assert_eq!(need[0].rerun_on, 0);
+        assert_eq!(need[0].inputs, Some((1, 0)), "i686 and x86_64");
+        // Not checked: within each width, with a note saying so.
+        let d = &differences(&r).differences[0];
+        assert_eq!(d.scope, Scope::EachPointerWidth);
+        assert!(d.note.as_deref().unwrap().contains("was not checked"));
+        assert_eq!(d.verdict_label, "output differs on big-endian only");
+        // Checked: the inputs differ; same verdict, the note says why.
+        let check = |same: bool| ProbeCheck {
+            binary: "pkg".into(),
+            test: "t".into(),
+            rerun_on: X86_64.into(),
+            stable: true,
+            note: None,
+            inputs_across_widths: Some(InputsCheck {
+                targets: [I686.into(), X86_64.into()],
+                same,
+                cases: [256, 256],
+            }),
+        };
+        r.probe_checks = vec![check(false)];
+        let d = &differences(&r).differences[0];
+        assert!(d.note.as_deref().unwrap().contains("different inputs"));
+        // Same inputs: the 32-bit targets really write other bytes.
+        r.probe_checks = vec![check(true)];
+        let d = &differences(&r).differences[0];
+        assert_eq!(d.scope, Scope::AllTargets);
+        assert_eq!(d.verdict_label, "output differs on a mixed set of targets");
+        let r = run(
+            &[(X86_64, r64), (I686, r32), (PPC, r32), (S390X, r64)],
+            ProbeKind::Wire,
+        );
+        let mut r = r;
+        r.probe_checks = vec![check(true)];
+        assert_eq!(
+            differences(&r).differences[0].verdict_label,
+            "output differs on 32-bit only"
+        );
+    }
+
+    #[test]
+    fn unstable_records_are_not_compared() {
+        let a: &[&[u8]] = &[&[1]];
+        let b: &[&[u8]] = &[&[2]];
+        let mut r = run(&[(X86_64, a), (S390X, b)], ProbeKind::Wire);
+        r.probe_checks = vec![ProbeCheck {
+            binary: "pkg".into(),
+            test: "t".into(),
+            rerun_on: X86_64.into(),
+            stable: false,
+            note: None,
+            inputs_across_widths: None,
+        }];
+        let a = differences(&r);
+        assert!(a.differences.is_empty());
+        assert!(
+            a.skipped[0]
+                .reason
+                .contains("changed when it ran again on x86_64"),
+            "{:?}",
+            a.skipped
+        );
+    }
+
+    #[test]
+    fn first_difference_finds_record_and_byte() {
+        let seq = |records: &[&[u8]]| {
+            let (_, mut seqs) = probed("t", ProbeKind::Wire, "x", records);
+            seqs.remove(0).1
+        };
+        let a = seq(&[&[1, 2, 3], &[4, 5, 6]]);
+        let b = seq(&[&[1, 2, 3], &[4, 9, 6]]);
+        let f = first_difference(Some(&a), 2, Some(&b), 2);
+        assert_eq!((f.record, f.offset), (1, Some(1)));
+        assert_eq!(
+            marked(f.differing.as_ref(), f.offset, 16),
+            "04 [09] 06 (3 bytes)"
+        );
+        // One side is longer: the other ends where it goes on.
+        let c = seq(&[&[1, 2, 3], &[4, 5, 6, 7]]);
+        let f = first_difference(Some(&a), 2, Some(&c), 2);
+        assert_eq!((f.record, f.offset), (1, Some(3)));
+        // One side has fewer records.
+        let d = seq(&[&[1, 2, 3]]);
+        let f = first_difference(Some(&a), 2, Some(&d), 1);
+        assert_eq!((f.record, f.differing), (1, None));
+        assert_eq!(marked(None, None, 16), "(no record)");
+        // Beyond the kept bytes: the record is known to differ, the byte is not.
+        let long_a: Vec<u8> = vec![0; 100];
+        let mut long_b = long_a.clone();
+        long_b[90] = 1;
+        let (x, y) = (seq(&[&long_a]), seq(&[&long_b]));
+        let f = first_difference(Some(&x), 1, Some(&y), 1);
+        assert_eq!((f.record, f.offset), (0, None));
+        let shown = marked(f.reference.as_ref(), None, 4);
+        assert_eq!(shown, "00 00 00 00 … (100 bytes)");
+    }
+}

@@ -1,0 +1,41 @@
+//! The results file as written: the results model, then what is derived from it for tools
+//! that want verdicts without re-implementing the rules: `triage` (every test that did not
+//! pass everywhere), `build` (where builds failed), `differences` and `not_compared` (probe
+//! records). Readers of the file ignore the derived parts.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::differential::{self, Difference, Skipped};
+use crate::results::{write_atomic, ResultsError, RunResults};
+use crate::triage::{self, BuildTriage, TriageEntry};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(flatten)]
+    results: &'a RunResults,
+    triage: Vec<TriageEntry<'a>>,
+    build: Option<BuildTriage<'a>>,
+    differences: Vec<Difference<'a>>,
+    not_compared: Vec<Skipped<'a>>,
+}
+
+pub fn write_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
+    let analysis = differential::differences(results);
+    let doc = Document {
+        results,
+        triage: triage::triage(results),
+        build: triage::build_triage(results),
+        differences: analysis.differences,
+        not_compared: analysis.skipped,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+/// Writes the results file at `path` atomically.
+pub fn save_json(results: &RunResults, path: &Path) -> Result<(), ResultsError> {
+    write_atomic(path, |w| write_json(w, results))
+}
