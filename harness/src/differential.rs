@@ -256,14 +256,12 @@ pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
             };
             for members in groups(results, &parts, scope).values() {
                 let reference = sequence_of(members[0].1, kind, label).0;
-                for (i, r) in &members[1..] {
-                    if sequence_of(r, kind, label).0 != reference {
-                        differs = true;
-                        across_widths |= kind == ProbeKind::Wire
-                            && results.targets[*i].pointer_width
-                                != results.targets[members[0].0].pointer_width;
-                    }
-                }
+                differs |= members[1..]
+                    .iter()
+                    .any(|(_, r)| sequence_of(r, kind, label).0 != reference);
+            }
+            if kind == ProbeKind::Wire {
+                across_widths |= wire_scope(results, &parts, label, None).0 != Scope::AllTargets;
             }
         }
         if !differs {
@@ -370,6 +368,7 @@ fn compare<'r>(
                 name: t.short_name(),
                 traits: t.traits(),
                 bad,
+                bus_error: false,
             });
             if !bad {
                 reference.push(t.triple.as_str());

@@ -164,6 +164,8 @@ pub struct Member<'a> {
     pub name: &'a str,
     pub traits: Traits,
     pub bad: bool,
+    /// It failed by a bus error (SIGBUS): evidence of a misaligned access.
+    pub bus_error: bool,
 }
 
 /// The verdict for a set of comparable targets, some of them failing.
@@ -202,6 +204,14 @@ fn explain(members: &[Member<'_>], nbad: usize, subject: Subject) -> Option<Expl
         .filter(|a| nbad > 1 || !matches!(a, Trait::Arch(_)))
         .filter(|a| subject.weighs(*a))
         .collect();
+    // Every failure a bus error: strict alignment is the mechanism, try it first.
+    let mut shared = shared;
+    if bad.iter().all(|m| m.bus_error) {
+        if let Some(i) = shared.iter().position(|t| *t == Trait::StrictAlign(true)) {
+            let t = shared.remove(i);
+            shared.insert(0, t);
+        }
+    }
     let fits = |combo: &[Trait]| {
         members
             .iter()
@@ -225,7 +235,8 @@ fn explain(members: &[Member<'_>], nbad: usize, subject: Subject) -> Option<Expl
         2
     };
     // Byte order and pointer width are what bele is for: when they explain the set, they
-    // are the verdict. Any other cause is named with the others that fit as well.
+    // are the verdict. Any other cause is named with the others that fit as well (only
+    // more targets could tell them apart).
     let equally: Vec<Vec<Trait>> = if rank < 2 {
         Vec::new()
     } else {
@@ -308,6 +319,7 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                         name: t.short_name(),
                         traits: t.traits(),
                         bad: r.outcome.is_failure(),
+                        bus_error: r.signal.as_deref() == Some("SIGBUS"),
                     })
                 })
                 .collect();
@@ -355,6 +367,7 @@ pub fn build_triage(results: &RunResults) -> Option<BuildTriage<'_>> {
             name: t.short_name(),
             traits: t.traits(),
             bad: t.status == TargetStatus::BuildFailed,
+            bus_error: false,
         })
         .collect();
     let verdict = verdict(&members, Subject::Build);
@@ -488,6 +501,7 @@ mod tests {
                     name,
                     traits: table.get(t).unwrap().traits(),
                     bad: bad.contains(&name),
+                    bus_error: false,
                 }
             })
             .collect();
@@ -504,6 +518,7 @@ mod tests {
                 name: t.split('-').next().unwrap(),
                 traits: table.get(t).unwrap().traits(),
                 bad: o.is_failure(),
+                bus_error: false,
             })
             .collect();
         assert_eq!(
@@ -654,6 +669,35 @@ mod tests {
         assert_eq!(
             over(&FOUR, &["i686", "powerpc"]).label_for(Subject::Build),
             "build fails on 32-bit only"
+        );
+    }
+
+    #[test]
+    fn a_bus_error_points_at_alignment() {
+        let table = Table::builtin();
+        let three = [
+            "x86_64-unknown-linux-gnu",
+            "i686-unknown-linux-gnu",
+            "sparc64-unknown-linux-gnu",
+        ];
+        let members = |bus_error: bool| -> Vec<Member<'static>> {
+            three
+                .iter()
+                .map(|t| Member {
+                    name: t.split('-').next().unwrap(),
+                    traits: table.get(t).unwrap().traits(),
+                    bad: t.starts_with("sparc64"),
+                    bus_error: bus_error && t.starts_with("sparc64"),
+                })
+                .collect()
+        };
+        assert_eq!(
+            verdict(&members(false), Subject::Test).label(),
+            "fails on big-endian only"
+        );
+        assert_eq!(
+            verdict(&members(true), Subject::Test).label(),
+            "fails where misaligned loads trap (sparc64; equally: on big-endian)"
         );
     }
 

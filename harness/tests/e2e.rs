@@ -1,6 +1,6 @@
 //! End-to-end tests: the real `bele` binary, real cross builds, real QEMU, on the fixture
 //! crates with known outcomes. Needs the targets set up (`bele setup --targets
-//! x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-unknown-linux-gnu,powerpc64-unknown-linux-gnu,s390x-unknown-linux-gnu,sparc64-unknown-linux-gnu`,
+//! x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,mips-unknown-linux-gnu,powerpc-unknown-linux-gnu,powerpc64-unknown-linux-gnu,s390x-unknown-linux-gnu,sparc64-unknown-linux-gnu`,
 //! which `ci/test.sh` runs); a missing target fails these tests with the reason.
 
 mod support;
@@ -9,64 +9,17 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use bele::results::{Outcome, RunResults, TargetStatus, TestResult, SCHEMA_VERSION};
+use bele::results::{Outcome, RunResults, TargetStatus, SCHEMA_VERSION};
 use bele::triage::{tests_across, Verdict};
-use support::{bele, fixtures, repo, scratch, Run};
+use support::{bele, fixtures, outcome, repo, scratch, test_fixture, Run};
 
 const X86_64: &str = "x86_64-unknown-linux-gnu";
 const I686: &str = "i686-unknown-linux-gnu";
 const PPC: &str = "powerpc-unknown-linux-gnu";
 const PPC64: &str = "powerpc64-unknown-linux-gnu";
 const S390X: &str = "s390x-unknown-linux-gnu";
+const MIPS: &str = "mips-unknown-linux-gnu";
 const SPARC64: &str = "sparc64-unknown-linux-gnu";
-
-fn test_fixture(pkg: &str, targets: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
-    let manifest = fixtures();
-    let spec = targets.join(",");
-    let mut args = vec![
-        "test",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-        "-p",
-        pkg,
-        "--targets",
-        &spec,
-    ];
-    args.extend_from_slice(extra);
-    // Tests run in parallel: every run writes a results file of its own.
-    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let run = bele(&args, env, &format!("{pkg}-{n}"));
-    let results = run
-        .results
-        .as_ref()
-        .unwrap_or_else(|| panic!("no results file\n{}\n{}", run.stdout, run.stderr));
-    for t in &results.targets {
-        assert_ne!(
-            t.status,
-            TargetStatus::Unavailable,
-            "{} is not set up on this machine: {:?} (run ci/setup.sh)",
-            t.triple,
-            t.reason
-        );
-    }
-    support::check_machine_reports(&run.results_file);
-    run
-}
-
-/// The result of `test` on `triple`, from any executable.
-fn outcome<'r>(results: &'r RunResults, triple: &str, test: &str) -> &'r TestResult {
-    let t = results
-        .targets
-        .iter()
-        .find(|t| t.triple == triple)
-        .unwrap_or_else(|| panic!("no target {triple}"));
-    t.binaries
-        .iter()
-        .flat_map(|b| &b.tests)
-        .find(|r| r.name == test)
-        .unwrap_or_else(|| panic!("no result for {test} on {triple}: {t:#?}"))
-}
 
 fn verdict_of(results: &RunResults, test: &str) -> Verdict {
     tests_across(results)
@@ -277,6 +230,10 @@ fn crashes_are_classified_and_cost_no_sibling_its_result() {
         "{}",
         run.stdout
     );
+    assert_eq!(
+        verdict_of(r, "tests::misaligned_load").label(),
+        "fails where misaligned loads trap (sparc64; equally: on big-endian)"
+    );
 }
 
 #[test]
@@ -311,31 +268,105 @@ fn a_hung_test_times_out_and_the_run_goes_on() {
 }
 
 #[test]
-fn a_build_failure_on_one_target_leaves_the_others_running() {
-    let run = test_fixture("fx-buildfail", &[X86_64, PPC, PPC64], &[], &[]);
+fn a_build_failure_on_32_bit_leaves_the_others_running_and_is_explained() {
+    let run = test_fixture("fx-buildfail", &[X86_64, I686, PPC, PPC64], &[], &[]);
     let r = run.results.as_ref().unwrap();
     assert_eq!(run.code, 1, "a build failure exits 1");
-    let ppc = r.targets.iter().find(|t| t.triple == PPC).unwrap();
-    assert_eq!(ppc.status, TargetStatus::BuildFailed);
-    let build = ppc.build.as_ref().unwrap();
-    assert!(!build.success);
-    assert!(build
-        .log_tail
-        .as_deref()
-        .unwrap()
-        .contains("does not compile for 32-bit powerpc, on purpose"));
-    assert!(
-        build.command.contains("--target powerpc-unknown-linux-gnu"),
-        "{}",
-        build.command
-    );
+    for triple in [I686, PPC] {
+        let t = r.targets.iter().find(|t| t.triple == triple).unwrap();
+        assert_eq!(t.status, TargetStatus::BuildFailed, "{triple}");
+        let build = t.build.as_ref().unwrap();
+        assert!(!build.success);
+        assert!(
+            build
+                .log_tail
+                .as_deref()
+                .unwrap()
+                .contains("attempt to shift left by `33_i32`, which would overflow"),
+            "{build:?}"
+        );
+        assert!(
+            build.command.contains(&format!("--target {triple}")),
+            "{}",
+            build.command
+        );
+    }
     for triple in [X86_64, PPC64] {
         assert_eq!(
             outcome(r, triple, "tests::builds_and_passes_elsewhere").outcome,
             Outcome::Passed
         );
     }
-    assert!(run.stdout.contains("build failed"), "{}", run.stdout);
+    // Named by the trait that explains it, in the summary, the closing line, every report.
+    let label = "build fails on 32-bit only";
+    assert!(
+        run.stdout.contains(&format!("{label}: {I686}, {PPC}\n")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.ends_with(&format!(
+            "bele: 2 passed, 0 failed, 0 skipped, 2 targets failed to build ({label})\nresults: {}\n",
+            run.results_file.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run.results_file).unwrap()).unwrap();
+    assert_eq!(doc["build"]["verdict"], "32-bit-only");
+    assert_eq!(doc["build"]["failed"], serde_json::json!([I686, PPC]));
+    let xml = support::report(&run.results_file, "junit");
+    assert!(
+        xml.contains(&format!(
+            "<error message=\"{label}\" type=\"build-failed\">"
+        )),
+        "{xml}"
+    );
+    let ktap = support::report(&run.results_file, "ktap");
+    assert!(
+        ktap.contains(&format!(
+            "# verdict: {label}\nnot ok 2 {I686} # ERROR build failed\n"
+        )),
+        "{ktap}"
+    );
+    let md = support::report(&run.results_file, "md");
+    assert!(
+        md.contains(&format!("### {label}\n\n- `{I686}`, `{PPC}`")),
+        "{md}"
+    );
+    let html = support::report(&run.results_file, "html");
+    assert!(html.contains(&format!("<h2>{label}</h2>")), "{html}");
+}
+
+/// Failing sets that byte order or width alone do not explain get the trait that does.
+#[test]
+fn trait_verdicts_name_u64_alignment_and_big_endian_32_bit() {
+    let run = test_fixture("fx-traits", &[X86_64, I686, MIPS, PPC, S390X], &[], &[]);
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 1);
+    let layout = verdict_of(r, "tests::descriptor_has_the_device_layout");
+    assert_eq!(layout.id(), "u64-align-4-only");
+    assert_eq!(layout.label(), "fails where u64 aligns to 4 (i686)");
+    let counter = verdict_of(r, "tests::counter_reads_little_endian");
+    assert_eq!(counter.id(), "big-endian+32-bit-only");
+    assert_eq!(
+        counter.label(),
+        "fails on big-endian 32-bit only (mips, powerpc)"
+    );
+    for label in [layout.label(), counter.label()] {
+        assert!(
+            run.stdout.contains(&format!("\n{label}\n")),
+            "{}",
+            run.stdout
+        );
+        let md = support::report(&run.results_file, "md");
+        assert!(md.contains(&format!("### {label} (1)")), "{md}");
+        let xml = support::report(&run.results_file, "junit");
+        assert!(xml.contains(&format!("verdict: {label}")), "{xml}");
+    }
+    let mips = r.targets.iter().find(|t| t.triple == MIPS).unwrap();
+    assert_eq!(mips.std.as_deref(), Some("build-std"));
 }
 
 /// Builds the fake QEMU once and returns its directory, to put first on PATH.

@@ -23,8 +23,9 @@ pub const BUILTIN_ORIGIN: &str = "targets/targets.toml";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Endian {
-    Little,
+    // Big first: verdicts about big-endian targets sort first, the usual way a bug shows.
     Big,
+    Little,
 }
 
 impl Endian {

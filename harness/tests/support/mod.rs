@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bele::results::RunResults;
+use bele::results::{RunResults, TargetStatus, TestResult};
 
 pub mod validators;
 
@@ -100,4 +100,53 @@ pub fn check_machine_reports(results_file: &Path) {
     if let Err(e) = validators::ktap_matches(&main, &raw) {
         panic!("{name}: KTAP as the kernel's parser reads it: {e}\n{ktap}");
     }
+}
+
+/// Runs `bele test` on fixture package `pkg` and checks the reports of its results file.
+pub fn test_fixture(pkg: &str, targets: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let manifest = fixtures();
+    let spec = targets.join(",");
+    let mut args = vec![
+        "test",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "-p",
+        pkg,
+        "--targets",
+        &spec,
+    ];
+    args.extend_from_slice(extra);
+    // Tests run in parallel: every run writes a results file of its own.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let run = bele(&args, env, &format!("{pkg}-{n}"));
+    let results = run
+        .results
+        .as_ref()
+        .unwrap_or_else(|| panic!("no results file\n{}\n{}", run.stdout, run.stderr));
+    for t in &results.targets {
+        assert_ne!(
+            t.status,
+            TargetStatus::Unavailable,
+            "{} is not set up on this machine: {:?} (run ci/setup.sh)",
+            t.triple,
+            t.reason
+        );
+    }
+    check_machine_reports(&run.results_file);
+    run
+}
+
+/// The result of `test` on `triple`, from any executable.
+pub fn outcome<'r>(results: &'r RunResults, triple: &str, test: &str) -> &'r TestResult {
+    let t = results
+        .targets
+        .iter()
+        .find(|t| t.triple == triple)
+        .unwrap_or_else(|| panic!("no target {triple}"));
+    t.binaries
+        .iter()
+        .flat_map(|b| &b.tests)
+        .find(|r| r.name == test)
+        .unwrap_or_else(|| panic!("no result for {test} on {triple}: {t:#?}"))
 }

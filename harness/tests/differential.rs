@@ -1,0 +1,243 @@
+//! End-to-end tests of the differential probes: the real `bele` binary, real cross builds,
+//! real QEMU, on `fixtures/roundtrip`, whose tests are round trips that pass everywhere
+//! while its encoder writes host byte order. Needs x86_64, i686, powerpc and s390x set up
+//! (`ci/test.sh` does).
+
+mod support;
+
+use bele::results::{Outcome, RunResults};
+use support::{bele, fixtures, outcome, report, scratch, test_fixture};
+
+const X86_64: &str = "x86_64-unknown-linux-gnu";
+const I686: &str = "i686-unknown-linux-gnu";
+const PPC: &str = "powerpc-unknown-linux-gnu";
+const S390X: &str = "s390x-unknown-linux-gnu";
+const FOUR: [&str; 4] = [X86_64, I686, PPC, S390X];
+
+const HEADER: &str = "tests::header_round_trips";
+const ANY_HEADER: &str = "tests::any_header_round_trips";
+const OFFSETS: &str = "tests::values_land_at_any_offset";
+const STAMP: &str = "tests::a_timestamp_is_not_reproducible";
+
+/// The derived part of a results file, as written.
+fn derived(run: &support::Run) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(&run.results_file).unwrap()).unwrap()
+}
+
+fn every_test_passed(r: &RunResults) {
+    for t in FOUR {
+        for test in [HEADER, ANY_HEADER, OFFSETS, STAMP] {
+            assert_eq!(
+                outcome(r, t, test).outcome,
+                Outcome::Passed,
+                "{test} on {t}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_host_order_encoder_tested_by_round_trips_differs_on_big_endian_only() {
+    let md = scratch("roundtrip.md");
+    let html = scratch("roundtrip.html");
+    let reports = [
+        format!("md={}", md.display()),
+        format!("html={}", html.display()),
+    ];
+    let run = test_fixture(
+        "fx-roundtrip",
+        &FOUR,
+        &[
+            "--seed",
+            "7",
+            "--report",
+            &reports[0],
+            "--report",
+            &reports[1],
+        ],
+        &[],
+    );
+    let r = run.results.as_ref().unwrap();
+    every_test_passed(r);
+    assert_eq!(run.code, 1, "wire records differ: exit 1\n{}", run.stdout);
+    let doc = derived(&run);
+    let diffs = doc["differences"].as_array().unwrap();
+    let tests: Vec<&str> = diffs.iter().map(|d| d["test"].as_str().unwrap()).collect();
+    assert_eq!(
+        tests,
+        [ANY_HEADER, HEADER],
+        "only the host-order header differs"
+    );
+    for d in diffs {
+        assert_eq!(d["verdict"], "big-endian-only");
+        assert_eq!(d["verdict_label"], "output differs on big-endian only");
+        assert_eq!(
+            (d["kind"].as_str(), d["label"].as_str()),
+            (Some("wire"), Some("header"))
+        );
+        let c = &d["comparisons"][0];
+        assert_eq!(c["reference"], serde_json::json!([X86_64, I686]));
+        assert_eq!(c["differing"], serde_json::json!([PPC, S390X]));
+        assert_eq!(c["first"]["record"], 0);
+    }
+    // kind 0x0102, len 0x03040506, seq 7: every field in host order.
+    let first = &diffs[1]["comparisons"][0]["first"];
+    assert_eq!(first["offset"], 0);
+    assert_eq!(first["reference"]["hex"], "0201060504030700000000000000");
+    assert_eq!(first["differing"]["hex"], "0102030405060000000000000007");
+    // The usize strategy drew other inputs on 32- and 64-bit targets: checked, and not a
+    // verdict. The clock is not reproducible: checked, and not compared.
+    let checks = doc["probe_checks"].as_array().unwrap();
+    let check = |test: &str| checks.iter().find(|c| c["test"] == test).unwrap();
+    assert_eq!(check(OFFSETS)["stable"], true);
+    assert_eq!(check(OFFSETS)["inputs_across_widths"]["same"], false);
+    assert_eq!(
+        check(OFFSETS)["inputs_across_widths"]["cases"],
+        serde_json::json!([256, 256])
+    );
+    assert_eq!(check(STAMP)["stable"], false);
+    assert_eq!(doc["not_compared"][0]["test"], STAMP);
+    // The terminal shows both byte strings with the first differing byte marked.
+    assert!(
+        run.stdout.contains(
+            "    record 0, byte 0: x86_64, i686: [02] 01 06 05 04 03 07 00 00 00 00 00 00 00 (14 bytes) | powerpc, s390x: [01] 02 03 04 05 06 00 00 00 00 00 00 00 07 (14 bytes)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(&format!("fx-roundtrip {HEADER}     .      .    D       D      output differs on big-endian only\n")), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("probe records of fx-roundtrip {STAMP} not compared: its records changed when it ran again on x86_64")), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("bele: 16 passed, 0 failed, 0 skipped, 2 outputs differ\n"),
+        "{}",
+        run.stdout
+    );
+    // Every format shows it: JUnit and KTAP fail the test on the differing side only.
+    let xml = report(&run.results_file, "junit");
+    assert!(
+        xml.contains(&format!(
+            "<testcase name=\"{HEADER} [powerpc]\" classname=\"{PPC}.fx-roundtrip\""
+        )),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure message=\"output differs on big-endian only\" type=\"output-differs\">wire record &apos;header&apos; differs (across all targets)"), "{xml}");
+    assert!(
+        xml.contains(&format!(
+            "<testcase name=\"{HEADER} [x86_64]\" classname=\"{X86_64}.fx-roundtrip\" time="
+        )),
+        "{xml}"
+    );
+    let ktap = report(&run.results_file, "ktap");
+    assert!(
+        ktap.contains("        # record 0, byte 0: x86_64, i686: [02] 01 06"),
+        "{ktap}"
+    );
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        md.contains("### output differs on big-endian only (2)"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "- **fx-roundtrip** `{HEADER}`: wire record 'header' (across all targets)"
+        )),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        html.contains(&format!("<td class=\"differs\" data-target=\"{S390X}\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains("output differs on big-endian only (2)</h3>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn the_same_fixture_recording_host_order_gets_no_verdict() {
+    let run = test_fixture(
+        "fx-roundtrip",
+        &FOUR,
+        &["--seed", "7", "--features", "host-labels"],
+        &[],
+    );
+    let r = run.results.as_ref().unwrap();
+    every_test_passed(r);
+    let doc = derived(&run);
+    assert_eq!(doc["differences"], serde_json::json!([]), "{}", run.stdout);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let header = outcome(r, PPC, HEADER);
+    assert_eq!(header.probes[0].kind, bele::results::ProbeKind::Host);
+    assert!(!run.stdout.contains("output differs"), "{}", run.stdout);
+}
+
+#[test]
+fn probes_off_records_nothing() {
+    let run = test_fixture("fx-roundtrip", &[X86_64, S390X], &["--no-probes"], &[]);
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(!r.config.probes);
+    assert!(r.probe_sequences.is_empty());
+    assert!(outcome(r, S390X, HEADER).probes.is_empty());
+}
+
+/// CI shards run apart: the merged file compares them, and each shard's own checks (the
+/// inputs of the usize strategy, the clock) still hold.
+#[test]
+fn merged_shards_keep_the_difference() {
+    let manifest = fixtures();
+    let mut files = Vec::new();
+    for (k, targets) in [(1, [X86_64, I686]), (2, [PPC, S390X])] {
+        let spec = targets.join(",");
+        let run = bele(
+            &[
+                "test",
+                "--manifest-path",
+                manifest.to_str().unwrap(),
+                "-p",
+                "fx-roundtrip",
+                "--targets",
+                &spec,
+                "--seed",
+                "7",
+            ],
+            &[],
+            &format!("roundtrip-shard{k}"),
+        );
+        assert_eq!(
+            run.code, 0,
+            "no shard alone sees the difference\n{}",
+            run.stdout
+        );
+        files.push(run.results_file);
+    }
+    let merged = scratch("roundtrip-merged.json");
+    #[allow(clippy::disallowed_methods)]
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_bele"))
+        .arg("merge")
+        .args(&files)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    support::check_machine_reports(&merged);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    let tests: Vec<&str> = doc["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["test"].as_str().unwrap())
+        .collect();
+    assert_eq!(tests, [ANY_HEADER, HEADER]);
+    assert_eq!(doc["differences"][0]["verdict"], "big-endian-only");
+    assert_eq!(doc["not_compared"][0]["test"], STAMP);
+}
