@@ -58,6 +58,7 @@ mod tests {
     fn le32_bits_golden_bytes() {
         let v = Le::<u32>::from_bytes([0x00, 0x00, 0x00, 0x00]);
         let v = le32_replace_bits(v, 0x5, genmask(11, 8));
+        bele_probe::wire("le32", &v.to_bytes());
         assert_eq!(v.to_bytes(), [0x00, 0x05, 0x00, 0x00]);
         assert_eq!(
             le32_get_bits(
@@ -83,7 +84,9 @@ mod tests {
 
         #[test]
         fn replace_touches_only_the_field(m in mask(), word: u32, v: u32) {
-            let r = le32_replace_bits(Le::from_cpu(word), v, m).to_cpu();
+            let replaced = le32_replace_bits(Le::from_cpu(word), v, m);
+            bele_probe::wire("le32", &replaced.to_bytes());
+            let r = replaced.to_cpu();
             prop_assert_eq!(r & !m, word & !m);
             prop_assert_eq!(le32_get_bits(Le::from_cpu(r), m), v & (m >> m.trailing_zeros()));
             prop_assert_eq!(Le::from_cpu(r).to_bytes(), r.to_le_bytes());

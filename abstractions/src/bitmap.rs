@@ -61,6 +61,7 @@ mod tests {
         for n in [0, 33, 70] {
             set_bit(&mut bm, n);
         }
+        bele_probe::wire("le_bytes", &bitmap_to_le_bytes(&bm, 71));
         assert_eq!(bitmap_to_arr32(&bm, 71), [0x1, 0x2, 0x40]);
         assert_eq!(
             bitmap_to_le_bytes(&bm, 71),
@@ -77,6 +78,7 @@ mod tests {
             }
             let arr = bitmap_to_arr32(&bm, nbits);
             let bytes = bitmap_to_le_bytes(&bm, nbits);
+            bele_probe::wire("le_bytes", &bytes);
             prop_assert_eq!(arr.len(), nbits.div_ceil(32));
             for n in 0..nbits {
                 let set = bits.contains(&n);

@@ -99,6 +99,7 @@ mod tests {
         let mut ring = Ring::default();
         ring.push(DmaDesc::new(0x1_8000_0000, 1514, DESC_OWN | DESC_EOP));
         ring.push(DmaDesc::new(0x2000, 64, 0));
+        bele_probe::wire("ring", &ring.to_bytes());
         let expected: [u8; 32] = [
             0x00, 0x00, 0x00, 0x80, 0x01, 0x00, 0x00, 0x00, 0xea, 0x05, 0x01, 0x80, 0, 0, 0,
             0, //
@@ -116,6 +117,7 @@ mod tests {
         #[test]
         fn descriptor_bytes_match_the_reference(addr: u64, len: u16, flags: u16) {
             let d = DmaDesc::new(addr, len, flags);
+            bele_probe::wire("desc", d.as_bytes());
             let mut expected = Vec::new();
             expected.extend_from_slice(&addr.to_le_bytes());
             expected.extend_from_slice(&len.to_le_bytes());
@@ -129,6 +131,7 @@ mod tests {
         #[test]
         fn own_bit_lands_in_byte_11(len: u16, other in 0u16..0x8000) {
             let d = DmaDesc::new(0, len, DESC_OWN | other);
+            bele_probe::wire("desc", d.as_bytes());
             prop_assert_eq!(d.as_bytes()[11] & 0x80, 0x80);
             let d = DmaDesc::new(0, len, other);
             prop_assert_eq!(d.as_bytes()[11] & 0x80, 0);

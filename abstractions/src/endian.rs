@@ -130,6 +130,8 @@ mod tests {
 
     #[test]
     fn golden_bytes() {
+        bele_probe::wire("le32", &Le::from_cpu(0x1234_5678_u32).to_bytes());
+        bele_probe::wire("be32", &Be::from_cpu(0x1234_5678_u32).to_bytes());
         assert_eq!(
             Le::from_cpu(0x1234_5678_u32).to_bytes(),
             [0x78, 0x56, 0x34, 0x12]
@@ -153,6 +155,7 @@ mod tests {
     proptest! {
         #[test]
         fn le_matches_the_standard_library(v: u32) {
+            bele_probe::wire("le32", &Le::from_cpu(v).to_bytes());
             prop_assert_eq!(Le::from_cpu(v).to_bytes(), v.to_le_bytes());
             prop_assert_eq!(Le::<u32>::from_bytes(v.to_le_bytes()).to_cpu(), v);
         }
@@ -162,12 +165,15 @@ mod tests {
             use byteorder::{BigEndian, ByteOrder};
             let mut be = [0u8; 8];
             BigEndian::write_u64(&mut be, v);
+            bele_probe::wire("be64", &Be::from_cpu(v).to_bytes());
             prop_assert_eq!(Be::from_cpu(v).to_bytes(), be);
             prop_assert_eq!(Be::<u64>::from_bytes(be).to_cpu(), v);
         }
 
         #[test]
         fn round_trips(v: i64, w: u16) {
+            bele_probe::wire("le64", &Le::from_cpu(v).to_bytes());
+            bele_probe::wire("be16", &Be::from_cpu(w).to_bytes());
             prop_assert_eq!(Le::from_cpu(v).to_cpu(), v);
             prop_assert_eq!(Be::from_cpu(w).to_cpu(), w);
         }

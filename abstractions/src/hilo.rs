@@ -93,6 +93,7 @@ mod tests {
         fn writeq_then_readq(v: u64) {
             let mut dev = LatchingCounter::new(0, 0);
             hi_lo_writeq(&mut dev, v);
+            bele_probe::wire("readq", &lo_hi_readq(&mut dev.clone()).to_le_bytes());
             prop_assert_eq!(dev.value(), v);
             prop_assert_eq!(lo_hi_readq(&mut dev), v);
         }

@@ -70,6 +70,7 @@ pub(crate) mod tests {
     #[test]
     fn captured_header_parses_and_serialises_identically() {
         let h = Iphdr::parse(&CAPTURED).unwrap();
+        bele_probe::wire("iphdr", h.as_bytes());
         assert_eq!((h.version(), h.ihl()), (4, 5));
         assert_eq!(h.tot_len.to_cpu(), 115);
         assert_eq!(h.frag_off.to_cpu(), 0x4000, "don't fragment");
@@ -89,6 +90,7 @@ pub(crate) mod tests {
             b[2..4].copy_from_slice(&len.to_be_bytes());
             b[12..16].copy_from_slice(&saddr.to_be_bytes());
             let h = Iphdr::parse(&b).unwrap();
+            bele_probe::wire("iphdr", h.as_bytes());
             prop_assert_eq!((h.version(), h.ihl(), h.tos), (version, ihl, tos));
             prop_assert_eq!(h.tot_len.to_cpu(), len);
             prop_assert_eq!(h.saddr.to_cpu(), saddr);

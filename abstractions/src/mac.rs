@@ -33,6 +33,7 @@ mod tests {
     proptest! {
         #[test]
         fn agrees_with_byteorder(addr: [u8; 6]) {
+            bele_probe::wire("addr", &u64_to_ether_addr(ether_addr_to_u64(&addr)));
             prop_assert_eq!(ether_addr_to_u64(&addr), BigEndian::read_u48(&addr));
             prop_assert_eq!(u64_to_ether_addr(ether_addr_to_u64(&addr)), addr);
         }

@@ -182,6 +182,7 @@ mod tests {
         io.write32(0x1234_5678, 4);
         assert_eq!(&io.bytes()[4..8], &[0x78, 0x56, 0x34, 0x12]);
         io.write32_be(0x1234_5678, 8);
+        bele_probe::wire("registers", io.bytes());
         assert_eq!(&io.bytes()[8..12], &[0x12, 0x34, 0x56, 0x78]);
         assert_eq!(io.read32(4), 0x1234_5678);
         assert_eq!(io.read32_be(8), 0x1234_5678);
@@ -200,6 +201,7 @@ mod tests {
     fn raw_access_is_native_order() {
         let mut io = Mmio::new(4);
         io.raw_write32(0x0102_0304, 0);
+        bele_probe::host("raw", io.bytes());
         assert_eq!(io.bytes(), &0x0102_0304_u32.to_ne_bytes()[..]);
         assert_eq!(io.raw_read32(0), 0x0102_0304);
     }
@@ -211,6 +213,7 @@ mod tests {
             .copy_from_slice(b"\x45\x00\x00\x54\xab\xcd\x40\x00");
         let mut out = [0u8; 8];
         io.read_stream(0, &mut out);
+        bele_probe::wire("stream", &out);
         assert_eq!(
             &out, b"\x45\x00\x00\x54\xab\xcd\x40\x00",
             "packet bytes unchanged"
@@ -221,6 +224,7 @@ mod tests {
     fn doorbell_value_reaches_the_device_little_endian() {
         let mut io = Mmio::new(8);
         ring_doorbell(&mut io, 4, 0x0000_0102);
+        bele_probe::wire("registers", io.bytes());
         assert_eq!(&io.bytes()[4..8], &[0x02, 0x01, 0x00, 0x00]);
     }
 
@@ -229,6 +233,7 @@ mod tests {
         fn write32_stores_le_bytes(v: u32, slot in 0usize..4) {
             let mut io = Mmio::new(16);
             io.write32(v, slot * 4);
+            bele_probe::wire("registers", io.bytes());
             prop_assert_eq!(&io.bytes()[slot * 4..slot * 4 + 4], &v.to_le_bytes()[..]);
             prop_assert_eq!(io.read32(slot * 4), v);
             prop_assert_eq!(io.read32_relaxed(slot * 4), v);
@@ -246,6 +251,7 @@ mod tests {
         fn write64_is_two_le_halves(v: u64) {
             let mut io = Mmio::new(8);
             io.write64(v, 0);
+            bele_probe::wire("registers", io.bytes());
             prop_assert_eq!(io.read32(0), v as u32);
             prop_assert_eq!(io.read32(4), (v >> 32) as u32);
             prop_assert_eq!(io.read64(0), v);
@@ -257,6 +263,7 @@ mod tests {
             io.bytes_mut().copy_from_slice(&data);
             let mut out = [0u8; 16];
             io.read_stream(0, &mut out);
+            bele_probe::wire("stream", &out);
             prop_assert_eq!(out, data);
         }
     }

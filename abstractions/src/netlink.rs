@@ -53,6 +53,7 @@ mod tests {
     fn header_is_in_host_order() {
         let mut buf = Vec::new();
         nla_put(&mut buf, 3, b"eth0\0");
+        bele_probe::host("nlattr", &buf);
         assert_eq!(buf.len(), 12);
         assert_eq!(&buf[0..2], &9u16.to_ne_bytes());
         assert_eq!(&buf[2..4], &3u16.to_ne_bytes());
@@ -68,6 +69,7 @@ mod tests {
                 nla_put(&mut buf, *k, p);
                 prop_assert_eq!(&buf[at..at + 2], &((NLA_HDRLEN + p.len()) as u16).to_ne_bytes()[..]);
             }
+            bele_probe::host("nlattrs", &buf);
             let parsed: Vec<(u16, Vec<u8>)> = nla_parse(&buf).into_iter().map(|(k, p)| (k, p.to_vec())).collect();
             prop_assert_eq!(parsed, attrs);
         }

@@ -70,6 +70,7 @@ mod tests {
             let mut all = [0u8; 256];
             all[..32].copy_from_slice(&raw);
             let cs = ConfigSpace::from_bytes(all);
+            bele_probe::wire("word", &cs.read_word(off).to_le_bytes());
             prop_assert_eq!(cs.read_word(off), u16::from(cs.read_byte(off)) | u16::from(cs.read_byte(off + 1)) << 8);
             prop_assert_eq!(
                 cs.read_dword(off & !3),
@@ -82,6 +83,7 @@ mod tests {
             let mut cs = ConfigSpace::default();
             cs.write_dword(PCI_CLASS_REVISION, v);
             cs.write_word(PCI_COMMAND, w);
+            bele_probe::wire("class_revision", &cs.read_dword(PCI_CLASS_REVISION).to_le_bytes());
             prop_assert_eq!(cs.read_byte(PCI_CLASS_REVISION), v.to_le_bytes()[0]);
             prop_assert_eq!(cs.read_byte(PCI_COMMAND + 1), w.to_le_bytes()[1]);
         }

@@ -97,6 +97,7 @@ mod tests {
         bus.write(Reg::C22(MII_PHYSID1), 0x0141);
         bus.write(Reg::C22(MII_PHYSID2), 0x0dd1);
         assert_eq!(phy_id(&bus), 0x0141_0dd1);
+        bele_probe::wire("c22_window", bus.c22_window());
         assert_eq!(
             &bus.c22_window()[4..8],
             &[0x41, 0x01, 0xd1, 0x0d],
@@ -134,6 +135,7 @@ mod tests {
             bus.write(Reg::C22(MII_BMCR), bmcr);
             bus.write(Reg::C22(MII_PHYSID1), id1);
             bus.write(Reg::C22(MII_PHYSID2), id2);
+            bele_probe::wire("c22_window", bus.c22_window());
             prop_assert_eq!(phy_id(&bus), (u32::from(id1) << 16) | u32::from(id2));
             prop_assert_eq!(bus.read(Reg::C22(MII_BMCR)), bmcr);
             prop_assert_eq!(&bus.c22_window()[4..6], &id1.to_le_bytes()[..]);

@@ -79,6 +79,7 @@ mod tests {
             .with_channel(3)
             .with_mode(2)
             .write(&mut io);
+        bele_probe::wire("registers", io.bytes());
         assert_eq!(&io.bytes()[4..8], &[0x02, 0x03, 0x10, 0x80]);
         let r = DmaCtrl::read(&io);
         assert_eq!(
@@ -103,6 +104,7 @@ mod tests {
             prop_assert_eq!(r.channel(), channel);
             prop_assert_eq!(r.burst(), burst);
             r.write(&mut io);
+            bele_probe::wire("registers", io.bytes());
             prop_assert_eq!(&io.bytes()[4..8], &r.0.to_le_bytes()[..]);
         }
     }

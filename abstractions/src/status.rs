@@ -32,6 +32,7 @@ mod tests {
     proptest! {
         #[test]
         fn status_is_the_least_significant_byte(v: u32) {
+            bele_probe::wire("status", &[status_byte(v)]);
             prop_assert_eq!(status_byte(v), v.to_le_bytes()[0]);
             prop_assert_eq!(u32::from(status_byte(v)), v & 0xff);
         }

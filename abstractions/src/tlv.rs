@@ -106,6 +106,7 @@ mod tests {
                 }
             ]
         );
+        bele_probe::wire("blob", &encode(&recs));
         assert_eq!(encode(&recs), GOLDEN);
         assert_eq!(parse(&GOLDEN[..10]), Err(TlvError::Truncated { offset: 8 }));
     }
@@ -122,6 +123,7 @@ mod tests {
         ) {
             let recs: Vec<Tlv> = recs.into_iter().map(|(kind, value)| Tlv { kind, value }).collect();
             let blob = encode(&recs);
+            bele_probe::wire("blob", &blob);
             let mut buf = Aligned([0; 128]);
             buf.0[offset..offset + blob.len()].copy_from_slice(&blob);
             let at = &buf.0[offset..offset + blob.len()];

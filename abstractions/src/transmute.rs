@@ -182,6 +182,7 @@ mod tests {
         assert_eq!(h.hdr_len(), 24);
         assert_eq!(h.payload_len(), 0x1_0000_0010);
         assert_eq!(h.crc.to_cpu(), 0xdead_beef);
+        bele_probe::wire("fw_header", h.as_bytes());
         assert_eq!(h.as_bytes(), &GOLDEN[..]);
     }
 
@@ -211,6 +212,7 @@ mod tests {
         fn fields_land_where_the_wire_says(version: u16, hdr_len: u16, payload_len: u64, crc: u32) {
             let h = FwHeader::new(version, hdr_len, payload_len, crc);
             let b = h.as_bytes();
+            bele_probe::wire("fw_header", b);
             prop_assert_eq!(&b[0..4], &FwHeader::MAGIC.to_be_bytes()[..]);
             prop_assert_eq!(&b[4..6], &version.to_le_bytes()[..]);
             prop_assert_eq!(&b[6..8], &hdr_len.to_le_bytes()[..]);

@@ -61,6 +61,7 @@ mod tests {
         assert_eq!(get_unaligned_be64(&buf[1..]), 0x0102_0304_0506_0708);
         let mut out = [0u8; 3];
         put_unaligned_be16(0x0800, &mut out[1..]);
+        bele_probe::wire("be16", &out);
         assert_eq!(out, [0, 0x08, 0x00]);
     }
 
@@ -70,6 +71,7 @@ mod tests {
         fn every_offset_reads_the_same(v: u64, offset in 0usize..16) {
             let mut buf = vec![0u8; offset + 8];
             put_unaligned_le64(v, &mut buf[offset..]);
+            bele_probe::wire("le64", &buf);
             prop_assert_eq!(LittleEndian::read_u64(&buf[offset..]), v);
             prop_assert_eq!(get_unaligned_le64(&buf[offset..]), v);
             put_unaligned_be32(v as u32, &mut buf[offset..]);
@@ -84,6 +86,7 @@ mod tests {
             prop_assert_eq!(get_unaligned_le32(&buf[offset..]), v);
             let mut out = vec![0u8; offset + 4];
             put_unaligned_le32(v, &mut out[offset..]);
+            bele_probe::wire("le32", &out);
             prop_assert_eq!(out, buf);
         }
 
@@ -91,6 +94,7 @@ mod tests {
         fn le16_and_be16_agree_with_std(v: u16, offset in 0usize..8) {
             let mut buf = vec![0u8; offset + 2];
             put_unaligned_le16(v, &mut buf[offset..]);
+            bele_probe::wire("le16", &buf);
             prop_assert_eq!(&buf[offset..], &v.to_le_bytes()[..]);
             put_unaligned_be16(v, &mut buf[offset..]);
             prop_assert_eq!(&buf[offset..], &v.to_be_bytes()[..]);

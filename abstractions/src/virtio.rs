@@ -39,6 +39,7 @@ mod tests {
         /// Legacy devices speak the guest's own order: the opposite of modern on big-endian.
         #[test]
         fn legacy_is_native(v: u32, w: u64) {
+            bele_probe::host("legacy32", &cpu_to_virtio32(false, v));
             prop_assert_eq!(cpu_to_virtio32(false, v), v.to_ne_bytes());
             prop_assert_eq!(cpu_to_virtio64(false, w), w.to_ne_bytes());
             prop_assert_eq!(virtio32_to_cpu(false, v.to_ne_bytes()), v);
@@ -46,6 +47,8 @@ mod tests {
 
         #[test]
         fn modern_is_le(v: u16, w: u64) {
+            bele_probe::wire("modern16", &cpu_to_virtio16(true, v));
+            bele_probe::wire("modern64", &cpu_to_virtio64(true, w));
             prop_assert_eq!(cpu_to_virtio16(true, v), v.to_le_bytes());
             prop_assert_eq!(virtio64_to_cpu(true, w.to_le_bytes()), w);
         }

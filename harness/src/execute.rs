@@ -294,7 +294,7 @@ pub fn run_alone(
     Alone {
         result,
         sequences,
-        inputs: batch.inputs.remove(name),
+        inputs: batch.inputs,
     }
 }
 
@@ -454,8 +454,10 @@ struct Batch {
     end: BatchEnd,
     /// What the process recorded with `bele_probe`, not yet attached to a result.
     probes: Recorded,
-    /// Per test, the inputs proptest reported (`PROPTEST_VERBOSE=2`): count and digest.
-    inputs: BTreeMap<String, (u64, u64)>,
+    /// The inputs proptest reported (`PROPTEST_VERBOSE=2`) in the order printed: count
+    /// and digest. Meaningful when the batch ran one test; not attributed per test, since
+    /// stderr lines and libtest's events on stdout arrive through separate pipes.
+    inputs: Option<(u64, u64)>,
 }
 
 fn run_batch(
@@ -468,7 +470,7 @@ fn run_batch(
     let probe_file = probe_file(cfg, bin);
     let inv = invocation(bin, cfg, filters, nocapture, probe_file.as_deref());
     let mut finished = Vec::new();
-    let mut inputs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut inputs: Option<(u64, u64)> = None;
     let mut process = match Process::spawn(&inv) {
         Ok(p) => p,
         Err(e) => {
@@ -546,13 +548,9 @@ fn run_batch(
                         });
                     }
                     Event::Other => {}
-                    Event::Text(text)
-                        if running.len() == 1 && proptest_input_line(&text).is_some() =>
-                    {
+                    Event::Text(text) if proptest_input_line(&text).is_some() => {
                         let input = proptest_input_line(&text).unwrap_or_default();
-                        let e = inputs
-                            .entry(running[0].0.clone())
-                            .or_insert((0, bele_probe::digest(b"")));
+                        let e = inputs.get_or_insert((0, bele_probe::digest(b"")));
                         e.0 += 1;
                         e.1 = bele_probe::digest_from(e.1, input.as_bytes());
                         e.1 = bele_probe::digest_from(e.1, b"\n");

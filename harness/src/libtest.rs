@@ -108,6 +108,16 @@ mod tests {
     const LISTING: &str = include_str!("../tests/captured/libtest-list-terse.txt");
     const RUN: &str = include_str!("../tests/captured/libtest-json-x86_64.txt");
     const NOCAPTURE: &str = include_str!("../tests/captured/libtest-json-nocapture.txt");
+    const VERBOSE: &str = include_str!("../tests/captured/proptest-verbose2-stderr.txt");
+
+    #[test]
+    fn proptest_inputs_from_captured_verbose_output() {
+        let inputs: Vec<&str> = VERBOSE.lines().filter_map(proptest_input_line).collect();
+        assert_eq!(
+            inputs,
+            ["v = 921562233, slot = 3", "v = 30780906, slot = 3", "v = 1859362299, slot = 2"]
+        );
+    }
 
     #[test]
     fn listing_names_tests_and_skips_benches() {
