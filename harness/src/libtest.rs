@@ -115,7 +115,11 @@ mod tests {
         let inputs: Vec<&str> = VERBOSE.lines().filter_map(proptest_input_line).collect();
         assert_eq!(
             inputs,
-            ["v = 921562233, slot = 3", "v = 30780906, slot = 3", "v = 1859362299, slot = 2"]
+            [
+                "v = 921562233, slot = 3",
+                "v = 30780906, slot = 3",
+                "v = 1859362299, slot = 2"
+            ]
         );
     }
 

@@ -232,7 +232,9 @@ mod tests {
         let r = read(text.as_bytes());
         assert_eq!(r.unattributed, 1);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
-        let (traces, seqs) = r.tests["mmio::tests::write32_stores_le_bytes"].clone().finish();
+        let (traces, seqs) = r.tests["mmio::tests::write32_stores_le_bytes"]
+            .clone()
+            .finish();
         assert_eq!(traces.len(), 1);
         assert_eq!((traces[0].kind, traces[0].count), (ProbeKind::Wire, 2));
         assert_eq!(seqs[0].1.records[0].len, 16);
@@ -240,7 +242,10 @@ mod tests {
         let (traces, seqs) = r.tests["netlink::tests::header_is_in_host_order"]
             .clone()
             .finish();
-        assert_eq!((traces[0].kind, traces[0].label.as_str()), (ProbeKind::Host, "nlattr"));
+        assert_eq!(
+            (traces[0].kind, traces[0].label.as_str()),
+            (ProbeKind::Host, "nlattr")
+        );
         // nla_len 9, nla_type 3 in host order (x86_64), then "eth0\0" and padding.
         assert_eq!(
             seqs[0].1.records[0].prefix,

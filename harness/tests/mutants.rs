@@ -1,6 +1,7 @@
 //! The planted bugs of `abstractions` (see abstractions/mutants.toml): each, built with
 //! `bele test --features <feature>` on a big/little-endian x 32/64-bit target set, must get
-//! exactly its expected verdict from bele, and the default build must pass there.
+//! exactly its expected verdict from bele (for a failing test, or for the probe records of
+//! tests that pass), and the default build must pass there with no record differing.
 
 mod support;
 
@@ -18,18 +19,21 @@ const TARGETS: &str = "x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-u
 struct Mutant {
     feature: String,
     what: String,
-    verdict: String,
+    /// The verdict of every failing test.
+    #[serde(default)]
+    verdict: Option<String>,
+    #[serde(default)]
     caught_by: Vec<String>,
+    /// The verdict of every probe difference, for bugs no test assertion catches.
+    #[serde(default)]
+    differs: Option<String>,
+    #[serde(default)]
+    differs_in: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct MutantFile {
     mutant: Vec<Mutant>,
-}
-
-fn run(features: Option<&str>, name: &str) -> (i32, RunResults, String) {
-    let (code, results, stdout, _) = run_with(features, name, &[]);
-    (code, results, stdout)
 }
 
 fn run_with(
@@ -72,6 +76,19 @@ fn run_with(
     (run.code, results, run.stdout, run.results_file)
 }
 
+/// Probe differences of a run: test name to verdict ids, from the results file as written.
+fn differences(file: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for d in doc["differences"].as_array().unwrap() {
+        out.entry(d["test"].as_str().unwrap().to_string())
+            .or_default()
+            .push(d["verdict"].as_str().unwrap().to_string());
+    }
+    out
+}
+
 /// Failing tests with their verdicts and the targets they failed on.
 fn failures(results: &RunResults) -> BTreeMap<String, (Verdict, Vec<String>)> {
     tests_across(results)
@@ -97,68 +114,96 @@ fn every_mutant_gets_its_expected_verdict() {
         "the issue asks for at least twelve mutants"
     );
 
-    let (code, baseline, stdout) = run(None, "mutant-baseline");
+    let (code, baseline, stdout, baseline_file) = run_with(None, "mutant-baseline", &[]);
     assert_eq!(
         code, 0,
         "the default build must pass on {TARGETS}\n{stdout}"
     );
     assert!(failures(&baseline).is_empty());
+    assert!(
+        differences(&baseline_file).is_empty(),
+        "no probe record may differ in the default build\n{stdout}"
+    );
+    assert!(
+        !baseline.probe_sequences.is_empty(),
+        "the abstractions record their wire bytes"
+    );
 
     let mut report = Vec::new();
     for m in &file.mutant {
-        let (code, results, stdout) = run(Some(&m.feature), &m.feature);
+        let (code, results, stdout, results_file) = run_with(Some(&m.feature), &m.feature, &[]);
         let failing = failures(&results);
+        let differing = differences(&results_file);
         assert_eq!(
             code, 1,
             "{}: bele must report failures\n{stdout}",
             m.feature
         );
-        assert!(!failing.is_empty(), "{}: no test caught it", m.feature);
-        for (test, (verdict, on)) in &failing {
-            let got = serde_json::to_value(verdict).unwrap();
-            assert_eq!(
-                got.as_str(),
-                Some(m.verdict.as_str()),
-                "{}: {test} failed on {on:?}",
-                m.feature
-            );
-        }
-        for test in &m.caught_by {
-            assert!(
-                failing.contains_key(test),
-                "{}: {test} did not fail; failing: {:?}",
-                m.feature,
-                failing.keys()
-            );
-        }
-        if m.feature == "mutant-read32-native" {
-            // A property caught it: the shrunk input is in the results, per target.
-            let t = results
-                .targets
-                .iter()
-                .find(|t| t.triple.starts_with("powerpc"))
-                .unwrap();
-            let r = t
-                .binaries
-                .iter()
-                .flat_map(|b| &b.tests)
-                .find(|r| r.name == "mmio::tests::read32_matches_byteorder")
-                .unwrap();
-            assert!(
-                r.minimal_input
-                    .as_deref()
-                    .is_some_and(|i| i.starts_with("bytes = [")),
-                "{r:?}"
-            );
+        match (&m.verdict, &m.differs) {
+            (Some(verdict), None) => {
+                assert!(!failing.is_empty(), "{}: no test caught it", m.feature);
+                for (test, (got, on)) in &failing {
+                    assert_eq!(&got.id(), verdict, "{}: {test} failed on {on:?}", m.feature);
+                }
+                for test in &m.caught_by {
+                    assert!(
+                        failing.contains_key(test),
+                        "{}: {test} did not fail; failing: {:?}",
+                        m.feature,
+                        failing.keys()
+                    );
+                }
+                for (test, verdicts) in &differing {
+                    assert!(
+                        verdicts.iter().all(|v| v == verdict),
+                        "{}: the records of {test} differ with {verdicts:?}",
+                        m.feature
+                    );
+                }
+            }
+            (None, Some(differs)) => {
+                assert!(
+                    failing.is_empty(),
+                    "{}: only round trips cover it, yet {:?} failed",
+                    m.feature,
+                    failing
+                );
+                assert!(
+                    !differing.is_empty(),
+                    "{}: no record differs\n{stdout}",
+                    m.feature
+                );
+                for (test, verdicts) in &differing {
+                    assert!(
+                        verdicts.iter().all(|v| v == differs),
+                        "{}: the records of {test} differ with {verdicts:?}",
+                        m.feature
+                    );
+                }
+                for test in &m.differs_in {
+                    assert!(
+                        differing.contains_key(test),
+                        "{}: the records of {test} do not differ; differing: {:?}",
+                        m.feature,
+                        differing.keys()
+                    );
+                    differs_in_every_report(&results_file, &stdout, test, differs);
+                }
+            }
+            _ => panic!("{}: give `verdict` or `differs`, not both", m.feature),
         }
         let on: std::collections::BTreeSet<&String> =
             failing.values().flat_map(|(_, on)| on).collect();
         report.push(format!(
-            "{:<28} {:<16} {} failing tests, on {:?}  ({})",
+            "{:<30} {:<16} {} failing tests on {:?}, {} with differing records  ({})",
             m.feature,
-            m.verdict,
+            m.verdict
+                .as_deref()
+                .or(m.differs.as_deref())
+                .unwrap_or_default(),
             failing.len(),
             on,
+            differing.len(),
             m.what
         ));
     }
@@ -318,6 +363,61 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
     assert!(
         text.contains("test result: FAILED. 0 passed; 1 failed"),
         "{text}"
+    );
+}
+
+/// A round-trip-only mutant's difference, named by its test (and so its module), in the
+/// terminal summary and every report format, under the expected verdict.
+fn differs_in_every_report(file: &std::path::Path, stdout: &str, test: &str, verdict: &str) {
+    let json: serde_json::Value = serde_json::from_str(&report(file, "json")).unwrap();
+    let d = json["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["test"] == test)
+        .unwrap_or_else(|| panic!("JSON lacks a difference of {test}"));
+    assert_eq!(d["verdict"], verdict);
+    let label = d["verdict_label"].as_str().unwrap().to_string();
+    let differing = d["comparisons"][0]["differing"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let short = differing.split('-').next().unwrap();
+    assert!(label.starts_with("output differs on "), "{label}");
+    let summary = section(stdout, &format!("\n{label}\n"), "\n\n");
+    assert!(
+        summary.contains(&format!(" {test}: wire record ")),
+        "terminal:\n{stdout}"
+    );
+    let xml = unescape(&report(file, "junit"));
+    let case = section(
+        &xml,
+        &format!("<testcase name=\"{test} [{short}]\""),
+        "</testcase>",
+    );
+    assert_has(
+        "JUnit",
+        case,
+        &[format!("message=\"{label}\" type=\"output-differs\"")],
+    );
+    let ktap = support::validators::kunit_parse(&report(file, "ktap"), "differs.ktap");
+    let k = ktap.child(&differing).child("abstractions").child(test);
+    assert_eq!(k.status, "FAILURE", "KTAP: {k:#?}");
+    let md = report(file, "md");
+    let group = section(&md, &format!("### {label} ("), "\n### ");
+    assert_has("Markdown", group, &[format!("`{test}`: wire record")]);
+    let html = unescape(&report(file, "html"));
+    let details = section(
+        &html,
+        &format!("<h4>abstractions {test}: wire record"),
+        "</section>",
+    );
+    assert_has(
+        "HTML",
+        details,
+        &[format!(
+            "<p class=\"verdict\">{label} (across all targets)</p>"
+        )],
     );
 }
 
