@@ -155,7 +155,7 @@ pub fn run_binary(
             pending.iter().take(FILTER_CHUNK).cloned().collect()
         };
         first = false;
-        let mut batch = run_batch(bin, cfg, &filters, false, cancel);
+        let mut batch = run_batch(bin, cfg, &filters, Mode::Captured, cancel);
         let progressed = !batch.finished.is_empty();
         for mut r in std::mem::take(&mut batch.finished) {
             attach(&mut r, &mut batch.probes, &mut sequences);
@@ -262,40 +262,45 @@ pub fn run_binary(
     (result, sequences)
 }
 
-/// One test run alone, to check its probe records: its result (`None` if it could not be
-/// run to one), what it recorded, and the inputs proptest reported (with
-/// `PROPTEST_VERBOSE=2` in `extra_env`): how many, and their digest.
+/// A test run again to check its probe records: its result (`None` if the process gave it
+/// none), and the inputs proptest reported (with `PROPTEST_VERBOSE=2` in the environment):
+/// how many, and their digest.
 #[derive(Debug)]
-pub struct Alone {
+pub struct Rerun {
     pub result: Option<TestResult>,
-    pub sequences: Sequences,
     pub inputs: Option<(u64, u64)>,
 }
 
-/// Runs test `name` of `bin` alone with `extra_env` added, recording probes.
-pub fn run_alone(
+/// Runs `names` of `bin` in one process, one test at a time, with `extra_env` added and
+/// both output streams in one pipe, so what each test prints is told apart by order.
+pub fn run_again(
     bin: &TestBinary,
     cfg: &ExecConfig,
-    name: &str,
+    names: &[String],
     extra_env: &[(String, String)],
     cancel: &AtomicBool,
-) -> Alone {
+) -> BTreeMap<String, Rerun> {
     let mut cfg = cfg.clone();
     cfg.test_threads = 1;
-    cfg.env
-        .retain(|(k, _)| !extra_env.iter().any(|(e, _)| e == k));
+    cfg.env.retain(|(k, _)| !extra_env.iter().any(|(e, _)| e == k));
     cfg.env.extend_from_slice(extra_env);
-    let mut batch = run_batch(bin, &cfg, &[name.to_string()], true, cancel);
-    let mut sequences = Sequences::new();
-    let result = batch.finished.pop().map(|mut r| {
-        attach(&mut r, &mut batch.probes, &mut sequences);
-        r
-    });
-    Alone {
-        result,
-        sequences,
-        inputs: batch.inputs,
+    let mut out = BTreeMap::new();
+    for chunk in names.chunks(FILTER_CHUNK) {
+        let mut batch = run_batch(bin, &cfg, chunk, Mode::Merged, cancel);
+        let mut ignored = Sequences::new();
+        for mut r in std::mem::take(&mut batch.finished) {
+            attach(&mut r, &mut batch.probes, &mut ignored);
+            let inputs = batch.inputs.remove(&r.name);
+            out.insert(
+                r.name.clone(),
+                Rerun {
+                    result: Some(r),
+                    inputs,
+                },
+            );
+        }
     }
+    out
 }
 
 fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
@@ -327,7 +332,7 @@ fn isolate(
     name: &str,
     cancel: &AtomicBool,
 ) -> Option<TestResult> {
-    let batch = run_batch(bin, cfg, &[name.to_string()], true, cancel);
+    let batch = run_batch(bin, cfg, &[name.to_string()], Mode::Streamed, cancel);
     // A crash confirmed alone is a failure: its records are not compared, so not kept.
     if let Some(alone) = batch.finished.into_iter().find(|r| r.name == name) {
         // It did not crash alone: the crash stays the result (it happened), with a note
@@ -454,24 +459,40 @@ struct Batch {
     end: BatchEnd,
     /// What the process recorded with `bele_probe`, not yet attached to a result.
     probes: Recorded,
-    /// The inputs proptest reported (`PROPTEST_VERBOSE=2`) in the order printed: count
-    /// and digest. Meaningful when the batch ran one test; not attributed per test, since
-    /// stderr lines and libtest's events on stdout arrive through separate pipes.
-    inputs: Option<(u64, u64)>,
+    /// Per test, the inputs proptest reported (`PROPTEST_VERBOSE=2`): count and digest.
+    /// Kept only in [`Mode::Merged`], where stderr lines arrive in order between libtest's
+    /// events; through two pipes they could not be told apart per test.
+    inputs: BTreeMap<String, (u64, u64)>,
+}
+
+/// How a batch's process is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Output captured by libtest; stdout and stderr in pipes of their own.
+    Captured,
+    /// `--nocapture`: a test's output streams as it runs.
+    Streamed,
+    /// `--nocapture` with stdout and stderr in one pipe, one test at a time.
+    Merged,
 }
 
 fn run_batch(
     bin: &TestBinary,
     cfg: &ExecConfig,
     filters: &[String],
-    nocapture: bool,
+    mode: Mode,
     cancel: &AtomicBool,
 ) -> Batch {
     let probe_file = probe_file(cfg, bin);
+    let nocapture = mode != Mode::Captured;
     let inv = invocation(bin, cfg, filters, nocapture, probe_file.as_deref());
     let mut finished = Vec::new();
-    let mut inputs: Option<(u64, u64)> = None;
-    let mut process = match Process::spawn(&inv) {
+    let mut inputs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let spawned = match mode {
+        Mode::Merged => Process::spawn_merged(&inv),
+        Mode::Captured | Mode::Streamed => Process::spawn(&inv),
+    };
+    let mut process = match spawned {
         Ok(p) => p,
         Err(e) => {
             return Batch {
@@ -548,9 +569,15 @@ fn run_batch(
                         });
                     }
                     Event::Other => {}
-                    Event::Text(text) if proptest_input_line(&text).is_some() => {
+                    Event::Text(text)
+                        if mode == Mode::Merged
+                            && running.len() == 1
+                            && proptest_input_line(&text).is_some() =>
+                    {
                         let input = proptest_input_line(&text).unwrap_or_default();
-                        let e = inputs.get_or_insert((0, bele_probe::digest(b"")));
+                        let e = inputs
+                            .entry(running[0].0.clone())
+                            .or_insert((0, bele_probe::digest(b"")));
                         e.0 += 1;
                         e.1 = bele_probe::digest_from(e.1, input.as_bytes());
                         e.1 = bele_probe::digest_from(e.1, b"\n");

@@ -80,6 +80,33 @@ impl Process {
         })
     }
 
+    /// Like [`Process::spawn`], but both output streams go into one pipe, so lines arrive
+    /// in the order the process wrote them (all as [`Stream::Stdout`]): what one thread
+    /// printed to stderr between two lines on stdout stays between them.
+    pub fn spawn_merged(inv: &Invocation) -> Result<Process, SpawnError> {
+        let spawn_error = |source| SpawnError {
+            program: inv.argv()[0].clone(),
+            source,
+        };
+        let (reader, writer) = std::io::pipe().map_err(spawn_error)?;
+        let mut cmd = inv.to_command();
+        cmd.stdin(Stdio::null())
+            .stdout(writer.try_clone().map_err(spawn_error)?)
+            .stderr(writer)
+            .process_group(0);
+        let child = cmd.spawn().map_err(spawn_error)?;
+        // The command holds the write ends; dropping it leaves the child's as the only ones,
+        // so the pipe closes when the child (and what it started) exits.
+        drop(cmd);
+        let (tx, lines) = mpsc::channel();
+        forward(reader, Stream::Stdout, tx);
+        Ok(Process {
+            child,
+            lines,
+            open_streams: 1,
+        })
+    }
+
     pub fn id(&self) -> u32 {
         self.child.id()
     }
@@ -214,6 +241,24 @@ pub fn run_captured(inv: &Invocation, timeout: Duration) -> Result<Captured, Spa
 mod tests {
     use super::*;
     use crate::Runner;
+
+    #[test]
+    fn merged_output_keeps_the_order_of_both_streams() {
+        let mut p = Process::spawn_merged(&sh(
+            "echo one; echo two >&2; echo three; echo four >&2",
+        ))
+        .unwrap();
+        let mut got = Vec::new();
+        loop {
+            match p.next_line(Duration::from_secs(5)) {
+                Next::Line(l) => got.push(l.text),
+                Next::Idle => panic!("no output"),
+                Next::Closed => break,
+            }
+        }
+        assert_eq!(got, ["one", "two", "three", "four"]);
+        assert!(p.wait().success());
+    }
 
     fn sh(script: &str) -> Invocation {
         Invocation {

@@ -110,6 +110,7 @@ mod imp {
     use std::fs::{File, OpenOptions};
     use std::io::Write;
     use std::string::String;
+    use std::vec::Vec;
     use std::sync::{Mutex, OnceLock};
 
     use super::{digest, Kind, MAX_LABEL, MAX_RECORDS, PREFIX};
@@ -147,56 +148,112 @@ mod imp {
         .as_ref()
     }
 
+    /// Per thread: the record being built, and the thread's name as the file writes it
+    /// (escaped once: a test's records all come from its one thread).
+    struct Scratch {
+        line: Vec<u8>,
+        test: Option<Vec<u8>>,
+    }
+
+    std::thread_local! {
+        static SCRATCH: core::cell::RefCell<Scratch> =
+            const { core::cell::RefCell::new(Scratch { line: Vec::new(), test: None }) };
+    }
+
     pub(super) fn record(kind: Kind, label: &str, bytes: &[u8]) {
         let Some(sink) = sink() else { return };
-        let current = std::thread::current();
-        let line = line(kind, current.name().unwrap_or(""), label, bytes);
-        let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
-        if sink.written > MAX_RECORDS {
-            return;
-        }
-        let text: &[u8] = if sink.written == MAX_RECORDS {
-            b"!overflow\n"
-        } else {
-            line.as_bytes()
-        };
-        // One write per record, unbuffered: what is recorded survives a crash that follows.
-        let _ = sink.file.write_all(text);
-        sink.written += 1;
+        SCRATCH.with(|cell| {
+            let Ok(mut scratch) = cell.try_borrow_mut() else {
+                return;
+            };
+            let Scratch { line, test } = &mut *scratch;
+            let test = test.get_or_insert_with(|| {
+                let mut name = Vec::new();
+                escape_into(&mut name, std::thread::current().name().unwrap_or(""));
+                name
+            });
+            line.clear();
+            line_into(line, kind, test, label, bytes);
+            let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
+            if sink.written > MAX_RECORDS {
+                return;
+            }
+            let text: &[u8] = if sink.written == MAX_RECORDS {
+                b"!overflow\n"
+            } else {
+                line
+            };
+            // One write per record, unbuffered: what is recorded survives a crash that
+            // follows.
+            let _ = sink.file.write_all(text);
+            sink.written += 1;
+        });
     }
 
     /// One record line: `KIND TAB TEST TAB LABEL TAB LEN TAB DIGEST TAB PREFIX-HEX LF`, with
     /// tabs, line breaks and backslashes in the test name and label escaped as `\t`, `\n`,
     /// `\r` and `\\`.
     pub fn line(kind: Kind, test: &str, label: &str, bytes: &[u8]) -> String {
-        use std::fmt::Write as _;
+        let mut name = Vec::new();
+        escape_into(&mut name, test);
+        let mut out = Vec::new();
+        line_into(&mut out, kind, &name, label, bytes);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Builds a record line byte by byte (formatting machinery costs dearly under
+    /// emulation); `test` is already escaped.
+    fn line_into(out: &mut Vec<u8>, kind: Kind, test: &[u8], label: &str, bytes: &[u8]) {
         let mut cut = label.len().min(MAX_LABEL);
         while !label.is_char_boundary(cut) {
             cut -= 1;
         }
         let shown = &bytes[..bytes.len().min(PREFIX)];
-        let mut out = String::with_capacity(40 + test.len() + cut + 2 * shown.len());
-        out.push(kind.mark());
-        out.push('\t');
-        escape_into(&mut out, test);
-        out.push('\t');
-        escape_into(&mut out, &label[..cut]);
-        let _ = write!(out, "\t{}\t{:016x}\t", bytes.len(), digest(bytes));
-        for b in shown {
-            let _ = write!(out, "{b:02x}");
-        }
-        out.push('\n');
-        out
+        out.reserve(48 + test.len() + cut + 2 * shown.len());
+        out.push(kind.mark() as u8);
+        out.push(b'\t');
+        out.extend_from_slice(test);
+        out.push(b'\t');
+        escape_into(out, &label[..cut]);
+        out.push(b'\t');
+        push_decimal(out, bytes.len() as u64);
+        out.push(b'\t');
+        push_hex(out, &digest(bytes).to_be_bytes());
+        out.push(b'\t');
+        push_hex(out, shown);
+        out.push(b'\n');
     }
 
-    fn escape_into(out: &mut String, s: &str) {
-        for c in s.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\t' => out.push_str("\\t"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                c => out.push(c),
+    fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for b in bytes {
+            out.push(DIGITS[usize::from(b >> 4)]);
+            out.push(DIGITS[usize::from(b & 15)]);
+        }
+    }
+
+    fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[i..]);
+    }
+
+    fn escape_into(out: &mut Vec<u8>, s: &str) {
+        for b in s.bytes() {
+            match b {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b => out.push(b),
             }
         }
     }
