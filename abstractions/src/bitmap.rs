@@ -25,7 +25,7 @@ pub fn bitmap_to_arr32(bitmap: &[usize], nbits: usize) -> Vec<u32> {
         let bit = i * 32;
         *word = (bitmap[bit / BITS] >> (bit % BITS)) as u32;
     }
-    if nbits % 32 != 0 {
+    if !nbits.is_multiple_of(32) {
         if let Some(last) = out.last_mut() {
             *last &= (1u32 << (nbits % 32)) - 1;
         }

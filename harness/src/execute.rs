@@ -282,7 +282,8 @@ pub fn run_again(
 ) -> BTreeMap<String, Rerun> {
     let mut cfg = cfg.clone();
     cfg.test_threads = 1;
-    cfg.env.retain(|(k, _)| !extra_env.iter().any(|(e, _)| e == k));
+    cfg.env
+        .retain(|(k, _)| !extra_env.iter().any(|(e, _)| e == k));
     cfg.env.extend_from_slice(extra_env);
     let mut out = BTreeMap::new();
     for chunk in names.chunks(FILTER_CHUNK) {

@@ -202,7 +202,7 @@ fn unescape(s: &str) -> Option<String> {
 
 /// Bytes from lower- or upper-case hex digits; `None` for anything else.
 pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     s.as_bytes()

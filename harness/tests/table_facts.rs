@@ -15,7 +15,11 @@ fn rustc(args: &[&str]) -> String {
         .env("RUSTC_BOOTSTRAP", "1")
         .output()
         .expect("rustc");
-    assert!(o.status.success(), "rustc {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "rustc {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
@@ -24,13 +28,22 @@ fn every_target_trait_agrees_with_rustc() {
     for t in Table::builtin().targets() {
         let cfg = rustc(&["--print", "cfg", "--target", &t.triple]);
         let has = |line: &str| cfg.lines().any(|l| l == line);
-        assert!(has(&format!("target_endian=\"{}\"", t.endian)), "{}: endian\n{cfg}", t.triple);
+        assert!(
+            has(&format!("target_endian=\"{}\"", t.endian)),
+            "{}: endian\n{cfg}",
+            t.triple
+        );
         assert!(
             has(&format!("target_pointer_width=\"{}\"", t.pointer_width)),
             "{}: width\n{cfg}",
             t.triple
         );
-        assert_eq!(has("target_has_atomic=\"64\""), t.atomic64, "{}: atomic64", t.triple);
+        assert_eq!(
+            has("target_has_atomic=\"64\""),
+            t.atomic64,
+            "{}: atomic64",
+            t.triple
+        );
         let spec: serde_json::Value = serde_json::from_str(&rustc(&[
             "-Z",
             "unstable-options",
@@ -42,7 +55,15 @@ fn every_target_trait_agrees_with_rustc() {
         .unwrap();
         let layout = spec["data-layout"].as_str().unwrap();
         // LLVM's default for i64 is ABI alignment 32 bits; most layouts say i64:64.
-        let align = if layout.split('-').any(|p| p == "i64:64") { 8 } else { 4 };
-        assert_eq!(t.u64_align, align, "{}: u64_align vs data layout {layout}", t.triple);
+        let align = if layout.split('-').any(|p| p == "i64:64") {
+            8
+        } else {
+            4
+        };
+        assert_eq!(
+            t.u64_align, align,
+            "{}: u64_align vs data layout {layout}",
+            t.triple
+        );
     }
 }

@@ -244,10 +244,8 @@ mod tests {
 
     #[test]
     fn merged_output_keeps_the_order_of_both_streams() {
-        let mut p = Process::spawn_merged(&sh(
-            "echo one; echo two >&2; echo three; echo four >&2",
-        ))
-        .unwrap();
+        let mut p = Process::spawn_merged(&sh("echo one; echo two >&2; echo three; echo four >&2"))
+            .unwrap();
         let mut got = Vec::new();
         loop {
             match p.next_line(Duration::from_secs(5)) {

@@ -110,8 +110,8 @@ mod imp {
     use std::fs::{File, OpenOptions};
     use std::io::Write;
     use std::string::String;
-    use std::vec::Vec;
     use std::sync::{Mutex, OnceLock};
+    use std::vec::Vec;
 
     use super::{digest, Kind, MAX_LABEL, MAX_RECORDS, PREFIX};
 
