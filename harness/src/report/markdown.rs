@@ -63,18 +63,10 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             let n = failing.iter().filter(|o| o.verdict == t.verdict).count();
             writeln!(out, "\n### {} ({n})\n", t.verdict.label())?;
         }
-        shown += 1;
-        if shown > PER_GROUP {
-            if failing
-                .get(i + 1)
-                .is_none_or(|next| next.verdict != t.verdict)
-            {
-                writeln!(
-                    out,
-                    "- ... and {} more (see the results file)",
-                    shown - PER_GROUP
-                )?;
-            }
+        let last = failing
+            .get(i + 1)
+            .is_none_or(|next| next.verdict != t.verdict);
+        if !within_group(out, &mut shown, last)? {
             continue;
         }
         let failures = t.failures(results);
@@ -128,15 +120,7 @@ fn write_differences(
             shown = 0;
             writeln!(out, "\n### {} ({n})\n", d.verdict_label)?;
         }
-        shown += 1;
-        if shown > PER_GROUP {
-            if n == 1 {
-                writeln!(
-                    out,
-                    "- ... and {} more (see the results file)",
-                    shown - PER_GROUP
-                )?;
-            }
+        if !within_group(out, &mut shown, n == 1)? {
             continue;
         }
         writeln!(
@@ -181,6 +165,23 @@ fn write_differences(
     Ok(())
 }
 
+/// Counts one more item of a verdict group: whether to show it. Past `PER_GROUP` items it
+/// is not shown, and at the group's `last` item a line says how many were left out.
+fn within_group(out: &mut dyn Write, shown: &mut usize, last: bool) -> io::Result<bool> {
+    *shown += 1;
+    if *shown <= PER_GROUP {
+        return Ok(true);
+    }
+    if last {
+        writeln!(
+            out,
+            "- ... and {} more (see the results file)",
+            *shown - PER_GROUP
+        )?;
+    }
+    Ok(false)
+}
+
 /// Text for a table cell: no pipes or line breaks.
 fn cell(s: &str) -> String {
     one_line(s).replace('|', "\\|")
@@ -218,5 +219,37 @@ mod tests {
         );
         assert!(md.contains("  - replay on `s390x-unknown-linux-gnu`: `cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture`"), "{md}");
         assert!(md.ends_with("proptest seed: `42`\n"));
+    }
+
+    #[test]
+    fn a_long_group_is_cut_and_says_how_much() {
+        use crate::report::testdata::{probed, results, target};
+        use crate::results::ProbeKind;
+        let mut r = results(vec![
+            target("x86_64-unknown-linux-gnu", vec![]),
+            target("s390x-unknown-linux-gnu", vec![]),
+        ]);
+        for i in 0..PER_GROUP + 5 {
+            for (t, bytes) in [(0, [1u8, 0]), (1, [0, 1])] {
+                let (test, seqs) = probed(&format!("t{i:03}"), ProbeKind::Wire, "x", &[&bytes]);
+                r.targets[t].binaries[0].tests.push(test);
+                r.probe_sequences.extend(seqs);
+            }
+        }
+        let mut out = Vec::new();
+        write_markdown(&mut out, &r).unwrap();
+        let md = String::from_utf8(out).unwrap();
+        assert!(
+            md.contains(&format!(
+                "### output differs on big-endian only ({})",
+                PER_GROUP + 5
+            )),
+            "{md}"
+        );
+        assert_eq!(md.matches("- **pkg**").count(), PER_GROUP, "{md}");
+        assert!(
+            md.contains("- ... and 5 more (see the results file)\n"),
+            "{md}"
+        );
     }
 }
