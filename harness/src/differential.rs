@@ -71,8 +71,11 @@ pub struct Comparison<'r> {
 /// Where two sequences of records first part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FirstDifference {
-    /// Index of the first record that differs (or that one side lacks).
+    /// Index of the first record that differs (or that one side lacks); when `kept` is
+    /// false, the first record not kept, at or after which they differ.
     pub record: u64,
+    /// Whether the records there were kept (only the first `ProbeSequence::DETAIL` are).
+    pub kept: bool,
     /// First differing byte in that record, when the kept bytes show it.
     pub offset: Option<u64>,
     /// The record on each side (`None`: that side has no such record, or it was not kept).
@@ -423,7 +426,13 @@ pub fn first_difference(
     let index = (0..kept)
         .find(|&i| a.records[i] != b.records[i])
         .unwrap_or(kept);
-    let (ra, rb) = (a.records.get(index), b.records.get(index));
+    // Equal as far as kept, and both go on: the difference lies in records not kept.
+    let kept_all = !(index == kept && (index as u64) < a_count.min(b_count));
+    let (ra, rb) = if kept_all {
+        (a.records.get(index), b.records.get(index))
+    } else {
+        (None, None)
+    };
     let offset = match (ra, rb) {
         (Some(x), Some(y)) => {
             let common = x.prefix.len().min(y.prefix.len());
@@ -444,9 +453,9 @@ pub fn first_difference(
             hex: r.prefix.iter().map(|b| format!("{b:02x}")).collect(),
         })
     };
-    let _ = (a_count, b_count);
     FirstDifference {
         record: index as u64,
+        kept: kept_all,
         offset,
         reference: shown(ra),
         differing: shown(rb),
@@ -522,6 +531,16 @@ pub fn describe_comparison(c: &Comparison<'_>) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if !c.first.kept {
+        return format!(
+            "after record {} (later records are kept as digests only): {} ({} records) | {} ({} records)",
+            c.first.record,
+            names(&c.reference),
+            c.reference_count,
+            names(&c.differing),
+            c.differing_count
+        );
+    }
     let at = match c.first.offset {
         Some(o) => format!("record {}, byte {o}", c.first.record),
         None => format!("record {}", c.first.record),
@@ -685,7 +704,7 @@ mod tests {
         // One side has fewer records.
         let d = seq(&[&[1, 2, 3]]);
         let f = first_difference(Some(&a), 2, Some(&d), 1);
-        assert_eq!((f.record, f.differing), (1, None));
+        assert_eq!((f.record, f.kept, f.differing), (1, true, None));
         assert_eq!(marked(None, None, 16), "(no record)");
         // Beyond the kept bytes: the record is known to differ, the byte is not.
         let long_a: Vec<u8> = vec![0; 100];
@@ -696,5 +715,36 @@ mod tests {
         assert_eq!((f.record, f.offset), (0, None));
         let shown = marked(f.reference.as_ref(), None, 4);
         assert_eq!(shown, "00 00 00 00 … (100 bytes)");
+        // Beyond the kept records: known to differ, not where.
+        let many = |last: u8| {
+            let rs: Vec<Vec<u8>> = (0..ProbeSequence::DETAIL + 2)
+                .map(|i| {
+                    vec![
+                        (i % 200) as u8,
+                        if i > ProbeSequence::DETAIL { last } else { 0 },
+                    ]
+                })
+                .collect();
+            let refs: Vec<&[u8]> = rs.iter().map(Vec::as_slice).collect();
+            let (_, mut seqs) = probed("t", ProbeKind::Wire, "x", &refs);
+            seqs.remove(0).1
+        };
+        let n = ProbeSequence::DETAIL as u64 + 2;
+        let f = first_difference(Some(&many(0)), n, Some(&many(1)), n);
+        assert_eq!(
+            (f.record, f.kept, f.reference),
+            (ProbeSequence::DETAIL as u64, false, None)
+        );
+        let c = Comparison {
+            reference: vec![X86_64],
+            differing: vec![S390X],
+            reference_count: n,
+            differing_count: n,
+            first: f,
+        };
+        assert_eq!(
+            describe_comparison(&c),
+            "after record 4096 (later records are kept as digests only): x86_64 (4098 records) | s390x (4098 records)"
+        );
     }
 }
