@@ -732,7 +732,7 @@ mod tests {
         let n = ProbeSequence::DETAIL as u64 + 2;
         let f = first_difference(Some(&many(0)), n, Some(&many(1)), n);
         assert_eq!(
-            (f.record, f.kept, f.reference),
+            (f.record, f.kept, f.reference.clone()),
             (ProbeSequence::DETAIL as u64, false, None)
         );
         let c = Comparison {
