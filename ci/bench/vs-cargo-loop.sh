@@ -15,27 +15,36 @@ $BELE setup --targets "$SELECTION" --color never >/dev/null
 SYSROOT=$(rustc --print sysroot)
 
 # The targets, with the facts the loop needs, from the same table bele uses.
-mapfile -t ROWS < <(python3 - "$SELECTION" <<'PY'
+# zig-linked targets use the wrappers `bele setup` wrote in bele's cache, and derived specs
+# the file bele wrote for its own run (the loop runs after it).
+ZIGBIN=${BELE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bele}/zig-0.14.1/bin
+mapfile -t ROWS < <(python3 - "$SELECTION" "$ZIGBIN" <<'PY'
 import sys, tomllib
-sel = sys.argv[1]
+sel, zigbin = sys.argv[1], sys.argv[2]
 table = tomllib.load(open("targets/targets.toml", "rb"))["target"]
 for t in table:
     if sel == "all" or t["triple"] in sel.split(","):
-        print(t["triple"], t["qemu"], t["sysroot"], t["linker"], t.get("native_on", "-"))
+        linker = t.get("linker") or f"{zigbin}/{t['zig_target']}-cc"
+        target = f"target/bele/specs/{t['triple']}.json" if "spec" in t else t["triple"]
+        print(t["triple"], t["qemu"], t.get("sysroot", "-"), linker, t.get("native_on", "-"),
+              target, ",".join(t.get("rustflags", [])) or "-")
 PY
 )
 
 loop_run() {
   for row in "${ROWS[@]}"; do
-    read -r triple qemu sysroot linker native <<<"$row"
+    read -r triple qemu sysroot linker native target rustflags <<<"$row"
     prefix="CARGO_TARGET_$(echo "$triple" | tr 'a-z.-' 'A-Z__')"
     extra=()
     envs=("${prefix}_LINKER=$linker")
-    if [ "$native" != "$triple" ]; then envs+=("${prefix}_RUNNER=$qemu -L $sysroot"); fi
+    runner="$qemu"; if [ "$sysroot" != "-" ]; then runner="$qemu -L $sysroot"; fi
+    if [ "$native" != "$triple" ]; then envs+=("${prefix}_RUNNER=$runner"); fi
+    if [ "$rustflags" != "-" ]; then envs+=("${prefix}_RUSTFLAGS=${rustflags//,/ }"); fi
     if [ ! -d "$SYSROOT/lib/rustlib/$triple/lib" ]; then
       extra+=(-Zbuild-std); envs+=(RUSTC_BOOTSTRAP=1)
     fi
-    env "${envs[@]}" cargo test -q -p abstractions --target "$triple" --target-dir target/bench-loop "${extra[@]}" \
+    case "$target" in *.json) extra+=(-Zjson-target-spec); target="$PWD/$target" ;; esac
+    env "${envs[@]}" cargo test -q -p abstractions --target "$target" --target-dir target/bench-loop "${extra[@]}" \
       >/dev/null 2>&1 || echo "loop: $triple failed" >&2
   done
 }

@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bele_targets::Target;
+use bele_targets::{LinkRoute, Target};
 use cargo_metadata::Message;
 
 use crate::env::HostEnv;
 use crate::process::{tail, CommandSpec};
 use crate::workspace::Workspace;
+use crate::zig::Wrappers;
 
 /// Which packages and features to build.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,14 +37,33 @@ pub struct BuildFailure {
     pub duration: Duration,
 }
 
-/// The cargo command that builds `sel`'s tests for `target`.
+/// What a target's build needs besides its row of the table: what was found on this machine
+/// or made for this run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetTools {
+    /// The host's own target: no cross linker.
+    pub native: bool,
+    /// std is compiled from rust-src (`-Zbuild-std`).
+    pub build_std: bool,
+    /// A derived spec file, passed as `--target` (with `-Zjson-target-spec`).
+    pub spec_file: Option<PathBuf>,
+    /// zig's `cc` and `ar`, for the zig route.
+    pub zig: Option<Wrappers>,
+}
+
+/// The cargo command that builds `sel`'s tests for `target`. `env` is the user's: their
+/// own `RUSTFLAGS` are joined by the target's flags, not replaced.
 pub fn cargo_command(
     ws: &Workspace,
     sel: &Selection,
     target: &Target,
-    native: bool,
-    build_std: bool,
+    tools: &TargetTools,
+    env: &HostEnv,
 ) -> CommandSpec {
+    let target_arg = tools
+        .spec_file
+        .as_ref()
+        .map_or_else(|| target.triple.clone(), |p| p.display().to_string());
     let mut spec = CommandSpec::new("cargo", &ws.root)
         .args([
             "test",
@@ -51,7 +71,7 @@ pub fn cargo_command(
             "--message-format=json-render-diagnostics",
             "--target",
         ])
-        .arg(target.triple.as_str())
+        .arg(target_arg)
         .arg("--manifest-path")
         .arg(ws.manifest_path.display().to_string())
         .arg("--target-dir")
@@ -68,19 +88,57 @@ pub fn cargo_command(
     if sel.no_default_features {
         spec = spec.arg("--no-default-features");
     }
-    if build_std {
+    if tools.build_std {
         // The kernel builds its Rust the same way: a stable compiler with unstable
         // features unlocked, compiling std from rust-src for a target rustup does not serve.
         spec = spec.arg("-Zbuild-std").env("RUSTC_BOOTSTRAP", "1");
     }
-    if !native {
-        spec = spec.env(
-            format!("{}LINKER", target.cargo_env_prefix()),
-            target.linker.as_str(),
-        );
+    if tools.spec_file.is_some() {
+        spec = spec.arg("-Zjson-target-spec").env("RUSTC_BOOTSTRAP", "1");
+    }
+    let prefix = target.cargo_env_prefix();
+    if !tools.native {
+        match (target.link_route(), &tools.zig) {
+            (_, Some(zig)) => {
+                // The linker, and the C compiler and archiver of build scripts (`cc` reads
+                // CC_<target> with the triple as written or with underscores).
+                let cc = zig.cc.display().to_string();
+                let ar = zig.ar.display().to_string();
+                spec = spec.env(format!("{prefix}LINKER"), cc.as_str());
+                for name in [target.triple.clone(), target.triple.replace('-', "_")] {
+                    spec = spec
+                        .env(format!("CC_{name}"), cc.as_str())
+                        .env(format!("AR_{name}"), ar.as_str());
+                }
+            }
+            (LinkRoute::Gcc { linker, .. }, None) => {
+                spec = spec.env(format!("{prefix}LINKER"), linker);
+            }
+            (LinkRoute::Zig { .. }, None) => {}
+        }
+    }
+    if !target.rustflags.is_empty() {
+        spec = with_rustflags(spec, &prefix, &target.rustflags, env);
     }
     spec.env("CARGO_TERM_COLOR", "never")
         .env("CARGO_TERM_PROGRESS_WHEN", "never")
+}
+
+/// Adds the target's rustc flags. Cargo takes the first of CARGO_ENCODED_RUSTFLAGS,
+/// RUSTFLAGS and the target's `rustflags`, so where the user set one of the first two the
+/// flags are appended to theirs, for this invocation only; else they go in
+/// `CARGO_TARGET_<T>_RUSTFLAGS`.
+fn with_rustflags(spec: CommandSpec, prefix: &str, flags: &[String], env: &HostEnv) -> CommandSpec {
+    let set = |k: &str| env.get(k).filter(|v| !v.is_empty());
+    if let Some(encoded) = set("CARGO_ENCODED_RUSTFLAGS") {
+        let mut all = vec![encoded.to_string()];
+        all.extend(flags.iter().cloned());
+        spec.env("CARGO_ENCODED_RUSTFLAGS", all.join("\x1f"))
+    } else if let Some(user) = set("RUSTFLAGS") {
+        spec.env("RUSTFLAGS", format!("{user} {}", flags.join(" ")))
+    } else {
+        spec.env(format!("{prefix}RUSTFLAGS"), flags.join(" "))
+    }
 }
 
 /// Runs `spec` and returns the test executables, or the tail of the compiler's output.
@@ -169,13 +227,19 @@ mod tests {
             features: vec!["a".into(), "b".into()],
             ..Selection::default()
         };
-        let mips = build_command_line(
+        let env = HostEnv::default();
+        let cross = |build_std| TargetTools {
+            build_std,
+            ..TargetTools::default()
+        };
+        let mips = cargo_command(
             &ws,
             &sel,
             table.get("mips-unknown-linux-gnu").unwrap(),
-            false,
-            true,
-        );
+            &cross(true),
+            &env,
+        )
+        .display();
         assert_eq!(
             mips,
             "RUSTC_BOOTSTRAP=1 CARGO_TARGET_MIPS_UNKNOWN_LINUX_GNU_LINKER=mips-linux-gnu-gcc CARGO_TERM_COLOR=never \
@@ -183,13 +247,18 @@ mod tests {
              mips-unknown-linux-gnu --manifest-path /checkout/fixtures/Cargo.toml --target-dir \
              /checkout/fixtures/target/bele/build --package fx-endian --features a,b -Zbuild-std"
         );
-        let x86 = build_command_line(
+        let native = TargetTools {
+            native: true,
+            ..TargetTools::default()
+        };
+        let x86 = cargo_command(
             &ws,
             &Selection::default(),
             table.get("x86_64-unknown-linux-gnu").unwrap(),
-            true,
-            false,
-        );
+            &native,
+            &env,
+        )
+        .display();
         assert!(
             !x86.contains("LINKER")
                 && !x86.contains("build-std")
@@ -198,13 +267,86 @@ mod tests {
         );
     }
 
-    fn build_command_line(
-        ws: &Workspace,
-        sel: &Selection,
-        t: &Target,
-        native: bool,
-        build_std: bool,
-    ) -> String {
-        cargo_command(ws, sel, t, native, build_std).display()
+    #[test]
+    fn the_zig_route_sets_linker_c_tools_flags_and_spec() {
+        let ws = Workspace::parse(METADATA).unwrap();
+        let table = bele_targets::Table::builtin();
+        let zig = Wrappers {
+            cc: "/c/zig/bin/aarch64_be-linux-musl-cc".into(),
+            ar: "/c/zig/bin/aarch64_be-linux-musl-ar".into(),
+        };
+        let tools = TargetTools {
+            build_std: true,
+            zig: Some(zig.clone()),
+            ..TargetTools::default()
+        };
+        let be = table.get("aarch64_be-unknown-linux-musl").unwrap();
+        let cmd = cargo_command(&ws, &Selection::default(), be, &tools, &HostEnv::default());
+        let env = |k: &str| {
+            cmd.env
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+        };
+        let p = "CARGO_TARGET_AARCH64_BE_UNKNOWN_LINUX_MUSL_";
+        assert_eq!(
+            env(&format!("{p}LINKER")),
+            Some("/c/zig/bin/aarch64_be-linux-musl-cc")
+        );
+        assert_eq!(
+            env(&format!("{p}RUSTFLAGS")),
+            Some("-C link-self-contained=no")
+        );
+        assert_eq!(
+            env("CC_aarch64_be-unknown-linux-musl"),
+            Some("/c/zig/bin/aarch64_be-linux-musl-cc")
+        );
+        assert_eq!(
+            env("AR_aarch64_be_unknown_linux_musl"),
+            Some("/c/zig/bin/aarch64_be-linux-musl-ar")
+        );
+        // The user's RUSTFLAGS are kept, the target's added to them.
+        let user = HostEnv {
+            vars: vec![("RUSTFLAGS".into(), "-C debuginfo=0".into())],
+        };
+        let cmd = cargo_command(&ws, &Selection::default(), be, &tools, &user);
+        let env = |k: &str| {
+            cmd.env
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            env("RUSTFLAGS"),
+            Some("-C debuginfo=0 -C link-self-contained=no")
+        );
+        assert_eq!(env(&format!("{p}RUSTFLAGS")), None);
+        // A derived spec goes to --target, with the flag cargo wants for JSON specs.
+        let armeb = table.get("armeb-bele-linux-musleabi").unwrap();
+        let tools = TargetTools {
+            spec_file: Some("/w/target/bele/specs/armeb-bele-linux-musleabi.json".into()),
+            ..tools
+        };
+        let line = cargo_command(
+            &ws,
+            &Selection::default(),
+            armeb,
+            &tools,
+            &HostEnv::default(),
+        )
+        .display();
+        assert!(
+            line.contains("--target /w/target/bele/specs/armeb-bele-linux-musleabi.json"),
+            "{line}"
+        );
+        assert!(
+            line.contains("-Zjson-target-spec") && line.contains("-Zbuild-std"),
+            "{line}"
+        );
+        assert!(
+            line.contains("CARGO_TARGET_ARMEB_BELE_LINUX_MUSLEABI_LINKER="),
+            "{line}"
+        );
+        assert!(!line.contains("RUSTFLAGS"), "armeb needs no flags: {line}");
     }
 }

@@ -327,7 +327,8 @@ fn replay(args: &ReplayArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::
             binary,
             &args.test,
             results.config.seed,
-            &ctx.env.without(&["PROPTEST_RNG_SEED"]),
+            &ctx.env
+                .without(&["PROPTEST_RNG_SEED", "PROPTEST_RNG_ALGORITHM"]),
         )
         .ok_or_else(|| {
             anyhow::anyhow!(
@@ -375,6 +376,7 @@ pub fn write_matrix(
                         "endian": t.endian.short(),
                         "bits": t.pointer_width.bits(),
                         "packages": t.packages.join(" "),
+                        "libc": t.libc.to_string(),
                         "std": t.std.to_string(),
                     })
                 })

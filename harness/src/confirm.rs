@@ -1,9 +1,9 @@
-//! Checking a probe difference before believing it. The test runs again on one target: if
-//! its records change, they depend on something besides the code and the seed and are not
-//! compared. When its wire records differ between 32- and 64-bit targets, it also runs on
-//! one of each with proptest printing every input (`PROPTEST_VERBOSE=2`): the same inputs
-//! make the difference real, different inputs (a `usize` strategy) do not. The tests to
-//! check on one target and executable run in one process, one after another.
+//! Checking a probe difference before believing it. The test runs again on every target it
+//! passed on, with proptest printing every input (`PROPTEST_VERBOSE=2`): on one target its
+//! records must come out the same again (else they depend on something besides the code
+//! and the seed, and are not compared), and on each, what proptest drew decides which
+//! targets can be compared at all. The tests to check on one target and executable run in
+//! one process, one after another.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::build::TestBinary;
 use crate::differential::CheckNeed;
 use crate::execute::{run_again, ExecConfig, Rerun};
-use crate::results::{InputsCheck, Outcome, ProbeCheck, RunResults};
+use crate::results::{InputsOn, Outcome, ProbeCheck, RunResults};
 
 /// Runs the checks `needs` asks for; `configs` is indexed like `results.targets`.
 /// `on_run` hears the triple of each target as its re-runs start.
@@ -25,9 +25,9 @@ pub fn check(
     // Which tests of which executable run again on which target.
     let mut wanted: BTreeMap<(usize, &str), Vec<String>> = BTreeMap::new();
     for need in needs {
-        let mut on = vec![need.rerun_on];
-        if let Some((a, b)) = need.inputs {
-            on.extend([a, b]);
+        let mut on = need.census.clone();
+        if !on.contains(&need.rerun_on) {
+            on.push(need.rerun_on);
         }
         for idx in on {
             let tests = wanted.entry((idx, need.binary.as_str())).or_default();
@@ -90,26 +90,30 @@ pub fn check(
                     Some(format!("run again on {} it gave no result", target.triple)),
                 ),
             };
-            let inputs_across_widths = need.inputs.filter(|_| stable).and_then(|(a, b)| {
-                let inputs = |idx| rerun(idx, need).map(|r| r.inputs.unwrap_or((0, 0)));
-                let (x, y) = (inputs(a)?, inputs(b)?);
-                Some(InputsCheck {
-                    targets: [
-                        results.targets[a].triple.clone(),
-                        results.targets[b].triple.clone(),
-                    ],
-                    // No inputs reported on either side: not a proptest test, same inputs.
-                    same: x == y,
-                    cases: [x.0, y.0],
-                })
-            });
+            let inputs = if stable {
+                need.census
+                    .iter()
+                    .filter_map(|&idx| {
+                        let r = rerun(idx, need)?;
+                        let (cases, digest) = r.inputs.unwrap_or((0, 0));
+                        r.result.as_ref()?;
+                        Some(InputsOn {
+                            target: results.targets[idx].triple.clone(),
+                            cases,
+                            digest: format!("{digest:016x}"),
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             ProbeCheck {
                 binary: need.binary.clone(),
                 test: need.test.clone(),
                 rerun_on: target.triple.clone(),
                 stable,
                 note,
-                inputs_across_widths,
+                inputs,
             }
         })
         .collect()

@@ -3,10 +3,14 @@
 //! (decided by `triage`, as for failures).
 //!
 //! What is compared, per test and label, among the targets on which the test passed:
-//! - `wire` records across all targets, except that when the 32-bit and the 64-bit targets
-//!   disagree and bele could not show that proptest drew the same inputs on both (strategies
-//!   over `usize`/`isize` draw by pointer width), they are compared within each width only;
-//! - `host` records only among targets of the same endianness and pointer width.
+//! `wire` records across all targets, `host` records only among targets of the same
+//! endianness and pointer width; and in either case only among targets on which proptest
+//! drew the same inputs from the run's seed. That is not a given: strategies over
+//! `usize`/`isize` draw by pointer width, and a target's RNG can differ (the ChaCha of
+//! rand 0.10 draws other numbers on aarch64_be). So a test whose records differ anywhere is
+//! run again on every target with proptest printing its inputs (`confirm`); targets are
+//! then grouped by what they drew. Where that was not checked (shards merged from CI jobs),
+//! targets are grouped by pointer width, the one cause known for certain.
 //!
 //! In each group the reference is the first target in table order (the host, usually); the
 //! targets whose records differ from it are the "failing" set the verdict explains. A test
@@ -22,12 +26,11 @@ use crate::results::{
 };
 use crate::triage::{verdict, Member, Subject, Verdict};
 
-/// Where a label's records were compared.
+/// Which targets a kind of record must agree on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
     AllTargets,
-    EachPointerWidth,
     EachEndiannessAndWidth,
 }
 
@@ -35,8 +38,14 @@ impl Scope {
     pub fn label(self) -> &'static str {
         match self {
             Scope::AllTargets => "across all targets",
-            Scope::EachPointerWidth => "within each pointer width",
             Scope::EachEndiannessAndWidth => "within each endianness and pointer width",
+        }
+    }
+
+    fn of(kind: ProbeKind) -> Scope {
+        match kind {
+            ProbeKind::Wire => Scope::AllTargets,
+            ProbeKind::Host => Scope::EachEndiannessAndWidth,
         }
     }
 }
@@ -98,10 +107,19 @@ pub struct Skipped<'r> {
     pub reason: String,
 }
 
+/// A target on which proptest drew inputs no other target drew, for some tests: their
+/// records there were compared with nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alone<'r> {
+    pub target: &'r str,
+    pub tests: usize,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Analysis<'r> {
     pub differences: Vec<Difference<'r>>,
     pub skipped: Vec<Skipped<'r>>,
+    pub alone: Vec<Alone<'r>>,
 }
 
 /// A test whose records differ in a first, naive comparison and must be run again before
@@ -110,27 +128,27 @@ pub struct Analysis<'r> {
 pub struct CheckNeed {
     pub binary: String,
     pub test: String,
-    /// Index in `results.targets` of the target to run it on again.
+    /// Index in `results.targets` of the target whose records must come out the same again.
     pub rerun_on: usize,
-    /// A 32-bit and a 64-bit target to compare proptest's inputs on, when its wire records
-    /// differ across pointer widths.
-    pub inputs: Option<(usize, usize)>,
+    /// Every target it passed on: each runs it again to say what inputs proptest drew.
+    pub census: Vec<usize>,
 }
 
 /// What the checks of one test say (several, after `bele merge`).
-#[derive(Debug, Clone, Copy, Default)]
-struct Checked {
+#[derive(Debug, Clone, Default)]
+struct Checked<'r> {
     unstable: bool,
-    inputs_same: Option<bool>,
+    /// The digest of the inputs proptest drew, per triple.
+    inputs: BTreeMap<&'r str, &'r str>,
 }
 
-fn checks(results: &RunResults) -> BTreeMap<(&str, &str), (Checked, Vec<&ProbeCheck>)> {
-    let mut map: BTreeMap<(&str, &str), (Checked, Vec<&ProbeCheck>)> = BTreeMap::new();
+fn checks(results: &RunResults) -> BTreeMap<(&str, &str), (Checked<'_>, Vec<&ProbeCheck>)> {
+    let mut map: BTreeMap<(&str, &str), (Checked<'_>, Vec<&ProbeCheck>)> = BTreeMap::new();
     for c in &results.probe_checks {
         let e = map.entry((c.binary.as_str(), c.test.as_str())).or_default();
         e.0.unstable |= !c.stable;
-        if let Some(i) = &c.inputs_across_widths {
-            e.0.inputs_same = Some(e.0.inputs_same.unwrap_or(true) && i.same);
+        for i in &c.inputs {
+            e.0.inputs.insert(i.target.as_str(), i.digest.as_str());
         }
         e.1.push(c);
     }
@@ -181,92 +199,58 @@ fn sequence_of<'r>(r: &'r TestResult, kind: ProbeKind, label: &str) -> (&'r str,
         .map_or(("", 0), |p| (p.digest.as_str(), p.count))
 }
 
+/// What a target is compared by besides the kind's rule: the inputs it drew, or, where
+/// they were not checked, its pointer width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum GroupKey {
-    All,
-    Width(PointerWidth),
-    EndianWidth(Endian, PointerWidth),
+enum Inputs<'r> {
+    Drew(&'r str),
+    Unchecked(PointerWidth),
 }
 
-/// How wire records of one label group: all targets, or each width when the 32- and 64-bit
-/// references disagree and the inputs are not known to be the same.
-fn wire_scope(
-    results: &RunResults,
-    parts: &Participants<'_>,
-    label: &str,
-    inputs_same: Option<bool>,
-) -> (Scope, Option<String>) {
-    let first_of = |w: PointerWidth| {
-        parts
-            .iter()
-            .find(|(i, _)| results.targets[*i].pointer_width == w)
-            .map(|(_, r)| sequence_of(r, ProbeKind::Wire, label).0)
-    };
-    match (first_of(PointerWidth::W32), first_of(PointerWidth::W64)) {
-        (Some(a), Some(b)) if a != b && inputs_same != Some(true) => {
-            let note = match inputs_same {
-                Some(_) => "proptest drew different inputs on 32- and 64-bit targets from the \
-                            same seed (a usize or isize strategy), so records are compared \
-                            within each pointer width"
-                    .to_string(),
-                None => "records differ between 32- and 64-bit targets, and whether proptest \
-                         drew the same inputs on both was not checked (it is, when one \
-                         `bele test` runs a 32- and a 64-bit target): compared within each \
-                         pointer width"
-                    .to_string(),
-            };
-            (Scope::EachPointerWidth, Some(note))
-        }
-        _ => (Scope::AllTargets, None),
-    }
-}
-
-fn group_key(results: &RunResults, i: usize, scope: Scope) -> GroupKey {
-    let t = &results.targets[i];
-    match scope {
-        Scope::AllTargets => GroupKey::All,
-        Scope::EachPointerWidth => GroupKey::Width(t.pointer_width),
-        Scope::EachEndiannessAndWidth => GroupKey::EndianWidth(t.endian, t.pointer_width),
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct GroupKey<'r> {
+    kind_rule: Option<(Endian, PointerWidth)>,
+    inputs: Inputs<'r>,
 }
 
 /// Participants by group, each group in target order (its first is the reference).
 fn groups<'p, 'r>(
-    results: &RunResults,
+    results: &'r RunResults,
     parts: &'p Participants<'r>,
     scope: Scope,
-) -> BTreeMap<GroupKey, Vec<&'p (usize, &'r TestResult)>> {
-    let mut map: BTreeMap<GroupKey, Vec<&'p (usize, &'r TestResult)>> = BTreeMap::new();
+    drew: &BTreeMap<&'r str, &'r str>,
+) -> BTreeMap<GroupKey<'r>, Vec<&'p (usize, &'r TestResult)>> {
+    let mut map: BTreeMap<GroupKey<'r>, Vec<&'p (usize, &'r TestResult)>> = BTreeMap::new();
     for p in parts {
-        map.entry(group_key(results, p.0, scope))
-            .or_default()
-            .push(p);
+        let t = &results.targets[p.0];
+        let key = GroupKey {
+            kind_rule: (scope == Scope::EachEndiannessAndWidth)
+                .then_some((t.endian, t.pointer_width)),
+            inputs: drew
+                .get(t.triple.as_str())
+                .map_or(Inputs::Unchecked(t.pointer_width), |d| Inputs::Drew(d)),
+        };
+        map.entry(key).or_default().push(p);
     }
     map
 }
 
-/// The tests whose records differ anywhere in a first comparison that trusts every record:
-/// wire records across all targets, host records within each endianness and width.
+/// The tests whose records differ anywhere in a first comparison that trusts every record
+/// and every input: wire records across all targets, host records within each endianness
+/// and width.
 pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
     let mut out = Vec::new();
     for ((binary, test), parts) in participants(results) {
-        let mut differs = false;
-        let mut across_widths = false;
-        for (kind, label) in labels(&parts) {
-            let scope = match kind {
-                ProbeKind::Wire => Scope::AllTargets,
-                ProbeKind::Host => Scope::EachEndiannessAndWidth,
-            };
-            for members in groups(results, &parts, scope).values() {
-                let reference = sequence_of(members[0].1, kind, label).0;
-                differs |= members[1..]
-                    .iter()
-                    .any(|(_, r)| sequence_of(r, kind, label).0 != reference);
-            }
-            if kind == ProbeKind::Wire {
-                across_widths |= wire_scope(results, &parts, label, None).0 != Scope::AllTargets;
-            }
-        }
+        let differs = labels(&parts).into_iter().any(|(kind, label)| {
+            let mut firsts: BTreeMap<Option<(Endian, PointerWidth)>, &str> = BTreeMap::new();
+            parts.iter().any(|(i, r)| {
+                let t = &results.targets[*i];
+                let key = (Scope::of(kind) == Scope::EachEndiannessAndWidth)
+                    .then_some((t.endian, t.pointer_width));
+                let seq = sequence_of(r, kind, label).0;
+                *firsts.entry(key).or_insert(seq) != seq
+            })
+        });
         if !differs {
             continue;
         }
@@ -276,22 +260,11 @@ pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
             .find(|(i, _)| results.targets[*i].runner == "native")
             .unwrap_or(&parts[0])
             .0;
-        let first_of = |w: PointerWidth| {
-            parts
-                .iter()
-                .find(|(i, _)| results.targets[*i].pointer_width == w)
-                .map(|(i, _)| *i)
-        };
-        let inputs = if across_widths {
-            first_of(PointerWidth::W32).zip(first_of(PointerWidth::W64))
-        } else {
-            None
-        };
         out.push(CheckNeed {
             binary: binary.to_string(),
             test: test.to_string(),
             rerun_on,
-            inputs,
+            census: parts.iter().map(|(i, _)| *i).collect(),
         });
     }
     out
@@ -301,10 +274,12 @@ pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
 pub fn differences(results: &RunResults) -> Analysis<'_> {
     let checks = checks(results);
     let mut analysis = Analysis::default();
+    let none = Checked::default();
     for ((binary, test), parts) in participants(results) {
-        let checked = checks.get(&(binary, test));
-        if let Some((c, list)) = checked.filter(|(c, _)| c.unstable) {
-            let _ = c;
+        let (checked, list) = checks
+            .get(&(binary, test))
+            .map_or((&none, &[][..]), |(c, l)| (c, l.as_slice()));
+        if checked.unstable {
             let on: Vec<&str> = list
                 .iter()
                 .filter(|c| !c.stable)
@@ -325,14 +300,28 @@ pub fn differences(results: &RunResults) -> Analysis<'_> {
             });
             continue;
         }
-        let inputs_same = checked.and_then(|(c, _)| c.inputs_same);
         for (kind, label) in labels(&parts) {
-            let (scope, note) = match kind {
-                ProbeKind::Wire => wire_scope(results, &parts, label, inputs_same),
-                ProbeKind::Host => (Scope::EachEndiannessAndWidth, None),
-            };
-            if let Some(d) = compare(results, binary, test, &parts, kind, label, scope, note) {
+            if let Some(d) = compare(results, binary, test, &parts, kind, label, &checked.inputs) {
                 analysis.differences.push(d);
+            }
+        }
+        // Targets that drew what no other did: nothing to compare them with.
+        for (i, _) in &parts {
+            let triple = results.targets[*i].triple.as_str();
+            let Some(mine) = checked.inputs.get(triple) else {
+                continue;
+            };
+            let shared = parts.iter().any(|(j, _)| {
+                j != i && checked.inputs.get(results.targets[*j].triple.as_str()) == Some(mine)
+            });
+            if !shared {
+                match analysis.alone.iter_mut().find(|a| a.target == triple) {
+                    Some(a) => a.tests += 1,
+                    None => analysis.alone.push(Alone {
+                        target: triple,
+                        tests: 1,
+                    }),
+                }
             }
         }
     }
@@ -342,7 +331,51 @@ pub fn differences(results: &RunResults) -> Analysis<'_> {
     analysis
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Why targets were compared in smaller groups than the kind's rule: the inputs proptest
+/// drew split them, or were not checked.
+fn inputs_note(
+    results: &RunResults,
+    parts: &Participants<'_>,
+    drew: &BTreeMap<&str, &str>,
+) -> Option<String> {
+    let short = |i: usize| crate::results::short_name(&results.targets[i].triple).to_string();
+    let unchecked: Vec<String> = parts
+        .iter()
+        .filter(|(i, _)| !drew.contains_key(results.targets[*i].triple.as_str()))
+        .map(|(i, _)| short(*i))
+        .collect();
+    let mut by_inputs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (i, _) in parts {
+        if let Some(d) = drew.get(results.targets[*i].triple.as_str()) {
+            by_inputs.entry(d).or_default().push(short(*i));
+        }
+    }
+    let mut notes = Vec::new();
+    if by_inputs.len() > 1 {
+        let mut sets: Vec<String> = by_inputs.values().map(|v| v.join(", ")).collect();
+        sets.sort();
+        notes.push(format!(
+            "proptest drew different inputs from the same seed on {}: compared only among \
+             targets that drew the same (a usize or isize strategy draws by pointer width)",
+            sets.join(" | ")
+        ));
+    }
+    let widths: std::collections::BTreeSet<PointerWidth> = parts
+        .iter()
+        .map(|(i, _)| results.targets[*i].pointer_width)
+        .collect();
+    // Unchecked targets are grouped by width: that narrows the comparison when the run
+    // spans both widths, or when other targets were checked.
+    if !unchecked.is_empty() && (widths.len() > 1 || !by_inputs.is_empty()) {
+        notes.push(format!(
+            "whether proptest drew the same inputs was not checked on {} (it is, when their \
+             records differ within one `bele test`): compared within each pointer width there",
+            unchecked.join(", ")
+        ));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 fn compare<'r>(
     results: &'r RunResults,
     binary: &'r str,
@@ -350,12 +383,15 @@ fn compare<'r>(
     parts: &Participants<'r>,
     kind: ProbeKind,
     label: &'r str,
-    scope: Scope,
-    note: Option<String>,
+    drew: &BTreeMap<&'r str, &'r str>,
 ) -> Option<Difference<'r>> {
+    let scope = Scope::of(kind);
     let mut members = Vec::new();
     let mut comparisons = Vec::new();
-    for group in groups(results, parts, scope).into_values() {
+    // Groups in the order of their first target, the table's.
+    let mut ordered: Vec<_> = groups(results, parts, scope, drew).into_values().collect();
+    ordered.sort_by_key(|g| g[0].0);
+    for group in ordered {
         if group.len() < 2 {
             continue;
         }
@@ -408,7 +444,7 @@ fn compare<'r>(
         verdict_label: verdict.label_for(Subject::Output),
         verdict,
         scope,
-        note,
+        note: inputs_note(results, parts, drew),
         comparisons,
     })
 }
@@ -558,7 +594,7 @@ pub fn describe_comparison(c: &Comparison<'_>) -> String {
 mod tests {
     use super::*;
     use crate::report::testdata::{probed, results, target};
-    use crate::results::{InputsCheck, ProbeCheck};
+    use crate::results::{InputsOn, ProbeCheck};
 
     const X86_64: &str = "x86_64-unknown-linux-gnu";
     const I686: &str = "i686-unknown-linux-gnu";
@@ -580,10 +616,17 @@ mod tests {
     fn a_host_order_encoder_differs_on_big_endian_only() {
         let le: &[&[u8]] = &[&[1, 0, 0, 0], &[2, 0]];
         let be: &[&[u8]] = &[&[0, 0, 0, 1], &[0, 2]];
-        let r = run(
+        let mut r = run(
             &[(X86_64, le), (I686, le), (PPC, be), (S390X, be)],
             ProbeKind::Wire,
         );
+        // As `confirm` finds in a real run: the same inputs everywhere.
+        r.probe_checks = vec![check(&[
+            (X86_64, "a"),
+            (I686, "a"),
+            (PPC, "a"),
+            (S390X, "a"),
+        ])];
         let a = differences(&r);
         assert_eq!(a.differences.len(), 1);
         let d = &a.differences[0];
@@ -606,9 +649,28 @@ mod tests {
         assert!(needs_check(&r).is_empty());
     }
 
+    /// A check: `drew` gives each target's input digest.
+    fn check(drew: &[(&str, &str)]) -> ProbeCheck {
+        ProbeCheck {
+            binary: "pkg".into(),
+            test: "t".into(),
+            rerun_on: X86_64.into(),
+            stable: true,
+            note: None,
+            inputs: drew
+                .iter()
+                .map(|(t, d)| InputsOn {
+                    target: t.to_string(),
+                    cases: 256,
+                    digest: d.to_string(),
+                })
+                .collect(),
+        }
+    }
+
     #[test]
-    fn width_dependent_inputs_are_compared_within_each_width() {
-        // Different inputs on 32- and 64-bit targets, and a big-endian bug in each width.
+    fn targets_are_compared_only_with_those_that_drew_the_same_inputs() {
+        // Other inputs on 32- and 64-bit targets, and a big-endian bug in each width.
         let r64: &[&[u8]] = &[&[1, 0]];
         let r64be: &[&[u8]] = &[&[0, 1]];
         let r32: &[&[u8]] = &[&[7, 0]];
@@ -619,43 +681,92 @@ mod tests {
         );
         let need = needs_check(&r);
         assert_eq!(need.len(), 1);
-        assert_eq!(need[0].rerun_on, 0);
-        assert_eq!(need[0].inputs, Some((1, 0)), "i686 and x86_64");
-        // Not checked: within each width, with a note saying so.
+        assert_eq!(
+            (need[0].rerun_on, &need[0].census[..]),
+            (0, &[0, 1, 2, 3][..])
+        );
+        // Not checked (as after a merge of shards): within each width, and a note says so.
         let d = &differences(&r).differences[0];
-        assert_eq!(d.scope, Scope::EachPointerWidth);
-        assert!(d.note.as_deref().unwrap().contains("was not checked"));
+        assert!(
+            d.note
+                .as_deref()
+                .unwrap()
+                .contains("was not checked on x86_64, i686, powerpc, s390x"),
+            "{d:?}"
+        );
         assert_eq!(d.verdict_label, "output differs on big-endian only");
-        // Checked: the inputs differ; same verdict, the note says why.
-        let check = |same: bool| ProbeCheck {
-            binary: "pkg".into(),
-            test: "t".into(),
-            rerun_on: X86_64.into(),
-            stable: true,
-            note: None,
-            inputs_across_widths: Some(InputsCheck {
-                targets: [I686.into(), X86_64.into()],
-                same,
-                cases: [256, 256],
-            }),
-        };
-        r.probe_checks = vec![check(false)];
+        // Checked: the widths drew differently; same verdict, the note says why.
+        r.probe_checks = vec![check(&[
+            (X86_64, "a"),
+            (I686, "b"),
+            (PPC, "b"),
+            (S390X, "a"),
+        ])];
         let d = &differences(&r).differences[0];
-        assert!(d.note.as_deref().unwrap().contains("different inputs"));
-        // Same inputs: the 32-bit targets really write other bytes.
-        r.probe_checks = vec![check(true)];
+        assert_eq!(d.verdict_label, "output differs on big-endian only");
+        assert!(
+            d.note.as_deref().unwrap().starts_with("proptest drew different inputs from the same seed on i686, powerpc | x86_64, s390x"),
+            "{d:?}"
+        );
+        // The same inputs everywhere: the 32-bit targets really write other bytes.
+        r.probe_checks = vec![check(&[
+            (X86_64, "a"),
+            (I686, "a"),
+            (PPC, "a"),
+            (S390X, "a"),
+        ])];
         let d = &differences(&r).differences[0];
-        assert_eq!(d.scope, Scope::AllTargets);
+        assert_eq!(d.note, None);
         assert_eq!(d.verdict_label, "output differs on a mixed set of targets");
-        let r = run(
+        let mut r = run(
             &[(X86_64, r64), (I686, r32), (PPC, r32), (S390X, r64)],
             ProbeKind::Wire,
         );
-        let mut r = r;
-        r.probe_checks = vec![check(true)];
+        r.probe_checks = vec![check(&[
+            (X86_64, "a"),
+            (I686, "a"),
+            (PPC, "a"),
+            (S390X, "a"),
+        ])];
         assert_eq!(
             differences(&r).differences[0].verdict_label,
             "output differs on 32-bit only"
+        );
+        // One target's RNG draws other inputs (rand's ChaCha on aarch64_be): it is left out,
+        // and its records, different as they are, give no verdict.
+        r.probe_checks = vec![check(&[
+            (X86_64, "a"),
+            (I686, "a"),
+            (PPC, "a"),
+            (S390X, "z"),
+        ])];
+        let d = &differences(&r).differences[0];
+        assert_eq!(d.verdict_label, "output differs on 32-bit only");
+        let c = &d.comparisons[0];
+        assert_eq!(
+            (&c.reference[..], &c.differing[..]),
+            (&[X86_64][..], &[I686, PPC][..])
+        );
+        let same: &[&[u8]] = &[&[1, 0]];
+        let mut r = run(
+            &[(X86_64, same), (I686, same), (PPC, same), (S390X, r64be)],
+            ProbeKind::Wire,
+        );
+        r.probe_checks = vec![check(&[
+            (X86_64, "a"),
+            (I686, "a"),
+            (PPC, "a"),
+            (S390X, "z"),
+        ])];
+        let a = differences(&r);
+        assert!(a.differences.is_empty());
+        assert_eq!(
+            a.alone,
+            [Alone {
+                target: S390X,
+                tests: 1
+            }],
+            "said, not silently dropped"
         );
     }
 
@@ -670,7 +781,7 @@ mod tests {
             rerun_on: X86_64.into(),
             stable: false,
             note: None,
-            inputs_across_widths: None,
+            inputs: Vec::new(),
         }];
         let a = differences(&r);
         assert!(a.differences.is_empty());

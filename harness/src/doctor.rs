@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use bele_targets::{StdSource, Target};
+use bele_targets::{LinkRoute, StdSource, Target};
 
 use crate::env::HostEnv;
 use crate::toolchain::{StdAvailability, ToolchainInfo};
@@ -15,6 +15,10 @@ pub enum Missing {
     Sysroot(PathBuf),
     /// Neither a prebuilt rust-std nor rust-src to build one.
     Std,
+    /// zig (the linker and C compiler of the zig route) is missing or broken: why.
+    Zig(String),
+    /// The target's spec cannot be derived from the toolchain in use: why.
+    Spec(String),
 }
 
 impl std::fmt::Display for Missing {
@@ -24,6 +28,8 @@ impl std::fmt::Display for Missing {
             Missing::Qemu(q) => write!(f, "`{q}` not on PATH"),
             Missing::Sysroot(s) => write!(f, "sysroot {} does not exist", s.display()),
             Missing::Std => f.write_str("no rust-std for it and no rust-src to build one"),
+            Missing::Zig(why) => f.write_str(why),
+            Missing::Spec(why) => write!(f, "its target spec cannot be derived: {why}"),
         }
     }
 }
@@ -58,7 +64,16 @@ impl TargetCheck<'_> {
 
     /// Whether a Debian package install would help.
     pub fn needs_packages(&self) -> bool {
-        self.missing.iter().any(|m| !matches!(m, Missing::Std))
+        self.missing.iter().any(|m| {
+            matches!(
+                m,
+                Missing::Linker(_) | Missing::Qemu(_) | Missing::Sysroot(_)
+            )
+        })
+    }
+
+    pub fn needs_zig(&self) -> bool {
+        self.missing.iter().any(|m| matches!(m, Missing::Zig(_)))
     }
 
     /// Shell commands that would install what is missing.
@@ -79,6 +94,19 @@ impl TargetCheck<'_> {
                 StdSource::BuildStd => cmds.push("rustup component add rust-src".into()),
             }
         }
+        if self.needs_zig() {
+            cmds.push(format!(
+                "python3 -m pip install --target ~/.cache/bele/zig-{v} ziglang=={v}",
+                v = crate::zig::ZIG_VERSION
+            ));
+        }
+        if let Some(Missing::Spec(_)) = self.missing.iter().find(|m| matches!(m, Missing::Spec(_)))
+        {
+            cmds.push(format!(
+                "use a toolchain whose rustc knows {} (`rustc --print target-list`)",
+                self.target.spec.as_ref().map_or("", |s| s.from.as_str())
+            ));
+        }
         cmds
     }
 }
@@ -96,14 +124,28 @@ pub fn check<'t>(
             let std = toolchain.std_for(target);
             let mut missing = Vec::new();
             if !native {
-                if env.which(&target.linker).is_none() {
-                    missing.push(Missing::Linker(target.linker.clone()));
+                match target.link_route() {
+                    LinkRoute::Gcc { linker, sysroot } => {
+                        if env.which(linker).is_none() {
+                            missing.push(Missing::Linker(linker.to_string()));
+                        }
+                        if !sysroot.is_dir() {
+                            missing.push(Missing::Sysroot(sysroot.to_path_buf()));
+                        }
+                    }
+                    LinkRoute::Zig { .. } => {
+                        if let Err(why) = crate::zig::check(env) {
+                            missing.push(Missing::Zig(why));
+                        }
+                    }
                 }
                 if env.which(&target.qemu).is_none() {
                     missing.push(Missing::Qemu(target.qemu.clone()));
                 }
-                if !target.sysroot.is_dir() {
-                    missing.push(Missing::Sysroot(target.sysroot.clone()));
+            }
+            if let Some(derived) = &target.spec {
+                if let Err(why) = crate::spec::text(derived, &toolchain.dir, env) {
+                    missing.push(Missing::Spec(why));
                 }
             }
             if std == StdAvailability::Missing {
@@ -129,6 +171,7 @@ mod tests {
             cargo: "cargo 1.95.0".into(),
             host: "x86_64-unknown-linux-gnu".into(),
             sysroot: sysroot.into(),
+            dir: "/".into(),
         }
     }
 
@@ -140,7 +183,10 @@ mod tests {
         let table = bele_targets::Table::parse(&text, "t.toml").unwrap();
         let targets: Vec<&Target> = table.targets().iter().collect();
         let env = HostEnv {
-            vars: vec![("PATH".into(), "/nonexistent".into())],
+            vars: vec![
+                ("PATH".into(), "/nonexistent".into()),
+                ("BELE_CACHE_DIR".into(), "/nonexistent/cache".into()),
+            ],
         };
         let checks = check(&targets, &toolchain("/nonexistent"), &env);
         let s390x = checks
@@ -151,8 +197,8 @@ mod tests {
             s390x.missing,
             [
                 Missing::Linker("s390x-linux-gnu-gcc".into()),
-                Missing::Qemu("qemu-s390x".into()),
                 Missing::Sysroot("/nonexistent/s390x-linux-gnu".into()),
+                Missing::Qemu("qemu-s390x".into()),
                 Missing::Std
             ]
         );
@@ -167,6 +213,31 @@ mod tests {
             .find(|c| c.target.triple == "mips-unknown-linux-gnu")
             .unwrap();
         assert_eq!(mips.install_commands()[1], "rustup component add rust-src");
+        let be = checks
+            .iter()
+            .find(|c| c.target.triple == "aarch64_be-unknown-linux-musl")
+            .unwrap();
+        assert_eq!(
+            be.missing,
+            [
+                Missing::Zig(format!(
+                    "zig {v} is not installed in /nonexistent/cache/zig-{v}",
+                    v = crate::zig::ZIG_VERSION
+                )),
+                Missing::Qemu("qemu-aarch64_be".into()),
+                Missing::Std
+            ],
+            "linked by zig: no Debian linker or sysroot"
+        );
+        let armeb = checks
+            .iter()
+            .find(|c| c.target.triple == "armeb-bele-linux-musleabi")
+            .unwrap();
+        assert!(
+            armeb.missing.iter().any(|m| matches!(m, Missing::Spec(_))),
+            "no rustc on PATH, so no spec to derive from: {:?}",
+            armeb.missing
+        );
         let x86 = checks
             .iter()
             .find(|c| c.target.triple == "x86_64-unknown-linux-gnu")

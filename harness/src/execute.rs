@@ -70,10 +70,8 @@ pub fn invocation(
     probe_file: Option<&std::path::Path>,
 ) -> Invocation {
     // libtest's JSON output is unstable: the variable unlocks it in the test process.
-    let mut env = vec![
-        ("RUSTC_BOOTSTRAP".into(), "1".into()),
-        ("PROPTEST_RNG_SEED".into(), cfg.seed.to_string()),
-    ];
+    let mut env = vec![("RUSTC_BOOTSTRAP".into(), "1".into())];
+    env.extend(crate::results::proptest_env(cfg.seed));
     if let Some(f) = probe_file {
         env.push((probes::ENV.into(), f.display().to_string()));
     }

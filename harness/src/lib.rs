@@ -20,6 +20,8 @@ pub mod report;
 pub mod results;
 pub mod run;
 pub mod setup;
+pub mod spec;
 pub mod toolchain;
 pub mod triage;
 pub mod workspace;
+pub mod zig;

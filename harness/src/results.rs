@@ -278,18 +278,20 @@ pub struct ProbeCheck {
     pub stable: bool,
     /// Why the check could not tell (the re-run failed or could not start).
     pub note: Option<String>,
-    /// Whether proptest drew the same inputs on a 32- and a 64-bit target with the run's
-    /// seed (`usize` and `isize` strategies draw by pointer width); null when not checked.
-    pub inputs_across_widths: Option<InputsCheck>,
+    /// The inputs proptest drew from the run's seed on each target the test ran on again
+    /// (with `PROPTEST_VERBOSE=2`): records are compared only among targets that drew the
+    /// same. They can differ: `usize`/`isize` strategies draw by pointer width, and a
+    /// target's RNG can differ.
+    pub inputs: Vec<InputsOn>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputsCheck {
-    /// The 32-bit and the 64-bit target it ran on.
-    pub targets: [String; 2],
-    pub same: bool,
-    /// How many inputs proptest reported on each.
-    pub cases: [u64; 2],
+pub struct InputsOn {
+    pub target: String,
+    /// How many inputs proptest reported (0 for a test that is not a property).
+    pub cases: u64,
+    /// Digest of the inputs as proptest printed them, in order.
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -419,7 +421,7 @@ impl TargetResult {
             runner: bele_qemu::Runner::from_prefix(&self.runner_prefix)?,
             program: binary.executable.clone(),
             args: vec!["--exact".into(), test.into(), "--nocapture".into()],
-            env: vec![("PROPTEST_RNG_SEED".into(), seed.to_string())],
+            env: proptest_env(seed),
             base_env: base_env.to_vec(),
             cwd: binary.cwd.clone(),
         })
@@ -467,6 +469,19 @@ impl RunResults {
             message: e.to_string(),
         })
     }
+}
+
+/// proptest's RNG in every run bele makes, and in every replay line: XorShift draws the
+/// same numbers on every target. ChaCha, proptest's default, does not: the chacha20
+/// crate's NEON code (rand 0.10) reverses the bytes of each word on aarch64_be.
+pub const PROPTEST_RNG: &str = "xs";
+
+/// The variables that make proptest draw the run's inputs: its seed and its RNG.
+pub fn proptest_env(seed: u64) -> Vec<(String, String)> {
+    vec![
+        ("PROPTEST_RNG_SEED".into(), seed.to_string()),
+        ("PROPTEST_RNG_ALGORITHM".into(), PROPTEST_RNG.into()),
+    ]
 }
 
 /// The CPU part of a triple (`mips64`), a short unique label for a target.
@@ -748,7 +763,7 @@ mod tests {
         assert_eq!(f[0]["minimal_input"], "bytes = [0, 0, 0, 1]");
         assert_eq!(
             f[0]["replay"],
-            "cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact 'prop <script>|#' --nocapture"
+            "cd /src/pkg && PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact 'prop <script>|#' --nocapture"
         );
         assert_eq!(triage[0]["failures"][0]["signal"], "SIGBUS");
     }

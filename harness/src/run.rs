@@ -1,16 +1,16 @@
 //! Carrying out a plan: build targets one after another while earlier targets' tests run,
 //! collect every result into the results model, and save it after each target.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bele_qemu::Runner;
-use bele_targets::Target;
+use bele_targets::{LinkRoute, Target};
 
-use crate::build::{self, Selection, TestBinary};
+use crate::build::{self, Selection, TargetTools, TestBinary};
 use crate::doctor;
 use crate::env::HostEnv;
 use crate::execute::{self, ExecConfig, Sequences};
@@ -155,7 +155,7 @@ pub fn run(
     reporter.event(&Event::Started {
         targets: plan.targets.len(),
     });
-    let mut configs: Vec<Option<(ExecConfig, bool)>> = Vec::new();
+    let mut configs: Vec<Option<(ExecConfig, TargetTools)>> = Vec::new();
     for check in &checks {
         let t = check.target;
         let runner = if check.native {
@@ -163,7 +163,7 @@ pub fn run(
         } else {
             Runner::Qemu {
                 binary: t.qemu.clone(),
-                sysroot: t.sysroot.clone(),
+                sysroot: t.qemu_sysroot().map(Path::to_path_buf),
             }
         };
         let label = if check.native {
@@ -172,9 +172,13 @@ pub fn run(
             t.qemu.clone()
         };
         let mut tr = TargetResult::new(t, label, runner.prefix());
-        if let Some(reason) = check.reason() {
+        let tools = match check.reason() {
+            Some(reason) => Err(reason),
+            None => prepare(check, plan, toolchain, env),
+        };
+        if let Err(reason) = &tools {
             tr.status = TargetStatus::Unavailable;
-            tr.reason = Some(reason);
+            tr.reason = Some(reason.clone());
             reporter.event(&Event::TargetUnavailable {
                 triple: &t.triple,
                 reason: tr.reason.as_deref().unwrap_or_default(),
@@ -196,11 +200,16 @@ pub fn run(
                 runner,
                 timeout: plan.timeout,
                 test_threads: plan.test_threads,
-                env: env.without(&["RUSTC_BOOTSTRAP", "PROPTEST_RNG_SEED", crate::probes::ENV]),
+                env: env.without(&[
+                    "RUSTC_BOOTSTRAP",
+                    "PROPTEST_RNG_SEED",
+                    "PROPTEST_RNG_ALGORITHM",
+                    crate::probes::ENV,
+                ]),
                 seed: plan.seed,
                 probe_dir,
             };
-            configs.push(Some((exec, check.std == StdAvailability::BuildStd)));
+            configs.push(tools.ok().map(|tools| (exec, tools)));
         }
         results.targets.push(tr);
     }
@@ -218,21 +227,15 @@ pub fn run(
             let configs = &configs;
             scope.spawn(move || {
                 for (idx, target) in plan.targets.iter().enumerate() {
-                    let Some((_, build_std)) = &configs[idx] else {
+                    let Some((_, tools)) = &configs[idx] else {
                         continue;
                     };
                     if cancel.load(Ordering::Relaxed) {
                         break;
                     }
                     let _ = msg_tx.send(Msg::BuildStarted(idx));
-                    let native = target.runs_natively_on(&toolchain.host);
-                    let spec = build::cargo_command(
-                        &plan.workspace,
-                        &plan.selection,
-                        target,
-                        native,
-                        *build_std,
-                    );
+                    let spec =
+                        build::cargo_command(&plan.workspace, &plan.selection, target, tools, env);
                     let command = spec.display();
                     match build::build(&spec, &plan.workspace, env) {
                         Ok((binaries, duration)) => {
@@ -394,6 +397,44 @@ pub fn run(
     results.duration_ms = start.elapsed().as_millis() as u64;
     save(&results, plan, reporter)?;
     Ok(results)
+}
+
+/// What a ready target's build needs from this machine and run: its derived spec written,
+/// zig's wrappers in place. `Err` is why the target cannot be used after all.
+fn prepare(
+    check: &doctor::TargetCheck<'_>,
+    plan: &Plan<'_>,
+    toolchain: &ToolchainInfo,
+    env: &HostEnv,
+) -> Result<TargetTools, String> {
+    let t = check.target;
+    let spec_file = match &t.spec {
+        Some(_) => Some(
+            crate::spec::write(
+                t,
+                &plan.workspace.bele_dir().join("specs"),
+                &toolchain.dir,
+                env,
+            )
+            .map_err(|e| format!("its target spec cannot be derived: {e}"))?,
+        ),
+        None => None,
+    };
+    let zig = match t.link_route() {
+        LinkRoute::Zig { zig_target } if !check.native => {
+            let zig = crate::zig::check(env)?;
+            Some(crate::zig::wrappers(&zig, zig_target).map_err(|e| {
+                format!("cannot write zig's wrappers beside {}: {e}", zig.display())
+            })?)
+        }
+        _ => None,
+    };
+    Ok(TargetTools {
+        native: check.native,
+        build_std: check.std == StdAvailability::BuildStd,
+        spec_file,
+        zig,
+    })
 }
 
 fn finish_target(

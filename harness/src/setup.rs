@@ -1,5 +1,6 @@
 //! `bele setup`: installs what the selected targets miss (Debian packages, then Rust std:
-//! prebuilt from rustup, else rust-src for `-Zbuild-std`). Planned as values, then run.
+//! prebuilt from rustup, else rust-src for `-Zbuild-std`; zig from PyPI into bele's cache
+//! for the targets that link with it). Planned as values, then run.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -21,6 +22,8 @@ pub enum Step {
     RustupTarget(String),
     /// `rustup component add rust-src`, for `-Zbuild-std`.
     RustSrc,
+    /// The pinned zig from PyPI into bele's cache (`python3 -m pip install --target`).
+    Zig,
 }
 
 /// The steps that would make every checked target ready; empty when nothing is missing.
@@ -48,6 +51,9 @@ pub fn plan(checks: &[TargetCheck<'_>]) -> Vec<Step> {
     }
     if need_src {
         steps.push(Step::RustSrc);
+    }
+    if checks.iter().any(TargetCheck::needs_zig) {
+        steps.push(Step::Zig);
     }
     steps
 }
@@ -126,6 +132,23 @@ pub fn run(
                     rust_src(dir, env, log)?;
                     src_done = true;
                 }
+            }
+            Step::Zig => {
+                let Some(into) = crate::zig::install_dir(env) else {
+                    return Err(SetupError {
+                        command: "pip install ziglang".into(),
+                        what: "has nowhere to go".into(),
+                        output: "neither BELE_CACHE_DIR, XDG_CACHE_HOME nor HOME is set".into(),
+                    });
+                };
+                let spec = crate::zig::install_command(&into, dir);
+                let _ = writeln!(log, "setup: {}", spec.display());
+                must_succeed(&spec, env)?;
+                crate::zig::check(env).map_err(|why| SetupError {
+                    command: spec.display(),
+                    what: "installed a zig that does not work".into(),
+                    output: why,
+                })?;
             }
         }
     }
@@ -225,6 +248,25 @@ mod tests {
             plan(&[c]),
             [Step::RustupTarget("s390x-unknown-linux-gnu".into())]
         );
+    }
+
+    #[test]
+    fn zig_is_installed_once_for_the_targets_that_link_with_it() {
+        let table = Table::builtin();
+        let no_zig = || Missing::Zig("zig 0.14.1 is not installed".into());
+        let checks = vec![
+            check_of(
+                &table,
+                "aarch64_be-unknown-linux-musl",
+                vec![no_zig(), Missing::Std],
+            ),
+            check_of(&table, "armeb-bele-linux-musleabi", vec![no_zig()]),
+        ];
+        assert_eq!(plan(&checks), [Step::RustSrc, Step::Zig]);
+        assert!(checks[0].reason().unwrap().contains(&format!(
+            "python3 -m pip install --target ~/.cache/bele/zig-{v} ziglang=={v}",
+            v = crate::zig::ZIG_VERSION
+        )));
     }
 
     #[test]

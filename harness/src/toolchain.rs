@@ -14,6 +14,8 @@ pub struct ToolchainInfo {
     pub cargo: String,
     pub host: String,
     pub sysroot: PathBuf,
+    /// The directory it was asked in (its `rust-toolchain.toml` applies there).
+    pub dir: PathBuf,
 }
 
 /// How the standard library for a target would be obtained for a build now.
@@ -69,6 +71,7 @@ impl ToolchainInfo {
             cargo: run("cargo", &["-V"])?,
             host,
             sysroot: PathBuf::from(run("rustc", &["--print", "sysroot"])?),
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -129,6 +132,7 @@ mod tests {
             cargo: String::new(),
             host: "x86_64-unknown-linux-gnu".into(),
             sysroot: root.clone(),
+            dir: "/".into(),
         };
         let table = bele_targets::Table::builtin();
         let mips = table.get("mips-unknown-linux-gnu").unwrap();

@@ -557,12 +557,17 @@ mod tests {
             "fails where u64 aligns to 4 (i686)"
         );
         assert_eq!(
-            label(&["mips", "powerpc"]),
-            "fails on big-endian 32-bit only (mips, powerpc)"
+            label(&["mips", "powerpc", "armeb"]),
+            "fails on big-endian 32-bit only (mips, powerpc, armeb)"
         );
         assert_eq!(
-            label(&["armv7", "aarch64", "riscv64gc", "powerpc64le", "powerpc", "powerpc64", "s390x"]),
-            "fails where c_char is unsigned (armv7, aarch64, riscv64gc, powerpc64le, powerpc, powerpc64, s390x)"
+            label(&["armv7", "aarch64", "riscv64gc", "powerpc64le", "powerpc", "powerpc64", "s390x", "aarch64_be", "armeb"]),
+            "fails where c_char is unsigned (armv7, aarch64, riscv64gc, powerpc64le, powerpc, powerpc64, s390x, aarch64_be, armeb)"
+        );
+        assert_eq!(
+            label(&["aarch64_be", "armeb"]),
+            "fails on a mixed set of targets",
+            "big-endian ARM is two families, arm and arm64: no trait covers both alone"
         );
         assert_eq!(
             label(&["mipsel", "mips64el", "mips", "mips64", "sparc64"]),
@@ -660,11 +665,11 @@ mod tests {
             label(&["x86_64", "sparc64"]),
             "fails on a mixed set of targets"
         );
-        let v = over(&all, &["mips", "powerpc"]);
+        let v = over(&all, &["mips", "powerpc", "armeb"]);
         assert_eq!(v.id(), "big-endian+32-bit-only");
         assert_eq!(
             v.label_for(Subject::Output),
-            "output differs on big-endian 32-bit only (mips, powerpc)"
+            "output differs on big-endian 32-bit only (mips, powerpc, armeb)"
         );
         assert_eq!(
             over(&FOUR, &["i686", "powerpc"]).label_for(Subject::Build),

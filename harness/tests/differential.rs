@@ -90,11 +90,33 @@ fn a_host_order_encoder_tested_by_round_trips_differs_on_big_endian_only() {
     let checks = doc["probe_checks"].as_array().unwrap();
     let check = |test: &str| checks.iter().find(|c| c["test"] == test).unwrap();
     assert_eq!(check(OFFSETS)["stable"], true);
-    assert_eq!(check(OFFSETS)["inputs_across_widths"]["same"], false);
+    let drew = |test: &str, t: &str| {
+        check(test)["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["target"] == t)
+            .unwrap_or_else(|| panic!("no inputs of {test} on {t}"))
+            .clone()
+    };
+    assert_eq!(drew(OFFSETS, X86_64)["cases"], 256);
     assert_eq!(
-        check(OFFSETS)["inputs_across_widths"]["cases"],
-        serde_json::json!([256, 256])
+        drew(OFFSETS, X86_64)["digest"],
+        drew(OFFSETS, S390X)["digest"]
     );
+    assert_eq!(drew(OFFSETS, I686)["digest"], drew(OFFSETS, PPC)["digest"]);
+    assert_ne!(
+        drew(OFFSETS, X86_64)["digest"],
+        drew(OFFSETS, I686)["digest"]
+    );
+    // The header's inputs are the same everywhere: its difference is the code's.
+    for t in FOUR {
+        assert_eq!(
+            drew(ANY_HEADER, t)["digest"],
+            drew(ANY_HEADER, X86_64)["digest"],
+            "{t}"
+        );
+    }
     assert_eq!(check(STAMP)["stable"], false);
     assert_eq!(doc["not_compared"][0]["test"], STAMP);
     // The terminal shows both byte strings with the first differing byte marked.

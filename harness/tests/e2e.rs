@@ -114,8 +114,9 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
     );
     assert_eq!(r.config.seed, 12345);
     assert!(
-        run.stdout
-            .contains("PROPTEST_RNG_SEED=12345 qemu-ppc -L /usr/powerpc-linux-gnu "),
+        run.stdout.contains(
+            "PROPTEST_RNG_SEED=12345 PROPTEST_RNG_ALGORITHM=xs qemu-ppc -L /usr/powerpc-linux-gnu "
+        ),
         "{}",
         run.stdout
     );
@@ -162,7 +163,8 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
     let text = String::from_utf8_lossy(&replay.stdout);
     assert_eq!(replay.status.code(), Some(1), "{text}");
     assert!(
-        text.starts_with("replaying: cd ") && text.contains("PROPTEST_RNG_SEED=12345 qemu-ppc -L"),
+        text.starts_with("replaying: cd ")
+            && text.contains("PROPTEST_RNG_SEED=12345 PROPTEST_RNG_ALGORITHM=xs qemu-ppc -L"),
         "{text}"
     );
     assert!(
@@ -397,6 +399,7 @@ arch = "x86"
 endian = "little"
 pointer_width = 64
 qemu = "qemu-fake"
+libc = "glibc"
 linker = "x86_64-linux-gnu-gcc"
 sysroot = "/"
 packages = ["gcc"]
@@ -413,6 +416,7 @@ arch = "x86"
 endian = "little"
 pointer_width = 32
 qemu = "{}"
+libc = "glibc"
 linker = "{}"
 sysroot = "{}"
 packages = ["qemu-user"]
@@ -424,8 +428,8 @@ strict_align = false
 atomic64 = true
 "#,
         i686.qemu,
-        i686.linker,
-        i686.sysroot.display()
+        i686.linker.as_deref().unwrap(),
+        i686.qemu_sysroot().unwrap().display()
     );
     let path = scratch("fault-table.toml");
     std::fs::write(&path, text).unwrap();

@@ -7,8 +7,12 @@ use std::path::PathBuf;
 pub enum Runner {
     /// Directly: the target is the host's own.
     Native,
-    /// Under QEMU user mode: `<binary> -L <sysroot> <program> <args>`.
-    Qemu { binary: String, sysroot: PathBuf },
+    /// Under QEMU user mode: `<binary> [-L <sysroot>] <program> <args>`; no sysroot for
+    /// statically linked executables.
+    Qemu {
+        binary: String,
+        sysroot: Option<PathBuf>,
+    },
 }
 
 impl Runner {
@@ -16,9 +20,14 @@ impl Runner {
     pub fn prefix(&self) -> Vec<String> {
         match self {
             Runner::Native => Vec::new(),
-            Runner::Qemu { binary, sysroot } => {
-                vec![binary.clone(), "-L".into(), sysroot.display().to_string()]
-            }
+            Runner::Qemu {
+                binary,
+                sysroot: Some(sysroot),
+            } => vec![binary.clone(), "-L".into(), sysroot.display().to_string()],
+            Runner::Qemu {
+                binary,
+                sysroot: None,
+            } => vec![binary.clone()],
         }
     }
 }
@@ -30,7 +39,11 @@ impl Runner {
             [] => Some(Runner::Native),
             [binary, l, sysroot] if l == "-L" => Some(Runner::Qemu {
                 binary: binary.clone(),
-                sysroot: sysroot.into(),
+                sysroot: Some(sysroot.into()),
+            }),
+            [binary] if binary.starts_with("qemu-") => Some(Runner::Qemu {
+                binary: binary.clone(),
+                sysroot: None,
             }),
             _ => None,
         }
@@ -119,7 +132,7 @@ mod tests {
     fn qemu_argv_puts_the_sysroot_before_the_program() {
         let i = inv(Runner::Qemu {
             binary: "qemu-s390x".into(),
-            sysroot: "/usr/s390x-linux-gnu".into(),
+            sysroot: Some("/usr/s390x-linux-gnu".into()),
         });
         assert_eq!(
             i.argv(),
@@ -144,12 +157,20 @@ mod tests {
             Runner::Native,
             Runner::Qemu {
                 binary: "qemu-ppc".into(),
-                sysroot: "/usr/powerpc-linux-gnu".into(),
+                sysroot: Some("/usr/powerpc-linux-gnu".into()),
+            },
+            Runner::Qemu {
+                binary: "qemu-aarch64_be".into(),
+                sysroot: None,
             },
         ] {
             assert_eq!(Runner::from_prefix(&r.prefix()), Some(r));
         }
-        assert_eq!(Runner::from_prefix(&["qemu-ppc".into()]), None);
+        assert_eq!(Runner::from_prefix(&["/t/prog".into()]), None);
+        assert_eq!(
+            Runner::from_prefix(&["qemu-ppc".into(), "-x".into(), "y".into()]),
+            None
+        );
     }
 
     #[test]

@@ -153,6 +153,50 @@ impl fmt::Display for StdSource {
     }
 }
 
+/// The C library test executables are linked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Libc {
+    /// Debian's cross glibc, dynamically linked: QEMU needs its sysroot.
+    Glibc,
+    /// musl, statically linked (from zig): QEMU needs nothing.
+    Musl,
+}
+
+impl fmt::Display for Libc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Libc::Glibc => "glibc",
+            Libc::Musl => "musl",
+        })
+    }
+}
+
+/// How a target's executables are linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRoute<'t> {
+    /// A C compiler driver on PATH (Debian's `gcc-<triple>`), with its sysroot.
+    Gcc { linker: &'t str, sysroot: &'t Path },
+    /// `zig cc -target <zig_target>`, which brings its own libc.
+    Zig { zig_target: &'t str },
+}
+
+/// A target rustc does not know, whose spec bele derives from one it does: the spec of
+/// `from` as the toolchain in use prints it, with keys set and removed. Derived anew from
+/// the toolchain of each run, since the format changes between compiler versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedSpec {
+    pub from: String,
+    #[serde(default)]
+    pub set: toml::Table,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+// toml values hold floats, so `Eq` is declared by hand for what a table can hold.
+impl Eq for DerivedSpec {}
+
 /// One row of the target table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,8 +208,22 @@ pub struct Target {
     pub qemu: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native_on: Option<String>,
-    pub linker: String,
-    pub sysroot: PathBuf,
+    pub libc: Libc,
+    /// The C compiler driver that links (the Debian gcc route).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linker: Option<String>,
+    /// The guest root QEMU gets as `-L` (dynamically linked targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sysroot: Option<PathBuf>,
+    /// zig's name for the target (the zig route: `zig cc -target <zig_target>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zig_target: Option<String>,
+    /// Flags rustc needs for this target, set per build as `CARGO_TARGET_<T>_RUSTFLAGS`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rustflags: Vec<String>,
+    /// For a target rustc does not know: how its spec is derived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<DerivedSpec>,
     pub packages: Vec<String>,
     pub std: StdSource,
     pub tier: u8,
@@ -191,6 +249,20 @@ impl Target {
             strict_align: self.strict_align,
             atomic64: self.atomic64,
         }
+    }
+
+    /// How executables are linked. The loader checks that each row has exactly one route.
+    pub fn link_route(&self) -> LinkRoute<'_> {
+        match (&self.zig_target, &self.linker, &self.sysroot) {
+            (Some(zig_target), _, _) => LinkRoute::Zig { zig_target },
+            (None, Some(linker), Some(sysroot)) => LinkRoute::Gcc { linker, sysroot },
+            _ => unreachable!("the loader refuses a target without a link route"),
+        }
+    }
+
+    /// The guest root QEMU gets as `-L`, if the executables need one.
+    pub fn qemu_sysroot(&self) -> Option<&Path> {
+        self.sysroot.as_deref()
     }
 
     /// Whether executables for this target run without QEMU on `host`.
@@ -304,14 +376,61 @@ impl Table {
                     ),
                 ));
             }
-            if !t.sysroot.is_absolute() {
+            match (&t.linker, &t.zig_target) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(invalid(
+                        &t.triple,
+                        format!(
+                            "`{}` needs exactly one of `linker` (a C compiler driver such as \
+                             s390x-linux-gnu-gcc, with `sysroot`) and `zig_target` (zig's name \
+                             for the target, linked with zig's static musl)",
+                            t.triple
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+            match (&t.linker, &t.sysroot) {
+                (Some(_), None) => {
+                    return Err(invalid(
+                        &t.triple,
+                        format!(
+                            "`{}` links with `linker` but has no `sysroot` (the guest root QEMU \
+                             gets, for example /usr/<gnu-triple>)",
+                            t.triple
+                        ),
+                    ))
+                }
+                (_, Some(sysroot)) if !sysroot.is_absolute() => {
+                    return Err(invalid(
+                        &t.triple,
+                        format!(
+                        "sysroot = `{}` must be an absolute path (for example /usr/<gnu-triple>)",
+                        sysroot.display()
+                    ),
+                    ))
+                }
+                _ => {}
+            }
+            if t.zig_target.is_some() && t.libc != Libc::Musl {
                 return Err(invalid(
                     &t.triple,
                     format!(
-                        "sysroot = `{}` must be an absolute path (for example /usr/<gnu-triple>)",
-                        t.sysroot.display()
+                        "`{}` links with zig, which bele uses for static musl only: set libc = \"musl\"",
+                        t.triple
                     ),
                 ));
+            }
+            if let Some(spec) = &t.spec {
+                if spec.from == t.triple {
+                    return Err(invalid(
+                        &t.triple,
+                        format!(
+                            "`{}` derives its spec from itself: name the target rustc knows in `spec.from`",
+                            t.triple
+                        ),
+                    ));
+                }
             }
             if !matches!(t.u64_align, 2 | 4 | 8) {
                 return Err(invalid(

@@ -2,7 +2,7 @@
 
 use super::*;
 
-const ISSUE_TARGETS: [&str; 14] = [
+const ISSUE_TARGETS: [&str; 16] = [
     "x86_64-unknown-linux-gnu",
     "i686-unknown-linux-gnu",
     "armv7-unknown-linux-gnueabihf",
@@ -17,10 +17,12 @@ const ISSUE_TARGETS: [&str; 14] = [
     "powerpc64-unknown-linux-gnu",
     "s390x-unknown-linux-gnu",
     "sparc64-unknown-linux-gnu",
+    "aarch64_be-unknown-linux-musl",
+    "armeb-bele-linux-musleabi",
 ];
 
 #[test]
-fn builtin_table_has_the_fourteen_targets() {
+fn builtin_table_has_the_sixteen_targets() {
     let table = Table::builtin();
     let triples: Vec<&str> = table.targets().iter().map(|t| t.triple.as_str()).collect();
     assert_eq!(triples, ISSUE_TARGETS);
@@ -33,15 +35,11 @@ fn builtin_table_has_the_fourteen_targets() {
 fn every_entry_is_consistent() {
     for t in Table::builtin().targets() {
         let cpu = t.triple.split('-').next().unwrap();
-        let gnu = t
-            .linker
-            .strip_suffix("-gcc")
-            .unwrap_or_else(|| panic!("{}: linker {} is not a gcc driver", t.triple, t.linker));
         let qemu_arch = t.qemu.strip_prefix("qemu-").unwrap();
         let expected_family = match cpu {
             "x86_64" | "i686" => Arch::X86,
-            c if c.starts_with("armv7") => Arch::Arm,
-            "aarch64" => Arch::Arm64,
+            c if c.starts_with("armv7") || c == "armeb" => Arch::Arm,
+            "aarch64" | "aarch64_be" => Arch::Arm64,
             c if c.starts_with("mips") => Arch::Mips,
             c if c.starts_with("riscv") => Arch::Riscv,
             c if c.starts_with("powerpc") => Arch::Powerpc,
@@ -51,10 +49,11 @@ fn every_entry_is_consistent() {
         };
         assert_eq!(t.arch, expected_family, "{}", t.triple);
         let little_suffix = qemu_arch.ends_with("el") || qemu_arch.ends_with("le");
+        let big_suffix = qemu_arch.ends_with("eb") || qemu_arch.ends_with("_be");
         let little_family = matches!(t.arch, Arch::X86 | Arch::Arm | Arch::Arm64 | Arch::Riscv);
         assert_eq!(
             t.endian == Endian::Little,
-            little_suffix || little_family,
+            little_suffix || (little_family && !big_suffix),
             "{}: endianness {} does not match {}",
             t.triple,
             t.endian,
@@ -68,26 +67,53 @@ fn every_entry_is_consistent() {
             t.triple,
             t.qemu
         );
-        if t.native_on.is_none() {
-            assert_eq!(
-                t.sysroot,
-                Path::new("/usr").join(gnu),
-                "{}: sysroot vs linker",
-                t.triple
-            );
-            assert!(
-                t.packages.iter().any(|p| p == &format!("gcc-{gnu}")),
-                "{}: packages {:?} lack gcc-{gnu}",
-                t.triple,
-                t.packages
-            );
-            assert!(
-                t.packages
-                    .iter()
-                    .any(|p| p.starts_with("libc6-dev-") && p.ends_with("-cross")),
-                "{}: packages lack the libc6-dev cross sysroot",
-                t.triple
-            );
+        match t.link_route() {
+            LinkRoute::Gcc { linker, sysroot } => {
+                let gnu = linker
+                    .strip_suffix("-gcc")
+                    .unwrap_or_else(|| panic!("{}: linker {linker} is not a gcc driver", t.triple));
+                assert_eq!(t.libc, Libc::Glibc, "{}", t.triple);
+                if t.native_on.is_none() {
+                    assert_eq!(
+                        sysroot,
+                        Path::new("/usr").join(gnu),
+                        "{}: sysroot vs linker",
+                        t.triple
+                    );
+                    assert!(
+                        t.packages.iter().any(|p| p == &format!("gcc-{gnu}")),
+                        "{}: packages {:?} lack gcc-{gnu}",
+                        t.triple,
+                        t.packages
+                    );
+                    assert!(
+                        t.packages
+                            .iter()
+                            .any(|p| p.starts_with("libc6-dev-") && p.ends_with("-cross")),
+                        "{}: packages lack the libc6-dev cross sysroot",
+                        t.triple
+                    );
+                }
+            }
+            LinkRoute::Zig { zig_target } => {
+                assert_eq!(t.libc, Libc::Musl, "{}", t.triple);
+                assert!(
+                    t.qemu_sysroot().is_none(),
+                    "{}: static, no guest root",
+                    t.triple
+                );
+                assert!(
+                    zig_target.starts_with(cpu) && zig_target.contains("-linux-musl"),
+                    "{}: zig_target {zig_target}",
+                    t.triple
+                );
+                assert_eq!(
+                    t.std,
+                    StdSource::BuildStd,
+                    "{}: no prebuilt std for musl here",
+                    t.triple
+                );
+            }
         }
         assert!(
             t.packages.iter().any(|p| p == "qemu-user"),
@@ -124,6 +150,7 @@ endian = "big"
 pointer_width = 64
 qemu = "qemu-s390x"
 linker = "s390x-linux-gnu-gcc"
+libc = "glibc"
 sysroot = "/usr/s390x-linux-gnu"
 packages = ["gcc-s390x-linux-gnu"]
 std = "prebuilt"
@@ -151,7 +178,7 @@ fn unknown_field_is_rejected_with_file_and_line() {
     let text = ONE.replace("tier = 2", "tier = 2\nendianess = \"big\"");
     let err = parse_err(&text);
     assert!(err.contains("my/targets.toml"), "{err}");
-    assert!(err.contains("line 13"), "{err}");
+    assert!(err.contains("line 14"), "{err}");
     assert!(err.contains("unknown field `endianess`"), "{err}");
 }
 
@@ -197,6 +224,25 @@ fn semantic_errors_point_at_the_entry() {
     assert!(err.contains("maybe") && err.contains("signed"), "{err}");
     let err = parse_err(&ONE.replace("atomic64 = true\n", ""));
     assert!(err.contains("missing field `atomic64`"), "{err}");
+    let err = parse_err(&ONE.replace("linker = \"s390x-linux-gnu-gcc\"\n", ""));
+    assert!(err.contains("needs exactly one of `linker`"), "{err}");
+    let err = parse_err(&ONE.replace("sysroot = \"/usr/s390x-linux-gnu\"\n", ""));
+    assert!(err.contains("has no `sysroot`"), "{err}");
+    let zig = ONE
+        .replace(
+            "linker = \"s390x-linux-gnu-gcc\"\n",
+            "zig_target = \"s390x-linux-musl\"\n",
+        )
+        .replace("sysroot = \"/usr/s390x-linux-gnu\"\n", "");
+    let err = parse_err(&zig);
+    assert!(err.contains("set libc = \"musl\""), "{err}");
+    let table = Table::parse(&zig.replace("libc = \"glibc\"", "libc = \"musl\""), "x").unwrap();
+    assert_eq!(
+        table.targets()[0].link_route(),
+        LinkRoute::Zig {
+            zig_target: "s390x-linux-musl"
+        }
+    );
 }
 
 #[test]
@@ -232,11 +278,17 @@ fn selection() {
             "powerpc64-unknown-linux-gnu",
             "s390x-unknown-linux-gnu",
             "sparc64-unknown-linux-gnu",
+            "aarch64_be-unknown-linux-musl",
+            "armeb-bele-linux-musleabi",
         ],
     );
     check_select(
         "be,32",
-        &["mips-unknown-linux-gnu", "powerpc-unknown-linux-gnu"],
+        &[
+            "mips-unknown-linux-gnu",
+            "powerpc-unknown-linux-gnu",
+            "armeb-bele-linux-musleabi",
+        ],
     );
     check_select(
         "le,32",
@@ -258,7 +310,12 @@ fn selection() {
     check_select("mips,be,64", &["mips64-unknown-linux-gnuabi64"]);
     check_select(
         "arm,arm64",
-        &["armv7-unknown-linux-gnueabihf", "aarch64-unknown-linux-gnu"],
+        &[
+            "armv7-unknown-linux-gnueabihf",
+            "aarch64-unknown-linux-gnu",
+            "aarch64_be-unknown-linux-musl",
+            "armeb-bele-linux-musleabi",
+        ],
     );
     check_select(
         "s390x-unknown-linux-gnu, x86_64-unknown-linux-gnu",

@@ -223,7 +223,7 @@ fn write_differences(
     found: &Findings<'_>,
     order: &[usize],
 ) -> io::Result<()> {
-    if found.differences.is_empty() && found.not_compared.is_empty() {
+    if found.differences.is_empty() && found.not_compared.is_empty() && found.alone.is_empty() {
         return Ok(());
     }
     writeln!(out, "<h2>output that differs between targets</h2>")?;
@@ -299,6 +299,9 @@ fn write_differences(
             esc(s.test),
             esc(&s.reason)
         )?;
+    }
+    for a in &found.alone {
+        writeln!(out, "<p>{}</p>", esc(&super::alone_line(a)))?;
     }
     Ok(())
 }

@@ -1,14 +1,14 @@
 //! The results file as written: the results model, then what is derived from it for tools
 //! that want verdicts without re-implementing the rules: `triage` (every test that did not
-//! pass everywhere), `build` (where builds failed), `differences` and `not_compared` (probe
-//! records). Readers of the file ignore the derived parts.
+//! pass everywhere), `build` (where builds failed), `differences`, `not_compared` and
+//! `compared_alone` (probe records). Readers of the file ignore the derived parts.
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::differential::{self, Difference, Skipped};
+use crate::differential::{self, Alone, Difference, Skipped};
 use crate::results::{write_atomic, ResultsError, RunResults};
 use crate::triage::{self, BuildTriage, TriageEntry};
 
@@ -20,6 +20,7 @@ struct Document<'a> {
     build: Option<BuildTriage<'a>>,
     differences: Vec<Difference<'a>>,
     not_compared: Vec<Skipped<'a>>,
+    compared_alone: Vec<Alone<'a>>,
 }
 
 pub fn write_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
@@ -30,6 +31,7 @@ pub fn write_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         build: triage::build_triage(results),
         differences: analysis.differences,
         not_compared: analysis.skipped,
+        compared_alone: analysis.alone,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

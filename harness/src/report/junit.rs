@@ -181,7 +181,7 @@ mod tests {
         let xml = junit(&sample());
         assert!(xml.contains(r#"<testsuite name="s390x-unknown-linux-gnu" package="s390x-unknown-linux-gnu" id="1" timestamp="1970-01-01T00:00:00" hostname="ci-1" tests="6" failures="2" errors="1" skipped="1" time="0.006">"#), "{xml}");
         assert!(xml.contains(r#"<testcase name="prop &lt;script&gt;|# [s390x]" classname="s390x-unknown-linux-gnu.pkg" time="0.001">"#), "{xml}");
-        assert!(xml.contains("<failure message=\"failed: fails on big-endian only\" type=\"failed\">verdict: fails on big-endian only\nminimal failing input: bytes = [0, 0, 0, 1]\nreplay: cd /src/pkg &amp;&amp; PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact &apos;prop &lt;script&gt;|#&apos; --nocapture\n\nleft: 1\nright: 16777216 &amp; more</failure>"), "{xml}");
+        assert!(xml.contains("<failure message=\"failed: fails on big-endian only\" type=\"failed\">verdict: fails on big-endian only\nminimal failing input: bytes = [0, 0, 0, 1]\nreplay: cd /src/pkg &amp;&amp; PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact &apos;prop &lt;script&gt;|#&apos; --nocapture\n\nleft: 1\nright: 16777216 &amp; more</failure>"), "{xml}");
         assert!(xml.contains(r#"<error message="crashed (SIGBUS): fails on big-endian only" type="crashed">verdict: "#), "{xml}");
         assert!(
             xml.contains(r#"<skipped message="needs hardware"/>"#),

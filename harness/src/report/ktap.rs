@@ -164,11 +164,11 @@ mod tests {
         );
         assert!(k.contains("        not ok 1 a # TIMEOUT\n"), "{k}");
         assert!(
-            k.contains("        # died [31mhere\n        # verdict: fails on big-endian only\n        # replay: cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture\n        not ok 2 be_bug # ERROR crashed: SIGBUS\n"),
+            k.contains("        # died [31mhere\n        # verdict: fails on big-endian only\n        # replay: cd /src/pkg && PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture\n        not ok 2 be_bug # ERROR crashed: SIGBUS\n"),
             "{k}"
         );
         assert!(
-            k.contains("        # minimal failing input: bytes = [0, 0, 0, 1]\n        # replay: cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact 'prop <script>|#' --nocapture\n        not ok 3 prop <script>|%23\n"),
+            k.contains("        # minimal failing input: bytes = [0, 0, 0, 1]\n        # replay: cd /src/pkg && PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact 'prop <script>|#' --nocapture\n        not ok 3 prop <script>|%23\n"),
             "{k}"
         );
     }

@@ -162,6 +162,9 @@ fn write_differences(
             one_line(&s.reason)
         )?;
     }
+    for a in &found.alone {
+        writeln!(out, "\n- {}", super::alone_line(a))?;
+    }
     Ok(())
 }
 
@@ -207,7 +210,7 @@ mod tests {
             md.contains("| `s390x-unknown-linux-gnu` | big | 64 | ❌ ran | 3 | 1 | 1 | 0 | 1 |"),
             "{md}"
         );
-        assert!(md.contains("\n### output differs on big-endian only (1)\n\n- **pkg** `round_trip <&>`: wire record 'frame \"hdr\"' (across all targets)\n  - `record 1, byte 0: x86_64: [02] 01 (2 bytes) | s390x: [01] 02 (2 bytes)`\n  - replay on `s390x-unknown-linux-gnu`: `cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact 'round_trip <&>' --nocapture`\n"), "{md}");
+        assert!(md.contains("\n### output differs on big-endian only (1)\n\n- **pkg** `round_trip <&>`: wire record 'frame \"hdr\"' (across all targets)\n  - `record 1, byte 0: x86_64: [02] 01 (2 bytes) | s390x: [01] 02 (2 bytes)`\n  - replay on `s390x-unknown-linux-gnu`: `cd /src/pkg && PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact 'round_trip <&>' --nocapture`\n"), "{md}");
         assert!(md.contains("### fails on big-endian only (2)"), "{md}");
         assert!(
             md.contains("- **pkg** `be_bug`: `s390x (crashed: SIGBUS)`"),
@@ -217,7 +220,7 @@ mod tests {
             md.contains("  - minimal input: `bytes = [0, 0, 0, 1]`"),
             "{md}"
         );
-        assert!(md.contains("  - replay on `s390x-unknown-linux-gnu`: `cd /src/pkg && PROPTEST_RNG_SEED=42 qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture`"), "{md}");
+        assert!(md.contains("  - replay on `s390x-unknown-linux-gnu`: `cd /src/pkg && PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture`"), "{md}");
         assert!(md.ends_with("proptest seed: `42`\n"));
     }
 

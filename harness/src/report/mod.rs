@@ -34,6 +34,7 @@ pub(crate) struct Findings<'r> {
     /// Byte-order verdicts first.
     pub differences: Vec<crate::differential::Difference<'r>>,
     pub not_compared: Vec<crate::differential::Skipped<'r>>,
+    pub alone: Vec<crate::differential::Alone<'r>>,
     pub build: Option<crate::triage::BuildTriage<'r>>,
     /// `(triple, binary, test)` to the differences whose differing side holds that target.
     by_target: std::collections::HashMap<(&'r str, &'r str, &'r str), Vec<usize>>,
@@ -52,6 +53,7 @@ impl<'r> Findings<'r> {
             tests: crate::triage::tests_across(results),
             differences: analysis.differences,
             not_compared: analysis.skipped,
+            alone: analysis.alone,
             build: crate::triage::build_triage(results),
             by_target,
         }
@@ -81,6 +83,17 @@ impl<'r> Findings<'r> {
             .filter(|d| d.binary == binary && d.test == test)
             .collect()
     }
+}
+
+/// The line that says a target's probe records went uncompared for some tests.
+pub(crate) fn alone_line(a: &crate::differential::Alone<'_>) -> String {
+    format!(
+        "probe records of {} {} on {} were compared with no other target: proptest drew other \
+         inputs there from the same seed (check its RNG, or a usize strategy on its own width)",
+        a.tests,
+        if a.tests == 1 { "test" } else { "tests" },
+        a.target
+    )
 }
 
 /// A machine or people format a results file can be rendered in.

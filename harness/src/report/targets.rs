@@ -14,12 +14,13 @@ pub fn write_targets(
         out,
         "{}",
         style.bold(&format!(
-            "{} {} {} {} {} {} {}",
+            "{} {} {} {} {} {} {} {}",
             pad("target", 32),
             pad("arch", 8),
             pad("endian", 6),
             pad("bits", 4),
-            pad("runner", 13),
+            pad("libc", 5),
+            pad("runner", 15),
             pad("std", 9),
             "status"
         ))
@@ -34,12 +35,13 @@ pub fn write_targets(
         };
         writeln!(
             out,
-            "{} {} {} {} {} {} {}",
+            "{} {} {} {} {} {} {} {}",
             pad(&t.triple, 32),
             pad(t.arch.name(), 8),
             pad(t.endian.short(), 6),
             pad(&t.pointer_width.to_string(), 4),
-            pad(runner, 13),
+            pad(&t.libc.to_string(), 5),
+            pad(runner, 15),
             pad(c.std.label(), 9),
             status
         )?;

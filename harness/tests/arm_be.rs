@@ -1,0 +1,198 @@
+//! End-to-end tests of big-endian ARM: aarch64_be (musl) and armeb (bele's derived musl
+//! spec), linked by zig, run under qemu-aarch64_be and qemu-armeb with no guest root.
+//! Needs them set up (`bele setup --targets arm,arm64`, which `ci/test.sh` runs).
+
+mod support;
+
+use bele::results::{Outcome, TargetStatus};
+use support::{bele, fixtures, outcome, scratch, test_fixture};
+
+const X86_64: &str = "x86_64-unknown-linux-gnu";
+const ARMV7: &str = "armv7-unknown-linux-gnueabihf";
+const AARCH64: &str = "aarch64-unknown-linux-gnu";
+const AARCH64_BE: &str = "aarch64_be-unknown-linux-musl";
+const ARMEB: &str = "armeb-bele-linux-musleabi";
+const PPC: &str = "powerpc-unknown-linux-gnu";
+
+#[test]
+fn a_big_endian_bug_fails_on_big_endian_arm_only() {
+    let run = test_fixture(
+        "fx-endian",
+        &[X86_64, ARMV7, AARCH64, AARCH64_BE, ARMEB],
+        &[],
+        &[],
+    );
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    const BUG: &str = "tests::buggy_decode_reads_wire_order";
+    for t in [X86_64, ARMV7, AARCH64] {
+        assert_eq!(outcome(r, t, BUG).outcome, Outcome::Passed, "{t}");
+    }
+    for t in [AARCH64_BE, ARMEB] {
+        assert_eq!(outcome(r, t, BUG).outcome, Outcome::Failed, "{t}");
+        assert_eq!(
+            outcome(r, t, "tests::portable_decode_reads_wire_order").outcome,
+            Outcome::Passed
+        );
+        let target = r.targets.iter().find(|x| x.triple == t).unwrap();
+        assert_eq!(target.std.as_deref(), Some("build-std"));
+        assert_eq!(
+            target.runner_prefix.len(),
+            1,
+            "static: QEMU gets no -L: {:?}",
+            target.runner_prefix
+        );
+    }
+    let v = bele::triage::tests_across(r)
+        .into_iter()
+        .find(|t| t.name == BUG)
+        .unwrap()
+        .verdict;
+    assert_eq!(v.id(), "big-endian-only");
+    assert!(
+        run.stdout
+            .contains("repro (aarch64_be-unknown-linux-musl): cd ")
+            && run.stdout.contains(" qemu-aarch64_be /"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn crashes_on_big_endian_arm_are_named() {
+    let run = test_fixture("fx-crash", &[AARCH64_BE, ARMEB], &[], &[]);
+    let r = run.results.as_ref().unwrap();
+    for t in [AARCH64_BE, ARMEB] {
+        let abort = outcome(r, t, "tests::aborts");
+        assert_eq!(
+            (abort.outcome, abort.signal.as_deref()),
+            (Outcome::Crashed, Some("SIGABRT")),
+            "{t}"
+        );
+        let segv = outcome(r, t, "tests::segfaults");
+        assert_eq!(
+            (segv.outcome, segv.signal.as_deref()),
+            (Outcome::Crashed, Some("SIGSEGV")),
+            "{t}"
+        );
+        // Misaligned loads work there (the table says strict_align = false).
+        assert_eq!(
+            outcome(r, t, "tests::misaligned_load").outcome,
+            Outcome::Passed,
+            "{t}"
+        );
+        assert_eq!(
+            outcome(r, t, "tests::z_passes_after").outcome,
+            Outcome::Passed,
+            "{t}"
+        );
+    }
+}
+
+/// A build script compiling C with the `cc` crate: zig compiles it for the target (its
+/// tests check the C side's byte order against Rust's), beside a Debian gcc target.
+#[test]
+fn c_in_build_scripts_compiles_for_big_endian_arm() {
+    let run = test_fixture("fx-cbuild", &[PPC, AARCH64_BE, ARMEB], &[], &[]);
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    for t in [PPC, AARCH64_BE, ARMEB] {
+        assert_eq!(
+            outcome(r, t, "tests::c_and_rust_agree_on_byte_order").outcome,
+            Outcome::Passed,
+            "{t}"
+        );
+        assert_eq!(
+            outcome(r, t, "tests::c_reads_little_endian").outcome,
+            Outcome::Passed,
+            "{t}"
+        );
+    }
+}
+
+/// Without a usable zig, the two targets it links are unavailable with the reason and the
+/// fix; the others run.
+#[test]
+fn without_zig_big_endian_arm_is_unavailable_and_the_rest_run() {
+    let empty = scratch("no-zig-cache");
+    std::fs::create_dir_all(&empty).unwrap();
+    let manifest = fixtures();
+    let spec = [X86_64, AARCH64_BE, ARMEB].join(",");
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "-p",
+            "fx-endian",
+            "--targets",
+            &spec,
+        ],
+        &[("BELE_CACHE_DIR", empty.to_str().unwrap())],
+        "no-zig",
+    );
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(
+        run.code, 3,
+        "nothing failed, two targets could not run\n{}",
+        run.stdout
+    );
+    for t in [AARCH64_BE, ARMEB] {
+        let target = r.targets.iter().find(|x| x.triple == t).unwrap();
+        assert_eq!(target.status, TargetStatus::Unavailable);
+        let reason = target.reason.as_deref().unwrap();
+        assert!(
+            reason.contains("zig 0.14.1 is not installed in"),
+            "{reason}"
+        );
+        assert!(reason.contains("bele setup --targets"), "{reason}");
+    }
+    let x86 = r.targets.iter().find(|x| x.triple == X86_64).unwrap();
+    assert_eq!(x86.status, TargetStatus::Ran);
+}
+
+/// A derived spec whose base the toolchain does not know: that target is unavailable with
+/// the reason, the others run.
+#[test]
+fn an_underivable_spec_makes_its_target_unavailable() {
+    let table = bele_targets::BUILTIN_TABLE.replace(
+        "from = \"armeb-unknown-linux-gnueabi\"",
+        "from = \"armeb-nowhere-linux-gnueabi\"",
+    );
+    let path = scratch("bad-spec-table.toml");
+    std::fs::write(&path, table).unwrap();
+    let manifest = fixtures();
+    let spec = [X86_64, ARMEB].join(",");
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "-p",
+            "fx-endian",
+            "--targets",
+            &spec,
+            "--target-table",
+            path.to_str().unwrap(),
+        ],
+        &[],
+        "bad-spec",
+    );
+    let r = run.results.as_ref().unwrap();
+    let armeb = r.targets.iter().find(|x| x.triple == ARMEB).unwrap();
+    assert_eq!(armeb.status, TargetStatus::Unavailable);
+    let reason = armeb.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("its target spec cannot be derived"),
+        "{reason}"
+    );
+    assert!(reason.contains("armeb-nowhere-linux-gnueabi"), "{reason}");
+    assert_eq!(
+        r.targets
+            .iter()
+            .find(|x| x.triple == X86_64)
+            .unwrap()
+            .status,
+        TargetStatus::Ran
+    );
+}
