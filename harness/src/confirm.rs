@@ -7,20 +7,21 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use crate::build::TestBinary;
 use crate::differential::CheckNeed;
 use crate::execute::{run_again, ExecConfig, Rerun};
 use crate::results::{InputsOn, Outcome, ProbeCheck, RunResults};
 
-/// Runs the checks `needs` asks for; `configs` is indexed like `results.targets`.
-/// `on_run` hears the triple of each target as its re-runs start.
+/// Runs the checks `needs` asks for, `jobs` processes at a time; `configs` is indexed like
+/// `results.targets`.
 pub fn check(
     results: &RunResults,
     needs: &[CheckNeed],
     configs: &[Option<&ExecConfig>],
+    jobs: usize,
     cancel: &AtomicBool,
-    on_run: &mut dyn FnMut(&str),
 ) -> Vec<ProbeCheck> {
     // Which tests of which executable run again on which target.
     let mut wanted: BTreeMap<(usize, &str), Vec<String>> = BTreeMap::new();
@@ -37,29 +38,40 @@ pub fn check(
         }
     }
     let verbose = vec![("PROPTEST_VERBOSE".to_string(), "2".to_string())];
-    let mut reruns: BTreeMap<(usize, String), BTreeMap<String, Rerun>> = BTreeMap::new();
-    for ((idx, binary), tests) in wanted {
-        if cancel.load(Ordering::Relaxed) {
-            break;
+    // (target index, executable id) and the tests to run again there.
+    type Work<'a> = ((usize, &'a str), Vec<String>);
+    let work: Mutex<Vec<Work<'_>>> = Mutex::new(wanted.into_iter().collect());
+    let reruns: Mutex<BTreeMap<(usize, String), BTreeMap<String, Rerun>>> = Mutex::default();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let next = work.lock().ok().and_then(|mut w| w.pop());
+                let Some(((idx, binary), tests)) = next else {
+                    break;
+                };
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                let target = &results.targets[idx];
+                let (Some(cfg), Some(b)) = (
+                    configs.get(idx).copied().flatten(),
+                    target.binaries.iter().find(|b| b.id == binary),
+                ) else {
+                    continue;
+                };
+                let bin = TestBinary {
+                    id: b.id.clone(),
+                    path: b.executable.clone(),
+                    cwd: b.cwd.clone(),
+                };
+                let found = run_again(&bin, cfg, &tests, &verbose, cancel);
+                if let Ok(mut r) = reruns.lock() {
+                    r.insert((idx, binary.to_string()), found);
+                }
+            });
         }
-        let target = &results.targets[idx];
-        let (Some(cfg), Some(b)) = (
-            configs.get(idx).copied().flatten(),
-            target.binaries.iter().find(|b| b.id == binary),
-        ) else {
-            continue;
-        };
-        on_run(&target.triple);
-        let bin = TestBinary {
-            id: b.id.clone(),
-            path: b.executable.clone(),
-            cwd: b.cwd.clone(),
-        };
-        reruns.insert(
-            (idx, binary.to_string()),
-            run_again(&bin, cfg, &tests, &verbose, cancel),
-        );
-    }
+    });
+    let reruns = reruns.into_inner().unwrap_or_default();
     let rerun = |idx: usize, need: &CheckNeed| {
         reruns
             .get(&(idx, need.binary.clone()))

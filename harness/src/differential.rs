@@ -199,6 +199,37 @@ fn sequence_of<'r>(r: &'r TestResult, kind: ProbeKind, label: &str) -> (&'r str,
         .map_or(("", 0), |p| (p.digest.as_str(), p.count))
 }
 
+/// Everything a test recorded on one target, as digests: equal signatures, equal records.
+fn signature(r: &TestResult) -> Vec<&str> {
+    r.probes.iter().map(|p| p.digest.as_str()).collect()
+}
+
+/// The inputs each participant drew: checked where it ran again, else those of a checked
+/// target of the same width that recorded exactly the same (see `needs_check`).
+fn inputs_of<'r>(
+    results: &'r RunResults,
+    parts: &Participants<'r>,
+    checked: &BTreeMap<&'r str, &'r str>,
+) -> BTreeMap<&'r str, &'r str> {
+    let mut drew = checked.clone();
+    for (i, r) in parts {
+        let t = &results.targets[*i];
+        if drew.contains_key(t.triple.as_str()) {
+            continue;
+        }
+        let twin = parts.iter().find_map(|(j, q)| {
+            let u = &results.targets[*j];
+            (u.pointer_width == t.pointer_width && signature(q) == signature(r))
+                .then(|| checked.get(u.triple.as_str()))
+                .flatten()
+        });
+        if let Some(d) = twin {
+            drew.insert(t.triple.as_str(), d);
+        }
+    }
+    drew
+}
+
 /// What a target is compared by besides the kind's rule: the inputs it drew, or, where
 /// they were not checked, its pointer width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -260,11 +291,26 @@ pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
             .find(|(i, _)| results.targets[*i].runner == "native")
             .unwrap_or(&parts[0])
             .0;
+        // One target per (records, pointer width): targets that recorded exactly the same
+        // compare the same whatever they drew, so one of them speaks for all.
+        let mut seen: Vec<(Vec<&str>, PointerWidth)> = Vec::new();
+        let census = parts
+            .iter()
+            .filter(|(i, r)| {
+                let cell = (signature(r), results.targets[*i].pointer_width);
+                let new = !seen.contains(&cell);
+                if new {
+                    seen.push(cell);
+                }
+                new
+            })
+            .map(|(i, _)| *i)
+            .collect();
         out.push(CheckNeed {
             binary: binary.to_string(),
             test: test.to_string(),
             rerun_on,
-            census: parts.iter().map(|(i, _)| *i).collect(),
+            census,
         });
     }
     out
@@ -300,8 +346,9 @@ pub fn differences(results: &RunResults) -> Analysis<'_> {
             });
             continue;
         }
+        let drew = inputs_of(results, &parts, &checked.inputs);
         for (kind, label) in labels(&parts) {
-            if let Some(d) = compare(results, binary, test, &parts, kind, label, &checked.inputs) {
+            if let Some(d) = compare(results, binary, test, &parts, kind, label, &drew) {
                 analysis.differences.push(d);
             }
         }

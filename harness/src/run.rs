@@ -378,7 +378,7 @@ pub fn run(
             let exec: Vec<Option<&ExecConfig>> =
                 configs.iter().map(|c| c.as_ref().map(|(e, _)| e)).collect();
             results.probe_checks =
-                crate::confirm::check(&results, &needs, &exec, cancel, &mut |_| {});
+                crate::confirm::check(&results, &needs, &exec, plan.jobs, cancel);
         }
     }
     let _ = std::fs::remove_dir_all(&probe_root);

@@ -99,12 +99,15 @@ fn a_host_order_encoder_tested_by_round_trips_differs_on_big_endian_only() {
             .unwrap_or_else(|| panic!("no inputs of {test} on {t}"))
             .clone()
     };
+    // Its records are the same within each width: one target of each width is checked.
+    let offsets_on: Vec<&str> = check(OFFSETS)["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(offsets_on, [X86_64, I686]);
     assert_eq!(drew(OFFSETS, X86_64)["cases"], 256);
-    assert_eq!(
-        drew(OFFSETS, X86_64)["digest"],
-        drew(OFFSETS, S390X)["digest"]
-    );
-    assert_eq!(drew(OFFSETS, I686)["digest"], drew(OFFSETS, PPC)["digest"]);
     assert_ne!(
         drew(OFFSETS, X86_64)["digest"],
         drew(OFFSETS, I686)["digest"]
