@@ -355,11 +355,11 @@ pub fn differences(results: &RunResults) -> Analysis<'_> {
         // Targets that drew what no other did: nothing to compare them with.
         for (i, _) in &parts {
             let triple = results.targets[*i].triple.as_str();
-            let Some(mine) = checked.inputs.get(triple) else {
+            let Some(mine) = drew.get(triple) else {
                 continue;
             };
             let shared = parts.iter().any(|(j, _)| {
-                j != i && checked.inputs.get(results.targets[*j].triple.as_str()) == Some(mine)
+                j != i && drew.get(results.targets[*j].triple.as_str()) == Some(mine)
             });
             if !shared {
                 match analysis.alone.iter_mut().find(|a| a.target == triple) {

@@ -125,6 +125,13 @@ fn every_mutant_gets_its_expected_verdict() {
         differences(&baseline_file).is_empty(),
         "no probe record may differ in the default build\n{stdout}"
     );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&baseline_file).unwrap()).unwrap();
+    assert_eq!(
+        doc["compared_alone"],
+        serde_json::json!([]),
+        "every target's records are compared with another's\n{stdout}"
+    );
     assert!(
         !baseline.probe_sequences.is_empty(),
         "the abstractions record their wire bytes"
