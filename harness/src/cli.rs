@@ -433,16 +433,8 @@ fn write_report(
     path: &Path,
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let tmp = path.with_extension("tmp-bele");
-    let mut buf = Vec::new();
-    report::render(format, results, &mut buf)?;
-    std::fs::write(&tmp, buf).with_context(|| format!("cannot write report {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot write report {}", path.display()))?;
-    Ok(())
+    crate::atomic::write(path, None, |w| report::render(format, results, w))
+        .with_context(|| format!("cannot write report {}", path.display()))
 }
 
 fn load_table(args: &CommonArgs, ctx: &Context<'_>) -> anyhow::Result<Table> {

@@ -42,6 +42,11 @@ impl Scope {
         }
     }
 
+    /// The group a target falls in under this rule alone.
+    fn key(self, t: &crate::results::TargetResult) -> Option<(Endian, PointerWidth)> {
+        (self == Scope::EachEndiannessAndWidth).then_some((t.endian, t.pointer_width))
+    }
+
     fn of(kind: ProbeKind) -> Scope {
         match kind {
             ProbeKind::Wire => Scope::AllTargets,
@@ -255,8 +260,7 @@ fn groups<'p, 'r>(
     for p in parts {
         let t = &results.targets[p.0];
         let key = GroupKey {
-            kind_rule: (scope == Scope::EachEndiannessAndWidth)
-                .then_some((t.endian, t.pointer_width)),
+            kind_rule: scope.key(t),
             inputs: drew
                 .get(t.triple.as_str())
                 .map_or(Inputs::Unchecked(t.pointer_width), |d| Inputs::Drew(d)),
@@ -275,9 +279,7 @@ pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
         let differs = labels(&parts).into_iter().any(|(kind, label)| {
             let mut firsts: BTreeMap<Option<(Endian, PointerWidth)>, &str> = BTreeMap::new();
             parts.iter().any(|(i, r)| {
-                let t = &results.targets[*i];
-                let key = (Scope::of(kind) == Scope::EachEndiannessAndWidth)
-                    .then_some((t.endian, t.pointer_width));
+                let key = Scope::of(kind).key(&results.targets[*i]);
                 let seq = sequence_of(r, kind, label).0;
                 *firsts.entry(key).or_insert(seq) != seq
             })

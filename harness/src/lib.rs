@@ -5,6 +5,7 @@
 //! ([`build`] through cargo, [`execute`] through `bele-qemu`), events go to reporters, and
 //! the [`results`] model is saved and summarised.
 
+pub mod atomic;
 pub mod build;
 pub mod cli;
 pub mod confirm;

@@ -62,10 +62,7 @@ pub fn write(target: &Target, dir: &Path, cwd: &Path, env: &HostEnv) -> Result<P
         .ok_or_else(|| format!("{} has no derived spec", target.triple))?;
     let text = text(derived, cwd, env)?;
     let path = dir.join(format!("{}.json", target.triple));
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, &path))
+    crate::atomic::write(&path, None, |w| w.write_all(text.as_bytes()))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }

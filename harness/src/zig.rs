@@ -86,16 +86,11 @@ pub fn wrappers(zig: &Path, zig_target: &str) -> std::io::Result<Wrappers> {
         .and_then(Path::parent)
         .unwrap_or(Path::new("."))
         .join("bin");
-    std::fs::create_dir_all(&dir)?;
     let write = |name: String, text: String| -> std::io::Result<PathBuf> {
-        use std::os::unix::fs::PermissionsExt;
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            // Through a temporary file: a concurrent run never sees half a script.
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-            std::fs::write(&tmp, &text)?;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
-            std::fs::rename(&tmp, &path)?;
+            // A concurrent run never sees half a script, nor one it cannot execute.
+            crate::atomic::write(&path, Some(0o755), |w| w.write_all(text.as_bytes()))?;
         }
         Ok(path)
     };
