@@ -86,7 +86,7 @@ pub fn check(
                 .iter()
                 .find(|b| b.id == need.binary)
                 .and_then(|b| b.tests.iter().find(|r| r.name == need.test));
-            let again = rerun(need.rerun_on, need).and_then(|r| r.result.as_ref());
+            let again = rerun(need.rerun_on, need).map(|r| &r.result);
             let (stable, note) = match (again, original) {
                 (Some(r), Some(o)) if r.outcome == Outcome::Passed => (r.probes == o.probes, None),
                 (Some(r), _) => (
@@ -108,7 +108,6 @@ pub fn check(
                     .filter_map(|&idx| {
                         let r = rerun(idx, need)?;
                         let (cases, digest) = r.inputs.unwrap_or((0, 0));
-                        r.result.as_ref()?;
                         Some(InputsOn {
                             target: results.targets[idx].triple.clone(),
                             cases,

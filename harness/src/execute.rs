@@ -260,17 +260,17 @@ pub fn run_binary(
     (result, sequences)
 }
 
-/// A test run again to check its probe records: its result (`None` if the process gave it
-/// none), and the inputs proptest reported (with `PROPTEST_VERBOSE=2` in the environment):
-/// how many, and their digest.
+/// A test run again to check its probe records: its result, and the inputs proptest
+/// reported (with `PROPTEST_VERBOSE=2` in the environment): how many, and their digest.
 #[derive(Debug)]
 pub struct Rerun {
-    pub result: Option<TestResult>,
+    pub result: TestResult,
     pub inputs: Option<(u64, u64)>,
 }
 
 /// Runs `names` of `bin` in one process, one test at a time, with `extra_env` added and
-/// both output streams in one pipe, so what each test prints is told apart by order.
+/// both output streams in one pipe, so what each test prints is told apart by order. A test
+/// the process gave no result (it crashed, or hung) is missing from the map.
 pub fn run_again(
     bin: &TestBinary,
     cfg: &ExecConfig,
@@ -290,13 +290,7 @@ pub fn run_again(
         for mut r in std::mem::take(&mut batch.finished) {
             attach(&mut r, &mut batch.probes, &mut ignored);
             let inputs = batch.inputs.remove(&r.name);
-            out.insert(
-                r.name.clone(),
-                Rerun {
-                    result: Some(r),
-                    inputs,
-                },
-            );
+            out.insert(r.name.clone(), Rerun { result: r, inputs });
         }
     }
     out
