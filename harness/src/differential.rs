@@ -566,6 +566,16 @@ impl<'r> Difference<'r> {
         lines
     }
 
+    /// The first differing target and the line that re-runs the test there.
+    pub fn replay(&self, results: &RunResults) -> Option<(&'r str, String)> {
+        let triple = self.differing_targets().into_iter().next()?;
+        let target = results.targets.iter().find(|t| t.triple == triple)?;
+        Some((
+            triple,
+            target.repro_of(self.binary, self.test, results.config.seed)?,
+        ))
+    }
+
     /// Triples whose records differ from their group's reference.
     pub fn differing_targets(&self) -> Vec<&'r str> {
         self.comparisons

@@ -427,6 +427,13 @@ impl TargetResult {
         })
     }
 
+    /// The shell line that re-runs `test` of executable `binary` on this target, if that
+    /// executable ran here.
+    pub fn repro_of(&self, binary: &str, test: &str, seed: u64) -> Option<String> {
+        let b = self.binaries.iter().find(|b| b.id == binary)?;
+        Some(self.repro_line(b, test, seed))
+    }
+
     /// A shell line that re-runs one test of one executable on this target, by hand.
     pub fn repro_line(&self, binary: &BinaryResult, test: &str, seed: u64) -> String {
         self.replay(binary, test, seed, &[])

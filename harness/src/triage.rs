@@ -426,12 +426,8 @@ pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
                     signal: r.signal.as_deref(),
                     minimal_input: r.minimal_input.as_deref(),
                     replay: target
-                        .binaries
-                        .iter()
-                        .find(|b| b.id == t.binary)
-                        .map_or_else(String::new, |b| {
-                            target.repro_line(b, t.name, results.config.seed)
-                        }),
+                        .repro_of(t.binary, t.name, results.config.seed)
+                        .unwrap_or_default(),
                 })
                 .collect(),
         })

@@ -8,7 +8,6 @@ use std::io::{self, Write};
 use super::escape_markup as esc;
 use super::Findings;
 use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::TestAcross;
 
 const STYLE: &str =
     "body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\
@@ -25,14 +24,6 @@ c.classList.toggle('hidden',!ok)});\
 document.querySelectorAll('[data-verdict]').forEach(function(r){r.classList.toggle('hidden',v!=''&&r.dataset.verdict!=v)})}\
 window.addEventListener('load',function(){var h=new URLSearchParams(location.hash.slice(1));\
 ['verdict','arch','endian'].forEach(function(k){if(h.get(k)!==null)document.getElementById(k).value=h.get(k)});apply()});";
-
-/// The verdict a row shows: its failures', or where its output differs if it passes.
-fn row_verdict(found: &Findings<'_>, t: &TestAcross<'_>) -> String {
-    match found.differences_of(t.binary, t.name).first() {
-        Some(d) if t.verdict.passes() => d.verdict_label.clone(),
-        _ => t.verdict.label(),
-    }
-}
 
 pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let found = Findings::of(results);
@@ -55,7 +46,7 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         results.config.seed,
         esc(&results.toolchain.rustc)
     )?;
-    let mut verdicts: Vec<String> = tests.iter().map(|t| row_verdict(&found, t)).collect();
+    let mut verdicts: Vec<String> = tests.iter().map(|t| found.row_verdict(t)).collect();
     verdicts.extend(found.differences.iter().map(|d| d.verdict_label.clone()));
     verdicts.sort();
     verdicts.dedup();
@@ -100,7 +91,7 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     order.sort_by(|&a, &b| tests[a].verdict.cmp(&tests[b].verdict));
     for &i in &order {
         let t = &tests[i];
-        let verdict = row_verdict(&found, t);
+        let verdict = found.row_verdict(t);
         write!(
             out,
             "<tr data-verdict=\"{}\"><td><a href=\"#t{i}\">{} {}</a></td><td class=\"verdict\">{}</td>",
@@ -176,12 +167,8 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             if let Some(input) = &r.minimal_input {
                 writeln!(out, "<p>minimal input: <code>{}</code></p>", esc(input))?;
             }
-            if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {
-                writeln!(
-                    out,
-                    "<p>replay: <code>{}</code></p>",
-                    esc(&target.repro_line(bin, t.name, results.config.seed))
-                )?;
+            if let Some(line) = target.repro_of(t.binary, t.name, results.config.seed) {
+                writeln!(out, "<p>replay: <code>{}</code></p>", esc(&line))?;
             }
             writeln!(
                 out,
@@ -278,16 +265,13 @@ fn write_differences(
         if let Some(n) = &d.note {
             writeln!(out, "<p>note: {}</p>", esc(n))?;
         }
-        let first = d.differing_targets().into_iter().next();
-        if let Some(target) = first.and_then(|f| results.targets.iter().find(|t| t.triple == f)) {
-            if let Some(bin) = target.binaries.iter().find(|b| b.id == d.binary) {
-                writeln!(
-                    out,
-                    "<p>replay on {}: <code>{}</code></p>",
-                    esc(&target.triple),
-                    esc(&target.repro_line(bin, d.test, results.config.seed))
-                )?;
-            }
+        if let Some((triple, line)) = d.replay(results) {
+            writeln!(
+                out,
+                "<p>replay on {}: <code>{}</code></p>",
+                esc(triple),
+                esc(&line)
+            )?;
         }
         writeln!(out, "</section>")?;
     }

@@ -86,13 +86,8 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             if let Some(input) = &r.minimal_input {
                 writeln!(out, "  - minimal input: `{}`", code(&one_line(input)))?;
             }
-            if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {
-                writeln!(
-                    out,
-                    "  - replay on `{}`: `{}`",
-                    target.triple,
-                    code(&target.repro_line(bin, t.name, results.config.seed))
-                )?;
+            if let Some(line) = target.repro_of(t.binary, t.name, results.config.seed) {
+                writeln!(out, "  - replay on `{}`: `{}`", target.triple, code(&line))?;
             }
         }
     }
@@ -141,16 +136,8 @@ fn write_differences(
         if let Some(n) = &d.note {
             writeln!(out, "  - note: {}", one_line(n))?;
         }
-        let first = d.differing_targets().into_iter().next();
-        if let Some(target) = first.and_then(|f| results.targets.iter().find(|t| t.triple == f)) {
-            if let Some(bin) = target.binaries.iter().find(|b| b.id == d.binary) {
-                writeln!(
-                    out,
-                    "  - replay on `{}`: `{}`",
-                    target.triple,
-                    code(&target.repro_line(bin, d.test, results.config.seed))
-                )?;
-            }
+        if let Some((triple, line)) = d.replay(results) {
+            writeln!(out, "  - replay on `{triple}`: `{}`", code(&line))?;
         }
     }
     for s in &found.not_compared {

@@ -72,6 +72,15 @@ impl<'r> Findings<'r> {
             .unwrap_or_default()
     }
 
+    /// The verdict a test's row shows: its failures', or where its output differs if it
+    /// passes everywhere.
+    pub fn row_verdict(&self, t: &crate::triage::TestAcross<'_>) -> String {
+        match self.differences_of(t.binary, t.name).first() {
+            Some(d) if t.verdict.passes() => d.verdict_label.clone(),
+            _ => t.verdict.label(),
+        }
+    }
+
     /// Every difference of `test` of `binary`.
     pub fn differences_of(
         &self,

@@ -6,7 +6,6 @@ use std::io::{self, Write};
 
 use super::style::{pad, pad_left, Style};
 use super::Findings;
-use crate::differential::Difference;
 use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::{failure_label, TestAcross};
 
@@ -291,10 +290,7 @@ fn write_matrix(
             name.clone()
         };
         // A test that passes everywhere is here for its output: say where that differs.
-        let verdict = match found.differences_of(t.binary, t.name).first() {
-            Some(d) if t.verdict.passes() => d.verdict_label.clone(),
-            _ => t.verdict.label(),
-        };
+        let verdict = found.row_verdict(t);
         writeln!(
             out,
             "{} {}  {}",
@@ -354,13 +350,8 @@ fn write_failures(
                     super::one_line(input)
                 )?;
             }
-            if let Some(bin) = target.binaries.iter().find(|b| b.id == t.binary) {
-                writeln!(
-                    out,
-                    "    repro ({}): {}",
-                    target.triple,
-                    style.dim(&target.repro_line(bin, t.name, results.config.seed))
-                )?;
+            if let Some(line) = target.repro_of(t.binary, t.name, results.config.seed) {
+                writeln!(out, "    repro ({}): {}", target.triple, style.dim(&line))?;
             }
         }
     }
@@ -401,22 +392,15 @@ fn write_differences(
         if let Some(n) = &d.note {
             writeln!(out, "    {}", style.dim(&format!("note: {n}")))?;
         }
-        if let Some(line) = difference_repro(results, d) {
-            writeln!(out, "    {}", style.dim(&line))?;
+        if let Some((triple, line)) = d.replay(results) {
+            writeln!(
+                out,
+                "    {}",
+                style.dim(&format!("repro ({triple}): {line}"))
+            )?;
         }
     }
     Ok(())
-}
-
-/// `repro (powerpc-unknown-linux-gnu): ...`: the test on the first differing target.
-fn difference_repro(results: &RunResults, d: &Difference<'_>) -> Option<String> {
-    let triple = d.differing_targets().into_iter().next()?;
-    let target = results.targets.iter().find(|t| t.triple == triple)?;
-    let bin = target.binaries.iter().find(|b| b.id == d.binary)?;
-    Some(format!(
-        "repro ({triple}): {}",
-        target.repro_line(bin, d.test, results.config.seed)
-    ))
 }
 
 fn first_lines(text: &str, n: usize) -> Vec<&str> {
