@@ -99,7 +99,10 @@ pub fn cargo_command(
     let prefix = target.cargo_env_prefix();
     if !tools.native {
         match (target.link_route(), &tools.zig) {
-            (_, Some(zig)) => {
+            (LinkRoute::Gcc { linker, .. }, _) => {
+                spec = spec.env(format!("{prefix}LINKER"), linker);
+            }
+            (LinkRoute::Zig { .. }, Some(zig)) => {
                 // The linker, and the C compiler and archiver of build scripts (`cc` reads
                 // CC_<target> with the triple as written or with underscores).
                 let cc = zig.cc.display().to_string();
@@ -111,9 +114,7 @@ pub fn cargo_command(
                         .env(format!("AR_{name}"), ar.as_str());
                 }
             }
-            (LinkRoute::Gcc { linker, .. }, None) => {
-                spec = spec.env(format!("{prefix}LINKER"), linker);
-            }
+            // `run::prepare` gives a zig-linked target its wrappers or makes it unavailable.
             (LinkRoute::Zig { .. }, None) => {}
         }
     }

@@ -41,6 +41,10 @@ pub struct TargetCheck<'t> {
     pub native: bool,
     pub std: StdAvailability,
     pub missing: Vec<Missing>,
+    /// The zig that links it (the zig route), as found.
+    pub zig: Option<PathBuf>,
+    /// Its derived spec, as the toolchain gave it (targets rustc does not know).
+    pub spec: Option<String>,
 }
 
 impl TargetCheck<'_> {
@@ -117,10 +121,14 @@ pub fn check<'t>(
     toolchain: &ToolchainInfo,
     env: &HostEnv,
 ) -> Vec<TargetCheck<'t>> {
+    // zig is the same for every target that uses it: asked once.
+    let zig_found = std::cell::OnceCell::new();
     targets
         .iter()
         .map(|target| {
             let native = target.runs_natively_on(&toolchain.host);
+            let mut zig = None;
+            let mut spec = None;
             let std = toolchain.std_for(target);
             let mut missing = Vec::new();
             if !native {
@@ -134,8 +142,9 @@ pub fn check<'t>(
                         }
                     }
                     LinkRoute::Zig { .. } => {
-                        if let Err(why) = crate::zig::check(env) {
-                            missing.push(Missing::Zig(why));
+                        match zig_found.get_or_init(|| crate::zig::check(env)) {
+                            Ok(found) => zig = Some(found.clone()),
+                            Err(why) => missing.push(Missing::Zig(why.clone())),
                         }
                     }
                 }
@@ -144,8 +153,9 @@ pub fn check<'t>(
                 }
             }
             if let Some(derived) = &target.spec {
-                if let Err(why) = crate::spec::text(derived, &toolchain.dir, env) {
-                    missing.push(Missing::Spec(why));
+                match crate::spec::text(derived, &toolchain.dir, env) {
+                    Ok(text) => spec = Some(text),
+                    Err(why) => missing.push(Missing::Spec(why)),
                 }
             }
             if std == StdAvailability::Missing {
@@ -156,6 +166,8 @@ pub fn check<'t>(
                 native,
                 std,
                 missing,
+                zig,
+                spec,
             }
         })
         .collect()

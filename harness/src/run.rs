@@ -174,7 +174,7 @@ pub fn run(
         let mut tr = TargetResult::new(t, label, runner.prefix());
         let tools = match check.reason() {
             Some(reason) => Err(reason),
-            None => prepare(check, plan, toolchain, env),
+            None => prepare(check, plan),
         };
         if let Err(reason) = &tools {
             tr.status = TargetStatus::Unavailable;
@@ -401,29 +401,18 @@ pub fn run(
 
 /// What a ready target's build needs from this machine and run: its derived spec written,
 /// zig's wrappers in place. `Err` is why the target cannot be used after all.
-fn prepare(
-    check: &doctor::TargetCheck<'_>,
-    plan: &Plan<'_>,
-    toolchain: &ToolchainInfo,
-    env: &HostEnv,
-) -> Result<TargetTools, String> {
+fn prepare(check: &doctor::TargetCheck<'_>, plan: &Plan<'_>) -> Result<TargetTools, String> {
     let t = check.target;
-    let spec_file = match &t.spec {
-        Some(_) => Some(
-            crate::spec::write(
-                t,
-                &plan.workspace.bele_dir().join("specs"),
-                &toolchain.dir,
-                env,
-            )
-            .map_err(|e| format!("its target spec cannot be derived: {e}"))?,
+    let spec_file = match &check.spec {
+        Some(text) => Some(
+            crate::spec::write(t, text, &plan.workspace.bele_dir().join("specs"))
+                .map_err(|e| format!("its target spec cannot be derived: {e}"))?,
         ),
         None => None,
     };
-    let zig = match t.link_route() {
-        LinkRoute::Zig { zig_target } if !check.native => {
-            let zig = crate::zig::check(env)?;
-            Some(crate::zig::wrappers(&zig, zig_target).map_err(|e| {
+    let zig = match (t.link_route(), &check.zig) {
+        (LinkRoute::Zig { zig_target }, Some(zig)) => {
+            Some(crate::zig::wrappers(zig, zig_target).map_err(|e| {
                 format!("cannot write zig's wrappers beside {}: {e}", zig.display())
             })?)
         }

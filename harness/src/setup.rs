@@ -209,6 +209,8 @@ mod tests {
             native: false,
             std,
             missing,
+            zig: None,
+            spec: None,
         }
     }
 

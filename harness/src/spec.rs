@@ -54,13 +54,8 @@ pub fn text(derived: &DerivedSpec, cwd: &Path, env: &HostEnv) -> Result<String, 
     derive(&out.stdout, derived)
 }
 
-/// Writes `target`'s derived spec into `dir` and returns its path.
-pub fn write(target: &Target, dir: &Path, cwd: &Path, env: &HostEnv) -> Result<PathBuf, String> {
-    let derived = target
-        .spec
-        .as_ref()
-        .ok_or_else(|| format!("{} has no derived spec", target.triple))?;
-    let text = text(derived, cwd, env)?;
+/// Writes `target`'s derived spec, `text`, into `dir` and returns its path.
+pub fn write(target: &Target, text: &str, dir: &Path) -> Result<PathBuf, String> {
     let path = dir.join(format!("{}.json", target.triple));
     crate::atomic::write(&path, None, |w| w.write_all(text.as_bytes()))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
