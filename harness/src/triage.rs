@@ -22,7 +22,7 @@
 //! the first in the order endianness, pointer width, `u64` alignment, `c_char` signedness,
 //! strict alignment, 64-bit atomics, arch family wins.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use bele_targets::{describe, Described, Trait, Traits};
 use serde::Serialize;
@@ -330,15 +330,6 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                 per_target,
             }
         })
-        .collect()
-}
-
-/// The verdict label of every test by `(binary, test name)`, for reports that walk the
-/// results target by target.
-pub fn verdict_labels(results: &RunResults) -> HashMap<(&str, &str), String> {
-    tests_across(results)
-        .iter()
-        .map(|t| ((t.binary, t.name), t.verdict.label()))
         .collect()
 }
 

@@ -7,11 +7,10 @@ use std::io::{self, Write};
 use super::escape_markup as esc;
 use super::Findings;
 use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::verdict_labels;
 
 pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
-    let verdicts = verdict_labels(results);
     let found = Findings::of(results);
+    let verdicts = found.verdict_labels();
     let timestamp = crate::run::iso_utc(results.started_at_ms / 1000);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     // No attributes on <testsuites>: Ant's model allows none (the totals are per suite).

@@ -6,11 +6,10 @@ use std::io::{self, Write};
 
 use super::{one_line, Findings};
 use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::verdict_labels;
 
 pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
-    let verdicts = verdict_labels(results);
     let found = Findings::of(results);
+    let verdicts = found.verdict_labels();
     writeln!(out, "KTAP version 1")?;
     writeln!(out, "1..{}", results.targets.len())?;
     writeln!(
@@ -72,11 +71,11 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             for (ri, r) in b.tests.iter().enumerate() {
                 let i = ri + 1;
                 let test = name(&r.name);
-                let differs = found.differing(&t.triple, &b.id, &r.name);
-                let differs = r.outcome == Outcome::Passed && !differs.is_empty();
+                let differences = found.differing(&t.triple, &b.id, &r.name);
+                let differs = r.outcome == Outcome::Passed && !differences.is_empty();
                 if differs {
                     bin_ok = false;
-                    for d in found.differing(&t.triple, &b.id, &r.name) {
+                    for d in &differences {
                         for line in d.details() {
                             writeln!(out, "        # {}", one_line(&line))?;
                         }

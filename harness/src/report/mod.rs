@@ -81,6 +81,15 @@ impl<'r> Findings<'r> {
         }
     }
 
+    /// The verdict label of every test by `(binary, test name)`, for reports that walk the
+    /// results target by target.
+    pub fn verdict_labels(&self) -> std::collections::HashMap<(&'r str, &'r str), String> {
+        self.tests
+            .iter()
+            .map(|t| ((t.binary, t.name), t.verdict.label()))
+            .collect()
+    }
+
     /// Every difference of `test` of `binary`.
     pub fn differences_of(
         &self,
