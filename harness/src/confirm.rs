@@ -1,9 +1,9 @@
-//! Checking a probe difference before believing it. The test runs again on every target it
-//! passed on, with proptest printing every input (`PROPTEST_VERBOSE=2`): on one target its
-//! records must come out the same again (else they depend on something besides the code
-//! and the seed, and are not compared), and on each, what proptest drew decides which
-//! targets can be compared at all. The tests to check on one target and executable run in
-//! one process, one after another.
+//! Checking a probe difference before believing it. The test runs again with proptest
+//! printing every input (`PROPTEST_VERBOSE=2`): on one target its records must come out the
+//! same again (else they depend on something besides the code and the seed, and are not
+//! compared), and on one target per set of equal records and pointer width, what proptest
+//! drew decides which targets can be compared at all. The tests to check on one target and
+//! executable run in one process, one after another; processes run `jobs` at a time.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,10 +6,11 @@
 //! `wire` records across all targets, `host` records only among targets of the same
 //! endianness and pointer width; and in either case only among targets on which proptest
 //! drew the same inputs from the run's seed. That is not a given: strategies over
-//! `usize`/`isize` draw by pointer width, and a target's RNG can differ (the ChaCha of
-//! rand 0.10 draws other numbers on aarch64_be). So a test whose records differ anywhere is
-//! run again on every target with proptest printing its inputs (`confirm`); targets are
-//! then grouped by what they drew. Where that was not checked (shards merged from CI jobs),
+//! `usize`/`isize` draw by pointer width, and a target's RNG can differ (proptest's ChaCha
+//! draws other numbers on aarch64_be, which is why bele runs it with XorShift). So a test
+//! whose records differ anywhere is run again with proptest printing its inputs
+//! (`confirm`), on one target per set of equal records and width; targets are then grouped
+//! by what they drew. Where that was not checked (shards merged from CI jobs),
 //! targets are grouped by pointer width, the one cause known for certain.
 //!
 //! In each group the reference is the first target in table order (the host, usually); the
@@ -135,7 +136,8 @@ pub struct CheckNeed {
     pub test: String,
     /// Index in `results.targets` of the target whose records must come out the same again.
     pub rerun_on: usize,
-    /// Every target it passed on: each runs it again to say what inputs proptest drew.
+    /// One target per (records, pointer width) among those it passed on: each runs it
+    /// again to say what inputs proptest drew, for itself and the targets like it.
     pub census: Vec<usize>,
 }
 
