@@ -19,3 +19,29 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 ci/fetch-kunit.sh
 cargo test --workspace "$@"
+
+# `cargo bele` as a user gets it: installed by `cargo install --path harness`, run as a cargo
+# subcommand, on every big-endian target. The fixture's doc examples fail there (exit 1).
+root=$(mktemp -d)
+cargo install -q --locked --debug --path harness --root "$root" --target-dir target
+export PATH="$root/bin:$PATH"
+cargo bele setup --targets be --color never
+code=0
+cargo bele test --manifest-path fixtures/Cargo.toml -p fx-doc --doc --targets be --color never \
+  --out target/cargo-bele.json || code=$?
+if [ "$code" != 1 ]; then
+  echo "cargo bele test --targets be: expected exit 1 (failing doc examples), got $code" >&2
+  exit 1
+fi
+python3 - target/cargo-bele.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+targets = r["targets"]
+assert len(targets) == 8, [t["triple"] for t in targets]
+for t in targets:
+    assert t["status"] == "ran" and t["endian"] == "big", (t["triple"], t["status"], t["reason"])
+    tests = {x["name"]: x["outcome"] for b in t["binaries"] for x in b["tests"]}
+    assert tests.get("doc/src/lib.rs - read_le32 (line 6)") == "failed", (t["triple"], tests)
+    assert tests.get("doc/src/lib.rs - read_be32 (line 15)") == "passed", (t["triple"], tests)
+print("cargo bele test --targets be: doc-tests ran on", len(targets), "big-endian targets")
+PY

@@ -8,26 +8,24 @@ use cargo_metadata::Message;
 
 use crate::env::HostEnv;
 use crate::process::{tail, CommandSpec};
+use crate::results::DocCommand;
+use crate::selection::Selection;
 use crate::workspace::Workspace;
 use crate::zig::Wrappers;
 
-/// Which packages and features to build.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selection {
-    pub packages: Vec<String>,
-    pub features: Vec<String>,
-    pub all_features: bool,
-    pub no_default_features: bool,
-}
-
-/// A test executable produced by a build.
+/// A test executable produced by a build, or a package's doc-tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestBinary {
-    /// nextest-style id: `pkg` (lib), `pkg::name` (integration test), `pkg::bin/name`.
+    /// nextest-style id: `pkg` (lib), `pkg::name` (integration test), `pkg::bin/name`,
+    /// `pkg::doc-tests`.
     pub id: String,
+    /// The executable; `cargo` for doc-tests.
     pub path: PathBuf,
     /// The package's directory: tests run there, as under `cargo test`.
     pub cwd: PathBuf,
+    /// For doc-tests: the cargo command that compiles them and runs each through the
+    /// target's runner; the test harness's arguments follow its own after `--`.
+    pub doc: Option<DocCommand>,
 }
 
 /// A build that did not produce test executables.
@@ -52,7 +50,8 @@ pub struct TargetTools {
 }
 
 /// The cargo command that builds `sel`'s tests for `target`. `env` is the user's: their
-/// own `RUSTFLAGS` are joined by the target's flags, not replaced.
+/// own `RUSTFLAGS` are joined by the target's flags, not replaced. With `--doc` alone no
+/// test executable is built: the command builds what the doc-tests need and lists them.
 pub fn cargo_command(
     ws: &Workspace,
     sel: &Selection,
@@ -60,34 +59,97 @@ pub fn cargo_command(
     tools: &TargetTools,
     env: &HostEnv,
 ) -> CommandSpec {
+    let json = "--message-format=json-render-diagnostics";
+    if sel.kinds.executables() {
+        cargo_base(
+            ws,
+            sel,
+            &sel.packages,
+            target,
+            tools,
+            env,
+            &["test", "--no-run", json],
+        )
+        .args(sel.kinds.cargo_args())
+    } else {
+        cargo_base(
+            ws,
+            sel,
+            &sel.doc_packages,
+            target,
+            tools,
+            env,
+            &["test", "--doc", json],
+        )
+        .args(["--", "--list", "--format", "terse"])
+    }
+}
+
+/// The doc-tests of `package` for `target`: cargo compiles them (rustdoc, with the target's
+/// linker and std) and runs each through `runner` (nothing for the host's own target).
+pub fn doc_tests(
+    ws: &Workspace,
+    sel: &Selection,
+    package: &crate::workspace::Package,
+    target: &Target,
+    tools: &TargetTools,
+    env: &HostEnv,
+    runner: &[String],
+) -> TestBinary {
+    let mut spec = cargo_base(
+        ws,
+        sel,
+        std::slice::from_ref(&package.name),
+        target,
+        tools,
+        env,
+        &["test", "--doc"],
+    );
+    if !runner.is_empty() {
+        spec = spec.env(
+            format!("{}RUNNER", target.cargo_env_prefix()),
+            runner.join(" "),
+        );
+    }
+    TestBinary {
+        id: format!("{}::doc-tests", package.name),
+        path: PathBuf::from(spec.program),
+        cwd: package.manifest_dir.clone(),
+        doc: Some(DocCommand {
+            args: spec.args,
+            env: spec.env,
+        }),
+    }
+}
+
+/// `cargo <head> --target ... <packages, features, profile>` with the target's linker, std
+/// and flags.
+fn cargo_base(
+    ws: &Workspace,
+    sel: &Selection,
+    packages: &[String],
+    target: &Target,
+    tools: &TargetTools,
+    env: &HostEnv,
+    head: &[&str],
+) -> CommandSpec {
     let target_arg = tools
         .spec_file
         .as_ref()
         .map_or_else(|| target.triple.clone(), |p| p.display().to_string());
     let mut spec = CommandSpec::new("cargo", &ws.root)
-        .args([
-            "test",
-            "--no-run",
-            "--message-format=json-render-diagnostics",
-            "--target",
-        ])
+        .args(head.iter().copied())
+        .arg("--target")
         .arg(target_arg)
         .arg("--manifest-path")
         .arg(ws.manifest_path.display().to_string())
         .arg("--target-dir")
         .arg(ws.bele_dir().join("build").display().to_string());
-    for p in &sel.packages {
-        spec = spec.arg("--package").arg(p.as_str());
-    }
-    if !sel.features.is_empty() {
-        spec = spec.arg("--features").arg(sel.features.join(","));
-    }
-    if sel.all_features {
-        spec = spec.arg("--all-features");
-    }
-    if sel.no_default_features {
-        spec = spec.arg("--no-default-features");
-    }
+    let only_packages = Selection {
+        packages: packages.to_vec(),
+        ..sel.clone()
+    };
+    spec = spec.args(only_packages.cargo_args());
     if tools.build_std {
         // The kernel builds its Rust the same way: a stable compiler with unstable
         // features unlocked, compiling std from rust-src for a target rustup does not serve.
@@ -191,6 +253,7 @@ pub fn parse_messages(stdout: &str, ws: &Workspace) -> Vec<TestBinary> {
                     id,
                     path,
                     cwd: pkg.manifest_dir.clone(),
+                    doc: None,
                 })
             }
             _ => None,

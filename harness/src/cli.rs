@@ -8,11 +8,11 @@ use std::time::Duration;
 use bele_targets::{select, Table, Target};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::build::Selection;
 use crate::doctor;
 use crate::env::HostEnv;
 use crate::report::{self, LineReporter, ProgressReporter, Style};
 use crate::run::{self, Plan, Reporter};
+use crate::selection::{Filter, Ignored, Kinds, Selection};
 use crate::setup;
 use crate::toolchain::ToolchainInfo;
 use crate::triage::{run_verdict, RunVerdict};
@@ -38,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build the tests for each target, run them, and report per target.
-    Test(TestArgs),
+    Test(Box<TestArgs>),
     /// Show the target table and what each target misses on this machine.
     Targets(CommonArgs),
     /// Like `targets`, but exit with 3 when a selected target is not ready.
@@ -130,41 +130,183 @@ pub struct SetupArgs {
 pub struct TestArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Run only tests whose names contain one of these (as `cargo test TESTNAME`).
+    #[arg(value_name = "TESTNAME", help_heading = "Test Selection")]
+    pub filters: Vec<String>,
+    /// Test names must match whole names, not substrings.
+    #[arg(long, help_heading = "Test Selection")]
+    pub exact: bool,
+    /// Skip tests whose names contain this (repeatable).
+    #[arg(long, value_name = "PATTERN", help_heading = "Test Selection")]
+    pub skip: Vec<String>,
+    /// Run only `#[ignore]`d tests.
+    #[arg(
+        long,
+        help_heading = "Test Selection",
+        conflicts_with = "include_ignored"
+    )]
+    pub ignored: bool,
+    /// Run `#[ignore]`d tests too.
+    #[arg(long, help_heading = "Test Selection")]
+    pub include_ignored: bool,
+    /// libtest's arguments, as after `cargo test --`: TESTNAME, --exact, --skip PATTERN,
+    /// --ignored, --include-ignored.
+    #[arg(last = true, value_name = "ARGS", help_heading = "Test Selection")]
+    pub harness_args: Vec<String>,
     /// Package to test (repeatable; default: `[workspace.metadata.bele] packages`, else cargo's default members).
-    #[arg(short, long = "package", value_name = "SPEC")]
+    #[arg(
+        short,
+        long = "package",
+        value_name = "SPEC",
+        help_heading = "Package Selection"
+    )]
     pub packages: Vec<String>,
+    /// Test every member of the workspace.
+    #[arg(long, alias = "all", help_heading = "Package Selection")]
+    pub workspace: bool,
+    /// With --workspace: leave this package out (repeatable).
+    #[arg(
+        long,
+        value_name = "SPEC",
+        requires = "workspace",
+        help_heading = "Package Selection"
+    )]
+    pub exclude: Vec<String>,
+    /// Test only the libraries' unit tests.
+    #[arg(long, help_heading = "Target Selection")]
+    pub lib: bool,
+    /// Test only the binaries' unit tests.
+    #[arg(long, help_heading = "Target Selection")]
+    pub bins: bool,
+    /// Test only the integration tests (`tests/`).
+    #[arg(long, help_heading = "Target Selection")]
+    pub tests: bool,
+    /// Test only this integration test (repeatable).
+    #[arg(long = "test", value_name = "NAME", help_heading = "Target Selection")]
+    pub test: Vec<String>,
+    /// Test the examples (built with the test harness, as `cargo test --examples`).
+    #[arg(long, help_heading = "Target Selection")]
+    pub examples: bool,
+    /// Test only the libraries' documentation examples.
+    #[arg(long, help_heading = "Target Selection", conflicts_with_all = ["lib", "bins", "tests", "test", "examples"])]
+    pub doc: bool,
     /// Features to enable, comma- or space-separated (repeatable).
-    #[arg(short = 'F', long, value_name = "FEATURES")]
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "FEATURES",
+        help_heading = "Feature Selection"
+    )]
     pub features: Vec<String>,
-    #[arg(long)]
+    /// Enable every feature of the selected packages.
+    #[arg(long, help_heading = "Feature Selection")]
     pub all_features: bool,
-    #[arg(long)]
+    /// Do not enable the `default` feature.
+    #[arg(long, help_heading = "Feature Selection")]
     pub no_default_features: bool,
+    /// Build with the release profile.
+    #[arg(
+        short,
+        long,
+        help_heading = "Compilation Options",
+        conflicts_with = "profile"
+    )]
+    pub release: bool,
+    /// Build with this cargo profile.
+    #[arg(long, value_name = "NAME", help_heading = "Compilation Options")]
+    pub profile: Option<String>,
     /// Seconds one test may run before it is killed (QEMU runs 5-40x slower than native).
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 300,
+        help_heading = "Run Options"
+    )]
     pub timeout: u64,
+    /// Seconds after which a running test is reported as slow, and again at every multiple.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        help_heading = "Run Options"
+    )]
+    pub slow: u64,
     /// Run only shard K of N of the selected targets (CI jobs; join with `bele merge`).
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, help_heading = "Run Options")]
     pub shard: Option<(usize, usize)>,
     /// Test executables run at once (default: the number of CPUs).
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, value_name = "N", help_heading = "Run Options")]
     pub jobs: Option<usize>,
     /// `--test-threads` given to each test executable.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        help_heading = "Run Options"
+    )]
     pub test_threads: usize,
     /// Proptest seed used on every target (default: a fresh one, recorded in the results).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Run Options")]
     pub seed: Option<u64>,
     /// Do not keep or compare what tests record with `bele_probe` (also: BELE_NO_PROBES=1).
-    #[arg(long)]
+    #[arg(long, help_heading = "Run Options")]
     pub no_probes: bool,
-    /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md, html
-    /// (repeatable).
-    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
+    /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md,
+    /// html, github (repeatable).
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report, help_heading = "Output Options")]
     pub report: Vec<(report::Format, PathBuf)>,
     /// Where to write the results JSON (default: target/bele/results/<run-id>.json and latest.json).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output Options")]
     pub out: Option<PathBuf>,
+}
+
+impl TestArgs {
+    /// The test-name filter from the options and the arguments after `--`.
+    pub fn filter(&self) -> anyhow::Result<Filter> {
+        let mut f = Filter {
+            names: self.filters.clone(),
+            exact: self.exact,
+            skip: self.skip.clone(),
+            ignored: match (self.ignored, self.include_ignored) {
+                (true, _) => Ignored::Only,
+                (false, true) => Ignored::Include,
+                (false, false) => Ignored::Skip,
+            },
+        };
+        let mut rest = self.harness_args.iter();
+        while let Some(a) = rest.next() {
+            match a.as_str() {
+                "--exact" => f.exact = true,
+                "--ignored" => f.ignored = Ignored::Only,
+                "--include-ignored" => f.ignored = Ignored::Include,
+                "--skip" => f.skip.push(
+                    rest.next()
+                        .cloned()
+                        .ok_or_else(|| anyhow::anyhow!("`-- --skip` needs a pattern after it"))?,
+                ),
+                s if s.starts_with("--skip=") => f.skip.push(s["--skip=".len()..].into()),
+                s if s.starts_with('-') => anyhow::bail!(
+                    "`-- {s}`: bele passes only test names, --exact, --skip, --ignored and \
+                     --include-ignored to test harnesses (it runs them itself: threads, output \
+                     capture and format are its own)"
+                ),
+                name => f.names.push(name.into()),
+            }
+        }
+        Ok(f)
+    }
+
+    /// The target-selection flags.
+    pub fn kinds(&self) -> Kinds {
+        Kinds {
+            lib: self.lib,
+            bins: self.bins,
+            tests: self.tests,
+            test: self.test.clone(),
+            examples: self.examples,
+            doc: self.doc,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -326,7 +468,7 @@ fn replay(args: &ReplayArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::
         .replay(
             binary,
             &args.test,
-            results.config.seed,
+            &results.config,
             &ctx.env
                 .without(&["PROPTEST_RNG_SEED", "PROPTEST_RNG_ALGORITHM"]),
         )
@@ -421,8 +563,9 @@ fn parse_report(s: &str) -> Result<(report::Format, PathBuf), String> {
     let (format, file) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not FORMAT=FILE (for example junit=target/junit.xml)"))?;
-    let format = <report::Format as ValueEnum>::from_str(format, true)
-        .map_err(|_| format!("unknown report format `{format}` (json, junit, ktap, md, html)"))?;
+    let format = <report::Format as ValueEnum>::from_str(format, true).map_err(|_| {
+        format!("unknown report format `{format}` (json, junit, ktap, md, html, github)")
+    })?;
     Ok((format, PathBuf::from(file)))
 }
 
@@ -540,14 +683,29 @@ fn test(
             sh.1
         );
     }
-    let packages = if args.packages.is_empty() {
-        workspace.defaults.packages.clone()
-    } else {
-        args.packages.clone()
-    };
-    for p in &packages {
-        workspace.check_package(p)?;
+    let packages = packages(args, &workspace)?;
+    let kinds = args.kinds();
+    for name in &kinds.test {
+        anyhow::ensure!(
+            packages.iter().any(|p| workspace
+                .package(p)
+                .is_some_and(|p| p.test_targets.contains(name))),
+            "--test {name}: no integration test of that name in {} (tests are named after \
+             their file in tests/, without .rs)",
+            packages.join(", ")
+        );
     }
+    let doc_packages: Vec<String> = packages
+        .iter()
+        .filter(|p| workspace.package(p).is_some_and(|p| p.doc_tests))
+        .cloned()
+        .collect();
+    anyhow::ensure!(
+        !kinds.doc || !doc_packages.is_empty(),
+        "--doc: none of {} has a library with doc-tests",
+        packages.join(", ")
+    );
+    let filter = args.filter()?;
     anyhow::ensure!(args.timeout > 0, "--timeout must be at least 1 second");
     anyhow::ensure!(args.test_threads > 0, "--test-threads must be at least 1");
     let features = args
@@ -570,7 +728,16 @@ fn test(
             features,
             all_features: args.all_features,
             no_default_features: args.no_default_features,
+            kinds,
+            profile: if args.release {
+                Some("release".into())
+            } else {
+                args.profile.clone()
+            },
+            doc_packages,
         },
+        filter,
+        slow: Duration::from_secs(args.slow.max(1)),
         targets,
         timeout: Duration::from_secs(args.timeout),
         jobs: args
@@ -615,6 +782,80 @@ fn test(
         return Ok(Outcome::Interrupted);
     }
     Ok(run_verdict(&results).into())
+}
+
+/// The packages to test, resolved as `cargo test` resolves them: `--workspace` (less
+/// `--exclude`), `-p`, else the workspace's bele defaults, else cargo's default members.
+fn packages(args: &TestArgs, workspace: &Workspace) -> anyhow::Result<Vec<String>> {
+    for p in args.packages.iter().chain(&args.exclude) {
+        workspace.check_package(p)?;
+    }
+    let names = |keep: &dyn Fn(&crate::workspace::Package) -> bool| -> Vec<String> {
+        workspace
+            .members
+            .iter()
+            .filter(|p| keep(p))
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    let packages = if args.workspace {
+        names(&|p| !args.exclude.contains(&p.name))
+    } else if !args.packages.is_empty() {
+        args.packages.clone()
+    } else if !workspace.defaults.packages.is_empty() {
+        workspace.defaults.packages.clone()
+    } else {
+        names(&|p| p.default_member)
+    };
+    anyhow::ensure!(
+        !packages.is_empty(),
+        "no package to test: --exclude left none of {}",
+        names(&|_| true).join(", ")
+    );
+    Ok(packages)
+}
+
+/// The whole program for `argv`: parse, run, report an error, and return the exit code.
+/// First Ctrl-C: stop starting work, kill running tests, save what is known; second: quit.
+pub fn main(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    let cli = Cli::parse_from(argv);
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            #[allow(clippy::disallowed_methods)] // the second Ctrl-C leaves at once
+            std::process::exit(130);
+        }
+        eprintln!(
+            "bele: interrupted; stopping tests and saving results (Ctrl-C again to quit now)"
+        );
+    });
+    let (stdout_is_tty, stderr_is_tty) = tty_state();
+    let ctx = Context {
+        env: HostEnv::from_process(),
+        cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        cancel: &CANCEL,
+        stdout_is_tty,
+        stderr_is_tty,
+    };
+    match run(cli, &ctx, &mut std::io::stdout(), &mut std::io::stderr()) {
+        Ok(Outcome::Success) => 0,
+        Ok(Outcome::Failures) => 1,
+        Ok(Outcome::Incomplete) => 3,
+        Ok(Outcome::Interrupted) => 130,
+        // `bele targets | head` closes the pipe early: not an error worth a message.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            0
+        }
+        Err(e) => {
+            eprintln!("bele: error: {e:#}");
+            2
+        }
+    }
 }
 
 /// Whether standard output and error are terminals (called from `main`).

@@ -63,6 +63,7 @@ pub fn check(
                     id: b.id.clone(),
                     path: b.executable.clone(),
                     cwd: b.cwd.clone(),
+                    doc: b.doc.clone(),
                 };
                 let found = run_again(&bin, cfg, &tests, &verbose, cancel);
                 if let Ok(mut r) = reruns.lock() {

@@ -574,7 +574,7 @@ impl<'r> Difference<'r> {
         let target = results.targets.iter().find(|t| t.triple == triple)?;
         Some((
             triple,
-            target.repro_of(self.binary, self.test, results.config.seed)?,
+            target.repro_of(self.binary, self.test, &results.config)?,
         ))
     }
 

@@ -5,19 +5,23 @@
 //! gets the crash (confirmed alone, with its output) or the time-out; the tests not yet run
 //! go again in a new process. So one crash or hang costs no other test its result.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bele_qemu::{run_captured, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream};
+use bele_qemu::{
+    run_captured, signal_name, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream,
+};
 
 use crate::build::TestBinary;
 use crate::libtest::{
-    parse_event, parse_listing, proptest_input_line, proptest_minimal_input, Event,
+    doc_test_word, doctest_signal, parse_event, parse_listing, proptest_input_line,
+    proptest_minimal_input, Event,
 };
 use crate::probes::{self, Recorded};
 use crate::results::{BinaryResult, Outcome, ProbeSequence, TestResult};
+use crate::selection::Filter;
 
 /// How tests are run.
 #[derive(Debug, Clone)]
@@ -25,6 +29,8 @@ pub struct ExecConfig {
     pub runner: Runner,
     /// Time one test may take before it is killed.
     pub timeout: Duration,
+    /// Time after which a running test is reported as slow, and again at each multiple.
+    pub slow: Duration,
     /// `--test-threads` passed to each test process.
     pub test_threads: usize,
     /// The complete environment of test processes.
@@ -34,6 +40,8 @@ pub struct ExecConfig {
     /// Where test processes record `bele_probe` records (a file per process); `None`
     /// leaves probes off.
     pub probe_dir: Option<PathBuf>,
+    /// The user's test-name filters, given to every test harness.
+    pub filter: Filter,
 }
 
 /// Sequences of probe records by digest, as the results file keeps them.
@@ -44,8 +52,8 @@ const OUTPUT_LIMIT: usize = 64 * 1024;
 /// Most test names passed to one process as filters.
 const FILTER_CHUNK: usize = 500;
 
-/// The arguments for running `filters` (all tests when empty) of a libtest executable.
-pub fn test_args(filters: &[String], threads: usize, nocapture: bool) -> Vec<String> {
+/// The arguments for running the tests `pick` selects (libtest's filter arguments).
+pub fn test_args(pick: Vec<String>, threads: usize, nocapture: bool) -> Vec<String> {
     let mut args: Vec<String> = ["-Zunstable-options", "--format", "json", "--report-time"]
         .map(String::from)
         .to_vec();
@@ -53,15 +61,12 @@ pub fn test_args(filters: &[String], threads: usize, nocapture: bool) -> Vec<Str
     if nocapture {
         args.push("--nocapture".into());
     }
-    if !filters.is_empty() {
-        args.push("--exact".into());
-        args.extend(filters.iter().cloned());
-    }
+    args.extend(pick);
     args
 }
 
-/// The invocation that runs `filters` of `bin` under `cfg`, recording probes into
-/// `probe_file` when given.
+/// The invocation that runs the tests named in `filters` of `bin` under `cfg` (when empty:
+/// what the user's filter selects), recording probes into `probe_file` when given.
 pub fn invocation(
     bin: &TestBinary,
     cfg: &ExecConfig,
@@ -69,16 +74,59 @@ pub fn invocation(
     nocapture: bool,
     probe_file: Option<&std::path::Path>,
 ) -> Invocation {
+    let pick = if filters.is_empty() {
+        cfg.filter.pick_args()
+    } else if bin.doc.is_some() {
+        // rustdoc splits harness arguments at whitespace, and doc-test names have spaces:
+        // a word of each name selects a superset, cut back to the names in `run_batch`.
+        let mut pick = cfg.filter.mode_args();
+        let mut words: Vec<&str> = filters.iter().map(|n| doc_test_word(n)).collect();
+        words.dedup();
+        pick.extend(words.into_iter().map(String::from));
+        pick
+    } else {
+        let mut pick = cfg.filter.mode_args();
+        pick.push("--exact".into());
+        pick.extend(filters.iter().cloned());
+        pick
+    };
+    harness_invocation(
+        bin,
+        cfg,
+        test_args(pick, cfg.test_threads, nocapture),
+        probe_file,
+    )
+}
+
+/// `bin` run with the test harness's arguments `args`: the executable under the target's
+/// runner, or for doc-tests cargo (which runs each doc-test through the runner itself).
+fn harness_invocation(
+    bin: &TestBinary,
+    cfg: &ExecConfig,
+    args: Vec<String>,
+    probe_file: Option<&std::path::Path>,
+) -> Invocation {
+    let mut env = Vec::new();
+    let (runner, args) = match &bin.doc {
+        None => (cfg.runner.clone(), args),
+        Some(doc) => {
+            env.extend(doc.env.iter().cloned());
+            let mut all = doc.args.clone();
+            all.push("--".into());
+            all.extend(args);
+            (Runner::Native, all)
+        }
+    };
     // libtest's JSON output is unstable: the variable unlocks it in the test process.
-    let mut env = vec![("RUSTC_BOOTSTRAP".into(), "1".into())];
+    env.push(("RUSTC_BOOTSTRAP".into(), "1".into()));
     env.extend(crate::results::proptest_env(cfg.seed));
     if let Some(f) = probe_file {
         env.push((probes::ENV.into(), f.display().to_string()));
     }
     Invocation {
-        runner: cfg.runner.clone(),
+        runner,
         program: bin.path.clone(),
-        args: test_args(filters, cfg.test_threads, nocapture),
+        args,
         env,
         base_env: cfg.env.clone(),
         cwd: bin.cwd.clone(),
@@ -115,13 +163,22 @@ fn attach(r: &mut TestResult, recorded: &mut Recorded, out: &mut Sequences) {
     }
 }
 
+/// What happens to one test while its executable runs.
+#[derive(Debug)]
+pub enum TestEvent<'a> {
+    /// Its result is final.
+    Finished(&'a TestResult),
+    /// It has run for `elapsed` (a multiple of the slow threshold) and goes on.
+    Slow { name: &'a str, elapsed: Duration },
+}
+
 /// Runs every test of `bin`, calling `on_test` as each result becomes final. Returns the
 /// results and the sequences of probe records they name.
 pub fn run_binary(
     bin: &TestBinary,
     cfg: &ExecConfig,
     cancel: &AtomicBool,
-    on_test: &mut dyn FnMut(&TestResult),
+    on_test: &mut dyn FnMut(TestEvent<'_>),
 ) -> (BinaryResult, Sequences) {
     let mut sequences = Sequences::new();
     let mut result = BinaryResult {
@@ -129,6 +186,7 @@ pub fn run_binary(
         executable: bin.path.clone(),
         cwd: bin.cwd.clone(),
         error: None,
+        doc: bin.doc.clone(),
         tests: Vec::new(),
     };
     let names = match list(bin, cfg) {
@@ -139,8 +197,10 @@ pub fn run_binary(
         }
     };
     let mut done: BTreeMap<String, TestResult> = BTreeMap::new();
-    let mut record = |r: TestResult, done: &mut BTreeMap<String, TestResult>| {
-        on_test(&r);
+    let record = |on_test: &mut dyn FnMut(TestEvent<'_>),
+                  r: TestResult,
+                  done: &mut BTreeMap<String, TestResult>| {
+        on_test(TestEvent::Finished(&r));
         done.insert(r.name.clone(), r);
     };
     let mut pending: Vec<String> = names.clone();
@@ -153,16 +213,20 @@ pub fn run_binary(
             pending.iter().take(FILTER_CHUNK).cloned().collect()
         };
         first = false;
-        let mut batch = run_batch(bin, cfg, &filters, Mode::Captured, cancel);
+        let before = pending.len();
+        let mut batch = {
+            let mut on_slow = |name: &str, elapsed| on_test(TestEvent::Slow { name, elapsed });
+            run_batch(bin, cfg, &filters, Mode::Captured, cancel, &mut on_slow)
+        };
         let progressed = !batch.finished.is_empty();
         for mut r in std::mem::take(&mut batch.finished) {
             attach(&mut r, &mut batch.probes, &mut sequences);
-            record(r, &mut done);
+            record(on_test, r, &mut done);
         }
         let mut probes = std::mem::take(&mut batch.probes);
         let mut record = |mut r: TestResult, done: &mut BTreeMap<String, TestResult>| {
             attach(&mut r, &mut probes, &mut sequences);
-            record(r, done);
+            record(on_test, r, done);
         };
         match batch.end {
             BatchEnd::Finished | BatchEnd::Cancelled => {
@@ -248,9 +312,18 @@ pub fn run_binary(
             }
         }
         pending.retain(|n| !done.contains_key(n));
+        if pending.len() == before {
+            // Another process would end the same way.
+            for name in unfinished(&pending, &done) {
+                let why = "no result: the processes meant to run it ended before it started";
+                record(not_run(&name, why), &mut done);
+            }
+            pending.clear();
+        }
     }
     for name in unfinished(&pending, &done) {
         record(
+            on_test,
             not_run(&name, "the run was interrupted before this test started"),
             &mut done,
         );
@@ -285,7 +358,7 @@ pub fn run_again(
     cfg.env.extend_from_slice(extra_env);
     let mut out = BTreeMap::new();
     for chunk in names.chunks(FILTER_CHUNK) {
-        let mut batch = run_batch(bin, &cfg, chunk, Mode::Merged, cancel);
+        let mut batch = run_batch(bin, &cfg, chunk, Mode::Merged, cancel, &mut |_, _| {});
         let mut ignored = Sequences::new();
         for mut r in std::mem::take(&mut batch.finished) {
             attach(&mut r, &mut batch.probes, &mut ignored);
@@ -297,8 +370,9 @@ pub fn run_again(
 }
 
 fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
-    let mut inv = invocation(bin, cfg, &[], false, None);
-    inv.args = vec!["--list".into(), "--format".into(), "terse".into()];
+    let mut args: Vec<String> = ["--list", "--format", "terse"].map(String::from).to_vec();
+    args.extend(cfg.filter.pick_args());
+    let inv = harness_invocation(bin, cfg, args, None);
     let out = run_captured(&inv, cfg.timeout).map_err(|e| e.to_string())?;
     if out.timed_out {
         return Err(format!(
@@ -325,7 +399,14 @@ fn isolate(
     name: &str,
     cancel: &AtomicBool,
 ) -> Option<TestResult> {
-    let batch = run_batch(bin, cfg, &[name.to_string()], Mode::Streamed, cancel);
+    let batch = run_batch(
+        bin,
+        cfg,
+        &[name.to_string()],
+        Mode::Streamed,
+        cancel,
+        &mut |_, _| {},
+    );
     // A crash confirmed alone is a failure: its records are not compared, so not kept.
     if let Some(alone) = batch.finished.into_iter().find(|r| r.name == name) {
         // It did not crash alone: the crash stays the result (it happened), with a note
@@ -475,6 +556,7 @@ fn run_batch(
     filters: &[String],
     mode: Mode,
     cancel: &AtomicBool,
+    on_slow: &mut dyn FnMut(&str, Duration),
 ) -> Batch {
     let probe_file = probe_file(cfg, bin);
     let nocapture = mode != Mode::Captured;
@@ -505,6 +587,8 @@ fn run_batch(
     // Output not attributable to one test (stderr of QEMU, of the runtime, of parallel tests).
     let mut loose = String::new();
     let mut last_activity = Instant::now();
+    // Per running test, how many times it has been reported slow.
+    let mut slow_marks: HashMap<String, u32> = HashMap::new();
     let tick = Duration::from_millis(100);
     let end = loop {
         if cancel.load(Ordering::Relaxed) {
@@ -539,14 +623,25 @@ fn run_batch(
                     } => {
                         let (elapsed, streamed) = take(&mut running, &name);
                         let output = format!("{streamed}{output}");
+                        // rustdoc runs each doc-test as a process of its own and reports
+                        // one killed by a signal as failed: it crashed.
+                        let signal = bin
+                            .doc
+                            .as_ref()
+                            .and_then(|_| doctest_signal(&output))
+                            .map(signal_name);
                         finished.push(TestResult {
                             name,
-                            outcome: Outcome::Failed,
+                            outcome: if signal.is_some() {
+                                Outcome::Crashed
+                            } else {
+                                Outcome::Failed
+                            },
                             duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
                             minimal_input: proptest_minimal_input(&output),
                             probes: Vec::new(),
                             output: Some(limit(output)),
-                            signal: None,
+                            signal,
                         });
                     }
                     Event::Ignored { name, reason } => {
@@ -589,6 +684,15 @@ fn run_batch(
             }
             Next::Idle => {
                 let now = Instant::now();
+                for (name, start, _) in &running {
+                    let elapsed = now.duration_since(*start);
+                    let marks = slow_marks.entry(name.clone()).or_insert(0);
+                    let due = cfg.slow * (*marks + 1);
+                    if elapsed >= due && elapsed < cfg.timeout {
+                        *marks += 1;
+                        on_slow(name, due);
+                    }
+                }
                 let overdue: Vec<(String, Duration)> = running
                     .iter()
                     .filter(|(_, start, _)| now.duration_since(*start) >= cfg.timeout)
@@ -622,6 +726,9 @@ fn run_batch(
         }
     };
     let exit = process.wait();
+    if bin.doc.is_some() && !filters.is_empty() {
+        finished.retain(|r| filters.contains(&r.name));
+    }
     let end = end.unwrap_or_else(|| {
         if running.is_empty() && matches!(exit, Exit::Code(0 | 101)) {
             BatchEnd::Finished

@@ -20,6 +20,7 @@ pub mod process;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod selection;
 pub mod setup;
 pub mod spec;
 pub mod toolchain;

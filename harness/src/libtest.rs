@@ -101,6 +101,29 @@ pub fn proptest_input_line(line: &str) -> Option<&str> {
     line.strip_prefix("proptest: Next test input: ")
 }
 
+/// The signal that killed a doc-test, from rustdoc's report of it
+/// (`Test executable failed (signal: 6 (SIGABRT)).`); `None` when it exited by itself.
+pub fn doctest_signal(output: &str) -> Option<i32> {
+    let rest = output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Test executable failed (signal: "))?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// A word (no whitespace) of a doc-test's name that selects it as a libtest filter, among
+/// others: its item (`mmio::Reg::read`), or its file for crate-level examples. rustdoc
+/// names doc-tests `<file> - <item> (line <n>)` and splits filters at whitespace, so a
+/// whole name cannot select one doc-test.
+pub fn doc_test_word(name: &str) -> &str {
+    let (file, rest) = name.split_once(" - ").unwrap_or((name, ""));
+    let item = rest.rsplit_once(" (line ").map_or(rest, |(item, _)| item);
+    match item.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [one] => one,
+        _ => file.split_whitespace().next().unwrap_or(name),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +231,37 @@ mod tests {
     }
 
     #[test]
+    fn doc_tests_from_captured_rustdoc_output() {
+        let text = include_str!("../tests/captured/rustdoc-json-powerpc.txt");
+        let failed: Vec<(String, Option<i32>)> = text
+            .lines()
+            .filter_map(|l| match parse_event(l) {
+                Event::Failed { name, output, .. } => Some((name, doctest_signal(&output))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            failed,
+            [
+                ("src/lib.rs - crash (line 23)".to_string(), Some(6)),
+                ("src/lib.rs - read_le (line 5)".to_string(), None),
+            ]
+        );
+        assert_eq!(
+            doctest_signal("Test executable failed (exit status: 101)."),
+            None
+        );
+        assert_eq!(doc_test_word("src/lib.rs - read_le (line 5)"), "read_le");
+        assert_eq!(
+            doc_test_word("src/lib.rs - Reg<u32>::get (line 50)"),
+            "Reg<u32>::get"
+        );
+        assert_eq!(doc_test_word("src/lib.rs - (line 3)"), "src/lib.rs");
+        assert_eq!(doc_test_word("no dash here"), "no");
+        assert_eq!(doctest_signal("Test executable failed (signal: x"), None);
+    }
+
+    #[test]
     fn json_looking_test_output_is_text() {
         assert_eq!(
             parse_event("{\"type\": \"looks like json\"}"),
@@ -223,6 +277,8 @@ mod tests {
             let _ = parse_event(&s);
             let _ = parse_listing(&s);
             let _ = proptest_minimal_input(&s);
+            let _ = doctest_signal(&s);
+            let _ = doc_test_word(&s);
         }
     }
 }

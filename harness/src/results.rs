@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use bele_targets::{Arch, Endian, PointerWidth, Signedness, Target, Traits};
 use serde::{Deserialize, Serialize};
 
+use crate::selection::{Filter, Kinds};
+
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +88,12 @@ pub struct RunConfigInfo {
     pub test_threads: usize,
     /// Whether tests' `bele_probe` records were kept and compared.
     pub probes: bool,
+    /// Which test targets were built (`--lib`, `--doc`, ...; all false is cargo's default).
+    pub kinds: Kinds,
+    /// The cargo profile (`--profile`, `--release`); null is cargo's default.
+    pub profile: Option<String>,
+    /// The test-name filters every test harness was given.
+    pub filter: Filter,
 }
 
 /// Everything about one target in one run.
@@ -149,7 +157,18 @@ pub struct BinaryResult {
     pub cwd: PathBuf,
     /// Why the executable's tests could not be listed, if they could not.
     pub error: Option<String>,
+    /// For doc-tests (`executable` is then `cargo`): the command that compiles and runs them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<DocCommand>,
     pub tests: Vec<TestResult>,
+}
+
+/// The cargo command that runs a package's doc-tests on one target: `cargo <args> --
+/// <harness arguments>` with `env` added (the target's linker, runner and std flags).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocCommand {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -409,19 +428,42 @@ impl TargetResult {
     }
 
     /// The invocation that re-runs one test of one executable on this target, alone, with
-    /// its output streamed and the run's proptest seed; `None` if the runner is not known.
+    /// its output streamed and the run's proptest seed and filters; `None` if the runner is
+    /// not known. Doc-tests go through cargo, which compiles them again and runs the one
+    /// named through the target's runner.
     pub fn replay(
         &self,
         binary: &BinaryResult,
         test: &str,
-        seed: u64,
+        config: &RunConfigInfo,
         base_env: &[(String, String)],
     ) -> Option<bele_qemu::Invocation> {
+        let runner = bele_qemu::Runner::from_prefix(&self.runner_prefix)?;
+        let mut env = Vec::new();
+        let (runner, args) = match &binary.doc {
+            None => {
+                let mut args = vec!["--exact".to_string(), test.into(), "--nocapture".into()];
+                args.extend(config.filter.mode_args());
+                (runner, args)
+            }
+            Some(doc) => {
+                // rustdoc cannot select one doc-test by its whole name: this runs the
+                // examples of its item (or file), the one named among them.
+                env.extend(doc.env.iter().cloned());
+                let mut args = doc.args.clone();
+                args.push("--".into());
+                args.push(crate::libtest::doc_test_word(test).into());
+                args.push("--nocapture".into());
+                args.extend(config.filter.mode_args());
+                (bele_qemu::Runner::Native, args)
+            }
+        };
+        env.extend(proptest_env(config.seed));
         Some(bele_qemu::Invocation {
-            runner: bele_qemu::Runner::from_prefix(&self.runner_prefix)?,
+            runner,
             program: binary.executable.clone(),
-            args: vec!["--exact".into(), test.into(), "--nocapture".into()],
-            env: proptest_env(seed),
+            args,
+            env,
             base_env: base_env.to_vec(),
             cwd: binary.cwd.clone(),
         })
@@ -429,14 +471,14 @@ impl TargetResult {
 
     /// The shell line that re-runs `test` of executable `binary` on this target, if that
     /// executable ran here.
-    pub fn repro_of(&self, binary: &str, test: &str, seed: u64) -> Option<String> {
+    pub fn repro_of(&self, binary: &str, test: &str, config: &RunConfigInfo) -> Option<String> {
         let b = self.binaries.iter().find(|b| b.id == binary)?;
-        Some(self.repro_line(b, test, seed))
+        Some(self.repro_line(b, test, config))
     }
 
     /// A shell line that re-runs one test of one executable on this target, by hand.
-    pub fn repro_line(&self, binary: &BinaryResult, test: &str, seed: u64) -> String {
-        self.replay(binary, test, seed, &[])
+    pub fn repro_line(&self, binary: &BinaryResult, test: &str, config: &RunConfigInfo) -> String {
+        self.replay(binary, test, config, &[])
             .map_or_else(|| "(unknown runner)".into(), |i| i.shell_line())
     }
 
@@ -547,6 +589,23 @@ pub fn merge(parts: Vec<(String, RunResults)>, order: &[&str]) -> Result<RunResu
                 b: name,
             });
         }
+        let selection = |r: &RunResults| {
+            (
+                r.workspace.packages.clone(),
+                r.workspace.features.clone(),
+                r.workspace.all_features,
+                r.workspace.no_default_features,
+                r.config.kinds.clone(),
+                r.config.profile.clone(),
+                r.config.filter.clone(),
+            )
+        };
+        if selection(&part) != selection(&merged) {
+            return Err(MergeError::Selection {
+                a: first_name.clone(),
+                b: name,
+            });
+        }
         for t in part.targets {
             if let Some((_, other)) = seen.iter().find(|(triple, _)| *triple == t.triple) {
                 return Err(MergeError::Duplicate {
@@ -591,6 +650,8 @@ pub enum MergeError {
     Seed { a: String, b: String },
     #[error("{a} and {b} differ in whether probes were recorded: run every shard with or every shard without --no-probes")]
     Probes { a: String, b: String },
+    #[error("{a} and {b} ran different selections (packages, features, test targets, profile or test-name filters): run every shard with the same `bele test` options but --shard")]
+    Selection { a: String, b: String },
     #[error("target {triple} is in both {a} and {b}: shards must not overlap")]
     Duplicate {
         triple: String,
@@ -655,6 +716,27 @@ mod tests {
                 .contains("run every shard with the same --seed"),
             "{err}"
         );
+        let (_, mut b) = split();
+        b.config.filter.names = vec!["mmio::".into()];
+        let err = merge(
+            vec![("a.json".into(), a.clone()), ("b.json".into(), b)],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("a.json and b.json ran different selections"),
+            "{err}"
+        );
+        let (_, mut b) = split();
+        b.config.profile = Some("release".into());
+        assert!(matches!(
+            merge(
+                vec![("a.json".into(), a.clone()), ("b.json".into(), b)],
+                &[]
+            ),
+            Err(MergeError::Selection { .. })
+        ));
         let err = merge(
             vec![("a.json".into(), a.clone()), ("c.json".into(), a)],
             &[],

@@ -10,11 +10,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bele_qemu::Runner;
 use bele_targets::{LinkRoute, Target};
 
-use crate::build::{self, Selection, TargetTools, TestBinary};
+use crate::build::{self, TargetTools, TestBinary};
 use crate::doctor;
 use crate::env::HostEnv;
-use crate::execute::{self, ExecConfig, Sequences};
+use crate::execute::{self, ExecConfig, Sequences, TestEvent};
 use crate::results::*;
+use crate::selection::{Filter, Selection};
 use crate::toolchain::{StdAvailability, ToolchainInfo};
 use crate::workspace::Workspace;
 
@@ -23,8 +24,12 @@ use crate::workspace::Workspace;
 pub struct Plan<'t> {
     pub workspace: Workspace,
     pub selection: Selection,
+    /// The test-name filters given to every test harness.
+    pub filter: Filter,
     pub targets: Vec<&'t Target>,
     pub timeout: Duration,
+    /// A test running this long is reported as slow (and again at each multiple).
+    pub slow: Duration,
     pub jobs: usize,
     pub test_threads: usize,
     /// Proptest seed for every target (`PROPTEST_RNG_SEED`).
@@ -54,12 +59,21 @@ pub enum Event<'a> {
         success: bool,
         duration: Duration,
         binaries: usize,
+        /// Of `binaries`, the packages whose doc-tests run.
+        doc_tests: usize,
         log_tail: Option<&'a str>,
     },
     TestFinished {
         triple: &'a str,
         binary: &'a str,
         result: &'a TestResult,
+    },
+    /// A test has run for `elapsed` (a multiple of the slow threshold) and goes on.
+    TestSlow {
+        triple: &'a str,
+        binary: &'a str,
+        test: &'a str,
+        elapsed: Duration,
     },
     TargetFinished {
         target: &'a TargetResult,
@@ -85,6 +99,7 @@ enum Msg {
     BuildDone {
         idx: usize,
         outcome: Result<usize, String>,
+        doc_tests: usize,
         duration: Duration,
         command: String,
     },
@@ -92,6 +107,12 @@ enum Msg {
         idx: usize,
         binary: String,
         result: TestResult,
+    },
+    Slow {
+        idx: usize,
+        binary: String,
+        test: String,
+        elapsed: Duration,
     },
     BinaryDone {
         idx: usize,
@@ -146,6 +167,9 @@ pub fn run(
             jobs: plan.jobs,
             test_threads: plan.test_threads,
             probes: plan.probes,
+            kinds: plan.selection.kinds.clone(),
+            profile: plan.selection.profile.clone(),
+            filter: plan.filter.clone(),
         },
         targets: Vec::new(),
         probe_sequences: Default::default(),
@@ -199,6 +223,7 @@ pub fn run(
             let exec = ExecConfig {
                 runner,
                 timeout: plan.timeout,
+                slow: plan.slow,
                 test_threads: plan.test_threads,
                 env: env.without(&[
                     "RUSTC_BOOTSTRAP",
@@ -208,6 +233,7 @@ pub fn run(
                 ]),
                 seed: plan.seed,
                 probe_dir,
+                filter: plan.filter.clone(),
             };
             configs.push(tools.ok().map(|tools| (exec, tools)));
         }
@@ -227,7 +253,7 @@ pub fn run(
             let configs = &configs;
             scope.spawn(move || {
                 for (idx, target) in plan.targets.iter().enumerate() {
-                    let Some((_, tools)) = &configs[idx] else {
+                    let Some((exec, tools)) = &configs[idx] else {
                         continue;
                     };
                     if cancel.load(Ordering::Relaxed) {
@@ -238,13 +264,35 @@ pub fn run(
                         build::cargo_command(&plan.workspace, &plan.selection, target, tools, env);
                     let command = spec.display();
                     match build::build(&spec, &plan.workspace, env) {
-                        Ok((binaries, duration)) => {
+                        Ok((mut binaries, duration)) => {
+                            if plan.selection.kinds.doc_tests() {
+                                let runner = exec.runner.prefix();
+                                binaries.extend(
+                                    plan.selection
+                                        .doc_packages
+                                        .iter()
+                                        .filter_map(|name| plan.workspace.package(name))
+                                        .map(|p| {
+                                            build::doc_tests(
+                                                &plan.workspace,
+                                                &plan.selection,
+                                                p,
+                                                target,
+                                                tools,
+                                                env,
+                                                &runner,
+                                            )
+                                        }),
+                                );
+                            }
                             // `BuildDone` goes first, so the collector knows how many results
                             // to expect before any runner can report one.
                             let outcome = Ok(binaries.len());
+                            let doc_tests = binaries.iter().filter(|b| b.doc.is_some()).count();
                             let _ = msg_tx.send(Msg::BuildDone {
                                 idx,
                                 outcome,
+                                doc_tests,
                                 duration,
                                 command,
                             });
@@ -258,6 +306,7 @@ pub fn run(
                             let _ = msg_tx.send(Msg::BuildDone {
                                 idx,
                                 outcome,
+                                doc_tests: 0,
                                 duration,
                                 command,
                             });
@@ -278,14 +327,21 @@ pub fn run(
                 let Some((cfg, _)) = &configs[idx] else {
                     continue;
                 };
-                let (result, sequences) =
-                    execute::run_binary(&bin, cfg, cancel, &mut |r: &TestResult| {
-                        let _ = msg_tx.send(Msg::Test {
+                let (result, sequences) = execute::run_binary(&bin, cfg, cancel, &mut |e| {
+                    let _ = msg_tx.send(match e {
+                        TestEvent::Finished(r) => Msg::Test {
                             idx,
                             binary: bin.id.clone(),
                             result: r.clone(),
-                        });
+                        },
+                        TestEvent::Slow { name, elapsed } => Msg::Slow {
+                            idx,
+                            binary: bin.id.clone(),
+                            test: name.to_string(),
+                            elapsed,
+                        },
                     });
+                });
                 let _ = msg_tx.send(Msg::BinaryDone {
                     idx,
                     result,
@@ -307,6 +363,7 @@ pub fn run(
                 Msg::BuildDone {
                     idx,
                     outcome,
+                    doc_tests,
                     duration,
                     command,
                 } => {
@@ -326,6 +383,7 @@ pub fn run(
                         success: outcome.is_ok(),
                         duration,
                         binaries: *outcome.as_ref().unwrap_or(&0),
+                        doc_tests,
                         log_tail: outcome.as_ref().err().map(String::as_str),
                     });
                     match outcome {
@@ -352,13 +410,31 @@ pub fn run(
                         result: &result,
                     });
                 }
+                Msg::Slow {
+                    idx,
+                    binary,
+                    test,
+                    elapsed,
+                } => {
+                    reporter.event(&Event::TestSlow {
+                        triple: &results.targets[idx].triple,
+                        binary: &binary,
+                        test: &test,
+                        elapsed,
+                    });
+                }
                 Msg::BinaryDone {
                     idx,
                     result,
                     sequences,
                 } => {
                     results.probe_sequences.extend(sequences);
-                    results.targets[idx].binaries.push(result);
+                    // A library without doc examples is not worth a line in every report.
+                    let no_docs =
+                        result.doc.is_some() && result.tests.is_empty() && result.error.is_none();
+                    if !no_docs {
+                        results.targets[idx].binaries.push(result);
+                    }
                     if let Some(n) = outstanding[idx].as_mut() {
                         *n -= 1;
                         if *n == 0 {

@@ -417,7 +417,7 @@ pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
                     signal: r.signal.as_deref(),
                     minimal_input: r.minimal_input.as_deref(),
                     replay: target
-                        .repro_of(t.binary, t.name, results.config.seed)
+                        .repro_of(t.binary, t.name, &results.config)
                         .unwrap_or_default(),
                 })
                 .collect(),

@@ -13,6 +13,12 @@ pub struct Package {
     pub id: String,
     pub name: String,
     pub manifest_dir: PathBuf,
+    /// Its library has doc-tests cargo would run (`doctest = true`, not a proc-macro).
+    pub doc_tests: bool,
+    /// Among the workspace's default members (what `cargo test` without `-p` tests).
+    pub default_member: bool,
+    /// Its integration tests' target names (what `--test NAME` takes).
+    pub test_targets: Vec<String>,
 }
 
 /// What bele needs to know of a cargo workspace.
@@ -102,6 +108,7 @@ impl Workspace {
                 })?
             }
         };
+        let defaults_known = md.workspace_default_members.is_available();
         let members = md
             .workspace_packages()
             .into_iter()
@@ -113,6 +120,24 @@ impl Workspace {
                     .parent()
                     .map(|d| d.as_std_path().to_path_buf())
                     .unwrap_or_default(),
+                doc_tests: p.targets.iter().any(|t| {
+                    t.doctest
+                        && t.kind.iter().any(|k| {
+                            matches!(
+                                k,
+                                cargo_metadata::TargetKind::Lib
+                                    | cargo_metadata::TargetKind::RLib
+                                    | cargo_metadata::TargetKind::DyLib
+                            )
+                        })
+                }),
+                test_targets: p
+                    .targets
+                    .iter()
+                    .filter(|t| t.kind.contains(&cargo_metadata::TargetKind::Test))
+                    .map(|t| t.name.clone())
+                    .collect(),
+                default_member: !defaults_known || md.workspace_default_members.contains(&p.id),
             })
             .collect();
         let ws = Workspace {
@@ -143,6 +168,10 @@ impl Workspace {
                 .collect::<Vec<_>>()
                 .join(", "),
         })
+    }
+
+    pub fn package(&self, name: &str) -> Option<&Package> {
+        self.members.iter().find(|p| p.name == name)
     }
 
     pub fn package_by_id(&self, id: &str) -> Option<&Package> {
@@ -192,6 +221,10 @@ mod tests {
             "{names:?}"
         );
         assert_eq!(ws.defaults, BeleMetadata::default());
+        let endian = ws.package("fx-endian").unwrap();
+        assert!(endian.doc_tests && endian.default_member);
+        let fake = ws.package("fake-qemu").unwrap();
+        assert!(!fake.doc_tests, "a bin-only package has no doc-tests");
         let err = ws.check_package("nope").unwrap_err().to_string();
         assert!(err.starts_with("package `nope` is not a member of the workspace at /checkout/fixtures/Cargo.toml (members: "), "{err}");
     }

@@ -167,7 +167,7 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             if let Some(input) = &r.minimal_input {
                 writeln!(out, "<p>minimal input: <code>{}</code></p>", esc(input))?;
             }
-            if let Some(line) = target.repro_of(t.binary, t.name, results.config.seed) {
+            if let Some(line) = target.repro_of(t.binary, t.name, &results.config) {
                 writeln!(out, "<p>replay: <code>{}</code></p>", esc(&line))?;
             }
             writeln!(

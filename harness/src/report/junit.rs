@@ -93,7 +93,7 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
                 let verdict = verdicts
                     .get(&(b.id.as_str(), r.name.as_str()))
                     .map_or("", String::as_str);
-                let replay = t.repro_line(b, &r.name, results.config.seed);
+                let replay = t.repro_line(b, &r.name, &results.config);
                 // What a maintainer needs first: why it matters, the input, how to replay.
                 let body = || {
                     let mut body = format!("verdict: {verdict}\n");

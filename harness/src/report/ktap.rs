@@ -80,7 +80,7 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                             writeln!(out, "        # {}", one_line(&line))?;
                         }
                     }
-                    let replay = t.repro_line(b, &r.name, results.config.seed);
+                    let replay = t.repro_line(b, &r.name, &results.config);
                     writeln!(out, "        # replay: {replay}")?;
                 }
                 if r.outcome.is_failure() {
@@ -98,7 +98,7 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                     if let Some(input) = &r.minimal_input {
                         writeln!(out, "        # minimal failing input: {}", one_line(input))?;
                     }
-                    let replay = t.repro_line(b, &r.name, results.config.seed);
+                    let replay = t.repro_line(b, &r.name, &results.config);
                     writeln!(out, "        # replay: {replay}")?;
                 }
                 let line = match r.outcome {

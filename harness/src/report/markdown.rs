@@ -86,7 +86,7 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             if let Some(input) = &r.minimal_input {
                 writeln!(out, "  - minimal input: `{}`", code(&one_line(input)))?;
             }
-            if let Some(line) = target.repro_of(t.binary, t.name, results.config.seed) {
+            if let Some(line) = target.repro_of(t.binary, t.name, &results.config) {
                 writeln!(out, "  - replay on `{}`: `{}`", target.triple, code(&line))?;
             }
         }

@@ -1,6 +1,7 @@
 //! Reporters: progress while a run goes, the summary at its end, the target table.
 //! Each writes to any `io::Write`, so tests write into a `Vec<u8>`.
 
+mod github;
 mod html;
 mod json;
 mod junit;
@@ -16,6 +17,7 @@ pub(crate) mod testdata;
 #[path = "../../tests/support/validators.rs"]
 pub(crate) mod validators;
 
+pub use github::write_github;
 pub use html::write_html;
 pub use json::{save_json, write_json};
 pub use junit::write_junit;
@@ -127,6 +129,8 @@ pub enum Format {
     Md,
     /// One self-contained HTML page: matrix, verdict groups, filters, failure details.
     Html,
+    /// GitHub Actions annotations: an `::error` per failing test, at its failing assertion.
+    Github,
 }
 
 /// Renders `results` in `format`.
@@ -141,6 +145,7 @@ pub fn render(
         Format::Ktap => write_ktap(out, results),
         Format::Md => write_markdown(out, results),
         Format::Html => write_html(out, results),
+        Format::Github => write_github(out, results),
     }
 }
 

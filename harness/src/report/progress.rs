@@ -1,7 +1,7 @@
 //! Progress while a run goes: plain lines (CI, pipes) or a live progress bar (a terminal).
 
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -25,12 +25,19 @@ fn line_for(event: &Event<'_>, style: Style) -> Option<String> {
             success: true,
             duration,
             binaries,
+            doc_tests,
             ..
         } => {
+            let docs = match doc_tests {
+                0 => String::new(),
+                1 => ", doc-tests of 1 package".into(),
+                n => format!(", doc-tests of {n} packages"),
+            };
             format!(
-                "{} {triple} in {:.1}s: {binaries} test executables",
+                "{} {triple} in {:.1}s: {} test executables{docs}",
                 style.bold("built      "),
-                secs(*duration)
+                secs(*duration),
+                binaries - doc_tests
             )
         }
         Event::BuildFinished {
@@ -60,6 +67,16 @@ fn line_for(event: &Event<'_>, style: Style) -> Option<String> {
                 result.name
             )
         }
+        Event::TestSlow {
+            triple,
+            binary,
+            test,
+            elapsed,
+        } => format!(
+            "{} {triple} {binary} {test} (running for {}s)",
+            style.yellow("SLOW       "),
+            elapsed.as_secs()
+        ),
         Event::CheckingProbes { tests } => format!(
             "{} probe records of {tests} {} differ between targets: running {} again to check",
             style.bold("checking   "),
@@ -129,6 +146,9 @@ pub struct ProgressReporter {
     tests: usize,
     failures: usize,
     building: Option<String>,
+    /// Tests reported slow and still running: (target, executable, test), and when they
+    /// started.
+    slow: Vec<((String, String, String), Instant)>,
 }
 
 impl ProgressReporter {
@@ -147,6 +167,7 @@ impl ProgressReporter {
             tests: 0,
             failures: 0,
             building: None,
+            slow: Vec::new(),
         }
     }
 
@@ -156,8 +177,20 @@ impl ProgressReporter {
             .as_deref()
             .map(|t| format!("  building {t}"))
             .unwrap_or_default();
+        let slowest = self
+            .slow
+            .iter()
+            .min_by_key(|(_, start)| *start)
+            .map(|((triple, _, test), start)| {
+                format!(
+                    "  slowest: {test} on {} ({}s)",
+                    crate::results::short_name(triple),
+                    start.elapsed().as_secs()
+                )
+            })
+            .unwrap_or_default();
         self.bar.set_message(format!(
-            "{} tests, {} failing{building}",
+            "{} tests, {} failing{building}{slowest}",
             self.tests, self.failures
         ));
     }
@@ -169,9 +202,30 @@ impl Reporter for ProgressReporter {
             Event::Started { targets } => self.bar.set_length(*targets as u64),
             Event::BuildStarted { triple, .. } => self.building = Some(triple.to_string()),
             Event::BuildFinished { .. } => self.building = None,
-            Event::TestFinished { result, .. } => {
+            Event::TestFinished {
+                triple,
+                binary,
+                result,
+            } => {
                 self.tests += 1;
                 self.failures += usize::from(result.outcome.is_failure());
+                self.slow.retain(|((t, b, n), _)| {
+                    (t.as_str(), b.as_str(), n.as_str()) != (*triple, *binary, &*result.name)
+                });
+            }
+            Event::TestSlow {
+                triple,
+                binary,
+                test,
+                elapsed,
+            } => {
+                let key = (triple.to_string(), binary.to_string(), test.to_string());
+                if !self.slow.iter().any(|(k, _)| *k == key) {
+                    let start = Instant::now()
+                        .checked_sub(*elapsed)
+                        .unwrap_or_else(Instant::now);
+                    self.slow.push((key, start));
+                }
             }
             Event::TargetFinished { .. } | Event::TargetUnavailable { .. } => self.bar.inc(1),
             Event::Saved { .. } | Event::CheckingProbes { .. } => {}

@@ -262,12 +262,14 @@ fn write_matrix(
         .iter()
         .map(|t| format!("{} {}", t.binary, t.name))
         .collect();
+    // A terminal keeps the matrix narrow; plain output (CI logs, files) keeps whole names.
+    let widest = if style.color { 60 } else { usize::MAX };
     let width = names
         .iter()
-        .map(String::len)
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(0)
-        .clamp(10, 60);
+        .clamp(10, widest);
     let header: Vec<&str> = results.targets.iter().map(|t| t.short_name()).collect();
     writeln!(out, "{} {}", pad("", width), header.join(" "))?;
     for (t, name) in tests.iter().zip(&names) {
@@ -350,7 +352,7 @@ fn write_failures(
                     super::one_line(input)
                 )?;
             }
-            if let Some(line) = target.repro_of(t.binary, t.name, results.config.seed) {
+            if let Some(line) = target.repro_of(t.binary, t.name, &results.config) {
                 writeln!(out, "    repro ({}): {}", target.triple, style.dim(&line))?;
             }
         }
@@ -461,6 +463,26 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\x1b'), "plain style has no escapes");
+    }
+
+    #[test]
+    fn plain_output_keeps_long_names_whole_and_a_terminal_cuts_them() {
+        let long = format!("wire::{}", "very_long_segment_".repeat(6));
+        let tr = |triple, outcome| target(triple, vec![test(&long, outcome, Some("x"), None)]);
+        let r = results(vec![
+            tr("x86_64-unknown-linux-gnu", Outcome::Passed),
+            tr("s390x-unknown-linux-gnu", Outcome::Failed),
+        ]);
+        let render = |style| {
+            let mut out = Vec::new();
+            write_summary(&mut out, &r, style).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let plain = render(Style::PLAIN);
+        assert!(plain.contains(&format!("pkg {long} .      F ")), "{plain}");
+        assert!(!plain.contains('…'), "{plain}");
+        let tty = render(Style { color: true });
+        assert!(tty.contains('…'), "{tty}");
     }
 
     #[test]

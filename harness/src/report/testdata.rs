@@ -58,6 +58,7 @@ pub fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
         executable: "/t/pkg-1".into(),
         cwd: "/src/pkg".into(),
         error: None,
+        doc: None,
         tests,
     });
     t
@@ -94,6 +95,9 @@ pub fn results(targets: Vec<TargetResult>) -> RunResults {
             jobs: 2,
             test_threads: 1,
             probes: true,
+            kinds: Default::default(),
+            profile: None,
+            filter: Default::default(),
         },
         targets,
         probe_sequences: Default::default(),

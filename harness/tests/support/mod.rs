@@ -39,12 +39,15 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
     let out = scratch(&format!("{out_name}.json"));
     let _ = std::fs::remove_file(&out);
+    // bele's own options go before a `--` (after it, arguments are the test harness's).
+    let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bele"));
-    cmd.args(args)
+    cmd.args(&args[..split])
         .arg("--out")
         .arg(&out)
         .arg("--color")
         .arg("never")
+        .args(&args[split..])
         .env("RUST_BACKTRACE", "0");
     for (k, v) in env {
         cmd.env(k, v);
