@@ -43,6 +43,11 @@ pub struct TargetTools {
     pub native: bool,
     /// std is compiled from rust-src (`-Zbuild-std`).
     pub build_std: bool,
+    /// A sysroot with std built for the target (bele's std cache), used instead of
+    /// `-Zbuild-std` when set.
+    pub sysroot: Option<PathBuf>,
+    /// Where the target's std is (to be) cached, for a build-std target with the cache on.
+    pub std_cache: Option<crate::stdcache::CachedStd>,
     /// A derived spec file, passed as `--target` (with `-Zjson-target-spec`).
     pub spec_file: Option<PathBuf>,
     /// zig's `cc` and `ar`, for the zig route.
@@ -150,7 +155,9 @@ fn cargo_base(
         ..sel.clone()
     };
     spec = spec.args(only_packages.cargo_args());
-    if tools.build_std {
+    // With a sysroot from bele's std cache, std comes prebuilt as rustup's would: no
+    // unstable flag (the `--sysroot` flag is added with the target's rustc flags below).
+    if tools.build_std && tools.sysroot.is_none() {
         // The kernel builds its Rust the same way: a stable compiler with unstable
         // features unlocked, compiling std from rust-src for a target rustup does not serve.
         spec = spec.arg("-Zbuild-std").env("RUSTC_BOOTSTRAP", "1");
@@ -180,36 +187,75 @@ fn cargo_base(
             (LinkRoute::Zig { .. }, None) => {}
         }
     }
-    if !target.rustflags.is_empty() {
-        spec = with_rustflags(spec, &prefix, &target.rustflags, env);
+    let mut rustflags = target.rustflags.clone();
+    if let Some(sysroot) = &tools.sysroot {
+        let flag = ["--sysroot".to_string(), sysroot.display().to_string()];
+        rustflags.extend(flag.iter().cloned());
+        spec = with_flags(spec, FlagVars::RUSTDOC, &prefix, &flag, env);
+    }
+    if !rustflags.is_empty() {
+        spec = with_flags(spec, FlagVars::RUSTC, &prefix, &rustflags, env);
     }
     spec.env("CARGO_TERM_COLOR", "never")
         .env("CARGO_TERM_PROGRESS_WHEN", "never")
 }
 
-/// Adds the target's rustc flags. Cargo takes the first of CARGO_ENCODED_RUSTFLAGS,
-/// RUSTFLAGS and the target's `rustflags`, so where the user set one of the first two the
-/// flags are appended to theirs, for this invocation only; else they go in
-/// `CARGO_TARGET_<T>_RUSTFLAGS`.
-fn with_rustflags(spec: CommandSpec, prefix: &str, flags: &[String], env: &HostEnv) -> CommandSpec {
+/// The variables cargo reads one kind of flags from, in its order of precedence.
+#[derive(Debug, Clone, Copy)]
+struct FlagVars {
+    encoded: &'static str,
+    plain: &'static str,
+    /// After `CARGO_TARGET_<T>_`.
+    target: &'static str,
+}
+
+impl FlagVars {
+    const RUSTC: FlagVars = FlagVars {
+        encoded: "CARGO_ENCODED_RUSTFLAGS",
+        plain: "RUSTFLAGS",
+        target: "RUSTFLAGS",
+    };
+    const RUSTDOC: FlagVars = FlagVars {
+        encoded: "CARGO_ENCODED_RUSTDOCFLAGS",
+        plain: "RUSTDOCFLAGS",
+        target: "RUSTDOCFLAGS",
+    };
+}
+
+/// Adds the target's rustc (or rustdoc) flags. Cargo takes the first of the encoded
+/// variable, the plain one and the target's own, so where the user set one of the first two
+/// the flags are appended to theirs, for this invocation only; else they go in
+/// `CARGO_TARGET_<T>_RUSTFLAGS` (`..._RUSTDOCFLAGS`).
+fn with_flags(
+    spec: CommandSpec,
+    vars: FlagVars,
+    prefix: &str,
+    flags: &[String],
+    env: &HostEnv,
+) -> CommandSpec {
     let set = |k: &str| env.get(k).filter(|v| !v.is_empty());
-    if let Some(encoded) = set("CARGO_ENCODED_RUSTFLAGS") {
+    if let Some(encoded) = set(vars.encoded) {
         let mut all = vec![encoded.to_string()];
         all.extend(flags.iter().cloned());
-        spec.env("CARGO_ENCODED_RUSTFLAGS", all.join("\x1f"))
-    } else if let Some(user) = set("RUSTFLAGS") {
-        spec.env("RUSTFLAGS", format!("{user} {}", flags.join(" ")))
+        spec.env(vars.encoded, all.join("\x1f"))
+    } else if let Some(user) = set(vars.plain) {
+        spec.env(vars.plain, format!("{user} {}", flags.join(" ")))
     } else {
-        spec.env(format!("{prefix}RUSTFLAGS"), flags.join(" "))
+        spec.env(format!("{prefix}{}", vars.target), flags.join(" "))
     }
 }
 
+/// A build that produced its test executables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    pub binaries: Vec<TestBinary>,
+    pub duration: Duration,
+    /// Units cargo compiled rather than found fresh.
+    pub compiled: u64,
+}
+
 /// Runs `spec` and returns the test executables, or the tail of the compiler's output.
-pub fn build(
-    spec: &CommandSpec,
-    ws: &Workspace,
-    env: &HostEnv,
-) -> Result<(Vec<TestBinary>, Duration), BuildFailure> {
+pub fn build(spec: &CommandSpec, ws: &Workspace, env: &HostEnv) -> Result<Built, BuildFailure> {
     let start = Instant::now();
     // Variables that would redirect or reconfigure the build behind bele's back.
     let base = env.without(&["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_BOOTSTRAP"]);
@@ -224,8 +270,20 @@ pub fn build(
             log_tail: tail(&out.stderr, 40),
             duration,
         }),
-        Ok(out) => Ok((parse_messages(&out.stdout, ws), duration)),
+        Ok(out) => Ok(Built {
+            binaries: parse_messages(&out.stdout, ws),
+            duration,
+            compiled: compiled_units(&out.stdout),
+        }),
     }
+}
+
+/// How many units cargo compiled, from its JSON messages (`"fresh": false` artifacts).
+pub fn compiled_units(stdout: &str) -> u64 {
+    Message::parse_stream(stdout.as_bytes())
+        .filter_map(Result::ok)
+        .filter(|m| matches!(m, Message::CompilerArtifact(a) if !a.fresh))
+        .count() as u64
 }
 
 /// The test executables announced in cargo's JSON messages.
@@ -280,6 +338,16 @@ mod tests {
         assert!(bins[0].path.ends_with("deps/fx_endian-9a2ed882270e2103"));
         assert_eq!(bins[0].cwd, PathBuf::from("/checkout/fixtures/endian"));
         assert!(parse_messages("not json\n{}\n", &ws).is_empty());
+        let fresh = MESSAGES.matches("\"fresh\":false").count() as u64;
+        assert!(
+            fresh > 0,
+            "the capture is of a build that compiled something"
+        );
+        assert_eq!(compiled_units(MESSAGES), fresh);
+        assert_eq!(
+            compiled_units(&MESSAGES.replace("\"fresh\":false", "\"fresh\":true")),
+            0
+        );
     }
 
     #[test]

@@ -215,6 +215,10 @@ pub struct TestArgs {
     /// Build with this cargo profile.
     #[arg(long, value_name = "NAME", help_heading = "Compilation Options")]
     pub profile: Option<String>,
+    /// Compile std with `-Zbuild-std` in the workspace's target dir instead of taking it
+    /// from bele's std cache (also: BELE_STD_CACHE=0).
+    #[arg(long, help_heading = "Compilation Options")]
+    pub no_std_cache: bool,
     /// Seconds one test may run before it is killed (QEMU runs 5-40x slower than native).
     #[arg(
         long,
@@ -636,8 +640,56 @@ fn setup_cmd(args: &SetupArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow
     let targets = selected(&table, &args.common, None)?;
     let dir = toolchain_dir(&args.common, ctx);
     let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
-    let steps = setup::plan(&doctor::check(&targets, &toolchain, &ctx.env));
-    if steps.is_empty() {
+    let checks = doctor::check(&targets, &toolchain, &ctx.env);
+    let steps = setup::plan(&checks);
+    let uncached = |checks: &[doctor::TargetCheck<'_>]| -> Vec<String> {
+        checks
+            .iter()
+            .filter(|c| c.std_cache.as_ref().is_some_and(|s| !s.is_ready()))
+            .map(|c| c.target.triple.clone())
+            .collect()
+    };
+    if args.dry_run {
+        for s in &steps {
+            writeln!(out, "would run: {s:?}")?;
+        }
+        for t in uncached(&checks) {
+            writeln!(out, "would build std for {t} into bele's std cache")?;
+        }
+        return Ok(Outcome::Success);
+    }
+    let checks = if steps.is_empty() {
+        checks
+    } else {
+        setup::run(&steps, &dir, &ctx.env, out)?;
+        // rustup may have changed the sysroot's contents: look again.
+        let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
+        doctor::check(&targets, &toolchain, &ctx.env)
+    };
+    // std for build-std targets, once per machine, so runs (and CI images) start warm.
+    let mut built = 0;
+    for c in checks.iter().filter(|c| c.ready()) {
+        let Some(cache) = c.std_cache.as_ref().filter(|s| !s.is_ready()) else {
+            continue;
+        };
+        built += 1;
+        writeln!(
+            out,
+            "building std for {} into {}",
+            c.target.triple,
+            cache.dir.display()
+        )?;
+        out.flush()?;
+        match cache.ensure(c.target, &ctx.env) {
+            Ok(took) => writeln!(
+                out,
+                "  done in {:.1}s",
+                took.unwrap_or_default().as_secs_f64()
+            )?,
+            Err(e) => writeln!(out, "  failed (runs will use -Zbuild-std): {e}")?,
+        }
+    }
+    if steps.is_empty() && built == 0 && checks.iter().all(|c| c.ready()) {
         writeln!(
             out,
             "setup: nothing to install; all {} targets are ready",
@@ -645,16 +697,6 @@ fn setup_cmd(args: &SetupArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow
         )?;
         return Ok(Outcome::Success);
     }
-    if args.dry_run {
-        for s in &steps {
-            writeln!(out, "would run: {s:?}")?;
-        }
-        return Ok(Outcome::Success);
-    }
-    setup::run(&steps, &dir, &ctx.env, out)?;
-    // rustup may have changed the sysroot's contents: look again.
-    let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
-    let checks = doctor::check(&targets, &toolchain, &ctx.env);
     writeln!(out)?;
     report::write_targets(out, &checks, ctx.style(args.common.color))?;
     Ok(if checks.iter().all(|c| c.ready()) {
@@ -751,6 +793,7 @@ fn test(
                 .env
                 .get("BELE_NO_PROBES")
                 .is_none_or(|v| v.is_empty() || v == "0"),
+        std_cache: !args.no_std_cache && crate::stdcache::enabled(&ctx.env),
         run_id,
         out: out_path.clone(),
         workspace,

@@ -45,6 +45,8 @@ pub struct TargetCheck<'t> {
     pub zig: Option<PathBuf>,
     /// Its derived spec, as the toolchain gave it (targets rustc does not know).
     pub spec: Option<String>,
+    /// For a build-std target with bele's std cache on: where its std is (to be) cached.
+    pub std_cache: Option<crate::stdcache::CachedStd>,
 }
 
 impl TargetCheck<'_> {
@@ -161,6 +163,17 @@ pub fn check<'t>(
             if std == StdAvailability::Missing {
                 missing.push(Missing::Std);
             }
+            let std_cache = match crate::stdcache::root(env) {
+                Some(root) if std == StdAvailability::BuildStd && crate::stdcache::enabled(env) => {
+                    Some(crate::stdcache::CachedStd::new(
+                        &root,
+                        toolchain,
+                        target,
+                        spec.as_deref(),
+                    ))
+                }
+                _ => None,
+            };
             TargetCheck {
                 target,
                 native,
@@ -168,6 +181,7 @@ pub fn check<'t>(
                 missing,
                 zig,
                 spec,
+                std_cache,
             }
         })
         .collect()

@@ -23,6 +23,7 @@ pub mod run;
 pub mod selection;
 pub mod setup;
 pub mod spec;
+pub mod stdcache;
 pub mod toolchain;
 pub mod triage;
 pub mod workspace;

@@ -114,12 +114,15 @@ pub struct TargetResult {
     /// or nothing for native runs.
     pub runner_prefix: Vec<String>,
     pub qemu_version: Option<String>,
-    /// How std was obtained: `prebuilt`, `build-std`, or null when unavailable.
+    /// How std was obtained: `prebuilt`, `build-std` (compiled in the target dir), `std-cache`
+    /// (bele's std cache), or null when unavailable.
     pub std: Option<String>,
     pub status: TargetStatus,
     /// Why the target is unavailable, failed to build, or was not run.
     pub reason: Option<String>,
     pub build: Option<BuildInfo>,
+    /// Wall time from its first test executable's start to its last one's end.
+    pub run_ms: Option<u64>,
     pub binaries: Vec<BinaryResult>,
 }
 
@@ -139,7 +142,14 @@ pub enum TargetStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildInfo {
+    /// The crate's build: cargo's time, without std built into bele's cache.
     pub duration_ms: u64,
+    /// Time spent building std into bele's std cache in this run (null: not built now).
+    pub std_ms: Option<u64>,
+    /// Why bele's std cache could not be used (std was then built in the target dir).
+    pub std_note: Option<String>,
+    /// Units cargo compiled, from its messages (0: everything was fresh).
+    pub compiled: u64,
     pub success: bool,
     /// The last lines of compiler output when the build failed.
     pub log_tail: Option<String>,
@@ -160,6 +170,8 @@ pub struct BinaryResult {
     /// For doc-tests (`executable` is then `cargo`): the command that compiles and runs them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<DocCommand>,
+    /// Wall time of all its processes (for doc-tests, cargo compiling them included).
+    pub duration_ms: u64,
     pub tests: Vec<TestResult>,
 }
 
@@ -402,6 +414,7 @@ impl TargetResult {
             status: TargetStatus::Pending,
             reason: None,
             build: None,
+            run_ms: None,
             binaries: Vec::new(),
         }
     }

@@ -36,6 +36,8 @@ pub struct Plan<'t> {
     pub seed: u64,
     /// Whether tests' `bele_probe` records are kept and compared.
     pub probes: bool,
+    /// Whether build-std targets take std from bele's std cache (building it there once).
+    pub std_cache: bool,
     pub run_id: String,
     pub out: PathBuf,
 }
@@ -58,6 +60,8 @@ pub enum Event<'a> {
         triple: &'a str,
         success: bool,
         duration: Duration,
+        /// Time spent building std into bele's std cache first.
+        std_duration: Option<Duration>,
         binaries: usize,
         /// Of `binaries`, the packages whose doc-tests run.
         doc_tests: usize,
@@ -101,6 +105,8 @@ enum Msg {
         outcome: Result<usize, String>,
         doc_tests: usize,
         duration: Duration,
+        compiled: u64,
+        std: StdBuild,
         command: String,
     },
     Test {
@@ -118,10 +124,18 @@ enum Msg {
         idx: usize,
         result: BinaryResult,
         sequences: Sequences,
+        started: Instant,
+        ended: Instant,
     },
 }
 
-/// Runs `plan` and returns the results, which are also saved to `plan.out`.
+/// A target ready to build and run: how its tests run, and what its build needs.
+type Ready = Option<(ExecConfig, TargetTools)>;
+
+/// Runs `plan` and returns the results, which are also saved to `plan.out`. The stages
+/// read top to bottom: the plan's targets checked and prepared, then one builder (cargo
+/// uses every core), `plan.jobs` workers running test executables as builds deliver them,
+/// and the collector turning their messages into results; then the probe check and the end.
 pub fn run(
     plan: &Plan<'_>,
     toolchain: &ToolchainInfo,
@@ -130,8 +144,52 @@ pub fn run(
     reporter: &mut dyn Reporter,
 ) -> Result<RunResults, ResultsError> {
     let start = Instant::now();
-    let checks = doctor::check(&plan.targets, toolchain, env);
-    let mut results = RunResults {
+    let mut results = new_results(plan, toolchain, env);
+    let probe_root = plan.workspace.bele_dir().join("probes").join(&plan.run_id);
+    reporter.event(&Event::Started {
+        targets: plan.targets.len(),
+    });
+    let ready = prepare_targets(plan, toolchain, env, &probe_root, &mut results, reporter)?;
+    save(&results, plan, reporter)?;
+
+    let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
+    let (work_tx, work_rx) = mpsc::channel::<(usize, TestBinary)>();
+    let work_rx = Mutex::new(work_rx);
+    std::thread::scope(|scope| -> Result<(), ResultsError> {
+        {
+            let msg_tx = msg_tx.clone();
+            let ready = &ready;
+            scope.spawn(move || build_queue(plan, ready, env, cancel, &msg_tx, work_tx));
+        }
+        for _ in 0..plan.jobs.max(1) {
+            let msg_tx = msg_tx.clone();
+            let (work_rx, ready) = (&work_rx, &ready);
+            scope.spawn(move || worker(ready, work_rx, cancel, &msg_tx));
+        }
+        drop(msg_tx);
+        let mut collector = Collector {
+            results: &mut results,
+            outstanding: vec![None; plan.targets.len()],
+            window: vec![None; plan.targets.len()],
+            plan,
+            cancel,
+            reporter: &mut *reporter,
+        };
+        msg_rx.into_iter().try_for_each(|msg| collector.take(msg))
+    })?;
+
+    if plan.probes && !cancel.load(Ordering::Relaxed) {
+        check_probes(&mut results, &ready, plan, cancel, reporter);
+    }
+    let _ = std::fs::remove_dir_all(&probe_root);
+    finish_run(&mut results, cancel, start);
+    save(&results, plan, reporter)?;
+    Ok(results)
+}
+
+/// The results of a run that has not started: host, toolchain, workspace and configuration.
+fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo, env: &HostEnv) -> RunResults {
+    RunResults {
         schema_version: SCHEMA_VERSION,
         run_id: plan.run_id.clone(),
         started_at_ms: SystemTime::now()
@@ -174,13 +232,22 @@ pub fn run(
         targets: Vec::new(),
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
-    };
-    let probe_root = plan.workspace.bele_dir().join("probes").join(&plan.run_id);
-    reporter.event(&Event::Started {
-        targets: plan.targets.len(),
-    });
-    let mut configs: Vec<Option<(ExecConfig, TargetTools)>> = Vec::new();
-    for check in &checks {
+    }
+}
+
+/// Checks every target on this machine and prepares the ready ones (runner, environment,
+/// probe directory, derived spec, zig wrappers, std cache entry); the others are recorded
+/// unavailable with the reason.
+fn prepare_targets(
+    plan: &Plan<'_>,
+    toolchain: &ToolchainInfo,
+    env: &HostEnv,
+    probe_root: &Path,
+    results: &mut RunResults,
+    reporter: &mut dyn Reporter,
+) -> Result<Vec<Ready>, ResultsError> {
+    let mut ready = Vec::new();
+    for check in doctor::check(&plan.targets, toolchain, env) {
         let t = check.target;
         let runner = if check.native {
             Runner::Native
@@ -198,281 +265,374 @@ pub fn run(
         let mut tr = TargetResult::new(t, label, runner.prefix());
         let tools = match check.reason() {
             Some(reason) => Err(reason),
-            None => prepare(check, plan),
+            None => prepare(&check, plan),
         };
-        if let Err(reason) = &tools {
-            tr.status = TargetStatus::Unavailable;
-            tr.reason = Some(reason.clone());
-            reporter.event(&Event::TargetUnavailable {
-                triple: &t.triple,
-                reason: tr.reason.as_deref().unwrap_or_default(),
-            });
-            configs.push(None);
-        } else {
-            if !check.native {
-                tr.qemu_version = bele_qemu::query_version(&t.qemu, &env.vars);
+        match tools {
+            Err(reason) => {
+                tr.status = TargetStatus::Unavailable;
+                tr.reason = Some(reason);
+                reporter.event(&Event::TargetUnavailable {
+                    triple: &t.triple,
+                    reason: tr.reason.as_deref().unwrap_or_default(),
+                });
+                ready.push(None);
             }
-            tr.std = Some(check.std.label().to_string());
-            let probe_dir = plan.probes.then(|| probe_root.join(&t.triple));
-            if let Some(dir) = &probe_dir {
-                std::fs::create_dir_all(dir).map_err(|source| ResultsError::Io {
-                    file: dir.display().to_string(),
-                    source,
-                })?;
+            Ok(tools) => {
+                if !check.native {
+                    tr.qemu_version = bele_qemu::query_version(&t.qemu, &env.vars);
+                }
+                tr.std = Some(check.std.label().to_string());
+                let probe_dir = plan.probes.then(|| probe_root.join(&t.triple));
+                if let Some(dir) = &probe_dir {
+                    std::fs::create_dir_all(dir).map_err(|source| ResultsError::Io {
+                        file: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                let exec = ExecConfig {
+                    runner,
+                    timeout: plan.timeout,
+                    slow: plan.slow,
+                    test_threads: plan.test_threads,
+                    env: env.without(&[
+                        "RUSTC_BOOTSTRAP",
+                        "PROPTEST_RNG_SEED",
+                        "PROPTEST_RNG_ALGORITHM",
+                        crate::probes::ENV,
+                    ]),
+                    seed: plan.seed,
+                    probe_dir,
+                    filter: plan.filter.clone(),
+                };
+                ready.push(Some((exec, tools)));
             }
-            let exec = ExecConfig {
-                runner,
-                timeout: plan.timeout,
-                slow: plan.slow,
-                test_threads: plan.test_threads,
-                env: env.without(&[
-                    "RUSTC_BOOTSTRAP",
-                    "PROPTEST_RNG_SEED",
-                    "PROPTEST_RNG_ALGORITHM",
-                    crate::probes::ENV,
-                ]),
-                seed: plan.seed,
-                probe_dir,
-                filter: plan.filter.clone(),
-            };
-            configs.push(tools.ok().map(|tools| (exec, tools)));
         }
         results.targets.push(tr);
     }
-    save(&results, plan, reporter)?;
+    Ok(ready)
+}
 
-    let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
-    let (work_tx, work_rx) = mpsc::channel::<(usize, TestBinary)>();
-    let work_rx = Mutex::new(work_rx);
-    let mut outstanding: Vec<Option<usize>> = vec![None; plan.targets.len()];
-
-    std::thread::scope(|scope| -> Result<(), ResultsError> {
-        // The builder: one cargo at a time (each uses every core), in table order.
-        {
-            let msg_tx = msg_tx.clone();
-            let configs = &configs;
-            scope.spawn(move || {
-                for (idx, target) in plan.targets.iter().enumerate() {
-                    let Some((exec, tools)) = &configs[idx] else {
-                        continue;
-                    };
-                    if cancel.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let _ = msg_tx.send(Msg::BuildStarted(idx));
-                    let spec =
-                        build::cargo_command(&plan.workspace, &plan.selection, target, tools, env);
-                    let command = spec.display();
-                    match build::build(&spec, &plan.workspace, env) {
-                        Ok((mut binaries, duration)) => {
-                            if plan.selection.kinds.doc_tests() {
-                                let runner = exec.runner.prefix();
-                                binaries.extend(
-                                    plan.selection
-                                        .doc_packages
-                                        .iter()
-                                        .filter_map(|name| plan.workspace.package(name))
-                                        .map(|p| {
-                                            build::doc_tests(
-                                                &plan.workspace,
-                                                &plan.selection,
-                                                p,
-                                                target,
-                                                tools,
-                                                env,
-                                                &runner,
-                                            )
-                                        }),
-                                );
-                            }
-                            // `BuildDone` goes first, so the collector knows how many results
-                            // to expect before any runner can report one.
-                            let outcome = Ok(binaries.len());
-                            let doc_tests = binaries.iter().filter(|b| b.doc.is_some()).count();
-                            let _ = msg_tx.send(Msg::BuildDone {
-                                idx,
-                                outcome,
-                                doc_tests,
-                                duration,
-                                command,
-                            });
-                            for b in binaries {
-                                let _ = work_tx.send((idx, b));
-                            }
-                        }
-                        Err(f) => {
-                            let outcome = Err(f.log_tail);
-                            let duration = f.duration;
-                            let _ = msg_tx.send(Msg::BuildDone {
-                                idx,
-                                outcome,
-                                doc_tests: 0,
-                                duration,
-                                command,
-                            });
-                        }
-                    }
-                }
-                drop(work_tx);
-            });
+/// The builder: one cargo at a time (each uses every core), in table order. Each build's
+/// test executables (and doc-tests) go to the workers as soon as it ends.
+fn build_queue(
+    plan: &Plan<'_>,
+    ready: &[Ready],
+    env: &HostEnv,
+    cancel: &AtomicBool,
+    msg_tx: &mpsc::Sender<Msg>,
+    work_tx: mpsc::Sender<(usize, TestBinary)>,
+) {
+    for (idx, target) in plan.targets.iter().enumerate() {
+        let Some((exec, tools)) = &ready[idx] else {
+            continue;
+        };
+        if cancel.load(Ordering::Relaxed) {
+            break;
         }
-        // The runners: each takes the next test executable of any built target.
-        for _ in 0..plan.jobs.max(1) {
-            let msg_tx = msg_tx.clone();
-            let work_rx = &work_rx;
-            let configs = &configs;
-            scope.spawn(move || loop {
-                let next = work_rx.lock().map(|rx| rx.recv());
-                let Ok(Ok((idx, bin))) = next else { break };
-                let Some((cfg, _)) = &configs[idx] else {
-                    continue;
-                };
-                let (result, sequences) = execute::run_binary(&bin, cfg, cancel, &mut |e| {
-                    let _ = msg_tx.send(match e {
-                        TestEvent::Finished(r) => Msg::Test {
-                            idx,
-                            binary: bin.id.clone(),
-                            result: r.clone(),
-                        },
-                        TestEvent::Slow { name, elapsed } => Msg::Slow {
-                            idx,
-                            binary: bin.id.clone(),
-                            test: name.to_string(),
-                            elapsed,
-                        },
-                    });
-                });
-                let _ = msg_tx.send(Msg::BinaryDone {
-                    idx,
-                    result,
-                    sequences,
-                });
-            });
-        }
-        drop(msg_tx);
-
-        for msg in msg_rx {
-            match msg {
-                Msg::BuildStarted(idx) => {
-                    let t = &results.targets[idx];
-                    reporter.event(&Event::BuildStarted {
-                        triple: &t.triple,
-                        std: t.std.as_deref().unwrap_or_default(),
-                    });
+        let _ = msg_tx.send(Msg::BuildStarted(idx));
+        let (tools, std) = with_cached_std(tools, target, env);
+        let spec = build::cargo_command(&plan.workspace, &plan.selection, target, &tools, env);
+        let command = spec.display();
+        match build::build(&spec, &plan.workspace, env) {
+            Ok(built) => {
+                let mut binaries = built.binaries;
+                if plan.selection.kinds.doc_tests() {
+                    let runner = exec.runner.prefix();
+                    binaries.extend(
+                        plan.selection
+                            .doc_packages
+                            .iter()
+                            .filter_map(|name| plan.workspace.package(name))
+                            .map(|p| {
+                                let (ws, sel) = (&plan.workspace, &plan.selection);
+                                build::doc_tests(ws, sel, p, target, &tools, env, &runner)
+                            }),
+                    );
                 }
-                Msg::BuildDone {
+                // `BuildDone` goes first, so the collector knows how many results to expect
+                // before any worker can report one.
+                let _ = msg_tx.send(Msg::BuildDone {
                     idx,
-                    outcome,
-                    doc_tests,
-                    duration,
+                    outcome: Ok(binaries.len()),
+                    doc_tests: binaries.iter().filter(|b| b.doc.is_some()).count(),
+                    duration: built.duration,
+                    compiled: built.compiled,
+                    std,
                     command,
-                } => {
-                    let t = &mut results.targets[idx];
-                    if outcome.is_err() {
-                        t.status = TargetStatus::BuildFailed;
-                        t.reason = Some(format!("the build failed: `{command}`"));
-                    }
-                    t.build = Some(BuildInfo {
-                        duration_ms: duration.as_millis() as u64,
-                        success: outcome.is_ok(),
-                        log_tail: outcome.as_ref().err().cloned(),
-                        command,
-                    });
-                    reporter.event(&Event::BuildFinished {
-                        triple: &t.triple,
-                        success: outcome.is_ok(),
-                        duration,
-                        binaries: *outcome.as_ref().unwrap_or(&0),
-                        doc_tests,
-                        log_tail: outcome.as_ref().err().map(String::as_str),
-                    });
-                    match outcome {
-                        Ok(n) => {
-                            outstanding[idx] = Some(n);
-                            if n == 0 {
-                                finish_target(&mut results, idx, plan, cancel, reporter)?;
-                            }
-                        }
-                        Err(_) => {
-                            reporter.event(&Event::TargetFinished { target: t });
-                            save(&results, plan, reporter)?;
-                        }
-                    }
+                });
+                for b in binaries {
+                    let _ = work_tx.send((idx, b));
                 }
-                Msg::Test {
+            }
+            Err(f) => {
+                let _ = msg_tx.send(Msg::BuildDone {
                     idx,
-                    binary,
-                    result,
-                } => {
-                    reporter.event(&Event::TestFinished {
-                        triple: &results.targets[idx].triple,
-                        binary: &binary,
-                        result: &result,
-                    });
-                }
-                Msg::Slow {
+                    outcome: Err(f.log_tail),
+                    doc_tests: 0,
+                    duration: f.duration,
+                    compiled: 0,
+                    std,
+                    command,
+                });
+            }
+        }
+    }
+}
+
+/// A worker: takes the next test executable of any built target and runs it to results.
+fn worker(
+    ready: &[Ready],
+    work_rx: &Mutex<mpsc::Receiver<(usize, TestBinary)>>,
+    cancel: &AtomicBool,
+    msg_tx: &mpsc::Sender<Msg>,
+) {
+    loop {
+        let next = work_rx.lock().map(|rx| rx.recv());
+        let Ok(Ok((idx, bin))) = next else { break };
+        let Some((cfg, _)) = &ready[idx] else {
+            continue;
+        };
+        let started = Instant::now();
+        let (result, sequences) = execute::run_binary(&bin, cfg, cancel, &mut |e| {
+            let _ = msg_tx.send(match e {
+                TestEvent::Finished(r) => Msg::Test {
                     idx,
-                    binary,
-                    test,
+                    binary: bin.id.clone(),
+                    result: r.clone(),
+                },
+                TestEvent::Slow { name, elapsed } => Msg::Slow {
+                    idx,
+                    binary: bin.id.clone(),
+                    test: name.to_string(),
                     elapsed,
-                } => {
-                    reporter.event(&Event::TestSlow {
-                        triple: &results.targets[idx].triple,
-                        binary: &binary,
-                        test: &test,
-                        elapsed,
-                    });
+                },
+            });
+        });
+        let _ = msg_tx.send(Msg::BinaryDone {
+            idx,
+            result,
+            sequences,
+            started,
+            ended: Instant::now(),
+        });
+    }
+}
+
+/// Turns the builder's and workers' messages into results and events, and saves the
+/// results as each target finishes.
+struct Collector<'a, 'p, 't> {
+    results: &'a mut RunResults,
+    /// Per target: test executables still running, once its build is done.
+    outstanding: Vec<Option<usize>>,
+    /// Per target: when its first test executable started and its last one ended.
+    window: Vec<Option<(Instant, Instant)>>,
+    plan: &'a Plan<'t>,
+    cancel: &'a AtomicBool,
+    reporter: &'a mut (dyn Reporter + 'p),
+}
+
+impl Collector<'_, '_, '_> {
+    fn take(&mut self, msg: Msg) -> Result<(), ResultsError> {
+        match msg {
+            Msg::BuildStarted(idx) => {
+                let t = &self.results.targets[idx];
+                self.reporter.event(&Event::BuildStarted {
+                    triple: &t.triple,
+                    std: t.std.as_deref().unwrap_or_default(),
+                });
+            }
+            Msg::BuildDone {
+                idx,
+                outcome,
+                doc_tests,
+                duration,
+                compiled,
+                std,
+                command,
+            } => {
+                let t = &mut self.results.targets[idx];
+                if outcome.is_err() {
+                    t.status = TargetStatus::BuildFailed;
+                    t.reason = Some(format!("the build failed: `{command}`"));
                 }
-                Msg::BinaryDone {
-                    idx,
-                    result,
-                    sequences,
-                } => {
-                    results.probe_sequences.extend(sequences);
-                    // A library without doc examples is not worth a line in every report.
-                    let no_docs =
-                        result.doc.is_some() && result.tests.is_empty() && result.error.is_none();
-                    if !no_docs {
-                        results.targets[idx].binaries.push(result);
-                    }
-                    if let Some(n) = outstanding[idx].as_mut() {
-                        *n -= 1;
-                        if *n == 0 {
-                            finish_target(&mut results, idx, plan, cancel, reporter)?;
+                if std.cached {
+                    t.std = Some("std-cache".into());
+                }
+                t.build = Some(BuildInfo {
+                    duration_ms: millis(duration),
+                    std_ms: std.duration.map(millis),
+                    std_note: std.error.clone(),
+                    compiled,
+                    success: outcome.is_ok(),
+                    log_tail: outcome.as_ref().err().cloned(),
+                    command,
+                });
+                self.reporter.event(&Event::BuildFinished {
+                    triple: &t.triple,
+                    success: outcome.is_ok(),
+                    duration,
+                    std_duration: std.duration,
+                    binaries: *outcome.as_ref().unwrap_or(&0),
+                    doc_tests,
+                    log_tail: outcome.as_ref().err().map(String::as_str),
+                });
+                match outcome {
+                    Ok(n) => {
+                        self.outstanding[idx] = Some(n);
+                        if n == 0 {
+                            self.finish_target(idx)?;
                         }
+                    }
+                    Err(_) => {
+                        self.reporter.event(&Event::TargetFinished { target: t });
+                        save(self.results, self.plan, self.reporter)?;
+                    }
+                }
+            }
+            Msg::Test {
+                idx,
+                binary,
+                result,
+            } => {
+                self.reporter.event(&Event::TestFinished {
+                    triple: &self.results.targets[idx].triple,
+                    binary: &binary,
+                    result: &result,
+                });
+            }
+            Msg::Slow {
+                idx,
+                binary,
+                test,
+                elapsed,
+            } => {
+                self.reporter.event(&Event::TestSlow {
+                    triple: &self.results.targets[idx].triple,
+                    binary: &binary,
+                    test: &test,
+                    elapsed,
+                });
+            }
+            Msg::BinaryDone {
+                idx,
+                mut result,
+                sequences,
+                started,
+                ended,
+            } => {
+                self.results.probe_sequences.extend(sequences);
+                result.duration_ms = millis(ended.duration_since(started));
+                let w = self.window[idx].get_or_insert((started, ended));
+                *w = (w.0.min(started), w.1.max(ended));
+                // A library without doc examples is not worth a line in every report.
+                let no_docs =
+                    result.doc.is_some() && result.tests.is_empty() && result.error.is_none();
+                if !no_docs {
+                    self.results.targets[idx].binaries.push(result);
+                }
+                if let Some(n) = self.outstanding[idx].as_mut() {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.finish_target(idx)?;
                     }
                 }
             }
         }
         Ok(())
-    })?;
-
-    if plan.probes && !cancel.load(Ordering::Relaxed) {
-        let needs = crate::differential::needs_check(&results);
-        if !needs.is_empty() {
-            reporter.event(&Event::CheckingProbes { tests: needs.len() });
-            let exec: Vec<Option<&ExecConfig>> =
-                configs.iter().map(|c| c.as_ref().map(|(e, _)| e)).collect();
-            results.probe_checks =
-                crate::confirm::check(&results, &needs, &exec, plan.jobs, cancel);
-        }
     }
-    let _ = std::fs::remove_dir_all(&probe_root);
-    let interrupted = cancel.load(Ordering::Relaxed);
+
+    fn finish_target(&mut self, idx: usize) -> Result<(), ResultsError> {
+        let t = &mut self.results.targets[idx];
+        t.binaries.sort_by(|a, b| a.id.cmp(&b.id));
+        t.run_ms = self.window[idx].map(|(s, e)| millis(e.duration_since(s)));
+        if self.cancel.load(Ordering::Relaxed) {
+            t.status = TargetStatus::Interrupted;
+            t.reason = Some("the run was interrupted while this target's tests ran".into());
+        } else {
+            t.status = TargetStatus::Ran;
+        }
+        self.reporter.event(&Event::TargetFinished { target: t });
+        save(self.results, self.plan, self.reporter)
+    }
+}
+
+/// Runs again the tests whose probe records differ, to check the difference is real.
+fn check_probes(
+    results: &mut RunResults,
+    ready: &[Ready],
+    plan: &Plan<'_>,
+    cancel: &AtomicBool,
+    reporter: &mut dyn Reporter,
+) {
+    let needs = crate::differential::needs_check(results);
+    if needs.is_empty() {
+        return;
+    }
+    reporter.event(&Event::CheckingProbes { tests: needs.len() });
+    let exec: Vec<Option<&ExecConfig>> = ready.iter().map(|c| c.as_ref().map(|(e, _)| e)).collect();
+    results.probe_checks = crate::confirm::check(results, &needs, &exec, plan.jobs, cancel);
+}
+
+/// Marks what never finished, and the run's state and duration.
+fn finish_run(results: &mut RunResults, cancel: &AtomicBool, start: Instant) {
     for t in &mut results.targets {
         if t.status == TargetStatus::Pending {
             t.status = TargetStatus::Interrupted;
             t.reason = Some("the run was interrupted before this target finished".into());
         }
     }
-    results.state = if interrupted {
+    results.state = if cancel.load(Ordering::Relaxed) {
         RunState::Interrupted
     } else {
         RunState::Complete
     };
-    results.duration_ms = start.elapsed().as_millis() as u64;
-    save(&results, plan, reporter)?;
-    Ok(results)
+    results.duration_ms = millis(start.elapsed());
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `tools` with the target's std from bele's std cache, built there first if need be: how
+/// long that took, or why the cache could not be used (the build falls back to
+/// `-Zbuild-std`).
+fn with_cached_std(tools: &TargetTools, target: &Target, env: &HostEnv) -> (TargetTools, StdBuild) {
+    let mut tools = tools.clone();
+    let Some(cache) = tools.std_cache.clone() else {
+        return (tools, StdBuild::default());
+    };
+    match cache.ensure(target, env) {
+        Ok(built) => {
+            tools.sysroot = Some(cache.sysroot());
+            (
+                tools,
+                StdBuild {
+                    cached: true,
+                    duration: built,
+                    error: None,
+                },
+            )
+        }
+        Err(e) => (
+            tools,
+            StdBuild {
+                cached: false,
+                duration: None,
+                error: Some(e),
+            },
+        ),
+    }
+}
+
+/// What became of a target's std in bele's cache during its build.
+#[derive(Debug, Clone, Default)]
+struct StdBuild {
+    /// The build used the cache's sysroot.
+    cached: bool,
+    /// How long building it took, when it was built now.
+    duration: Option<Duration>,
+    /// Why it could not be built (then `-Zbuild-std` compiled it in the target dir).
+    error: Option<String>,
 }
 
 /// What a ready target's build needs from this machine and run: its derived spec written,
@@ -494,31 +654,16 @@ fn prepare(check: &doctor::TargetCheck<'_>, plan: &Plan<'_>) -> Result<TargetToo
         }
         _ => None,
     };
+    let build_std = check.std == StdAvailability::BuildStd;
+    let std_cache = check.std_cache.clone().filter(|_| plan.std_cache);
     Ok(TargetTools {
         native: check.native,
-        build_std: check.std == StdAvailability::BuildStd,
+        build_std,
         spec_file,
         zig,
+        sysroot: None,
+        std_cache,
     })
-}
-
-fn finish_target(
-    results: &mut RunResults,
-    idx: usize,
-    plan: &Plan<'_>,
-    cancel: &AtomicBool,
-    reporter: &mut dyn Reporter,
-) -> Result<(), ResultsError> {
-    let t = &mut results.targets[idx];
-    t.binaries.sort_by(|a, b| a.id.cmp(&b.id));
-    if cancel.load(Ordering::Relaxed) {
-        t.status = TargetStatus::Interrupted;
-        t.reason = Some("the run was interrupted while this target's tests ran".into());
-    } else {
-        t.status = TargetStatus::Ran;
-    }
-    reporter.event(&Event::TargetFinished { target: t });
-    save(results, plan, reporter)
 }
 
 fn save(

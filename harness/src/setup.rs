@@ -211,6 +211,7 @@ mod tests {
             missing,
             zig: None,
             spec: None,
+            std_cache: None,
         }
     }
 

@@ -48,6 +48,31 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             c.ignored
         )?;
     }
+    let spent = super::time_spent(results);
+    if !spent.is_empty() {
+        writeln!(
+            out,
+            "\n### Where time went\n\n| target | std into the cache | build | tests (wall) | slowest tests |\n|---|---:|---:|---:|---|"
+        )?;
+        for t in &spent {
+            let slowest: Vec<String> = t
+                .slowest
+                .iter()
+                .map(|(b, n, ms)| {
+                    format!("`{}` {}", code(&format!("{b} {n}")), super::secs(Some(*ms)))
+                })
+                .collect();
+            writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                t.triple,
+                super::secs(t.std_ms),
+                super::secs(t.build_ms),
+                super::secs(t.tests_ms),
+                cell(&slowest.join(", "))
+            )?;
+        }
+    }
     if let Some(b) = &found.build {
         let on: Vec<String> = b.failed.iter().map(|t| format!("`{t}`")).collect();
         writeln!(out, "\n### {}\n\n- {}", b.verdict_label, on.join(", "))?;

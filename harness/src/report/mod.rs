@@ -105,6 +105,56 @@ impl<'r> Findings<'r> {
     }
 }
 
+/// Where one target's time went: std built into bele's cache, the crate's build, its tests'
+/// wall time, and its slowest tests.
+#[derive(Debug)]
+pub(crate) struct TimeSpent<'r> {
+    pub triple: &'r str,
+    pub std_ms: Option<u64>,
+    pub build_ms: Option<u64>,
+    pub tests_ms: Option<u64>,
+    /// `(executable, test, ms)`, slowest first.
+    pub slowest: Vec<(&'r str, &'r str, u64)>,
+}
+
+/// How many of a target's slowest tests reports name.
+pub(crate) const SLOWEST: usize = 3;
+
+/// Where each target that was built spent its time.
+pub(crate) fn time_spent(results: &crate::results::RunResults) -> Vec<TimeSpent<'_>> {
+    results
+        .targets
+        .iter()
+        .filter(|t| t.build.is_some())
+        .map(|t| {
+            let mut slowest: Vec<(&str, &str, u64)> = t
+                .binaries
+                .iter()
+                .flat_map(|b| {
+                    b.tests
+                        .iter()
+                        .map(move |r| (b.id.as_str(), r.name.as_str(), r.duration_ms))
+                })
+                .filter(|(_, _, ms)| *ms > 0)
+                .collect();
+            slowest.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(b.1)));
+            slowest.truncate(SLOWEST);
+            TimeSpent {
+                triple: &t.triple,
+                std_ms: t.build.as_ref().and_then(|b| b.std_ms),
+                build_ms: t.build.as_ref().map(|b| b.duration_ms),
+                tests_ms: t.run_ms,
+                slowest,
+            }
+        })
+        .collect()
+}
+
+/// `12.3s`, or `-` when not known.
+pub(crate) fn secs(ms: Option<u64>) -> String {
+    ms.map_or_else(|| "-".into(), |ms| format!("{:.1}s", ms as f64 / 1000.0))
+}
+
 /// The line that says a target's probe records went uncompared for some tests.
 pub(crate) fn alone_line(a: &crate::differential::Alone<'_>) -> String {
     format!(

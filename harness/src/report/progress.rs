@@ -26,15 +26,19 @@ fn line_for(event: &Event<'_>, style: Style) -> Option<String> {
             duration,
             binaries,
             doc_tests,
+            std_duration,
             ..
         } => {
+            let std = std_duration
+                .map(|d| format!(" (std built into the cache first: {:.1}s)", secs(d)))
+                .unwrap_or_default();
             let docs = match doc_tests {
                 0 => String::new(),
                 1 => ", doc-tests of 1 package".into(),
                 n => format!(", doc-tests of {n} packages"),
             };
             format!(
-                "{} {triple} in {:.1}s: {} test executables{docs}",
+                "{} {triple} in {:.1}s{std}: {} test executables{docs}",
                 style.bold("built      "),
                 secs(*duration),
                 binaries - doc_tests

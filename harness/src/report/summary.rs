@@ -15,6 +15,7 @@ const OUTPUT_LINES: usize = 8;
 pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
     let found = Findings::of(results);
     write_target_rows(out, results, style)?;
+    write_time_spent(out, results, style)?;
     if let Some(b) = &found.build {
         writeln!(
             out,
@@ -222,6 +223,42 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
                 writeln!(out, "{head} {}", style.yellow("interrupted"))?
             }
         }
+    }
+    Ok(())
+}
+
+/// Per target: std built into the cache, the build, the tests' wall time, the slowest tests.
+fn write_time_spent(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
+    let spent = super::time_spent(results);
+    if spent.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n{}",
+        style.bold(
+            "where time went (std: built into bele's std cache in this run; tests: wall time)"
+        )
+    )?;
+    for t in &spent {
+        let slowest: Vec<String> = t
+            .slowest
+            .iter()
+            .map(|(b, n, ms)| format!("{b} {n} {}", super::secs(Some(*ms))))
+            .collect();
+        writeln!(
+            out,
+            "{} std {} build {} tests {}{}",
+            pad(t.triple, 32),
+            pad_left(&super::secs(t.std_ms), 7),
+            pad_left(&super::secs(t.build_ms), 7),
+            pad_left(&super::secs(t.tests_ms), 7),
+            if slowest.is_empty() {
+                String::new()
+            } else {
+                format!("  slowest: {}", slowest.join(", "))
+            }
+        )?;
     }
     Ok(())
 }
@@ -483,6 +520,39 @@ mod tests {
         assert!(!plain.contains('…'), "{plain}");
         let tty = render(Style { color: true });
         assert!(tty.contains('…'), "{tty}");
+    }
+
+    #[test]
+    fn time_spent_names_std_build_tests_and_the_slowest() {
+        let mut slow = test("slow_one", Outcome::Passed, None, None);
+        slow.duration_ms = 4_200;
+        let mut quick = test("quick_one", Outcome::Passed, None, None);
+        quick.duration_ms = 10;
+        let mut t = target("mips-unknown-linux-gnu", vec![quick, slow]);
+        t.build = Some(crate::results::BuildInfo {
+            duration_ms: 1_500,
+            std_ms: Some(24_600),
+            std_note: None,
+            compiled: 3,
+            success: true,
+            log_tail: None,
+            command: "cargo test".into(),
+        });
+        t.run_ms = Some(5_000);
+        let mut out = Vec::new();
+        write_summary(&mut out, &results(vec![t.clone()]), Style::PLAIN).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("mips-unknown-linux-gnu           std   24.6s build    1.5s tests    5.0s  slowest: pkg slow_one 4.2s, pkg quick_one 0.0s"),
+            "{text}"
+        );
+        let mut md = Vec::new();
+        crate::report::write_markdown(&mut md, &results(vec![t])).unwrap();
+        let md = String::from_utf8(md).unwrap();
+        assert!(
+            md.contains("| `mips-unknown-linux-gnu` | 24.6s | 1.5s | 5.0s | `pkg slow_one` 4.2s, `pkg quick_one` 0.0s |"),
+            "{md}"
+        );
     }
 
     #[test]

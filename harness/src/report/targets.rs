@@ -45,6 +45,17 @@ pub fn write_targets(
             pad(c.std.label(), 9),
             status
         )?;
+        if let Some(cache) = &c.std_cache {
+            if cache.is_ready() {
+                writeln!(out, "    std: in bele's std cache, {}", cache.dir.display())?;
+            } else {
+                writeln!(
+                    out,
+                    "    std: not in bele's std cache yet (the first run or `bele setup` builds it into {})",
+                    cache.dir.display()
+                )?;
+            }
+        }
         for m in &c.missing {
             writeln!(out, "    missing: {m}")?;
         }

@@ -59,6 +59,7 @@ pub fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
         cwd: "/src/pkg".into(),
         error: None,
         doc: None,
+        duration_ms: 120,
         tests,
     });
     t
@@ -170,6 +171,9 @@ pub fn every_status() -> RunResults {
     broken.binaries.clear();
     broken.build = Some(BuildInfo {
         duration_ms: 1500,
+        std_ms: Some(30_000),
+        std_note: None,
+        compiled: 2,
         success: false,
         log_tail: Some("error: <oops> & \u{1b}[1mmore".into()),
         command: "cargo test".into(),

@@ -1,0 +1,88 @@
+//! End-to-end: a second run rebuilds nothing, on the host, a prebuilt-std target and a
+//! build-std target, with bele's std cache and without it. Judged from cargo's own messages
+//! (units compiled rather than fresh), never from timing.
+
+mod support;
+
+use bele::results::{RunResults, TargetStatus};
+use support::{bele, scratch};
+
+const TARGETS: &str = "x86_64-unknown-linux-gnu,powerpc-unknown-linux-gnu,mips-unknown-linux-gnu";
+
+/// A crate of its own (its own target dir), so no other test's build can touch it between
+/// two runs.
+fn crate_dir() -> std::path::PathBuf {
+    let dir = scratch("churn-crate");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"churn\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "//! A crate built twice.\n\n/// Doubles.\n///\n/// ```\n/// assert_eq!(churn::double(2), 4);\n/// ```\npub fn double(x: u32) -> u32 {\n    x * 2\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn doubles() {\n        assert_eq!(super::double(3), 6);\n    }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tests/it.rs"),
+        "#[test]\nfn from_outside() {\n    assert_eq!(churn::double(1), 2);\n}\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn compiled(r: &RunResults) -> Vec<(String, u64)> {
+    r.targets
+        .iter()
+        .map(|t| {
+            assert_eq!(t.status, TargetStatus::Ran, "{}: {:?}", t.triple, t.reason);
+            (t.triple.clone(), t.build.as_ref().unwrap().compiled)
+        })
+        .collect()
+}
+
+#[test]
+fn a_second_run_rebuilds_nothing() {
+    let dir = crate_dir();
+    let manifest = dir.join("Cargo.toml");
+    let m = manifest.to_str().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let mut args = vec!["test", "--manifest-path", m, "--targets", TARGETS];
+        args.extend_from_slice(extra);
+        let r = bele(&args, &[], name);
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        r.results.unwrap()
+    };
+    for (mode, extra) in [("cache", &[][..]), ("build-std", &["--no-std-cache"][..])] {
+        let first = run(&format!("churn-{mode}-1"), extra);
+        let second = run(&format!("churn-{mode}-2"), extra);
+        if mode == "cache" {
+            // A fresh crate: the first run compiled it on every target.
+            assert!(
+                compiled(&first).iter().all(|(_, n)| *n > 0),
+                "{:?}",
+                compiled(&first)
+            );
+        }
+        let mips = second
+            .targets
+            .iter()
+            .find(|t| t.triple.starts_with("mips"))
+            .unwrap();
+        let expected = if mode == "cache" {
+            "std-cache"
+        } else {
+            "build-std"
+        };
+        assert_eq!(mips.std.as_deref(), Some(expected));
+        for (triple, n) in compiled(&second) {
+            assert_eq!(
+                n, 0,
+                "{mode}: the second run compiled {n} units for {triple}"
+            );
+        }
+    }
+}
