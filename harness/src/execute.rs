@@ -187,6 +187,7 @@ pub fn run_binary(
         cwd: bin.cwd.clone(),
         error: None,
         doc: bin.doc.clone(),
+        started_ms: 0,
         duration_ms: 0,
         tests: Vec::new(),
     };

@@ -170,6 +170,8 @@ pub struct BinaryResult {
     /// For doc-tests (`executable` is then `cargo`): the command that compiles and runs them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<DocCommand>,
+    /// When its first process started, from the run's start.
+    pub started_ms: u64,
     /// Wall time of all its processes (for doc-tests, cargo compiling them included).
     pub duration_ms: u64,
     pub tests: Vec<TestResult>,

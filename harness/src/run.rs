@@ -168,6 +168,7 @@ pub fn run(
         }
         drop(msg_tx);
         let mut collector = Collector {
+            start,
             results: &mut results,
             outstanding: vec![None; plan.targets.len()],
             window: vec![None; plan.targets.len()],
@@ -421,6 +422,8 @@ fn worker(
 /// Turns the builder's and workers' messages into results and events, and saves the
 /// results as each target finishes.
 struct Collector<'a, 'p, 't> {
+    /// When the run started.
+    start: Instant,
     results: &'a mut RunResults,
     /// Per target: test executables still running, once its build is done.
     outstanding: Vec<Option<usize>>,
@@ -521,6 +524,7 @@ impl Collector<'_, '_, '_> {
                 ended,
             } => {
                 self.results.probe_sequences.extend(sequences);
+                result.started_ms = millis(started.duration_since(self.start));
                 result.duration_ms = millis(ended.duration_since(started));
                 let w = self.window[idx].get_or_insert((started, ended));
                 *w = (w.0.min(started), w.1.max(ended));

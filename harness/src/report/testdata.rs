@@ -59,6 +59,7 @@ pub fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
         cwd: "/src/pkg".into(),
         error: None,
         doc: None,
+        started_ms: 5,
         duration_ms: 120,
         tests,
     });
