@@ -155,11 +155,16 @@ pub fn run(
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (work_tx, work_rx) = mpsc::channel::<(usize, TestBinary)>();
     let work_rx = Mutex::new(work_rx);
+    let std_built: Mutex<Vec<Option<StdBuild>>> = Mutex::new(vec![None; plan.targets.len()]);
     std::thread::scope(|scope| -> Result<(), ResultsError> {
         {
+            let (ready, std_built) = (&ready, &std_built);
+            scope.spawn(move || std_ahead(ready, plan, env, cancel, std_built));
+        }
+        {
             let msg_tx = msg_tx.clone();
-            let ready = &ready;
-            scope.spawn(move || build_queue(plan, ready, env, cancel, &msg_tx, work_tx));
+            let (ready, std_built) = (&ready, &std_built);
+            scope.spawn(move || build_queue(plan, ready, env, cancel, std_built, &msg_tx, work_tx));
         }
         for _ in 0..plan.jobs.max(1) {
             let msg_tx = msg_tx.clone();
@@ -313,6 +318,32 @@ fn prepare_targets(
     Ok(ready)
 }
 
+/// Builds the std of build-std targets into bele's std cache ahead of the builder, one at a
+/// time in table order, while the builder works on the targets before them (the table puts
+/// prebuilt-std targets first): cargo leaves cores idle while it links and while tests run.
+fn std_ahead(
+    ready: &[Ready],
+    plan: &Plan<'_>,
+    env: &HostEnv,
+    cancel: &AtomicBool,
+    std_built: &Mutex<Vec<Option<StdBuild>>>,
+) {
+    for (idx, target) in plan.targets.iter().enumerate() {
+        let Some((_, tools)) = &ready[idx] else {
+            continue;
+        };
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        if tools.std_cache.as_ref().is_some_and(|c| !c.is_ready()) {
+            let (_, built) = with_cached_std(tools, target, env);
+            if let Ok(mut done) = std_built.lock() {
+                done[idx] = Some(built);
+            }
+        }
+    }
+}
+
 /// The builder: one cargo at a time (each uses every core), in table order. Each build's
 /// test executables (and doc-tests) go to the workers as soon as it ends.
 fn build_queue(
@@ -320,6 +351,7 @@ fn build_queue(
     ready: &[Ready],
     env: &HostEnv,
     cancel: &AtomicBool,
+    std_built: &Mutex<Vec<Option<StdBuild>>>,
     msg_tx: &mpsc::Sender<Msg>,
     work_tx: mpsc::Sender<(usize, TestBinary)>,
 ) {
@@ -331,7 +363,12 @@ fn build_queue(
             break;
         }
         let _ = msg_tx.send(Msg::BuildStarted(idx));
-        let (tools, std) = with_cached_std(tools, target, env);
+        // Waits for `std_ahead` if it is building this target's std right now.
+        let (tools, mut std) = with_cached_std(tools, target, env);
+        if let Some(ahead) = std_built.lock().ok().and_then(|mut d| d[idx].take()) {
+            std.duration = std.duration.or(ahead.duration);
+            std.error = std.error.or(ahead.error);
+        }
         let spec = build::cargo_command(&plan.workspace, &plan.selection, target, &tools, env);
         let command = spec.display();
         match build::build(&spec, &plan.workspace, env) {

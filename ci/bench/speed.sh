@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Benchmark: `bele test` against the best loop a careful user would write, in one run, on
+# copies of this repository (git archive HEAD) so no build directory is shared:
+#
+#   careful loop: `cargo test -p abstractions --lib --tests --target T` per target, linkers,
+#                 runners and flags in .cargo/config.toml, RUSTC_BOOTSTRAP=1 on every target
+#                 (so the host's artifacts are never rebuilt), -Zbuild-std where rustup has
+#                 no std;
+#   naive loop:   the same with the settings in per-target environment variables, which
+#                 rebuilds the host's artifacts whenever they change (second reference);
+#   bele:         `bele test -p abstractions --lib --tests` (the same work; probes recorded).
+#
+# Cold: empty build directories and an empty bele std cache. Cold, second workspace: a fresh
+# copy, bele's std cache warm. Warm: everything built. Also the wall time of bele's test
+# processes (the union of their intervals, from its results file).
+#
+#   ci/bench/speed.sh [TARGET-SELECTION]       # default: all; NAIVE=0 skips the naive loop
+#
+# Clears bele's std cache (~/.cache/bele/std) first: it is a cache, rebuilt as needed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SELECTION=${1:-all}
+cargo build -q -p bele
+BELE=$PWD/target/debug/bele
+$BELE setup --targets "$SELECTION" --color never >/dev/null
+# A bele run writes the derived specs the loops use (target/bele/specs).
+$BELE test --targets x86_64-unknown-linux-gnu --lib --color never >/dev/null 2>&1 || true
+CACHE=${BELE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bele}
+SYSROOT=$(rustc --print sysroot)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+for copy in bele bele2 careful naive; do
+  mkdir -p "$WORK/$copy"
+  git archive HEAD | tar -x -C "$WORK/$copy"
+done
+mkdir -p "$WORK/specs"
+cp target/bele/specs/*.json "$WORK/specs/" 2>/dev/null || true
+
+ZIGBIN=$CACHE/zig-0.14.1/bin
+mapfile -t ROWS < <(python3 - "$SELECTION" "$ZIGBIN" "$WORK/specs" <<'PY'
+import sys, tomllib
+sel, zigbin, specs = sys.argv[1:4]
+table = tomllib.load(open("targets/targets.toml", "rb"))["target"]
+picked = sel.split(",")
+for t in table:
+    if sel == "all" or t["triple"] in picked:
+        linker = t.get("linker") or f"{zigbin}/{t['zig_target']}-cc"
+        target = f"{specs}/{t['triple']}.json" if "spec" in t else t["triple"]
+        print(t["triple"], t["qemu"], t.get("sysroot", "-"), linker, t.get("native_on", "-"),
+              target, ",".join(t.get("rustflags", [])) or "-")
+PY
+)
+
+# The careful user's .cargo/config.toml: a section per target.
+{
+  for row in "${ROWS[@]}"; do
+    read -r triple qemu sysroot linker native target rustflags <<<"$row"
+    echo "[target.$triple]"
+    echo "linker = \"$linker\""
+    if [ "$native" != "$triple" ]; then
+      if [ "$sysroot" != "-" ]; then
+        echo "runner = [\"$qemu\", \"-L\", \"$sysroot\"]"
+      else
+        echo "runner = [\"$qemu\"]"
+      fi
+    fi
+    if [ "$rustflags" != "-" ]; then
+      echo "rustflags = [$(echo "$rustflags" | sed 's/\([^,]*\)/"\1"/g; s/ /", "/g')]"
+    fi
+    echo
+  done
+} >"$WORK/careful-config.toml"
+mkdir -p "$WORK/careful/.cargo"
+cp "$WORK/careful-config.toml" "$WORK/careful/.cargo/config.toml"
+
+extra_for() { # build-std and spec flags for one row
+  local triple=$1 target=$2
+  EXTRA=()
+  if [ ! -d "$SYSROOT/lib/rustlib/$triple/lib" ]; then EXTRA+=(-Zbuild-std); fi
+  case "$target" in *.json) EXTRA+=(-Zjson-target-spec) ;; esac
+}
+
+careful_run() {
+  for row in "${ROWS[@]}"; do
+    read -r triple qemu sysroot linker native target rustflags <<<"$row"
+    extra_for "$triple" "$target"
+    (cd "$WORK/careful" && RUSTC_BOOTSTRAP=1 cargo test -q -p abstractions --lib --tests \
+      --target "$target" "${EXTRA[@]}" >/dev/null 2>&1) || echo "careful loop: $triple failed" >&2
+  done
+}
+
+naive_run() {
+  for row in "${ROWS[@]}"; do
+    read -r triple qemu sysroot linker native target rustflags <<<"$row"
+    extra_for "$triple" "$target"
+    prefix="CARGO_TARGET_$(echo "$triple" | tr 'a-z.-' 'A-Z__')"
+    envs=("${prefix}_LINKER=$linker")
+    runner="$qemu"; if [ "$sysroot" != "-" ]; then runner="$qemu -L $sysroot"; fi
+    if [ "$native" != "$triple" ]; then envs+=("${prefix}_RUNNER=$runner"); fi
+    if [ "$rustflags" != "-" ]; then envs+=("${prefix}_RUSTFLAGS=${rustflags//,/ }"); fi
+    if [ ${#EXTRA[@]} -gt 0 ]; then envs+=(RUSTC_BOOTSTRAP=1); fi
+    (cd "$WORK/naive" && env "${envs[@]}" cargo test -q -p abstractions --lib --tests \
+      --target "$target" "${EXTRA[@]}" >/dev/null 2>&1) || echo "naive loop: $triple failed" >&2
+  done
+}
+
+bele_run() { # workspace copy, results file
+  (cd "$WORK/$1" && $BELE test -p abstractions --lib --tests --targets "$SELECTION" \
+    --color never --out "$WORK/$2.json" >/dev/null 2>&1) || echo "bele in $1: exit $?" >&2
+}
+
+timed() { local s; s=$(date +%s.%N); "$@"; python3 -c "print($(date +%s.%N) - $s)"; }
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+one() { python3 -c "v='$1'; print(v if v == '-' else f'{float(v):.1f}')"; }
+
+rm -rf "$CACHE/std"
+bele_cold=$(timed bele_run bele cold)
+careful_cold=$(timed careful_run)
+bele_cold2=$(timed bele_run bele2 cold2)
+bele_warm=$(timed bele_run bele warm)
+careful_warm=$(timed careful_run)
+naive_cold=-; naive_warm=-
+if [ "${NAIVE:-1}" != 0 ]; then
+  naive_cold=$(timed naive_run)
+  naive_warm=$(timed naive_run)
+fi
+# The wall time of bele's test processes in the warm run: the union of their intervals.
+tests_wall=$(python3 - "$WORK/warm.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+spans = sorted((b["started_ms"], b["started_ms"] + b["duration_ms"])
+               for t in r["targets"] for b in t["binaries"])
+total, end = 0, -1
+for s, e in spans:
+    if s > end:
+        total += e - s; end = e
+    elif e > end:
+        total += e - end; end = e
+print(total / 1000)
+PY
+)
+stds=$(python3 -c "
+import json; r = json.load(open('$WORK/cold.json'))
+print(sum((t.get('build') or {}).get('std_ms') or 0 for t in r['targets']) / 1000)")
+
+printf '%-28s %9s %9s %9s %12s\n' "" "bele (s)" "loop (s)" "bele/loop" "naive (s)"
+printf '%-28s %9.1f %9.1f %9s %12s\n' "cold, empty std cache" "$bele_cold" "$careful_cold" "$(ratio "$bele_cold" "$careful_cold")" "$(one "$naive_cold")"
+printf '%-28s %9.1f %9.1f %9s\n' "cold, second workspace" "$bele_cold2" "$careful_cold" "$(ratio "$bele_cold2" "$careful_cold")"
+printf '%-28s %9.1f %9.1f %9s %12s\n' "warm" "$bele_warm" "$careful_warm" "$(ratio "$bele_warm" "$careful_warm")" "$(one "$naive_warm")"
+echo "warm: the test processes' own wall time $(one "$tests_wall")s; bele/tests $(ratio "$bele_warm" "$tests_wall")"
+echo "cold: std built into the cache $(one "$stds")s of bele's $(one "$bele_cold")s"
+echo "targets: ${#ROWS[@]} ($SELECTION), package: abstractions (--lib --tests), host: $(nproc) cores, $(rustc -V)"
