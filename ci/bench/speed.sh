@@ -20,8 +20,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SELECTION=${1:-all}
-cargo build -q -p bele
-BELE=$PWD/target/debug/bele
+# bele as a user has it from `cargo install`: the release build.
+cargo build -q --release -p bele
+BELE=$PWD/target/release/bele
 $BELE setup --targets "$SELECTION" --color never >/dev/null
 # A bele run writes the derived specs the loops use (target/bele/specs).
 $BELE test --targets x86_64-unknown-linux-gnu --lib --color never >/dev/null 2>&1 || true
@@ -104,9 +105,9 @@ naive_run() {
   done
 }
 
-bele_run() { # workspace copy, results file
+bele_run() { # workspace copy, results file, extra options
   (cd "$WORK/$1" && $BELE test -p abstractions --lib --tests --targets "$SELECTION" \
-    --color never --out "$WORK/$2.json" >/dev/null 2>&1) || echo "bele in $1: exit $?" >&2
+    --color never --out "$WORK/$2.json" "${@:3}" >/dev/null 2>&1) || echo "bele in $1: exit $?" >&2
 }
 
 timed() { local s; s=$(date +%s.%N); "$@"; python3 -c "print($(date +%s.%N) - $s)"; }
@@ -118,14 +119,16 @@ bele_cold=$(timed bele_run bele cold)
 careful_cold=$(timed careful_run)
 bele_cold2=$(timed bele_run bele2 cold2)
 bele_warm=$(timed bele_run bele warm)
+bele_warm_np=$(timed bele_run bele warm-np --no-probes)
 careful_warm=$(timed careful_run)
 naive_cold=-; naive_warm=-
 if [ "${NAIVE:-1}" != 0 ]; then
   naive_cold=$(timed naive_run)
   naive_warm=$(timed naive_run)
 fi
-# The wall time of bele's test processes in the warm run: the union of their intervals.
-tests_wall=$(python3 - "$WORK/warm.json" <<'PY'
+# The wall time of bele's test processes in a warm run: the union of their intervals.
+tests_wall() {
+  python3 - "$1" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 spans = sorted((b["started_ms"], b["started_ms"] + b["duration_ms"])
@@ -138,7 +141,9 @@ for s, e in spans:
         total += e - end; end = e
 print(total / 1000)
 PY
-)
+}
+tests_wall=$(tests_wall "$WORK/warm.json")
+tests_wall_np=$(tests_wall "$WORK/warm-np.json")
 stds=$(python3 -c "
 import json; r = json.load(open('$WORK/cold.json'))
 print(sum((t.get('build') or {}).get('std_ms') or 0 for t in r['targets']) / 1000)")
@@ -147,6 +152,7 @@ printf '%-28s %9s %9s %9s %12s\n' "" "bele (s)" "loop (s)" "bele/loop" "naive (s
 printf '%-28s %9.1f %9.1f %9s %12s\n' "cold, empty std cache" "$bele_cold" "$careful_cold" "$(ratio "$bele_cold" "$careful_cold")" "$(one "$naive_cold")"
 printf '%-28s %9.1f %9.1f %9s\n' "cold, second workspace" "$bele_cold2" "$careful_cold" "$(ratio "$bele_cold2" "$careful_cold")"
 printf '%-28s %9.1f %9.1f %9s %12s\n' "warm" "$bele_warm" "$careful_warm" "$(ratio "$bele_warm" "$careful_warm")" "$(one "$naive_warm")"
-echo "warm: the test processes' own wall time $(one "$tests_wall")s; bele/tests $(ratio "$bele_warm" "$tests_wall")"
+echo "warm: the test executables' own wall time $(one "$tests_wall")s; bele/tests $(ratio "$bele_warm" "$tests_wall") (bele also re-runs the tests whose probe records differ, to check them)"
+echo "warm, --no-probes: bele $(one "$bele_warm_np")s, test executables $(one "$tests_wall_np")s; bele/tests $(ratio "$bele_warm_np" "$tests_wall_np")"
 echo "cold: std built into the cache $(one "$stds")s of bele's $(one "$bele_cold")s"
 echo "targets: ${#ROWS[@]} ($SELECTION), package: abstractions (--lib --tests), host: $(nproc) cores, $(rustc -V)"

@@ -812,8 +812,13 @@ fn test(
     writeln!(out)?;
     report::write_summary(out, &results, style)?;
     if args.out.is_none() {
+        // The run's own file, complete: copied rather than serialized again.
+        use anyhow::Context as _;
         let latest = results_dir.join("latest.json");
-        report::save_json(&results, &latest)?;
+        crate::atomic::write(&latest, None, |w| {
+            std::io::copy(&mut std::fs::File::open(&out_path)?, w).map(|_| ())
+        })
+        .with_context(|| format!("cannot write {}", latest.display()))?;
     }
     for (format, path) in &args.report {
         let path = ctx.cwd.join(path);

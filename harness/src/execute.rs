@@ -191,13 +191,6 @@ pub fn run_binary(
         duration_ms: 0,
         tests: Vec::new(),
     };
-    let names = match list(bin, cfg) {
-        Ok(names) => names,
-        Err(e) => {
-            result.error = Some(e);
-            return (result, sequences);
-        }
-    };
     let mut done: BTreeMap<String, TestResult> = BTreeMap::new();
     let record = |on_test: &mut dyn FnMut(TestEvent<'_>),
                   r: TestResult,
@@ -205,21 +198,41 @@ pub fn run_binary(
         on_test(TestEvent::Finished(&r));
         done.insert(r.name.clone(), r);
     };
-    let mut pending: Vec<String> = names.clone();
+    // The test names, in listing (name) order, and those still without a result. The first
+    // process runs what the filter selects without a listing first: when it ends by itself
+    // every test has reported, and listing (one more process under QEMU, or cargo for
+    // doc-tests) is only needed to find the tests it did not reach.
+    let mut names: Vec<String> = Vec::new();
+    let mut pending: Vec<String> = Vec::new();
     let mut first = true;
-    while !pending.is_empty() && !cancel.load(Ordering::Relaxed) {
-        // The first process runs everything unfiltered; later ones name what is left.
+    while first || (!pending.is_empty() && !cancel.load(Ordering::Relaxed)) {
         let filters: Vec<String> = if first {
             Vec::new()
         } else {
             pending.iter().take(FILTER_CHUNK).cloned().collect()
         };
-        first = false;
-        let before = pending.len();
         let mut batch = {
             let mut on_slow = |name: &str, elapsed| on_test(TestEvent::Slow { name, elapsed });
             run_batch(bin, cfg, &filters, Mode::Captured, cancel, &mut on_slow)
         };
+        if first {
+            first = false;
+            names = if matches!(batch.end, BatchEnd::Finished | BatchEnd::Cancelled) {
+                batch.finished.iter().map(|r| r.name.clone()).collect()
+            } else {
+                match list(bin, cfg) {
+                    Ok(listed) => listed,
+                    Err(e) => {
+                        result.error = Some(e);
+                        batch.finished.iter().map(|r| r.name.clone()).collect()
+                    }
+                }
+            };
+            names.sort();
+            names.dedup();
+            pending = names.clone();
+        }
+        let before = pending.len();
         let progressed = !batch.finished.is_empty();
         for mut r in std::mem::take(&mut batch.finished) {
             attach(&mut r, &mut batch.probes, &mut sequences);
@@ -330,8 +343,9 @@ pub fn run_binary(
             &mut done,
         );
     }
-    // Results in listing order.
+    // Results in listing order (then any the listing missed, by name).
     result.tests = names.iter().filter_map(|n| done.remove(n)).collect();
+    result.tests.extend(done.into_values());
     (result, sequences)
 }
 

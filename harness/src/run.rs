@@ -129,6 +129,9 @@ enum Msg {
     },
 }
 
+/// Least time between two saves of the results while a run goes.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
 /// A target ready to build and run: how its tests run, and what its build needs.
 type Ready = Option<(ExecConfig, TargetTools)>;
 
@@ -174,6 +177,7 @@ pub fn run(
         drop(msg_tx);
         let mut collector = Collector {
             start,
+            last_save: Some(Instant::now()),
             results: &mut results,
             outstanding: vec![None; plan.targets.len()],
             window: vec![None; plan.targets.len()],
@@ -284,9 +288,6 @@ fn prepare_targets(
                 ready.push(None);
             }
             Ok(tools) => {
-                if !check.native {
-                    tr.qemu_version = bele_qemu::query_version(&t.qemu, &env.vars);
-                }
                 tr.std = Some(check.std.label().to_string());
                 let probe_dir = plan.probes.then(|| probe_root.join(&t.triple));
                 if let Some(dir) = &probe_dir {
@@ -315,6 +316,15 @@ fn prepare_targets(
         }
         results.targets.push(tr);
     }
+    // Each emulator's version, asked of all at once.
+    std::thread::scope(|scope| {
+        for (t, r) in results.targets.iter_mut().zip(&ready) {
+            if r.is_some() && t.runner != "native" {
+                let qemu = t.runner.clone();
+                scope.spawn(move || t.qemu_version = bele_qemu::query_version(&qemu, &env.vars));
+            }
+        }
+    });
     Ok(ready)
 }
 
@@ -461,6 +471,8 @@ fn worker(
 struct Collector<'a, 'p, 't> {
     /// When the run started.
     start: Instant,
+    /// When the results were last saved.
+    last_save: Option<Instant>,
     results: &'a mut RunResults,
     /// Per target: test executables still running, once its build is done.
     outstanding: Vec<Option<usize>>,
@@ -525,7 +537,7 @@ impl Collector<'_, '_, '_> {
                     }
                     Err(_) => {
                         self.reporter.event(&Event::TargetFinished { target: t });
-                        save(self.results, self.plan, self.reporter)?;
+                        self.save_now()?;
                     }
                 }
             }
@@ -593,7 +605,19 @@ impl Collector<'_, '_, '_> {
             t.status = TargetStatus::Ran;
         }
         self.reporter.event(&Event::TargetFinished { target: t });
-        save(self.results, self.plan, self.reporter)
+        self.save_now()
+    }
+
+    /// Saves the results unless the last save was less than `SAVE_EVERY` ago: a save
+    /// serializes every result so far, and on a small machine its CPU time competes with
+    /// the tests. The run's last save always happens (`run`).
+    fn save_now(&mut self) -> Result<(), ResultsError> {
+        if self.last_save.is_some_and(|t| t.elapsed() < SAVE_EVERY) {
+            return Ok(());
+        }
+        save(self.results, self.plan, self.reporter)?;
+        self.last_save = Some(Instant::now());
+        Ok(())
     }
 }
 
