@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 ci/fetch-kunit.sh
-cargo test --workspace "$@"
+cargo test --workspace --no-fail-fast "$@"
 
 # `cargo bele` as a user gets it: installed by `cargo install --path harness`, run as a cargo
 # subcommand, on every big-endian target. The fixture's doc examples fail there (exit 1).

@@ -2,8 +2,9 @@
 //!
 //! The executable first runs all its tests in one process. If that process crashes or a
 //! test hangs, the tests already reported keep their results; the test that was running
-//! gets the crash (confirmed alone, with its output) or the time-out; the tests not yet run
-//! go again in a new process. So one crash or hang costs no other test its result.
+//! gets the crash (confirmed alone, with its output) or the time-out; the executable's
+//! listing says which tests were not reached, and they go again in a new process. So one
+//! crash or hang costs no other test its result.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -217,7 +218,8 @@ pub fn run_binary(
         };
         if first {
             first = false;
-            names = if matches!(batch.end, BatchEnd::Finished | BatchEnd::Cancelled) {
+            // Interrupted, the listing still says which tests were not run.
+            names = if matches!(batch.end, BatchEnd::Finished) {
                 batch.finished.iter().map(|r| r.name.clone()).collect()
             } else {
                 match list(bin, cfg) {

@@ -224,8 +224,8 @@ fn crashes_are_classified_and_cost_no_sibling_its_result() {
     let sparc = r.targets.iter().find(|t| t.triple == SPARC64).unwrap();
     assert_eq!(
         sparc.std.as_deref(),
-        Some("build-std"),
-        "rustup serves no sparc64 std here"
+        Some("std-cache"),
+        "rustup serves no sparc64 std here: it comes from bele's std cache"
     );
     assert!(
         run.stdout.contains("sparc64 (crashed: SIGBUS)"),
@@ -368,7 +368,7 @@ fn trait_verdicts_name_u64_alignment_and_big_endian_32_bit() {
         assert!(xml.contains(&format!("verdict: {label}")), "{xml}");
     }
     let mips = r.targets.iter().find(|t| t.triple == MIPS).unwrap();
-    assert_eq!(mips.std.as_deref(), Some("build-std"));
+    assert_eq!(mips.std.as_deref(), Some("std-cache"));
 }
 
 /// Builds the fake QEMU once and returns its directory, to put first on PATH.
