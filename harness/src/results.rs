@@ -710,48 +710,28 @@ mod tests {
     }
 
     #[test]
-    fn merge_refuses_mixed_commits_seeds_and_overlaps() {
-        let (a, mut b) = split();
-        b.workspace.commit = Some("def456".into());
-        let err = merge(
-            vec![("a.json".into(), a.clone()), ("b.json".into(), b)],
-            &[],
-        )
-        .unwrap_err();
+    fn merge_refuses_mixed_commits_seeds_selections_and_overlaps() {
+        // Shard b changed as `change` says, merged with shard a: the error.
+        let refused = |change: &dyn Fn(&mut RunResults)| {
+            let (a, mut b) = split();
+            change(&mut b);
+            merge(vec![("a.json".into(), a), ("b.json".into(), b)], &[]).unwrap_err()
+        };
+        let err = refused(&|b| b.workspace.commit = Some("def456".into()));
         assert_eq!(err.to_string(), "a.json is of commit abc123 but b.json is of commit def456: merge results of one commit only");
-        let (_, mut b) = split();
-        b.config.seed = 7;
-        let err = merge(
-            vec![("a.json".into(), a.clone()), ("b.json".into(), b)],
-            &[],
-        )
-        .unwrap_err();
+        let err = refused(&|b| b.config.seed = 7).to_string();
         assert!(
-            err.to_string()
-                .contains("run every shard with the same --seed"),
+            err.contains("run every shard with the same --seed"),
             "{err}"
         );
-        let (_, mut b) = split();
-        b.config.filter.names = vec!["mmio::".into()];
-        let err = merge(
-            vec![("a.json".into(), a.clone()), ("b.json".into(), b)],
-            &[],
-        )
-        .unwrap_err();
+        let err = refused(&|b| b.config.filter.names = vec!["mmio::".into()]).to_string();
         assert!(
-            err.to_string()
-                .starts_with("a.json and b.json ran different selections"),
+            err.starts_with("a.json and b.json ran different selections"),
             "{err}"
         );
-        let (_, mut b) = split();
-        b.config.profile = Some("release".into());
-        assert!(matches!(
-            merge(
-                vec![("a.json".into(), a.clone()), ("b.json".into(), b)],
-                &[]
-            ),
-            Err(MergeError::Selection { .. })
-        ));
+        let err = refused(&|b| b.config.profile = Some("release".into()));
+        assert!(matches!(err, MergeError::Selection { .. }), "{err}");
+        let (a, _) = split();
         let err = merge(
             vec![("a.json".into(), a.clone()), ("c.json".into(), a)],
             &[],
