@@ -150,11 +150,7 @@ fn cargo_base(
         .arg(ws.manifest_path.display().to_string())
         .arg("--target-dir")
         .arg(ws.bele_dir().join("build").display().to_string());
-    let only_packages = Selection {
-        packages: packages.to_vec(),
-        ..sel.clone()
-    };
-    spec = spec.args(only_packages.cargo_args());
+    spec = spec.args(sel.cargo_args(packages));
     // With a sysroot from bele's std cache, std comes prebuilt as rustup's would: no
     // unstable flag (the `--sysroot` flag is added with the target's rustc flags below).
     if tools.build_std && tools.sysroot.is_none() {

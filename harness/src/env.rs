@@ -32,6 +32,15 @@ impl HostEnv {
             .collect()
     }
 
+    /// bele's own cache (zig, the std cache): `$BELE_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/bele`, else `~/.cache/bele`.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        let set = |k: &str| self.get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        set("BELE_CACHE_DIR")
+            .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("bele")))
+            .or_else(|| set("HOME").map(|h| h.join(".cache/bele")))
+    }
+
     /// Where `program` is found on `PATH`, as a shell would find it.
     pub fn which(&self, program: &str) -> Option<PathBuf> {
         if program.contains('/') {

@@ -116,12 +116,25 @@ pub fn doctest_signal(output: &str) -> Option<i32> {
 /// names doc-tests `<file> - <item> (line <n>)` and splits filters at whitespace, so a
 /// whole name cannot select one doc-test.
 pub fn doc_test_word(name: &str) -> &str {
-    let (file, rest) = name.split_once(" - ").unwrap_or((name, ""));
-    let item = rest.rsplit_once(" (line ").map_or(rest, |(item, _)| item);
+    let (file, item) = doc_test_parts(name).map_or((name, ""), |(file, item, _)| (file, item));
     match item.split_whitespace().collect::<Vec<_>>().as_slice() {
         [one] => one,
         _ => file.split_whitespace().next().unwrap_or(name),
     }
+}
+
+/// The parts of a doc-test's name as rustdoc gives it, `<file> - <item> (line <n>)`: the
+/// file, the item (empty for crate-level examples) and the line; `None` without ` - `.
+pub fn doc_test_parts(name: &str) -> Option<(&str, &str, Option<u32>)> {
+    let (file, rest) = name.split_once(" - ")?;
+    Some(match rest.rsplit_once("(line ") {
+        Some((item, line)) => (
+            file,
+            item.trim_end(),
+            line.strip_suffix(')').and_then(|l| l.parse().ok()),
+        ),
+        None => (file, rest, None),
+    })
 }
 
 #[cfg(test)]
@@ -258,6 +271,15 @@ mod tests {
         );
         assert_eq!(doc_test_word("src/lib.rs - (line 3)"), "src/lib.rs");
         assert_eq!(doc_test_word("no dash here"), "no");
+        assert_eq!(
+            doc_test_parts("src/lib.rs - Reg::get (line 50)"),
+            Some(("src/lib.rs", "Reg::get", Some(50)))
+        );
+        assert_eq!(
+            doc_test_parts("src/lib.rs - (line 3)"),
+            Some(("src/lib.rs", "", Some(3)))
+        );
+        assert_eq!(doc_test_parts("plain::name"), None);
         assert_eq!(doctest_signal("Test executable failed (signal: x"), None);
     }
 

@@ -345,8 +345,8 @@ fn std_ahead(
         if cancel.load(Ordering::Relaxed) {
             break;
         }
-        if tools.std_cache.as_ref().is_some_and(|c| !c.is_ready()) {
-            let (_, built) = with_cached_std(tools, target, env);
+        if let Some(cache) = tools.std_cache.as_ref().filter(|c| !c.is_ready()) {
+            let built = std_build(cache, target, env);
             if let Ok(mut done) = std_built.lock() {
                 done[idx] = Some(built);
             }
@@ -663,29 +663,29 @@ fn millis(d: Duration) -> u64 {
 /// `-Zbuild-std`).
 fn with_cached_std(tools: &TargetTools, target: &Target, env: &HostEnv) -> (TargetTools, StdBuild) {
     let mut tools = tools.clone();
-    let Some(cache) = tools.std_cache.clone() else {
+    let Some(cache) = &tools.std_cache else {
         return (tools, StdBuild::default());
     };
+    let built = std_build(cache, target, env);
+    if built.cached {
+        tools.sysroot = Some(cache.sysroot());
+    }
+    (tools, built)
+}
+
+/// `cache` built unless it is in place, as what became of it.
+fn std_build(cache: &crate::stdcache::CachedStd, target: &Target, env: &HostEnv) -> StdBuild {
     match cache.ensure(target, env) {
-        Ok(built) => {
-            tools.sysroot = Some(cache.sysroot());
-            (
-                tools,
-                StdBuild {
-                    cached: true,
-                    duration: built,
-                    error: None,
-                },
-            )
-        }
-        Err(e) => (
-            tools,
-            StdBuild {
-                cached: false,
-                duration: None,
-                error: Some(e),
-            },
-        ),
+        Ok(duration) => StdBuild {
+            cached: true,
+            duration,
+            error: None,
+        },
+        Err(e) => StdBuild {
+            cached: false,
+            duration: None,
+            error: Some(e),
+        },
     }
 }
 

@@ -76,10 +76,11 @@ impl Kinds {
 }
 
 impl Selection {
-    /// The cargo flags for packages, features and profile (not the target kinds).
-    pub fn cargo_args(&self) -> Vec<String> {
+    /// The cargo flags for `packages` (of this selection's), its features and profile (not
+    /// the target kinds).
+    pub fn cargo_args(&self, packages: &[String]) -> Vec<String> {
         let mut args = Vec::new();
-        for p in &self.packages {
+        for p in packages {
             args.push("--package".into());
             args.push(p.clone());
         }
@@ -168,7 +169,7 @@ mod tests {
             ..Selection::default()
         };
         assert_eq!(
-            sel.cargo_args().join(" "),
+            sel.cargo_args(&sel.packages).join(" "),
             "--package a --package b --features x,y --profile release"
         );
         let kinds = Kinds {

@@ -36,7 +36,7 @@ pub fn enabled(env: &HostEnv) -> bool {
 
 /// Where sysroots live: `<bele's cache>/std`.
 pub fn root(env: &HostEnv) -> Option<PathBuf> {
-    crate::zig::cache_dir(env).map(|d| d.join("std"))
+    env.cache_dir().map(|d| d.join("std"))
 }
 
 /// One target's std in the cache.

@@ -11,17 +11,10 @@ use crate::process::CommandSpec;
 /// The zig bele installs and checks for. A new version is a new directory in the cache.
 pub const ZIG_VERSION: &str = "0.14.1";
 
-/// bele's own cache: `$BELE_CACHE_DIR`, else `$XDG_CACHE_HOME/bele`, else `~/.cache/bele`.
-pub fn cache_dir(env: &HostEnv) -> Option<PathBuf> {
-    let set = |k: &str| env.get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    set("BELE_CACHE_DIR")
-        .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("bele")))
-        .or_else(|| set("HOME").map(|h| h.join(".cache/bele")))
-}
-
 /// Where the pinned zig lives: `<cache>/zig-<version>`.
 pub fn install_dir(env: &HostEnv) -> Option<PathBuf> {
-    cache_dir(env).map(|d| d.join(format!("zig-{ZIG_VERSION}")))
+    env.cache_dir()
+        .map(|d| d.join(format!("zig-{ZIG_VERSION}")))
 }
 
 /// The zig executable inside the installed `ziglang` package.
@@ -140,14 +133,14 @@ mod tests {
             )))
         );
         assert_eq!(
-            cache_dir(&env(&[("HOME", "/home/u"), ("XDG_CACHE_HOME", "/c")])),
+            env(&[("HOME", "/home/u"), ("XDG_CACHE_HOME", "/c")]).cache_dir(),
             Some(PathBuf::from("/c/bele"))
         );
         assert_eq!(
-            cache_dir(&env(&[("BELE_CACHE_DIR", "/b"), ("XDG_CACHE_HOME", "/c")])),
+            env(&[("BELE_CACHE_DIR", "/b"), ("XDG_CACHE_HOME", "/c")]).cache_dir(),
             Some(PathBuf::from("/b"))
         );
-        assert_eq!(cache_dir(&env(&[])), None);
+        assert_eq!(env(&[]).cache_dir(), None);
         let err = check(&env(&[("BELE_CACHE_DIR", "/nonexistent")])).unwrap_err();
         assert_eq!(
             err,

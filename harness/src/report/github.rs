@@ -103,18 +103,9 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
 /// (`src/x.rs - f (line 12)`: rustdoc's panic lines are off within examples), else the panic
 /// location in its output (`panicked at src/x.rs:12:5:`).
 pub(crate) fn location(r: &TestResult, name: &str, doc: bool) -> Option<(String, u32)> {
-    let from_name = || {
-        let (file, rest) = name.split_once(" - ")?;
-        let line = rest
-            .rsplit_once("(line ")?
-            .1
-            .strip_suffix(')')?
-            .parse()
-            .ok()?;
-        Some((file.to_string(), line))
-    };
     if doc {
-        return from_name();
+        let (file, _, line) = crate::libtest::doc_test_parts(name)?;
+        return Some((file.to_string(), line?));
     }
     r.output.as_deref().and_then(|o| {
         o.lines().find_map(|l| {
