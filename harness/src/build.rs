@@ -251,11 +251,13 @@ pub struct Built {
 }
 
 /// Runs `spec` and returns the test executables, or the tail of the compiler's output.
+/// cargo's messages are read as they come and only what bele needs of them is kept.
 pub fn build(spec: &CommandSpec, ws: &Workspace, env: &HostEnv) -> Result<Built, BuildFailure> {
     let start = Instant::now();
     // Variables that would redirect or reconfigure the build behind bele's back.
     let base = env.without(&["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_BOOTSTRAP"]);
-    let out = spec.output(&base);
+    let mut messages = Messages::default();
+    let out = spec.stream(&base, &mut |line| messages.read(line, ws));
     let duration = start.elapsed();
     match out {
         Err(e) => Err(BuildFailure {
@@ -263,59 +265,75 @@ pub fn build(spec: &CommandSpec, ws: &Workspace, env: &HostEnv) -> Result<Built,
             duration,
         }),
         Ok(out) if !out.success => Err(BuildFailure {
-            log_tail: tail(&out.stderr, 40),
+            log_tail: tail(&out.stderr_tail, 40),
             duration,
         }),
-        Ok(out) => Ok(Built {
-            binaries: parse_messages(&out.stdout, ws),
+        Ok(_) => Ok(Built {
+            compiled: messages.compiled,
+            binaries: messages.binaries(),
             duration,
-            compiled: compiled_units(&out.stdout),
         }),
     }
 }
 
-/// How many units cargo compiled, from its JSON messages (`"fresh": false` artifacts).
-pub fn compiled_units(stdout: &str) -> u64 {
-    Message::parse_stream(stdout.as_bytes())
-        .filter_map(Result::ok)
-        .filter(|m| matches!(m, Message::CompilerArtifact(a) if !a.fresh))
-        .count() as u64
+/// What bele keeps of cargo's JSON messages: the test executables and how many units
+/// cargo compiled rather than found fresh.
+#[derive(Debug, Default)]
+pub struct Messages {
+    binaries: Vec<TestBinary>,
+    pub compiled: u64,
 }
 
-/// The test executables announced in cargo's JSON messages.
-pub fn parse_messages(stdout: &str, ws: &Workspace) -> Vec<TestBinary> {
-    let mut bins: Vec<TestBinary> = Message::parse_stream(stdout.as_bytes())
-        .filter_map(Result::ok)
-        .filter_map(|m| match m {
-            Message::CompilerArtifact(a) if a.profile.test => {
-                let path: PathBuf = a.executable?.into();
-                let pkg = ws.package_by_id(&a.package_id.repr)?;
-                let kind = a
-                    .target
-                    .kind
-                    .first()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                let id = match kind.as_str() {
-                    "lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro" => {
-                        pkg.name.clone()
-                    }
-                    "test" => format!("{}::{}", pkg.name, a.target.name),
-                    other => format!("{}::{other}/{}", pkg.name, a.target.name),
-                };
-                Some(TestBinary {
-                    id,
-                    path,
-                    cwd: pkg.manifest_dir.clone(),
-                    doc: None,
-                })
-            }
-            _ => None,
-        })
-        .collect();
-    bins.sort_by(|a, b| a.id.cmp(&b.id));
-    bins.dedup_by(|a, b| a.id == b.id);
-    bins
+impl Messages {
+    /// Takes one line of cargo's `--message-format=json` output (other lines are ignored).
+    pub fn read(&mut self, line: &str, ws: &Workspace) {
+        let Some(Ok(Message::CompilerArtifact(a))) = Message::parse_stream(line.as_bytes()).next()
+        else {
+            return;
+        };
+        if !a.fresh {
+            self.compiled += 1;
+        }
+        if !a.profile.test {
+            return;
+        }
+        let (Some(path), Some(pkg)) = (a.executable, ws.package_by_id(&a.package_id.repr)) else {
+            return;
+        };
+        let kind = a
+            .target
+            .kind
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let id = match kind.as_str() {
+            "lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro" => pkg.name.clone(),
+            "test" => format!("{}::{}", pkg.name, a.target.name),
+            other => format!("{}::{other}/{}", pkg.name, a.target.name),
+        };
+        self.binaries.push(TestBinary {
+            id,
+            path: path.into(),
+            cwd: pkg.manifest_dir.clone(),
+            doc: None,
+        });
+    }
+
+    /// The test executables, by id, each once.
+    pub fn binaries(mut self) -> Vec<TestBinary> {
+        self.binaries.sort_by(|a, b| a.id.cmp(&b.id));
+        self.binaries.dedup_by(|a, b| a.id == b.id);
+        self.binaries
+    }
+}
+
+/// The messages in `stdout`, cargo's whole `--message-format=json` output.
+pub fn parse_messages(stdout: &str, ws: &Workspace) -> Messages {
+    let mut messages = Messages::default();
+    for line in stdout.lines() {
+        messages.read(line, ws);
+    }
+    messages
 }
 
 #[cfg(test)]
@@ -328,20 +346,22 @@ mod tests {
     #[test]
     fn test_executables_from_captured_cargo_messages() {
         let ws = Workspace::parse(METADATA).unwrap();
-        let bins = parse_messages(MESSAGES, &ws);
+        let messages = parse_messages(MESSAGES, &ws);
+        let compiled = messages.compiled;
+        let bins = messages.binaries();
         let ids: Vec<&str> = bins.iter().map(|b| b.id.as_str()).collect();
         assert_eq!(ids, ["fx-endian", "fx-endian::wire"]);
         assert!(bins[0].path.ends_with("deps/fx_endian-9a2ed882270e2103"));
         assert_eq!(bins[0].cwd, PathBuf::from("/checkout/fixtures/endian"));
-        assert!(parse_messages("not json\n{}\n", &ws).is_empty());
+        assert!(parse_messages("not json\n{}\n", &ws).binaries().is_empty());
         let fresh = MESSAGES.matches("\"fresh\":false").count() as u64;
         assert!(
             fresh > 0,
             "the capture is of a build that compiled something"
         );
-        assert_eq!(compiled_units(MESSAGES), fresh);
+        assert_eq!(compiled, fresh);
         assert_eq!(
-            compiled_units(&MESSAGES.replace("\"fresh\":false", "\"fresh\":true")),
+            parse_messages(&MESSAGES.replace("\"fresh\":false", "\"fresh\":true"), &ws).compiled,
             0
         );
     }

@@ -11,13 +11,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bele_qemu::{
-    run_captured, signal_name, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream,
-};
+use bele_qemu::clip::Clip;
+use bele_qemu::{signal_name, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream};
 
 use crate::build::TestBinary;
 use crate::libtest::{
-    doc_test_word, doctest_signal, parse_event, parse_listing, proptest_input_line,
+    doc_test_word, doctest_signal, listed_test, parse_cut_event, parse_event, proptest_input_line,
     proptest_minimal_input, Event,
 };
 use crate::probes::{self, Recorded};
@@ -48,8 +47,13 @@ pub struct ExecConfig {
 /// Sequences of probe records by digest, as the results file keeps them.
 pub type Sequences = Vec<(String, ProbeSequence)>;
 
-/// Most output bele keeps for one test.
-const OUTPUT_LIMIT: usize = 64 * 1024;
+/// Most output bele keeps for one test: this much of its start and of its end.
+const OUTPUT_HEAD: usize = 16 * 1024;
+const OUTPUT_TAIL: usize = 48 * 1024;
+
+fn output_clip() -> Clip {
+    Clip::new(OUTPUT_HEAD, OUTPUT_TAIL)
+}
 /// Most test names passed to one process as filters.
 const FILTER_CHUNK: usize = 500;
 
@@ -391,23 +395,41 @@ fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
     let mut args: Vec<String> = ["--list", "--format", "terse"].map(String::from).to_vec();
     args.extend(cfg.filter.pick_args());
     let inv = harness_invocation(bin, cfg, args, None);
-    let out = run_captured(&inv, cfg.timeout).map_err(|e| e.to_string())?;
-    if out.timed_out {
-        return Err(format!(
-            "listing the tests took longer than {}s: `{}`",
-            cfg.timeout.as_secs(),
-            inv.shell_line()
-        ));
+    let mut process = Process::spawn(&inv).map_err(|e| e.to_string())?;
+    // Read line by line: a listing of many long names is never held whole, only the names.
+    let mut names = Vec::new();
+    let mut errors = output_clip();
+    let deadline = Instant::now() + cfg.timeout;
+    loop {
+        if Instant::now() >= deadline {
+            process.kill_tree();
+            return Err(format!(
+                "listing the tests took longer than {}s: `{}`",
+                cfg.timeout.as_secs(),
+                inv.shell_line()
+            ));
+        }
+        match process.next_line(Duration::from_millis(200)) {
+            Next::Line(line) if line.stream == Stream::Stdout && line.cut.is_none() => {
+                names.extend(listed_test(&line.text).map(str::to_string));
+            }
+            Next::Line(line) => {
+                errors.push_str(&line.text);
+                errors.push_str("\n");
+            }
+            Next::Idle => {}
+            Next::Closed => break,
+        }
     }
-    if !out.exit.success() {
+    let exit = process.wait();
+    if !exit.success() {
         return Err(format!(
-            "listing the tests failed with {}: `{}`\n{}",
-            out.exit,
+            "listing the tests failed with {exit}: `{}`\n{}",
             inv.shell_line(),
-            crate::process::tail(&out.stderr, 20)
+            crate::process::tail(&errors.finish(), 20)
         ));
     }
-    Ok(parse_listing(&out.stdout))
+    Ok(names)
 }
 
 /// Runs one test alone with its output streamed; `None` if it could not be started.
@@ -601,9 +623,9 @@ fn run_batch(
         }
     };
     // Tests in flight, in start order, with the output they wrote outside libtest's capture.
-    let mut running: Vec<(String, Instant, String)> = Vec::new();
+    let mut running: Vec<(String, Instant, Clip)> = Vec::new();
     // Output not attributable to one test (stderr of QEMU, of the runtime, of parallel tests).
-    let mut loose = String::new();
+    let mut loose = output_clip();
     let mut last_activity = Instant::now();
     // Per running test, how many times it has been reported slow.
     let mut slow_marks: HashMap<String, u32> = HashMap::new();
@@ -616,12 +638,15 @@ fn run_batch(
         match process.next_line(tick) {
             Next::Line(line) => {
                 last_activity = Instant::now();
-                let event = match line.stream {
-                    Stream::Stdout => parse_event(&line.text),
-                    Stream::Stderr => Event::Text(line.text),
+                let event = match (line.stream, line.cut_parts()) {
+                    (Stream::Stdout, None) => parse_event(&line.text),
+                    (Stream::Stdout, Some((head, tail, bytes))) => {
+                        parse_cut_event(head, tail, bytes).unwrap_or(Event::Text(line.text))
+                    }
+                    (Stream::Stderr, _) => Event::Text(line.text),
                 };
                 match event {
-                    Event::Started { name } => running.push((name, Instant::now(), String::new())),
+                    Event::Started { name } => running.push((name, Instant::now(), output_clip())),
                     Event::Passed { name, seconds } => {
                         let (elapsed, _) = take(&mut running, &name);
                         finished.push(TestResult {
@@ -638,9 +663,18 @@ fn run_batch(
                         name,
                         seconds,
                         output,
+                        cut,
                     } => {
-                        let (elapsed, streamed) = take(&mut running, &name);
-                        let output = format!("{streamed}{output}");
+                        let (elapsed, mut kept) = take(&mut running, &name);
+                        match cut {
+                            Some((at, bytes)) => {
+                                kept.push_str(&output[..at]);
+                                kept.push_gap(bytes);
+                                kept.push_str(&output[at..]);
+                            }
+                            None => kept.push_str(&output),
+                        }
+                        let output = kept.finish();
                         // rustdoc runs each doc-test as a process of its own and reports
                         // one killed by a signal as failed: it crashed.
                         let signal = bin
@@ -658,7 +692,7 @@ fn run_batch(
                             duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
                             minimal_input: proptest_minimal_input(&output),
                             probes: Vec::new(),
-                            output: Some(limit(output)),
+                            output: Some(output),
                             signal,
                         });
                     }
@@ -693,10 +727,8 @@ fn run_batch(
                             [(_, _, out)] => out,
                             _ => &mut loose,
                         };
-                        if sink.len() < OUTPUT_LIMIT {
-                            sink.push_str(&text);
-                            sink.push('\n');
-                        }
+                        sink.push_str(&text);
+                        sink.push_str("\n");
                     }
                 }
             }
@@ -722,9 +754,9 @@ fn run_batch(
                     process.kill_tree();
                     let output = running
                         .iter()
-                        .map(|(_, _, o)| o.as_str())
+                        .map(|(_, _, o)| o.finish())
                         .collect::<String>()
-                        + &loose;
+                        + &loose.finish();
                     if silent_hang {
                         break Some(BatchEnd::HungOutside {
                             output: format!(
@@ -753,9 +785,9 @@ fn run_batch(
         } else {
             let mut output = String::new();
             for (_, _, o) in &running {
-                output.push_str(o);
+                output.push_str(&o.finish());
             }
-            output.push_str(&loose);
+            output.push_str(&loose.finish());
             BatchEnd::Crashed {
                 running: running
                     .iter()
@@ -784,25 +816,21 @@ fn run_batch(
 }
 
 /// Removes `name` from the running set: its elapsed time and streamed output.
-fn take(running: &mut Vec<(String, Instant, String)>, name: &str) -> (Duration, String) {
+fn take(running: &mut Vec<(String, Instant, Clip)>, name: &str) -> (Duration, Clip) {
     match running.iter().position(|(n, _, _)| n == name) {
         Some(i) => {
             let (_, start, out) = running.remove(i);
             (start.elapsed(), out)
         }
-        None => (Duration::ZERO, String::new()),
+        None => (Duration::ZERO, output_clip()),
     }
 }
 
-fn limit(mut s: String) -> String {
-    if s.len() > OUTPUT_LIMIT {
-        let mut cut = s.len() - OUTPUT_LIMIT;
-        while !s.is_char_boundary(cut) {
-            cut += 1;
-        }
-        s = format!("[... {cut} bytes cut ...]\n{}", &s[cut..]);
-    }
-    s
+/// `s` as bele keeps a test's output: its start and end, with the cut marked.
+fn limit(s: String) -> String {
+    let mut kept = output_clip();
+    kept.push_str(&s);
+    kept.finish()
 }
 
 fn millis(d: Duration) -> u64 {

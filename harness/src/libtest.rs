@@ -6,9 +6,14 @@ use serde::Deserialize;
 /// The names of the tests (not benchmarks) in a `--list --format terse` listing.
 pub fn parse_listing(text: &str) -> Vec<String> {
     text.lines()
-        .filter_map(|line| line.strip_suffix(": test"))
+        .filter_map(listed_test)
         .map(str::to_string)
         .collect()
+}
+
+/// The test a line of a `--list --format terse` listing names, if it names a test.
+pub fn listed_test(line: &str) -> Option<&str> {
+    line.strip_suffix(": test")
 }
 
 /// One line of libtest's JSON output, as far as bele cares.
@@ -25,6 +30,9 @@ pub enum Event {
         name: String,
         seconds: Option<f64>,
         output: String,
+        /// The event's line was too long to keep whole: `cut.1` bytes of the output are
+        /// gone at byte `cut.0` of `output`.
+        cut: Option<(usize, u64)>,
     },
     Ignored {
         name: String,
@@ -77,6 +85,7 @@ pub fn parse_event(line: &str) -> Event {
             name,
             seconds: raw.exec_time,
             output: raw.stdout.or(raw.message).unwrap_or_default(),
+            cut: None,
         },
         "ignored" => Event::Ignored {
             name,
@@ -84,6 +93,87 @@ pub fn parse_event(line: &str) -> Event {
         },
         _ => Event::Other,
     }
+}
+
+/// Parses a line of `--format json` output that was too long to keep whole, from its start,
+/// its end and how many bytes were cut between: a failed test's event whose captured output
+/// was huge. libtest writes such an event as `{ "type": "test", "name": "…", "event":
+/// "failed"[, "exec_time": …], "stdout": "…"[, "message": "…"] }`, so the start holds the
+/// name and the output's start, the end the output's end. `None` when the line is not
+/// such an event (it is then text).
+pub fn parse_cut_event(head: &str, tail: &str, bytes: u64) -> Option<Event> {
+    const STDOUT: &str = r#", "stdout": ""#;
+    const MESSAGE: &str = r#"", "message": ""#;
+    let head = head.trim_start();
+    let key = head.find(STDOUT)?;
+    let fields: Raw = serde_json::from_str(&format!("{} }}", &head[..key])).ok()?;
+    if fields.kind != "test" || !matches!(fields.event.as_str(), "failed" | "timeout") {
+        return None;
+    }
+    let end = tail.trim_end().strip_suffix('}')?.trim_end();
+    // A quote cannot appear unescaped inside a JSON string, so the last `", "message": "`
+    // is where the output ends and libtest's message starts.
+    let end = match end.rfind(MESSAGE) {
+        Some(i) => &end[..i],
+        None => end.strip_suffix('"')?,
+    };
+    let mut output = unescape_lenient(&head[key + STDOUT.len()..]);
+    let at = output.len();
+    output.push_str(&unescape_lenient(end));
+    Some(Event::Failed {
+        name: fields.name?,
+        seconds: fields.exec_time,
+        output,
+        cut: Some((at, bytes)),
+    })
+}
+
+/// The text of a piece of a JSON string's contents, cut anywhere: escapes decoded, an escape
+/// cut short at either end dropped, a lone surrogate replaced.
+fn unescape_lenient(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                let Some(mut code) = hex4(&hex) else {
+                    continue;
+                };
+                if (0xD800..0xDC00).contains(&code) {
+                    let mut ahead = chars.clone();
+                    if ahead.next() == Some('\\') && ahead.next() == Some('u') {
+                        let low: String = ahead.by_ref().take(4).collect();
+                        if let Some(low) = hex4(&low) {
+                            if (0xDC00..0xE000).contains(&low) {
+                                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                                chars = ahead;
+                            }
+                        }
+                    }
+                }
+                out.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+fn hex4(s: &str) -> Option<u32> {
+    (s.len() == 4)
+        .then(|| u32::from_str_radix(s, 16).ok())
+        .flatten()
 }
 
 /// The minimal failing input proptest reports in a failed property's output, after
@@ -186,6 +276,7 @@ mod tests {
                 name,
                 seconds,
                 output,
+                cut: None,
             } => {
                 assert_eq!(name, "t::fails");
                 assert!(seconds.unwrap() > 0.0);
@@ -293,7 +384,55 @@ mod tests {
         assert_eq!(parse_event(""), Event::Text(String::new()));
     }
 
+    /// A failed event whose line was cut (as the line reader cuts it) still names its test
+    /// and keeps the output's start and end, escapes decoded; a message after the output
+    /// stays out of it.
+    #[test]
+    fn cut_failed_events_are_rebuilt_from_their_ends() {
+        let line = RUN.lines().nth(2).unwrap();
+        let (head, tail) = (&line[..110], &line[line.len() - 60..]);
+        let cut = (line.len() - 170) as u64;
+        match parse_cut_event(head, tail, cut) {
+            Some(Event::Failed {
+                name,
+                output,
+                cut: Some((at, n)),
+                seconds: Some(_),
+            }) => {
+                assert_eq!(name, "t::fails");
+                assert_eq!(n, cut);
+                assert!(output[..at].starts_with("some"), "{output}");
+                assert!(
+                    output[at..].ends_with("display a backtrace\n"),
+                    "{output:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let with_message = r#"{ "type": "test", "name": "a::b", "event": "failed", "stdout": "x\"y\u00e9\ud83d\ude00"#;
+        let tail = r#"end\n", "message": "note: test did not panic as expected" }"#;
+        match parse_cut_event(with_message, tail, 10) {
+            Some(Event::Failed { output, cut, .. }) => {
+                assert_eq!(output, "x\"yé😀end\n");
+                assert_eq!(cut, Some((9, 10)));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Escapes cut short at either end are dropped, not decoded as something else.
+        assert_eq!(unescape_lenient("ab\\u00"), "ab");
+        assert_eq!(unescape_lenient("ab\\"), "ab");
+        assert_eq!(parse_cut_event("plain text", "more", 3), None);
+        let ok = r#"{ "type": "test", "name": "p", "event": "ok", "stdout": "x"#;
+        assert_eq!(parse_cut_event(ok, "y\" }", 3), None);
+    }
+
     proptest::proptest! {
+        #[test]
+        fn cut_event_parser_never_panics(h in "\\PC{0,200}", t in "\\PC{0,100}", n in 0u64..9) {
+            let _ = parse_cut_event(&h, &t, n);
+            let _ = unescape_lenient(&h);
+        }
+
         #[test]
         fn parsers_never_panic(s in "\\PC{0,200}") {
             let _ = parse_event(&s);

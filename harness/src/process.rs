@@ -1,8 +1,11 @@
 //! cargo, rustc, rustup and apt-get invocations as values, and the one place they are run.
 //! (Test executables and QEMU are started by the `bele-qemu` crate, never here.)
 
+use std::io::BufReader;
 use std::path::PathBuf;
+use std::process::Stdio;
 
+use bele_qemu::clip::{self, Clip};
 use bele_qemu::shell_quote;
 
 /// A command to run: program, arguments, added environment and working directory.
@@ -21,6 +24,18 @@ pub struct CommandOutput {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+}
+
+/// Longest line of a streamed command's stdout handed on, and most of its stderr kept (its end).
+pub const STREAM_LINE: usize = 1024 * 1024;
+pub const STREAM_STDERR: usize = 256 * 1024;
+
+/// How a streamed command ended, and the end of what it wrote to stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Streamed {
+    pub success: bool,
+    pub code: Option<i32>,
+    pub stderr_tail: String,
 }
 
 /// A command that could not be started at all.
@@ -67,24 +82,76 @@ impl CommandSpec {
             .join(" ")
     }
 
-    /// Runs the command to completion with `base_env` plus its own variables, capturing output.
-    pub fn output(&self, base_env: &[(String, String)]) -> Result<CommandOutput, CommandError> {
-        let err = |message: String| CommandError {
+    fn error(&self, message: impl ToString) -> CommandError {
+        CommandError {
             command: self.display(),
-            message,
-        };
-        let sh = xshell::Shell::new().map_err(|e| err(e.to_string()))?;
+            message: message.to_string(),
+        }
+    }
+
+    /// Runs `f` on the command as xshell builds it, with `base_env` plus its own variables.
+    fn with_cmd<T>(
+        &self,
+        base_env: &[(String, String)],
+        f: impl FnOnce(xshell::Cmd<'_>) -> Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
+        let sh = xshell::Shell::new().map_err(|e| self.error(e))?;
         sh.change_dir(&self.cwd);
-        let out = sh
-            .cmd(&self.program)
+        f(sh.cmd(&self.program)
             .args(&self.args)
             .env_clear()
             .envs(base_env.iter().map(|(k, v)| (k, v)))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .quiet()
-            .ignore_status()
-            .output()
-            .map_err(|e| err(e.to_string()))?;
+            .ignore_status())
+    }
+
+    /// Runs the command to completion, handing each line of its stdout to `on_line` as it
+    /// comes (lines past [`STREAM_LINE`] bytes are skipped) and keeping only the end of its
+    /// stderr: for commands whose output has no bound, such as a build's.
+    pub fn stream(
+        &self,
+        base_env: &[(String, String)],
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Streamed, CommandError> {
+        let mut child = self.with_cmd(base_env, |cmd| {
+            std::process::Command::from(cmd)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| self.error(e))
+        })?;
+        let stderr = child.stderr.take().map(|err| {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(err);
+                let mut kept = Clip::new(0, STREAM_STDERR);
+                while let Ok(Some(line)) = clip::read_line(&mut reader, 0, STREAM_STDERR) {
+                    kept.push_str(&line.finish());
+                    kept.push_str("\n");
+                }
+                kept.finish()
+            })
+        });
+        if let Some(out) = child.stdout.take() {
+            let mut reader = BufReader::new(out);
+            while let Ok(Some(line)) = clip::read_line(&mut reader, STREAM_LINE, 0) {
+                if line.parts().2 == 0 {
+                    on_line(&line.finish());
+                }
+            }
+        }
+        let status = child.wait().map_err(|e| self.error(e))?;
+        Ok(Streamed {
+            success: status.success(),
+            code: status.code(),
+            stderr_tail: stderr.and_then(|t| t.join().ok()).unwrap_or_default(),
+        })
+    }
+
+    /// Runs the command to completion with `base_env` plus its own variables, capturing output.
+    pub fn output(&self, base_env: &[(String, String)]) -> Result<CommandOutput, CommandError> {
+        let out = self.with_cmd(base_env, |cmd| cmd.output().map_err(|e| self.error(e)))?;
         Ok(CommandOutput {
             success: out.status.success(),
             code: out.status.code(),
@@ -134,6 +201,32 @@ mod tests {
             err.to_string()
                 .starts_with("cannot run `no-such-tool-bele x`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn streaming_hands_on_lines_and_keeps_the_end_of_stderr() {
+        let mut lines = Vec::new();
+        let out = CommandSpec::new("/bin/sh", "/tmp")
+            .args([
+                "-c",
+                "echo one; head -c 3000000 /dev/zero | tr '\\0' x; echo; echo two; \
+                 head -c 600000 /dev/zero | tr '\\0' e >&2; echo last >&2; exit 3",
+            ])
+            .stream(&[], &mut |l| lines.push(l.to_string()))
+            .unwrap();
+        assert_eq!(lines, ["one", "two"]);
+        assert_eq!((out.success, out.code), (false, Some(3)));
+        assert!(
+            out.stderr_tail.ends_with("eeelast\n"),
+            "{}",
+            &out.stderr_tail[..50]
+        );
+        assert!(out.stderr_tail.len() < STREAM_STDERR + 100);
+        assert!(
+            out.stderr_tail.starts_with("\n[... "),
+            "{}",
+            &out.stderr_tail[..50]
         );
     }
 

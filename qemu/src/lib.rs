@@ -6,6 +6,7 @@
 //! watched line by line, killed with its children, and its end classified as an [`Exit`].
 //! Nothing here knows about libtest or cargo; the harness interprets the lines.
 
+pub mod clip;
 mod exit;
 mod invocation;
 mod process;
@@ -13,5 +14,8 @@ mod version;
 
 pub use exit::{signal_name, Exit, GuestSignal};
 pub use invocation::{shell_quote, Invocation, Runner};
-pub use process::{run_captured, Captured, Line, Next, Process, SpawnError, Stream};
+pub use process::{
+    run_captured, Captured, Cut, Line, Next, Process, SpawnError, Stream, CAPTURED_HEAD,
+    CAPTURED_TAIL,
+};
 pub use version::{parse_version, query_version};

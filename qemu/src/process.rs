@@ -4,14 +4,19 @@
 //! test spawned are killed together, and a Ctrl-C at the terminal reaches bele, which
 //! decides what to kill, rather than the tests.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::clip::{self, cut_marker, Clip, LINE_HEAD, LINE_TAIL};
 use crate::{Exit, Invocation};
+
+/// Lines read ahead of the consumer per process: with lines capped, this bounds the memory
+/// a process's output can take however fast it writes.
+const LINES_AHEAD: usize = 16;
 
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,11 +25,58 @@ pub enum Stream {
     Stderr,
 }
 
-/// One line of output, without its line terminator, decoded lossily.
+/// One line of output, without its line terminator, decoded lossily. A line longer than
+/// [`LINE_HEAD`] + [`LINE_TAIL`] bytes keeps only its ends: `text` then has a marker where
+/// bytes were cut, and `cut` says where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub stream: Stream,
     pub text: String,
+    pub cut: Option<Cut>,
+}
+
+/// Where a long line was cut: `text[..head_end]` is its start, `text[tail_start..]` its
+/// end, and `bytes` bytes between them are gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    pub head_end: usize,
+    pub tail_start: usize,
+    pub bytes: u64,
+}
+
+impl Line {
+    pub fn new(stream: Stream, clip: &Clip) -> Line {
+        let (head, tail, bytes) = clip.parts();
+        if bytes == 0 {
+            return Line {
+                stream,
+                text: head,
+                cut: None,
+            };
+        }
+        let head_end = head.len();
+        let text = format!("{head}{}{tail}", cut_marker(bytes));
+        Line {
+            stream,
+            cut: Some(Cut {
+                head_end,
+                tail_start: text.len() - tail.len(),
+                bytes,
+            }),
+            text,
+        }
+    }
+
+    /// The start and the end of a line that was cut, and how many bytes are gone between.
+    pub fn cut_parts(&self) -> Option<(&str, &str, u64)> {
+        self.cut.map(|c| {
+            (
+                &self.text[..c.head_end],
+                &self.text[c.tail_start..],
+                c.bytes,
+            )
+        })
+    }
 }
 
 /// What waiting for the next line gave.
@@ -66,7 +118,7 @@ impl Process {
             program: inv.argv()[0].clone(),
             source,
         })?;
-        let (tx, lines) = mpsc::channel();
+        let (tx, lines) = mpsc::sync_channel(LINES_AHEAD);
         if let Some(out) = child.stdout.take() {
             forward(out, Stream::Stdout, tx.clone());
         }
@@ -98,7 +150,7 @@ impl Process {
         // The command holds the write ends; dropping it leaves the child's as the only ones,
         // so the pipe closes when the child (and what it started) exits.
         drop(cmd);
-        let (tx, lines) = mpsc::channel();
+        let (tx, lines) = mpsc::sync_channel(LINES_AHEAD);
         forward(reader, Stream::Stdout, tx);
         Ok(Process {
             child,
@@ -135,7 +187,8 @@ impl Process {
         let _ = self.child.kill();
     }
 
-    /// Waits for the process to end. Output not yet read stays readable with `next_line`.
+    /// Waits for the process to end. Read its output first (until [`Next::Closed`]) or kill
+    /// it: only a few lines are read ahead, so a process with more to say waits for a reader.
     pub fn wait(&mut self) -> Exit {
         match self.child.wait() {
             Ok(status) => Exit::from_status(status),
@@ -166,33 +219,24 @@ fn kill_group(pid: u32) {
     }
 }
 
-fn forward(stream: impl Read + Send + 'static, which: Stream, tx: Sender<Option<Line>>) {
+fn forward(stream: impl Read + Send + 'static, which: Stream, tx: SyncSender<Option<Line>>) {
     thread::spawn(move || {
-        let mut reader = BufReader::new(stream);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                        buf.pop();
-                    }
-                    let line = Line {
-                        stream: which,
-                        text: String::from_utf8_lossy(&buf).into_owned(),
-                    };
-                    if tx.send(Some(line)).is_err() {
-                        return;
-                    }
-                }
+        let mut reader = BufReader::with_capacity(64 * 1024, stream);
+        while let Ok(Some(clip)) = clip::read_line(&mut reader, LINE_HEAD, LINE_TAIL) {
+            if tx.send(Some(Line::new(which, &clip))).is_err() {
+                return;
             }
         }
         let _ = tx.send(None);
     });
 }
 
-/// The whole output of a process run to its end (or until its time ran out).
+/// Bytes kept of each stream by [`run_captured`]: this much of its start and of its end.
+pub const CAPTURED_HEAD: usize = 1024 * 1024;
+pub const CAPTURED_TAIL: usize = 1024 * 1024;
+
+/// The output of a process run to its end (or until its time ran out): each stream whole
+/// up to [`CAPTURED_HEAD`] + [`CAPTURED_TAIL`] bytes, beyond that its ends with a marker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Captured {
     pub stdout: String,
@@ -206,7 +250,8 @@ pub struct Captured {
 pub fn run_captured(inv: &Invocation, timeout: Duration) -> Result<Captured, SpawnError> {
     let mut process = Process::spawn(inv)?;
     let deadline = Instant::now() + timeout;
-    let (mut stdout, mut stderr) = (String::new(), String::new());
+    let mut stdout = Clip::new(CAPTURED_HEAD, CAPTURED_TAIL);
+    let mut stderr = Clip::new(CAPTURED_HEAD, CAPTURED_TAIL);
     let mut timed_out = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -222,7 +267,7 @@ pub fn run_captured(inv: &Invocation, timeout: Duration) -> Result<Captured, Spa
                     Stream::Stderr => &mut stderr,
                 };
                 sink.push_str(&line.text);
-                sink.push('\n');
+                sink.push_str("\n");
             }
             Next::Idle => {}
             Next::Closed => break,
@@ -230,8 +275,8 @@ pub fn run_captured(inv: &Invocation, timeout: Duration) -> Result<Captured, Spa
     }
     let exit = process.wait();
     Ok(Captured {
-        stdout,
-        stderr,
+        stdout: stdout.finish(),
+        stderr: stderr.finish(),
         exit,
         timed_out,
     })

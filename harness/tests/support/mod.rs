@@ -35,10 +35,21 @@ pub fn scratch(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-#[allow(clippy::disallowed_methods)] // tests run the real binary
 pub fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
+    bele_watched(args, env, out_name).0
+}
+
+/// Runs bele as [`bele`] does and also returns its own peak resident memory in KiB: VmHWM
+/// from `/proc/<pid>/status`, read every 20 ms while it runs (the last reading before it
+/// exits; a peak in its final 20 ms would be missed). Test processes are not counted.
+#[allow(clippy::disallowed_methods)] // tests run the real binary
+pub fn bele_watched(args: &[&str], env: &[(&str, &str)], out_name: &str) -> (Run, u64) {
     let out = scratch(&format!("{out_name}.json"));
     let _ = std::fs::remove_file(&out);
+    let (stdout_file, stderr_file) = (
+        scratch(&format!("{out_name}.stdout")),
+        scratch(&format!("{out_name}.stderr")),
+    );
     // bele's own options go before a `--` (after it, arguments are the test harness's).
     let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bele"));
@@ -48,21 +59,47 @@ pub fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
         .arg("--color")
         .arg("never")
         .args(&args[split..])
-        .env("RUST_BACKTRACE", "0");
+        .env("RUST_BACKTRACE", "0")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&stdout_file).unwrap())
+        .stderr(std::fs::File::create(&stderr_file).unwrap());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let o = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let mut child = cmd.spawn().unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            peak_kb = peak_kb.max(vm_hwm_kb(&text).unwrap_or(0));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let read = |f: &Path| String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
     let results = out.exists().then(|| RunResults::load(&out).unwrap());
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout,
-        stderr,
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: read(&stdout_file),
+        stderr: read(&stderr_file),
         results,
         results_file: out,
-    }
+    };
+    (run, peak_kb)
+}
+
+/// The `VmHWM:` figure (KiB) of a `/proc/<pid>/status` text.
+pub fn vm_hwm_kb(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[allow(clippy::disallowed_methods)] // tests run the real binary
