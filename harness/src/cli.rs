@@ -763,6 +763,9 @@ fn test(
         || results_dir.join(format!("{run_id}.json")),
         |p| ctx.cwd.join(p),
     );
+    if let Some(given) = &args.out {
+        check_out_dir(given, &out_path)?;
+    }
     let toolchain = ToolchainInfo::detect(&ctx.env, &workspace.root)?;
     let plan = Plan {
         selection: Selection {
@@ -864,6 +867,25 @@ fn packages(args: &TestArgs, workspace: &Workspace) -> anyhow::Result<Vec<String
 }
 
 /// The whole program for `argv`: parse, run, report an error, and return the exit code.
+/// A results file the user named goes into a directory that exists: bele creates its own
+/// directories, never one a typo named.
+fn check_out_dir(given: &Path, path: &Path) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    anyhow::ensure!(
+        dir.is_dir(),
+        "--out {}: the directory {} does not exist; create it first or give another path",
+        given.display(),
+        dir.display()
+    );
+    anyhow::ensure!(
+        !path.is_dir(),
+        "--out {}: is a directory; give the path of a file, such as {}",
+        given.display(),
+        path.join("results.json").display()
+    );
+    Ok(())
+}
+
 /// First Ctrl-C: stop starting work, kill running tests, save what is known; second: quit.
 pub fn main(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     static CANCEL: AtomicBool = AtomicBool::new(false);

@@ -559,7 +559,7 @@ pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), ResultsError> {
-    crate::atomic::write(path, None, write).map_err(|source| ResultsError::Io {
+    crate::atomic::write(path, None, write).map_err(|source| ResultsError::Write {
         file: path.display().to_string(),
         source,
     })
@@ -679,6 +679,15 @@ pub enum MergeError {
 pub enum ResultsError {
     #[error("cannot write or read results file {file}: {source}")]
     Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot write {file}: {source} (any previous file there is unchanged; free some space, \
+         or give --out a path in a writable directory)"
+    )]
+    Write {
         file: String,
         #[source]
         source: std::io::Error,

@@ -178,6 +178,8 @@ pub fn run(
         let mut collector = Collector {
             start,
             last_save: Some(Instant::now()),
+            unsaved: false,
+            save_cost: Duration::ZERO,
             results: &mut results,
             outstanding: vec![None; plan.targets.len()],
             window: vec![None; plan.targets.len()],
@@ -185,7 +187,24 @@ pub fn run(
             cancel,
             reporter: &mut *reporter,
         };
-        msg_rx.into_iter().try_for_each(|msg| collector.take(msg))
+        // Messages as they come; between them, a save a throttled one left pending, so
+        // results (and a failing disk) show while a long test runs.
+        let collected = loop {
+            let taken = match msg_rx.recv_timeout(SAVE_EVERY) {
+                Ok(msg) => collector.take(msg),
+                Err(mpsc::RecvTimeoutError::Timeout) => Ok(()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
+            };
+            if let Err(e) = taken.and_then(|()| collector.save_pending()) {
+                break Err(e);
+            }
+        };
+        if collected.is_err() {
+            // The results cannot be saved: stop the builder and kill running tests rather
+            // than run on for nothing.
+            cancel.store(true, Ordering::Relaxed);
+        }
+        collected
     })?;
 
     if plan.probes && !cancel.load(Ordering::Relaxed) {
@@ -473,6 +492,10 @@ struct Collector<'a, 'p, 't> {
     start: Instant,
     /// When the results were last saved.
     last_save: Option<Instant>,
+    /// Results changed since then and not saved yet.
+    unsaved: bool,
+    /// How long the last save took.
+    save_cost: Duration,
     results: &'a mut RunResults,
     /// Per target: test executables still running, once its build is done.
     outstanding: Vec<Option<usize>>,
@@ -582,6 +605,8 @@ impl Collector<'_, '_, '_> {
                     result.doc.is_some() && result.tests.is_empty() && result.error.is_none();
                 if !no_docs {
                     self.results.targets[idx].binaries.push(result);
+                    // Saved by `save_pending` if its target does not finish first.
+                    self.unsaved = true;
                 }
                 if let Some(n) = self.outstanding[idx].as_mut() {
                     *n -= 1;
@@ -613,10 +638,25 @@ impl Collector<'_, '_, '_> {
     /// the tests. The run's last save always happens (`run`).
     fn save_now(&mut self) -> Result<(), ResultsError> {
         if self.last_save.is_some_and(|t| t.elapsed() < SAVE_EVERY) {
+            self.unsaved = true;
             return Ok(());
         }
+        let began = Instant::now();
         save(self.results, self.plan, self.reporter)?;
+        self.save_cost = began.elapsed();
         self.last_save = Some(Instant::now());
+        self.unsaved = false;
+        Ok(())
+    }
+
+    /// Saves results that changed since the last save (a save held back by `SAVE_EVERY`,
+    /// executables finished in a target still running), at most one part in ten of the
+    /// time: a long test or a hang does not keep finished results off the disk.
+    fn save_pending(&mut self) -> Result<(), ResultsError> {
+        let wait = SAVE_EVERY.max(self.save_cost * 10);
+        if self.unsaved && self.last_save.is_none_or(|t| t.elapsed() >= wait) {
+            self.save_now()?;
+        }
         Ok(())
     }
 }
