@@ -752,31 +752,7 @@ fn html_report_renders_in_headless_chromium() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let chromium = |extra: &[&str], fragment: &str| {
-        let profile = scratch(&format!("chromium-profile-{}", fragment.len()));
-        let o = Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-            ])
-            .args([
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .args(extra)
-            .arg(format!("file://{}{fragment}", html.display()))
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("chromium is needed for this test (ci/test.sh installs it): {e}")
-            });
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    };
+    let chromium = |extra: &[&str], fragment: &str| support::chromium(&html, extra, fragment);
     let dom = chromium(&["--dump-dom"], "");
     assert!(dom.contains("<title>bele "), "{dom}");
     assert!(

@@ -163,7 +163,7 @@ mod tests {
         );
         assert!(k.contains("        not ok 1 a # TIMEOUT\n"), "{k}");
         assert!(
-            k.contains("        # died [31mhere\n        # verdict: fails on big-endian only\n        # replay: cd /src/pkg && PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture\n        not ok 2 be_bug # ERROR crashed: SIGBUS\n"),
+            k.contains("        # died here\n        # verdict: fails on big-endian only\n        # replay: cd /src/pkg && PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture\n        not ok 2 be_bug # ERROR crashed: SIGBUS\n"),
             "{k}"
         );
         assert!(

@@ -221,9 +221,58 @@ pub(crate) fn escape_markup(s: &str) -> String {
 /// Text for one line of a report: control characters (terminal colours) dropped, runs of
 /// white space and line breaks (a pretty-printed minimal input) made one space.
 pub(crate) fn one_line(s: &str) -> String {
-    let printable: String = s
-        .chars()
-        .filter(|c| c.is_whitespace() || !c.is_control())
-        .collect();
-    printable.split_whitespace().collect::<Vec<_>>().join(" ")
+    printable(s)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `s` without what a test printed for a terminal: ANSI escape sequences (colours, cursor
+/// moves, screen clears) and other control characters but tab and line breaks.
+pub(crate) fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                // CSI: parameters and intermediates up to a final byte in @..~.
+                Some('[') => {
+                    for f in chars.by_ref() {
+                        if ('@'..='~').contains(&f) {
+                            break;
+                        }
+                    }
+                }
+                // OSC (titles, links): up to BEL or ESC \.
+                Some(']') => {
+                    while let Some(f) = chars.next() {
+                        if f == '\u{7}' || (f == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn terminal_sequences_and_control_characters_are_dropped() {
+        assert_eq!(
+            printable(
+                "\u{1b}[31mred\u{1b}[0m nul:\0: \u{7}bell\ttab\n\u{1b}[2J\u{1b}]0;title\u{7}end\r"
+            ),
+            "red nul:: bell\ttab\nend"
+        );
+        assert_eq!(printable("ünï <&> \u{1b}"), "ünï <&> ");
+    }
 }

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::style::{pad, pad_left, Style};
-use super::Findings;
+use super::{printable, Findings};
 use crate::results::{Outcome, RunResults, TargetStatus};
 use crate::triage::{failure_label, TestAcross};
 
@@ -209,7 +209,7 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
                 writeln!(out, "{head} {}", style.red("build failed"))?;
                 if let Some(tail) = t.build.as_ref().and_then(|b| b.log_tail.as_deref()) {
                     for line in first_lines(&error_lines(tail), OUTPUT_LINES) {
-                        writeln!(out, "    | {line}")?;
+                        writeln!(out, "    | {}", printable(line))?;
                     }
                 }
             }
@@ -299,8 +299,9 @@ fn write_matrix(
         .iter()
         .map(|t| format!("{} {}", t.binary, t.name))
         .collect();
-    // A terminal keeps the matrix narrow; plain output (CI logs, files) keeps whole names.
-    let widest = if style.color { 60 } else { usize::MAX };
+    // A terminal keeps the matrix narrow and cuts names; plain output (CI logs, files)
+    // keeps whole names, a name too long for the column on a line of its own.
+    let widest = if style.color { 60 } else { PLAIN_NAME_COLUMN };
     let width = names
         .iter()
         .map(|n| n.chars().count())
@@ -323,10 +324,13 @@ fn write_matrix(
                 )
             })
             .collect();
-        let shown = if name.chars().count() > width {
+        let shown = if name.chars().count() <= width {
+            name.clone()
+        } else if style.color {
             format!("{}…", name.chars().take(width - 1).collect::<String>())
         } else {
-            name.clone()
+            writeln!(out, "{name}")?;
+            String::new()
         };
         // A test that passes everywhere is here for its output: say where that differs.
         let verdict = found.row_verdict(t);
@@ -340,6 +344,9 @@ fn write_matrix(
     }
     Ok(())
 }
+
+/// The widest name column of plain output's matrix; longer names get a line of their own.
+const PLAIN_NAME_COLUMN: usize = 100;
 
 fn write_failures(
     out: &mut dyn Write,
@@ -379,7 +386,7 @@ fn write_failures(
         let first = failures.first().copied();
         if let Some((r, target)) = first {
             for line in first_lines(r.output.as_deref().unwrap_or_default(), OUTPUT_LINES) {
-                writeln!(out, "    | {line}")?;
+                writeln!(out, "    | {}", printable(line))?;
             }
             if let Some(input) = &r.minimal_input {
                 writeln!(
@@ -515,11 +522,31 @@ mod tests {
             write_summary(&mut out, &r, style).unwrap();
             String::from_utf8(out).unwrap()
         };
+        let short = format!("wire::{}", "seg_".repeat(6));
         let plain = render(Style::PLAIN);
-        assert!(plain.contains(&format!("pkg {long} .      F ")), "{plain}");
+        // Past the column's width a name has a line of its own, its row under it.
+        let row = format!(
+            "pkg {long}\n{} .      F      fails on big-endian only\n",
+            " ".repeat(100)
+        );
+        assert!(plain.contains(&row), "{plain}");
         assert!(!plain.contains('…'), "{plain}");
         let tty = render(Style { color: true });
         assert!(tty.contains('…'), "{tty}");
+        let r = results(vec![
+            target(
+                "x86_64-unknown-linux-gnu",
+                vec![test(&short, Outcome::Passed, Some("x"), None)],
+            ),
+            target(
+                "s390x-unknown-linux-gnu",
+                vec![test(&short, Outcome::Failed, Some("x"), None)],
+            ),
+        ]);
+        let mut out = Vec::new();
+        write_summary(&mut out, &r, Style::PLAIN).unwrap();
+        let plain = String::from_utf8(out).unwrap();
+        assert!(plain.contains(&format!("pkg {short} .      F ")), "{plain}");
     }
 
     #[test]

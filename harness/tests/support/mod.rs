@@ -190,3 +190,36 @@ pub fn outcome<'r>(results: &'r RunResults, triple: &str, test: &str) -> &'r Tes
         .find(|r| r.name == test)
         .unwrap_or_else(|| panic!("no result for {test} on {triple}: {t:#?}"))
 }
+
+/// Runs headless Chromium on the file `html` (with `#fragment`) and returns its stdout
+/// (the DOM with `--dump-dom`).
+#[allow(clippy::disallowed_methods)] // tests run a real browser
+pub fn chromium(html: &Path, extra: &[&str], fragment: &str) -> String {
+    let profile = scratch(&format!(
+        "chromium-profile-{}-{}",
+        html.file_stem().unwrap().to_string_lossy(),
+        fragment.len()
+    ));
+    let o = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}{fragment}", html.display()))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("chromium is needed for this test (ci/test.sh installs it): {e}")
+        });
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
