@@ -20,6 +20,9 @@ fi
 ci/fetch-kunit.sh
 cargo test --workspace --no-fail-fast "$@"
 
+# The parsers under libFuzzer for a bounded time (installs nightly and cargo-fuzz).
+FUZZ_SECS=${FUZZ_SECS:-20} ci/fuzz.sh
+
 # `cargo bele` as a user gets it: installed by `cargo install --path harness`, run as a cargo
 # subcommand, on every big-endian target. The fixture's doc examples fail there (exit 1).
 root=$(mktemp -d)

@@ -511,8 +511,13 @@ impl RunResults {
             file: file.clone(),
             source,
         })?;
+        RunResults::parse(&text, file)
+    }
+
+    /// Reads the text of a results file; `file` names it in errors.
+    pub fn parse(text: &str, file: String) -> Result<RunResults, ResultsError> {
         let version: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| ResultsError::Format {
+            serde_json::from_str(text).map_err(|e| ResultsError::Format {
                 file: file.clone(),
                 message: e.to_string(),
             })?;

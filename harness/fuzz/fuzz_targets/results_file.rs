@@ -1,0 +1,27 @@
+//! Results files, as any bytes: what parses is then rendered in every report format and
+//! compared, as `bele report` and `bele diff` would.
+#![no_main]
+
+use bele::report::{self, Format};
+use bele::results::RunResults;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(results) = RunResults::parse(&String::from_utf8_lossy(data), "fuzz.json".into()) else {
+        return;
+    };
+    for format in [
+        Format::Json,
+        Format::Junit,
+        Format::Ktap,
+        Format::Md,
+        Format::Html,
+        Format::Github,
+    ] {
+        let mut out = Vec::new();
+        report::render(format, &results, &mut out).expect("rendering into memory");
+    }
+    let mut out = Vec::new();
+    report::write_summary(&mut out, &results, report::Style::PLAIN).expect("summary");
+    let _ = bele::diff::diff(&results, &results);
+});
