@@ -15,14 +15,7 @@ const PEAK_LIMIT_KB: u64 = 100 * 1024;
 
 /// A crate of 10,000 passing tests and one that prints 1 GiB without a line break and fails.
 fn extreme_crate() -> std::path::PathBuf {
-    let dir = scratch("extreme-crate");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"extreme\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[lib]\ndoctest = false\n\n[workspace]\n",
-    )
-    .unwrap();
+    let dir = support::scratch_crate("extreme", false);
     let mut lib = String::from("//! Many tests, one loud.\n#[cfg(test)]\nmod t {\n");
     for i in 0..PASSING {
         lib.push_str(&format!(
@@ -110,14 +103,7 @@ const LONG_NAME_LEN: usize = 10_000;
 /// a 10 KB name, doc-tests named after `impl<'a> Wrap<&'a [u8]>` and a file called
 /// `odd #<&"'.rs`, output with ANSI escapes, NUL, a BOM, `]]>`, `<!--` and invalid UTF-8.
 fn hostile_crate() -> std::path::PathBuf {
-    let dir = scratch("hostile-crate");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"hostile\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
+    let dir = support::scratch_crate("hostile", true);
     let lib = r#"//! Names and output that try to break reports.
 #[path = "odd #<&\"'.rs"]
 pub mod odd;

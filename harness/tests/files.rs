@@ -58,20 +58,13 @@ fn filler_crate() -> PathBuf {
 }
 
 fn make_filler_crate() -> PathBuf {
-    let dir = scratch("filler-crate");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::create_dir_all(dir.join("tests")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"filler\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[lib]\ndoctest = false\n\n[workspace]\n",
-    )
-    .unwrap();
+    let dir = support::scratch_crate("filler", false);
     std::fs::write(
         dir.join("src/lib.rs"),
         "//! Fills a disk.\n#[cfg(test)]\nmod t {\n    use std::io::Write;\n    #[test]\n    fn fills_the_disk() {\n        let Some(dir) = std::env::var_os(\"BELE_TEST_FILL\") else { return };\n        let mut f = std::fs::File::create(std::path::Path::new(&dir).join(\"ballast\")).unwrap();\n        while f.write_all(&[7u8; 4096]).is_ok() {}\n    }\n}\n",
     )
     .unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
     std::fs::write(
         dir.join("tests/sleeper.rs"),
         "#[test]\nfn sleeps_past_the_run() {\n    std::thread::sleep(std::time::Duration::from_secs(3000));\n}\n",
@@ -176,14 +169,7 @@ fn a_disk_that_fills_mid_run_stops_the_run_and_keeps_the_last_good_file() {
 
 /// A small crate of its own for the concurrent runs.
 fn pair_crate() -> PathBuf {
-    let dir = scratch("pair-crate");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"pair\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[lib]\ndoctest = false\n\n[workspace]\n",
-    )
-    .unwrap();
+    let dir = support::scratch_crate("pair", false);
     let mut lib = String::from("#[cfg(test)]\nmod t {\n");
     for i in 0..200 {
         lib.push_str(&format!(
@@ -210,6 +196,15 @@ fn spawn_bele(manifest: &Path, out: Option<&Path>) -> std::process::Child {
     cmd.spawn().unwrap()
 }
 
+/// Waits for two runs started together; both must pass.
+fn both_pass(a: std::process::Child, b: std::process::Child) {
+    for child in [a, b] {
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+    }
+}
+
 fn complete(path: &Path) -> RunResults {
     let r = RunResults::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(r.state, RunState::Complete, "{}", path.display());
@@ -228,16 +223,7 @@ fn two_runs_at_once_in_one_workspace_and_one_out_directory_both_complete() {
     let dir = pair_crate();
     let manifest = dir.join("Cargo.toml");
     // Both with the default results directory of the workspace.
-    let (a, b) = (spawn_bele(&manifest, None), spawn_bele(&manifest, None));
-    for child in [a, b] {
-        let o = child.wait_with_output().unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
+    both_pass(spawn_bele(&manifest, None), spawn_bele(&manifest, None));
     let results = dir.join("target/bele/results");
     let runs: Vec<PathBuf> = std::fs::read_dir(&results)
         .unwrap()
@@ -263,19 +249,10 @@ fn two_runs_at_once_in_one_workspace_and_one_out_directory_both_complete() {
     let _ = std::fs::remove_dir_all(&shared);
     std::fs::create_dir_all(&shared).unwrap();
     let (one, two) = (shared.join("one.json"), shared.join("two.json"));
-    let (a, b) = (
+    both_pass(
         spawn_bele(&manifest, Some(&one)),
         spawn_bele(&manifest, Some(&two)),
     );
-    for child in [a, b] {
-        let o = child.wait_with_output().unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
     assert_ne!(complete(&one).run_id, complete(&two).run_id);
     assert_eq!(std::fs::read_dir(&shared).unwrap().count(), 2);
 }

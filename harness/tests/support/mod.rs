@@ -35,6 +35,25 @@ pub fn scratch(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// A fresh crate `name` (a workspace of its own, so no other test's build touches it) in
+/// the scratch directory, with an empty `src/`; `doctest` false turns its doc-tests off.
+pub fn scratch_crate(name: &str, doctest: bool) -> PathBuf {
+    let dir = scratch(&format!("{name}-crate"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let lib = if doctest {
+        ""
+    } else {
+        "[lib]\ndoctest = false\n\n"
+    };
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!("[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n{lib}[workspace]\n"),
+    )
+    .unwrap();
+    dir
+}
+
 pub fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
     bele_watched(args, env, out_name).0
 }
