@@ -866,7 +866,6 @@ fn packages(args: &TestArgs, workspace: &Workspace) -> anyhow::Result<Vec<String
     Ok(packages)
 }
 
-/// The whole program for `argv`: parse, run, report an error, and return the exit code.
 /// A results file the user named goes into a directory that exists: bele creates its own
 /// directories, never one a typo named.
 fn check_out_dir(given: &Path, path: &Path) -> anyhow::Result<()> {
@@ -886,6 +885,7 @@ fn check_out_dir(given: &Path, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The whole program for `argv`: parse, run, report an error, and return the exit code.
 /// First Ctrl-C: stop starting work, kill running tests, save what is known; second: quit.
 pub fn main(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     static CANCEL: AtomicBool = AtomicBool::new(false);

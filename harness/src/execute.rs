@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bele_qemu::clip::Clip;
-use bele_qemu::{signal_name, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream};
+use bele_qemu::{
+    run_lines, signal_name, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream,
+};
 
 use crate::build::TestBinary;
 use crate::libtest::{
@@ -395,33 +397,26 @@ fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
     let mut args: Vec<String> = ["--list", "--format", "terse"].map(String::from).to_vec();
     args.extend(cfg.filter.pick_args());
     let inv = harness_invocation(bin, cfg, args, None);
-    let mut process = Process::spawn(&inv).map_err(|e| e.to_string())?;
     // Read line by line: a listing of many long names is never held whole, only the names.
     let mut names = Vec::new();
     let mut errors = output_clip();
-    let deadline = Instant::now() + cfg.timeout;
-    loop {
-        if Instant::now() >= deadline {
-            process.kill_tree();
-            return Err(format!(
-                "listing the tests took longer than {}s: `{}`",
-                cfg.timeout.as_secs(),
-                inv.shell_line()
-            ));
+    let (exit, timed_out) = run_lines(&inv, cfg.timeout, &mut |line| match line.stream {
+        Stream::Stdout if line.cut.is_none() => {
+            names.extend(listed_test(&line.text).map(str::to_string));
         }
-        match process.next_line(Duration::from_millis(200)) {
-            Next::Line(line) if line.stream == Stream::Stdout && line.cut.is_none() => {
-                names.extend(listed_test(&line.text).map(str::to_string));
-            }
-            Next::Line(line) => {
-                errors.push_str(&line.text);
-                errors.push_str("\n");
-            }
-            Next::Idle => {}
-            Next::Closed => break,
+        _ => {
+            errors.push_str(&line.text);
+            errors.push_str("\n");
         }
+    })
+    .map_err(|e| e.to_string())?;
+    if timed_out {
+        return Err(format!(
+            "listing the tests took longer than {}s: `{}`",
+            cfg.timeout.as_secs(),
+            inv.shell_line()
+        ));
     }
-    let exit = process.wait();
     if !exit.success() {
         return Err(format!(
             "listing the tests failed with {exit}: `{}`\n{}",
@@ -752,11 +747,7 @@ fn run_batch(
                     running.is_empty() && now.duration_since(last_activity) >= cfg.timeout;
                 if !overdue.is_empty() || silent_hang {
                     process.kill_tree();
-                    let output = running
-                        .iter()
-                        .map(|(_, _, o)| o.finish())
-                        .collect::<String>()
-                        + &loose.finish();
+                    let output = unfinished_output(&running, &loose);
                     if silent_hang {
                         break Some(BatchEnd::HungOutside {
                             output: format!(
@@ -783,11 +774,7 @@ fn run_batch(
         if running.is_empty() && matches!(exit, Exit::Code(0 | 101)) {
             BatchEnd::Finished
         } else {
-            let mut output = String::new();
-            for (_, _, o) in &running {
-                output.push_str(&o.finish());
-            }
-            output.push_str(&loose.finish());
+            let output = unfinished_output(&running, &loose);
             BatchEnd::Crashed {
                 running: running
                     .iter()
@@ -813,6 +800,13 @@ fn run_batch(
         probes,
         inputs,
     }
+}
+
+/// What the tests still running wrote outside libtest's capture, then the output of no test.
+fn unfinished_output(running: &[(String, Instant, Clip)], loose: &Clip) -> String {
+    let mut output: String = running.iter().map(|(_, _, o)| o.finish()).collect();
+    output.push_str(&loose.finish());
+    output
 }
 
 /// Removes `name` from the running set: its elapsed time and streamed output.

@@ -132,7 +132,7 @@ pub fn parse_cut_event(head: &str, tail: &str, bytes: u64) -> Option<Event> {
 /// cut short at either end dropped, a lone surrogate replaced.
 fn unescape_lenient(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
+    let mut chars = s.chars();
     while let Some(c) = chars.next() {
         if c != '\\' {
             out.push(c);

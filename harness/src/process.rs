@@ -5,7 +5,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use bele_qemu::clip::{self, Clip};
+use bele_qemu::clip;
 use bele_qemu::shell_quote;
 
 /// A command to run: program, arguments, added environment and working directory.
@@ -122,16 +122,8 @@ impl CommandSpec {
                 .spawn()
                 .map_err(|e| self.error(e))
         })?;
-        let stderr = child.stderr.take().map(|err| {
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(err);
-                let mut kept = Clip::new(0, STREAM_STDERR);
-                while let Ok(Some(line)) = clip::read_line(&mut reader, 0, STREAM_STDERR) {
-                    kept.push_str(&line.finish());
-                    kept.push_str("\n");
-                }
-                kept.finish()
-            })
+        let stderr = child.stderr.take().map(|mut err| {
+            std::thread::spawn(move || clip::read_to_end(&mut err, 0, STREAM_STDERR))
         });
         if let Some(out) = child.stdout.take() {
             let mut reader = BufReader::new(out);
@@ -145,7 +137,10 @@ impl CommandSpec {
         Ok(Streamed {
             success: status.success(),
             code: status.code(),
-            stderr_tail: stderr.and_then(|t| t.join().ok()).unwrap_or_default(),
+            stderr_tail: stderr
+                .and_then(|t| t.join().ok())
+                .map(|kept| kept.finish())
+                .unwrap_or_default(),
         })
     }
 

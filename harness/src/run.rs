@@ -177,7 +177,7 @@ pub fn run(
         drop(msg_tx);
         let mut collector = Collector {
             start,
-            last_save: Some(Instant::now()),
+            last_save: Instant::now(),
             unsaved: false,
             save_cost: Duration::ZERO,
             results: &mut results,
@@ -491,7 +491,7 @@ struct Collector<'a, 'p, 't> {
     /// When the run started.
     start: Instant,
     /// When the results were last saved.
-    last_save: Option<Instant>,
+    last_save: Instant,
     /// Results changed since then and not saved yet.
     unsaved: bool,
     /// How long the last save took.
@@ -637,14 +637,14 @@ impl Collector<'_, '_, '_> {
     /// serializes every result so far, and on a small machine its CPU time competes with
     /// the tests. The run's last save always happens (`run`).
     fn save_now(&mut self) -> Result<(), ResultsError> {
-        if self.last_save.is_some_and(|t| t.elapsed() < SAVE_EVERY) {
+        if self.last_save.elapsed() < SAVE_EVERY {
             self.unsaved = true;
             return Ok(());
         }
         let began = Instant::now();
         save(self.results, self.plan, self.reporter)?;
         self.save_cost = began.elapsed();
-        self.last_save = Some(Instant::now());
+        self.last_save = Instant::now();
         self.unsaved = false;
         Ok(())
     }
@@ -654,7 +654,7 @@ impl Collector<'_, '_, '_> {
     /// time: a long test or a hang does not keep finished results off the disk.
     fn save_pending(&mut self) -> Result<(), ResultsError> {
         let wait = SAVE_EVERY.max(self.save_cost * 10);
-        if self.unsaved && self.last_save.is_none_or(|t| t.elapsed() >= wait) {
+        if self.unsaved && self.last_save.elapsed() >= wait {
             self.save_now()?;
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! Bounded output: the head and the tail of whatever a process writes, and how much was cut
 //! between them, so no line and no stream is ever held whole in memory.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 /// The bytes kept of a line of output: at most this much of its start and of its end.
 pub const LINE_HEAD: usize = 64 * 1024;
@@ -106,17 +106,18 @@ impl Clip {
     /// The kept text, with a marker where bytes were cut.
     pub fn finish(&self) -> String {
         let (head, tail, cut) = self.parts();
-        if cut == 0 {
-            head
-        } else {
-            format!("{head}{}{tail}", cut_marker(cut))
-        }
+        join(&head, &tail, cut)
     }
 }
 
-/// The marker put where `bytes` bytes of output were cut.
-pub fn cut_marker(bytes: u64) -> String {
-    format!("\n[... {bytes} bytes cut ...]\n")
+/// `head` and `tail` with a marker between them where `bytes` bytes were cut (none when
+/// nothing was).
+pub fn join(head: &str, tail: &str, bytes: u64) -> String {
+    if bytes == 0 {
+        format!("{head}{tail}")
+    } else {
+        format!("{head}\n[... {bytes} bytes cut ...]\n{tail}")
+    }
 }
 
 /// Where the last complete UTF-8 character of `b` ends (`b.len()` unless it ends in the
@@ -146,6 +147,22 @@ fn utf8_end(b: &[u8]) -> usize {
 /// of a character the cut split.
 fn utf8_start(b: &[u8]) -> usize {
     b.iter().take(3).take_while(|&&x| x & 0xC0 == 0x80).count()
+}
+
+/// Reads `reader` to its end, keeping at most `head` + `tail` bytes of it (for a stream
+/// whose lines do not matter, such as a compiler's stderr).
+pub fn read_to_end(reader: &mut impl Read, head: usize, tail: usize) -> Clip {
+    let mut clip = Clip::new(head, tail);
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => clip.push(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    clip
 }
 
 /// Reads one line (up to `\n`, which is not kept, nor a `\r` before it), keeping at most

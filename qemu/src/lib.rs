@@ -15,7 +15,7 @@ mod version;
 pub use exit::{signal_name, Exit, GuestSignal};
 pub use invocation::{shell_quote, Invocation, Runner};
 pub use process::{
-    run_captured, Captured, Cut, Line, Next, Process, SpawnError, Stream, CAPTURED_HEAD,
+    run_captured, run_lines, Captured, Cut, Line, Next, Process, SpawnError, Stream, CAPTURED_HEAD,
     CAPTURED_TAIL,
 };
 pub use version::{parse_version, query_version};

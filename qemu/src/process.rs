@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::clip::{self, cut_marker, Clip, LINE_HEAD, LINE_TAIL};
+use crate::clip::{self, Clip, LINE_HEAD, LINE_TAIL};
 use crate::{Exit, Invocation};
 
 /// Lines read ahead of the consumer per process: with lines capped, this bounds the memory
@@ -55,7 +55,7 @@ impl Line {
             };
         }
         let head_end = head.len();
-        let text = format!("{head}{}{tail}", cut_marker(bytes));
+        let text = clip::join(&head, &tail, bytes);
         Line {
             stream,
             cut: Some(Cut {
@@ -248,10 +248,33 @@ pub struct Captured {
 
 /// Runs `inv` to completion, killing it (and its children) after `timeout`.
 pub fn run_captured(inv: &Invocation, timeout: Duration) -> Result<Captured, SpawnError> {
-    let mut process = Process::spawn(inv)?;
-    let deadline = Instant::now() + timeout;
     let mut stdout = Clip::new(CAPTURED_HEAD, CAPTURED_TAIL);
     let mut stderr = Clip::new(CAPTURED_HEAD, CAPTURED_TAIL);
+    let (exit, timed_out) = run_lines(inv, timeout, &mut |line| {
+        let sink = match line.stream {
+            Stream::Stdout => &mut stdout,
+            Stream::Stderr => &mut stderr,
+        };
+        sink.push_str(&line.text);
+        sink.push_str("\n");
+    })?;
+    Ok(Captured {
+        stdout: stdout.finish(),
+        stderr: stderr.finish(),
+        exit,
+        timed_out,
+    })
+}
+
+/// Runs `inv` to completion, handing each line of its output to `on_line` as it comes and
+/// killing it (and its children) after `timeout`: how it ended, and whether time ran out.
+pub fn run_lines(
+    inv: &Invocation,
+    timeout: Duration,
+    on_line: &mut dyn FnMut(Line),
+) -> Result<(Exit, bool), SpawnError> {
+    let mut process = Process::spawn(inv)?;
+    let deadline = Instant::now() + timeout;
     let mut timed_out = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -261,25 +284,12 @@ pub fn run_captured(inv: &Invocation, timeout: Duration) -> Result<Captured, Spa
             break;
         }
         match process.next_line(left.min(Duration::from_millis(200))) {
-            Next::Line(line) => {
-                let sink = match line.stream {
-                    Stream::Stdout => &mut stdout,
-                    Stream::Stderr => &mut stderr,
-                };
-                sink.push_str(&line.text);
-                sink.push_str("\n");
-            }
+            Next::Line(line) => on_line(line),
             Next::Idle => {}
             Next::Closed => break,
         }
     }
-    let exit = process.wait();
-    Ok(Captured {
-        stdout: stdout.finish(),
-        stderr: stderr.finish(),
-        exit,
-        timed_out,
-    })
+    Ok((process.wait(), timed_out))
 }
 
 #[cfg(test)]

@@ -153,12 +153,7 @@ fn command(
 }
 
 fn escape_data(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
-        .collect::<String>()
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    super::printable(s).replace('%', "%25").replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
