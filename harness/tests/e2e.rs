@@ -113,6 +113,9 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
         run.stdout
     );
     assert_eq!(r.config.seed, 12345);
+    // The commit is asked beside the builds and lands in the results all the same.
+    let in_git = repo().join(".git").exists();
+    assert_eq!(r.workspace.commit.is_some(), in_git, "{:?}", r.workspace);
     assert!(
         run.stdout.contains(
             "PROPTEST_RNG_SEED=12345 PROPTEST_RNG_ALGORITHM=xs qemu-ppc -L /usr/powerpc-linux-gnu "
@@ -256,16 +259,33 @@ fn a_hung_test_times_out_and_the_run_goes_on() {
             Outcome::Passed
         );
     }
-    // Killed with its children: no process of the hung executable is left behind.
-    let leftovers: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| {
-            c.contains("fx_hang-") && c.contains("tests::hangs")
-                || c.contains("fx_hang-") && c.contains("--format json")
-        })
-        .collect();
+    // Killed with its children: no process of the hung executable is left behind. A
+    // process bele left would be an orphan (its parent, bele, is gone), which tells it from
+    // the one `an_interrupted_run_saves_what_it_knows` runs at the same time; one still
+    // ending when bele ended is gone a moment later.
+    let orphans = || -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| {
+                let dir = e.ok()?.path();
+                let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+                // The parent's pid is the second field after the command in parentheses.
+                let ppid = stat.rsplit_once(") ")?.1.split(' ').nth(1)?.to_string();
+                let cmdline = std::fs::read(dir.join("cmdline")).ok()?;
+                Some((ppid, String::from_utf8_lossy(&cmdline).replace('\0', " ")))
+            })
+            .filter(|(ppid, c)| ppid == "1" && c.contains("fx_hang-"))
+            .map(|(_, c)| c)
+            .collect()
+    };
+    let mut leftovers = orphans();
+    for _ in 0..20 {
+        if leftovers.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        leftovers = orphans();
+    }
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
