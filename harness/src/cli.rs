@@ -714,7 +714,18 @@ fn test(
 ) -> anyhow::Result<Outcome> {
     let table = load_table(&args.common, ctx)?;
     let manifest = args.common.manifest_path.as_ref().map(|p| ctx.cwd.join(p));
-    let workspace = Workspace::load(manifest.as_deref(), &ctx.cwd, &ctx.env)?;
+    // The toolchain is the one of the workspace's root: asked in the current directory
+    // while cargo reads the workspace, and again only if the root turns out elsewhere.
+    let (workspace, toolchain_here) = std::thread::scope(|scope| {
+        let here = scope.spawn(|| ToolchainInfo::detect(&ctx.env, &ctx.cwd));
+        let workspace = Workspace::load(manifest.as_deref(), &ctx.cwd, &ctx.env);
+        (workspace, here.join())
+    });
+    let workspace = workspace?;
+    let toolchain = match toolchain_here {
+        Ok(found) if workspace.root == ctx.cwd => found?,
+        _ => ToolchainInfo::detect(&ctx.env, &workspace.root)?,
+    };
     let mut targets = selected(&table, &args.common, workspace.defaults.targets.as_deref())?;
     if let Some(sh) = args.shard {
         targets = shard(targets, sh);
@@ -766,7 +777,6 @@ fn test(
     if let Some(given) = &args.out {
         check_out_dir(given, &out_path)?;
     }
-    let toolchain = ToolchainInfo::detect(&ctx.env, &workspace.root)?;
     let plan = Plan {
         selection: Selection {
             packages,

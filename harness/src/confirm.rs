@@ -5,7 +5,7 @@
 //! drew decides which targets can be compared at all. The tests to check on one target and
 //! executable run in one process, one after another; processes run `jobs` at a time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -14,15 +14,22 @@ use crate::differential::CheckNeed;
 use crate::execute::{run_again, ExecConfig, Rerun};
 use crate::results::{InputsOn, Outcome, ProbeCheck, RunResults};
 
-/// Runs the checks `needs` asks for, `jobs` processes at a time; `configs` is indexed like
-/// `results.targets`.
-pub fn check(
-    results: &RunResults,
-    needs: &[CheckNeed],
-    configs: &[Option<&ExecConfig>],
-    jobs: usize,
-    cancel: &AtomicBool,
-) -> Vec<ProbeCheck> {
+/// What the checks found: per (target index, executable id), each test run again.
+pub type Reruns = BTreeMap<(usize, String), BTreeMap<String, Rerun>>;
+
+/// One process of a check: an executable of a target, and its tests to run again.
+#[derive(Debug, Clone)]
+pub struct Work {
+    pub idx: usize,
+    pub binary: TestBinary,
+    pub tests: Vec<String>,
+}
+
+/// A test run again on a target: (target index, executable id, test name).
+pub type Asked = (usize, String, String);
+
+/// The processes `needs` asks for, less the tests in `done`.
+pub fn work(results: &RunResults, needs: &[CheckNeed], done: &BTreeSet<Asked>) -> Vec<Work> {
     // Which tests of which executable run again on which target.
     let mut wanted: BTreeMap<(usize, &str), Vec<String>> = BTreeMap::new();
     for need in needs {
@@ -31,48 +38,77 @@ pub fn check(
             on.push(need.rerun_on);
         }
         for idx in on {
+            let ran = done.contains(&(idx, need.binary.clone(), need.test.clone()));
             let tests = wanted.entry((idx, need.binary.as_str())).or_default();
-            if !tests.contains(&need.test) {
+            if !ran && !tests.contains(&need.test) {
                 tests.push(need.test.clone());
             }
         }
     }
+    wanted
+        .into_iter()
+        .filter(|(_, tests)| !tests.is_empty())
+        .filter_map(|((idx, binary), tests)| {
+            let b = results.targets[idx]
+                .binaries
+                .iter()
+                .find(|b| b.id == binary)?;
+            Some(Work {
+                idx,
+                binary: TestBinary {
+                    id: b.id.clone(),
+                    path: b.executable.clone(),
+                    cwd: b.cwd.clone(),
+                    doc: b.doc.clone(),
+                },
+                tests,
+            })
+        })
+        .collect()
+}
+
+impl Work {
+    /// The tests it runs again, as `work` leaves them out next time.
+    pub fn asked(&self) -> impl Iterator<Item = Asked> + '_ {
+        (self.tests.iter()).map(|t| (self.idx, self.binary.id.clone(), t.clone()))
+    }
+}
+
+/// Runs `work`, `jobs` processes at a time; `configs` is indexed like the results' targets.
+pub fn rerun(
+    work: Vec<Work>,
+    configs: &[Option<&ExecConfig>],
+    jobs: usize,
+    cancel: &AtomicBool,
+) -> Reruns {
     let verbose = vec![("PROPTEST_VERBOSE".to_string(), "2".to_string())];
-    // (target index, executable id) and the tests to run again there.
-    type Work<'a> = ((usize, &'a str), Vec<String>);
-    let work: Mutex<Vec<Work<'_>>> = Mutex::new(wanted.into_iter().collect());
-    let reruns: Mutex<BTreeMap<(usize, String), BTreeMap<String, Rerun>>> = Mutex::default();
+    let work = Mutex::new(work);
+    let reruns: Mutex<Reruns> = Mutex::default();
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
                 let next = work.lock().ok().and_then(|mut w| w.pop());
-                let Some(((idx, binary), tests)) = next else {
+                let Some(Work { idx, binary, tests }) = next else {
                     break;
                 };
                 if cancel.load(Ordering::Relaxed) {
                     break;
                 }
-                let target = &results.targets[idx];
-                let (Some(cfg), Some(b)) = (
-                    configs.get(idx).copied().flatten(),
-                    target.binaries.iter().find(|b| b.id == binary),
-                ) else {
+                let Some(cfg) = configs.get(idx).copied().flatten() else {
                     continue;
                 };
-                let bin = TestBinary {
-                    id: b.id.clone(),
-                    path: b.executable.clone(),
-                    cwd: b.cwd.clone(),
-                    doc: b.doc.clone(),
-                };
-                let found = run_again(&bin, cfg, &tests, &verbose, cancel);
+                let found = run_again(&binary, cfg, &tests, &verbose, cancel);
                 if let Ok(mut r) = reruns.lock() {
-                    r.insert((idx, binary.to_string()), found);
+                    r.entry((idx, binary.id.clone())).or_default().extend(found);
                 }
             });
         }
     });
-    let reruns = reruns.into_inner().unwrap_or_default();
+    reruns.into_inner().unwrap_or_default()
+}
+
+/// The checks `needs` asked for, judged from what running them again found.
+pub fn judge(results: &RunResults, needs: &[CheckNeed], reruns: &Reruns) -> Vec<ProbeCheck> {
     let rerun = |idx: usize, need: &CheckNeed| {
         reruns
             .get(&(idx, need.binary.clone()))
@@ -129,4 +165,61 @@ pub fn check(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::{probed, results, target};
+    use crate::results::ProbeKind;
+
+    /// Test `t` records little-endian bytes on two targets and big-endian on two.
+    fn run() -> RunResults {
+        let le: &[&[u8]] = &[&[1, 0, 0, 0]];
+        let be: &[&[u8]] = &[&[0, 0, 0, 1]];
+        let mut r = results(vec![]);
+        for (triple, records) in [
+            ("x86_64-unknown-linux-gnu", le),
+            ("i686-unknown-linux-gnu", le),
+            ("powerpc-unknown-linux-gnu", be),
+            ("powerpc64-unknown-linux-gnu", be),
+        ] {
+            let (test, seqs) = probed("t", ProbeKind::Wire, "frame", records);
+            r.targets.push(target(triple, vec![test]));
+            r.probe_sequences.extend(seqs);
+        }
+        r
+    }
+
+    #[test]
+    fn work_is_one_process_per_target_and_leaves_out_what_was_asked() {
+        let r = run();
+        let needs = crate::differential::needs_check(&r);
+        assert_eq!(needs.len(), 1, "{needs:?}");
+        let all = work(&r, &needs, &BTreeSet::new());
+        // One target per (records, pointer width): all four differ in one or the other.
+        let mut on: Vec<usize> = all.iter().map(|w| w.idx).collect();
+        on.sort_unstable();
+        assert_eq!(on, [0, 1, 2, 3]);
+        for w in &all {
+            assert_eq!(
+                (w.binary.id.as_str(), w.tests.as_slice()),
+                ("pkg", &["t".to_string()][..])
+            );
+            assert_eq!(w.binary.path, r.targets[w.idx].binaries[0].executable);
+        }
+        // What an early check asked for is not asked again; the rest is.
+        let asked: BTreeSet<Asked> = all[..2].iter().flat_map(Work::asked).collect();
+        assert_eq!(asked.len(), 2);
+        let rest = work(&r, &needs, &asked);
+        let rest_on: Vec<usize> = rest.iter().map(|w| w.idx).collect();
+        let asked_on: Vec<usize> = all[..2].iter().map(|w| w.idx).collect();
+        assert_eq!(rest.len(), 2);
+        assert!(
+            rest_on.iter().all(|i| !asked_on.contains(i)),
+            "{rest_on:?} {asked_on:?}"
+        );
+        let everything: BTreeSet<Asked> = all.iter().flat_map(Work::asked).collect();
+        assert!(work(&r, &needs, &everything).is_empty());
+    }
 }

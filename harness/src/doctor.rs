@@ -123,11 +123,35 @@ pub fn check<'t>(
     toolchain: &ToolchainInfo,
     env: &HostEnv,
 ) -> Vec<TargetCheck<'t>> {
-    // zig is the same for every target that uses it: asked once.
-    let zig_found = std::cell::OnceCell::new();
+    // The questions that start a process (zig's version, asked once, and each derived
+    // spec's base) are asked at once, before the per-target checks that only look at files.
+    let wants_zig = targets.iter().any(|t| {
+        !t.runs_natively_on(&toolchain.host) && matches!(t.link_route(), LinkRoute::Zig { .. })
+    });
+    let (zig_found, specs) = std::thread::scope(|scope| {
+        let zig = wants_zig.then(|| scope.spawn(|| crate::zig::check(env)));
+        let specs: Vec<_> = targets
+            .iter()
+            .map(|t| {
+                t.spec
+                    .as_ref()
+                    .map(|derived| scope.spawn(move || crate::spec::text(derived, toolchain, env)))
+            })
+            .collect();
+        fn panicked<T>(_: Box<dyn std::any::Any + Send>) -> Result<T, String> {
+            Err("its check panicked".to_string())
+        }
+        let zig = zig.map(|h| h.join().unwrap_or_else(panicked));
+        let specs: Vec<_> = specs
+            .into_iter()
+            .map(|h| h.map(|h| h.join().unwrap_or_else(panicked)))
+            .collect();
+        (zig, specs)
+    });
     targets
         .iter()
-        .map(|target| {
+        .zip(specs)
+        .map(|(target, spec_text)| {
             let native = target.runs_natively_on(&toolchain.host);
             let mut zig = None;
             let mut spec = None;
@@ -143,22 +167,20 @@ pub fn check<'t>(
                             missing.push(Missing::Sysroot(sysroot.to_path_buf()));
                         }
                     }
-                    LinkRoute::Zig { .. } => {
-                        match zig_found.get_or_init(|| crate::zig::check(env)) {
-                            Ok(found) => zig = Some(found.clone()),
-                            Err(why) => missing.push(Missing::Zig(why.clone())),
-                        }
-                    }
+                    LinkRoute::Zig { .. } => match &zig_found {
+                        Some(Ok(found)) => zig = Some(found.clone()),
+                        Some(Err(why)) => missing.push(Missing::Zig(why.clone())),
+                        None => unreachable!("zig is asked for when a target links with it"),
+                    },
                 }
                 if env.which(&target.qemu).is_none() {
                     missing.push(Missing::Qemu(target.qemu.clone()));
                 }
             }
-            if let Some(derived) = &target.spec {
-                match crate::spec::text(derived, &toolchain.dir, env) {
-                    Ok(text) => spec = Some(text),
-                    Err(why) => missing.push(Missing::Spec(why)),
-                }
+            match spec_text {
+                Some(Ok(text)) => spec = Some(text),
+                Some(Err(why)) => missing.push(Missing::Spec(why)),
+                None => {}
             }
             if std == StdAvailability::Missing {
                 missing.push(Missing::Std);

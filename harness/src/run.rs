@@ -1,6 +1,7 @@
 //! Carrying out a plan: build targets one after another while earlier targets' tests run,
 //! collect every result into the results model, and save it after each target.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -11,6 +12,7 @@ use bele_qemu::Runner;
 use bele_targets::{LinkRoute, Target};
 
 use crate::build::{self, TargetTools, TestBinary};
+use crate::confirm::{Asked, Reruns};
 use crate::doctor;
 use crate::env::HostEnv;
 use crate::execute::{self, ExecConfig, Sequences, TestEvent};
@@ -127,6 +129,15 @@ enum Msg {
         started: Instant,
         ended: Instant,
     },
+    /// A target's emulator answered (or did not) what version it is.
+    QemuVersion {
+        idx: usize,
+        version: Option<String>,
+    },
+    /// The workspace's commit, when it is in git.
+    Commit(Option<String>),
+    /// The builder is done: every build ended and its executables are queued.
+    BuildsDone,
 }
 
 /// Least time between two saves of the results while a run goes.
@@ -147,27 +158,38 @@ pub fn run(
     reporter: &mut dyn Reporter,
 ) -> Result<RunResults, ResultsError> {
     let start = Instant::now();
-    let mut results = new_results(plan, toolchain, env);
+    let mut results = new_results(plan, toolchain);
     let probe_root = plan.workspace.bele_dir().join("probes").join(&plan.run_id);
     reporter.event(&Event::Started {
         targets: plan.targets.len(),
     });
     let ready = prepare_targets(plan, toolchain, env, &probe_root, &mut results, reporter)?;
     save(&results, plan, reporter)?;
+    let last = read_timings(plan);
+    let order = build_order(plan, &ready, &last);
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (work_tx, work_rx) = mpsc::channel::<(usize, TestBinary)>();
     let work_rx = Mutex::new(work_rx);
     let std_built: Mutex<Vec<Option<StdBuild>>> = Mutex::new(vec![None; plan.targets.len()]);
-    std::thread::scope(|scope| -> Result<(), ResultsError> {
+    let early = std::thread::scope(|scope| -> Result<(Reruns, BTreeSet<Asked>), ResultsError> {
         {
             let (ready, std_built) = (&ready, &std_built);
-            scope.spawn(move || std_ahead(ready, plan, env, cancel, std_built));
+            let order = &order;
+            scope.spawn(move || std_ahead(ready, order, plan, env, cancel, std_built));
         }
         {
             let msg_tx = msg_tx.clone();
-            let (ready, std_built) = (&ready, &std_built);
-            scope.spawn(move || build_queue(plan, ready, env, cancel, std_built, &msg_tx, work_tx));
+            let emulators = emulators(&results, &ready);
+            let root = &plan.workspace.root;
+            scope.spawn(move || facts(emulators, root, env, &msg_tx));
+        }
+        {
+            let msg_tx = msg_tx.clone();
+            let (ready, order, std_built) = (&ready, &order, &std_built);
+            scope.spawn(move || {
+                build_queue(plan, ready, order, env, cancel, std_built, &msg_tx, work_tx)
+            });
         }
         for _ in 0..plan.jobs.max(1) {
             let msg_tx = msg_tx.clone();
@@ -187,14 +209,22 @@ pub fn run(
             cancel,
             reporter: &mut *reporter,
         };
+        let mut early = EarlyCheck::default();
+        let mut builds_done = false;
         // Messages as they come; between them, a save a throttled one left pending, so
         // results (and a failing disk) show while a long test runs.
         let collected = loop {
             let taken = match msg_rx.recv_timeout(SAVE_EVERY) {
-                Ok(msg) => collector.take(msg),
+                Ok(msg) => {
+                    builds_done |= matches!(msg, Msg::BuildsDone);
+                    collector.take(msg)
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => Ok(()),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
             };
+            if plan.probes && builds_done {
+                early.update(scope, collector.results, &ready, cancel);
+            }
             if let Err(e) = taken.and_then(|()| collector.save_pending()) {
                 break Err(e);
             }
@@ -204,20 +234,23 @@ pub fn run(
             // than run on for nothing.
             cancel.store(true, Ordering::Relaxed);
         }
-        collected
+        collected.map(|()| early.finish())
     })?;
 
     if plan.probes && !cancel.load(Ordering::Relaxed) {
-        check_probes(&mut results, &ready, plan, cancel, reporter);
+        check_probes(&mut results, &ready, plan, early, cancel, reporter);
     }
     let _ = std::fs::remove_dir_all(&probe_root);
     finish_run(&mut results, cancel, start);
     save(&results, plan, reporter)?;
+    if results.state == RunState::Complete {
+        write_timings(plan, &results, last);
+    }
     Ok(results)
 }
 
 /// The results of a run that has not started: host, toolchain, workspace and configuration.
-fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo, env: &HostEnv) -> RunResults {
+fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
     RunResults {
         schema_version: SCHEMA_VERSION,
         run_id: plan.run_id.clone(),
@@ -242,7 +275,8 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo, env: &HostEnv) -> Run
         },
         workspace: WorkspaceInfo {
             manifest_path: plan.workspace.manifest_path.clone(),
-            commit: crate::workspace::git_commit(&plan.workspace.root, env),
+            // Asked beside the builds (`git status` takes long in a big tree).
+            commit: None,
             packages: plan.selection.packages.clone(),
             features: plan.selection.features.clone(),
             all_features: plan.selection.all_features,
@@ -335,30 +369,47 @@ fn prepare_targets(
         }
         results.targets.push(tr);
     }
-    // Each emulator's version, asked of all at once.
-    std::thread::scope(|scope| {
-        for (t, r) in results.targets.iter_mut().zip(&ready) {
-            if r.is_some() && t.runner != "native" {
-                let qemu = t.runner.clone();
-                scope.spawn(move || t.qemu_version = bele_qemu::query_version(&qemu, &env.vars));
-            }
-        }
-    });
     Ok(ready)
 }
 
+/// The emulators of the ready targets, by target index.
+fn emulators(results: &RunResults, ready: &[Ready]) -> Vec<(usize, String)> {
+    (results.targets.iter().zip(ready).enumerate())
+        .filter(|(_, (t, r))| r.is_some() && t.runner != "native")
+        .map(|(idx, (t, _))| (idx, t.runner.clone()))
+        .collect()
+}
+
+/// Asks the workspace's commit and every emulator its version, all at once and beside the
+/// builds: only reports show them.
+fn facts(emulators: Vec<(usize, String)>, root: &Path, env: &HostEnv, msg_tx: &mpsc::Sender<Msg>) {
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let _ = msg_tx.send(Msg::Commit(crate::workspace::git_commit(root, env)));
+        });
+        for (idx, qemu) in emulators {
+            scope.spawn(move || {
+                let version = bele_qemu::query_version(&qemu, &env.vars);
+                let _ = msg_tx.send(Msg::QemuVersion { idx, version });
+            });
+        }
+    });
+}
+
 /// Builds the std of build-std targets into bele's std cache ahead of the builder, one at a
-/// time in table order, while the builder works on the targets before them (the table puts
-/// prebuilt-std targets first): cargo leaves cores idle while it links and while tests run.
+/// time in build order, while the builder works on the targets before them (`build_order`
+/// puts those with std at hand first): cargo leaves cores idle while it links and while
+/// tests run.
 fn std_ahead(
     ready: &[Ready],
+    order: &[usize],
     plan: &Plan<'_>,
     env: &HostEnv,
     cancel: &AtomicBool,
     std_built: &Mutex<Vec<Option<StdBuild>>>,
 ) {
-    for (idx, target) in plan.targets.iter().enumerate() {
-        let Some((_, tools)) = &ready[idx] else {
+    for &idx in order {
+        let (target, Some((_, tools))) = (plan.targets[idx], &ready[idx]) else {
             continue;
         };
         if cancel.load(Ordering::Relaxed) {
@@ -373,19 +424,88 @@ fn std_ahead(
     }
 }
 
-/// The builder: one cargo at a time (each uses every core), in table order. Each build's
+/// The order the builder takes the ready targets in: those whose std is at hand (prebuilt,
+/// or in bele's std cache) first, so that building the others' std overlaps their builds;
+/// within each, a target that runs natively first (its tests are the quickest, and the
+/// probe check runs tests again there, so it can start before the last tests end), then
+/// the targets whose tests took longest in the last run here, so the tests that start
+/// last are short ones; the table's order otherwise.
+fn build_order(plan: &Plan<'_>, ready: &[Ready], last: &BTreeMap<String, u64>) -> Vec<usize> {
+    let keys: Vec<Option<OrderKey>> = (ready.iter().zip(&plan.targets))
+        .map(|(r, target)| {
+            let (exec, tools) = r.as_ref()?;
+            Some(OrderKey {
+                std_to_build: tools.std_cache.as_ref().is_some_and(|c| !c.is_ready()),
+                emulated: exec.runner != Runner::Native,
+                last_tests_ms: last.get(&target.triple).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    order_by(&keys)
+}
+
+/// What decides where a ready target goes in the build order.
+#[derive(Debug, Clone, Copy)]
+struct OrderKey {
+    std_to_build: bool,
+    emulated: bool,
+    last_tests_ms: u64,
+}
+
+/// The indices of `keys` that are `Some`, in build order (see `build_order`).
+fn order_by(keys: &[Option<OrderKey>]) -> Vec<usize> {
+    let mut order: Vec<(usize, OrderKey)> = (keys.iter().enumerate())
+        .filter_map(|(idx, k)| Some((idx, (*k)?)))
+        .collect();
+    order.sort_by_key(|&(idx, k)| {
+        let longest_first = std::cmp::Reverse(k.last_tests_ms);
+        (k.std_to_build, k.emulated, longest_first, idx)
+    });
+    order.into_iter().map(|(idx, _)| idx).collect()
+}
+
+/// The file that keeps each target's test time from the last complete run in a workspace.
+fn timings_file(plan: &Plan<'_>) -> PathBuf {
+    plan.workspace.bele_dir().join("timings.json")
+}
+
+/// Each target's test time (ms) in the last complete run here, by triple; empty when there
+/// is none or it cannot be read (it only orders the builds).
+fn read_timings(plan: &Plan<'_>) -> BTreeMap<String, u64> {
+    std::fs::read_to_string(timings_file(plan))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+/// Keeps this run's test times for the next run's build order (the other targets' stay).
+fn write_timings(plan: &Plan<'_>, results: &RunResults, mut last: BTreeMap<String, u64>) {
+    for t in &results.targets {
+        if let (TargetStatus::Ran, Some(ms)) = (t.status, t.run_ms) {
+            last.insert(t.triple.clone(), ms);
+        }
+    }
+    // Only the order of the next run's builds depends on it: a failure is not worth one.
+    let _ = crate::atomic::write(&timings_file(plan), None, |w| {
+        serde_json::to_writer(w, &last).map_err(std::io::Error::other)
+    });
+}
+
+/// The builder: one cargo at a time (each uses every core), in build order. Each build's
 /// test executables (and doc-tests) go to the workers as soon as it ends.
+#[allow(clippy::too_many_arguments)]
 fn build_queue(
     plan: &Plan<'_>,
     ready: &[Ready],
+    order: &[usize],
     env: &HostEnv,
     cancel: &AtomicBool,
     std_built: &Mutex<Vec<Option<StdBuild>>>,
     msg_tx: &mpsc::Sender<Msg>,
     work_tx: mpsc::Sender<(usize, TestBinary)>,
 ) {
-    for (idx, target) in plan.targets.iter().enumerate() {
-        let Some((exec, tools)) = &ready[idx] else {
+    for &idx in order {
+        let (target, Some((exec, tools))) = (plan.targets[idx], &ready[idx]) else {
             continue;
         };
         if cancel.load(Ordering::Relaxed) {
@@ -444,6 +564,7 @@ fn build_queue(
             }
         }
     }
+    let _ = msg_tx.send(Msg::BuildsDone);
 }
 
 /// A worker: takes the next test executable of any built target and runs it to results.
@@ -588,6 +709,15 @@ impl Collector<'_, '_, '_> {
                     elapsed,
                 });
             }
+            Msg::Commit(commit) => {
+                self.results.workspace.commit = commit;
+                self.unsaved = true;
+            }
+            Msg::QemuVersion { idx, version } => {
+                self.results.targets[idx].qemu_version = version;
+                self.unsaved = true;
+            }
+            Msg::BuildsDone => {}
             Msg::BinaryDone {
                 idx,
                 mut result,
@@ -661,21 +791,83 @@ impl Collector<'_, '_, '_> {
     }
 }
 
-/// Runs again the tests whose probe records differ, to check the difference is real.
+/// Runs again the tests whose probe records differ, to check the difference is real;
+/// `early` is what `EarlyCheck` ran already, and what it asked for.
 fn check_probes(
     results: &mut RunResults,
     ready: &[Ready],
     plan: &Plan<'_>,
+    early: (Reruns, BTreeSet<Asked>),
     cancel: &AtomicBool,
     reporter: &mut dyn Reporter,
 ) {
+    let (mut reruns, asked) = early;
     let needs = crate::differential::needs_check(results);
     if needs.is_empty() {
         return;
     }
     reporter.event(&Event::CheckingProbes { tests: needs.len() });
-    let exec: Vec<Option<&ExecConfig>> = ready.iter().map(|c| c.as_ref().map(|(e, _)| e)).collect();
-    results.probe_checks = crate::confirm::check(results, &needs, &exec, plan.jobs, cancel);
+    let work = crate::confirm::work(results, &needs, &asked);
+    let more = crate::confirm::rerun(work, &exec_configs(ready), plan.jobs, cancel);
+    for (key, tests) in more {
+        reruns.entry(key).or_default().extend(tests);
+    }
+    results.probe_checks = crate::confirm::judge(results, &needs, &reruns);
+}
+
+/// The probe check of the targets done so far, while the last tests run: once every build
+/// is done, each time a target finishes, the tests whose records differ among the finished
+/// targets run again (one process at a time, beside the workers) unless asked already. A
+/// difference among some targets is one among all; what the finished targets cannot
+/// settle is left to `check_probes`, which runs only what was not asked here.
+#[derive(Default)]
+struct EarlyCheck<'scope> {
+    /// Targets finished when the check last looked.
+    finished: usize,
+    asked: BTreeSet<Asked>,
+    running: Vec<std::thread::ScopedJoinHandle<'scope, Reruns>>,
+}
+
+impl<'scope> EarlyCheck<'scope> {
+    fn update<'env>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        results: &RunResults,
+        ready: &'env [Ready],
+        cancel: &'env AtomicBool,
+    ) {
+        let finished = (results.targets.iter())
+            .filter(|t| t.status != TargetStatus::Pending)
+            .count();
+        if finished == self.finished {
+            return;
+        }
+        self.finished = finished;
+        let needs = crate::differential::needs_check(results);
+        let work = crate::confirm::work(results, &needs, &self.asked);
+        if work.is_empty() {
+            return;
+        }
+        self.asked.extend(work.iter().flat_map(|w| w.asked()));
+        self.running.push(
+            scope.spawn(move || crate::confirm::rerun(work, &exec_configs(ready), 1, cancel)),
+        );
+    }
+
+    /// What it ran (once all of it ended), and what it asked for.
+    fn finish(self) -> (Reruns, BTreeSet<Asked>) {
+        let mut reruns = Reruns::new();
+        for found in self.running.into_iter().filter_map(|h| h.join().ok()) {
+            for (key, tests) in found {
+                reruns.entry(key).or_default().extend(tests);
+            }
+        }
+        (reruns, self.asked)
+    }
+}
+
+fn exec_configs(ready: &[Ready]) -> Vec<Option<&ExecConfig>> {
+    ready.iter().map(|c| c.as_ref().map(|(e, _)| e)).collect()
 }
 
 /// Marks what never finished, and the run's state and duration.
@@ -836,6 +1028,35 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builds_go_std_at_hand_first_then_native_then_longest_tests_first() {
+        let key = |std_to_build, emulated, last_tests_ms| {
+            Some(OrderKey {
+                std_to_build,
+                emulated,
+                last_tests_ms,
+            })
+        };
+        let keys = [
+            key(false, false, 20), // 0: the host
+            key(false, true, 300), // 1
+            None,                  // 2: not ready
+            key(true, true, 900),  // 3: its std is built first
+            key(false, true, 600), // 4
+            key(false, true, 0),   // 5: not run here before
+            key(false, true, 300), // 6: as long as 1, after it in the table
+            key(true, true, 100),  // 7
+        ];
+        assert_eq!(order_by(&keys), [0, 4, 1, 6, 5, 3, 7]);
+        // Without a last run, the table's order (std at hand first).
+        let first_run = [
+            key(true, true, 0),
+            key(false, true, 0),
+            key(false, false, 0),
+        ];
+        assert_eq!(order_by(&first_run), [2, 1, 0]);
+    }
 
     #[test]
     fn civil_dates() {

@@ -1,7 +1,8 @@
 //! Derived target specs: a target rustc does not know (armeb on musl), described as a
-//! change to one it does. The base is printed by the toolchain in use at every run (the
-//! JSON format moves between compiler versions), changed as the table says, and written
-//! to the workspace's `target/bele/specs/<triple>.json` for `--target`.
+//! change to one it does. The base is printed by the toolchain in use (the JSON format
+//! moves between compiler versions; kept in bele's cache per toolchain release), changed
+//! as the table says, and written to the workspace's `target/bele/specs/<triple>.json` for
+//! `--target`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use bele_targets::{DerivedSpec, Target};
 
 use crate::env::HostEnv;
 use crate::process::CommandSpec;
+use crate::toolchain::ToolchainInfo;
 
 /// The spec `derived` describes, from the base spec's JSON text.
 pub fn derive(base_json: &str, derived: &DerivedSpec) -> Result<String, String> {
@@ -28,9 +30,47 @@ pub fn derive(base_json: &str, derived: &DerivedSpec) -> Result<String, String> 
     serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())
 }
 
-/// The derived spec's JSON, from the base the toolchain in `cwd` prints; `Err` says why
-/// it cannot be had.
-pub fn text(derived: &DerivedSpec, cwd: &Path, env: &HostEnv) -> Result<String, String> {
+/// The derived spec's JSON, from the base `toolchain` prints; `Err` says why it cannot be
+/// had. The base is kept in bele's cache per toolchain release, so later runs start no
+/// rustc for it.
+pub fn text(
+    derived: &DerivedSpec,
+    toolchain: &ToolchainInfo,
+    env: &HostEnv,
+) -> Result<String, String> {
+    let cached = base_cache(derived, toolchain, env);
+    if let Some(text) = cached
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        if let Ok(spec) = derive(&text, derived) {
+            return Ok(spec);
+        }
+    }
+    let base = print_base(derived, &toolchain.dir, env)?;
+    let spec = derive(&base, derived)?;
+    if let Some(path) = cached {
+        // A cache: when it cannot be written, the next run asks rustc again.
+        let _ = crate::atomic::write(&path, None, |w| w.write_all(base.as_bytes()));
+    }
+    Ok(spec)
+}
+
+/// Where the base spec `toolchain` prints for `derived` is kept: only for a release with a
+/// commit in its version (`rustc 1.95.0 (59807616e 2026-04-14)`), which names its build;
+/// a local build's version (`rustc 1.97.0-dev`) does not.
+fn base_cache(derived: &DerivedSpec, toolchain: &ToolchainInfo, env: &HostEnv) -> Option<PathBuf> {
+    if !toolchain.rustc.contains('(') {
+        return None;
+    }
+    let key = format!("{}\n{}\n{}", toolchain.rustc, toolchain.host, derived.from);
+    let digest = bele_probe::digest(key.as_bytes());
+    let dir = env.cache_dir()?.join("specs");
+    Some(dir.join(format!("{}-{digest:016x}.json", derived.from)))
+}
+
+/// The base spec as the toolchain in `cwd` prints it.
+fn print_base(derived: &DerivedSpec, cwd: &Path, env: &HostEnv) -> Result<String, String> {
     let print = CommandSpec::new("rustc", cwd)
         .args([
             "-Z",
@@ -51,7 +91,7 @@ pub fn text(derived: &DerivedSpec, cwd: &Path, env: &HostEnv) -> Result<String, 
             crate::process::tail(&out.stderr, 3)
         ));
     }
-    derive(&out.stdout, derived)
+    Ok(out.stdout)
 }
 
 /// Writes `target`'s derived spec, `text`, into `dir` and returns its path.
@@ -87,5 +127,46 @@ mod tests {
         assert!(derive("not json", armeb.spec.as_ref().unwrap())
             .unwrap_err()
             .starts_with("the spec of armeb-unknown-linux-gnueabi is not JSON"));
+    }
+
+    #[test]
+    fn the_base_is_kept_per_toolchain_release_and_read_back_without_rustc() {
+        let table = bele_targets::Table::builtin();
+        let derived = table
+            .get("armeb-bele-linux-musleabi")
+            .unwrap()
+            .spec
+            .clone()
+            .unwrap();
+        let cache = std::env::temp_dir().join(format!("bele-spec-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&cache);
+        // No rustc on PATH: only the cache can answer.
+        let env = HostEnv {
+            vars: vec![
+                ("BELE_CACHE_DIR".into(), cache.display().to_string()),
+                ("PATH".into(), "/nonexistent".into()),
+            ],
+        };
+        let toolchain = |rustc: &str| ToolchainInfo {
+            rustc: rustc.into(),
+            cargo: "cargo 1.95.0".into(),
+            host: "x86_64-unknown-linux-gnu".into(),
+            sysroot: "/r".into(),
+            dir: std::env::temp_dir(),
+        };
+        let release = toolchain("rustc 1.95.0 (59807616e 2026-04-14)");
+        let other = toolchain("rustc 1.96.0 (0123456ab 2026-05-26)");
+        let local = toolchain("rustc 1.97.0-dev");
+        let kept = base_cache(&derived, &release, &env).unwrap();
+        assert!(kept.starts_with(cache.join("specs")), "{kept:?}");
+        assert_ne!(Some(&kept), base_cache(&derived, &other, &env).as_ref());
+        assert_eq!(base_cache(&derived, &local, &env), None);
+        let err = text(&derived, &release, &env).unwrap_err();
+        assert!(err.contains("rustc"), "{err}");
+        std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+        std::fs::write(&kept, BASE).unwrap();
+        assert_eq!(text(&derived, &release, &env), derive(BASE, &derived));
+        assert!(text(&derived, &other, &env).is_err());
+        std::fs::remove_dir_all(&cache).unwrap();
     }
 }

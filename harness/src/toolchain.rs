@@ -62,15 +62,26 @@ impl ToolchainInfo {
             }
             Ok(out.stdout.trim().to_string())
         };
-        let verbose = run("rustc", &["-vV"])?;
+        // Three independent questions, asked at once: each is a process start or two.
+        let (verbose, cargo, sysroot) = std::thread::scope(|scope| {
+            let cargo = scope.spawn(|| run("cargo", &["-V"]));
+            let sysroot = scope.spawn(|| run("rustc", &["--print", "sysroot"]));
+            let verbose = run("rustc", &["-vV"]);
+            let joined = |h: std::thread::ScopedJoinHandle<'_, Result<String, ToolchainError>>| {
+                h.join()
+                    .unwrap_or_else(|_| Err(ToolchainError("a query panicked".into())))
+            };
+            (verbose, joined(cargo), joined(sysroot))
+        });
+        let verbose = verbose?;
         let host = parse_host(&verbose).ok_or_else(|| {
             ToolchainError(format!("no host line in `rustc -vV` output: {verbose}"))
         })?;
         Ok(ToolchainInfo {
             rustc: verbose.lines().next().unwrap_or_default().to_string(),
-            cargo: run("cargo", &["-V"])?,
+            cargo: cargo?,
             host,
-            sysroot: PathBuf::from(run("rustc", &["--print", "sysroot"])?),
+            sysroot: PathBuf::from(sysroot?),
             dir: dir.to_path_buf(),
         })
     }

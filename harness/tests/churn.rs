@@ -78,6 +78,21 @@ fn a_second_run_rebuilds_nothing() {
             "build-std"
         };
         assert_eq!(mips.std.as_deref(), Some(expected));
+        // Each run keeps its targets' test times for the next run's build order, in which
+        // the target that runs natively goes first.
+        let timings: std::collections::BTreeMap<String, u64> = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("target/bele/timings.json")).unwrap(),
+        )
+        .unwrap();
+        let first_started = |triple: &str| {
+            let t = second.targets.iter().find(|t| t.triple == triple).unwrap();
+            assert!(timings.contains_key(triple), "{triple}: {timings:?}");
+            t.binaries.iter().map(|b| b.started_ms).min().unwrap()
+        };
+        let native = first_started("x86_64-unknown-linux-gnu");
+        for t in &second.targets {
+            assert!(native <= first_started(&t.triple), "{}", t.triple);
+        }
         for (triple, n) in compiled(&second) {
             assert_eq!(
                 n, 0,
