@@ -426,10 +426,11 @@ fn std_ahead(
 
 /// The order the builder takes the ready targets in: those whose std is at hand (prebuilt,
 /// or in bele's std cache) first, so that building the others' std overlaps their builds;
-/// within each, a target that runs natively first (its tests are the quickest, and the
-/// probe check runs tests again there, so it can start before the last tests end), then
-/// the targets whose tests took longest in the last run here, so the tests that start
-/// last are short ones; the table's order otherwise.
+/// within each, the targets whose tests took longest in the last run here first, so the
+/// tests that start last are short ones; the table's order otherwise. A target that runs
+/// natively goes second: its tests are the quickest (first, they would end before the
+/// next build does and leave the workers idle), and the probe check runs tests again
+/// there, so it can start before the last tests end.
 fn build_order(plan: &Plan<'_>, ready: &[Ready], last: &BTreeMap<String, u64>) -> Vec<usize> {
     let keys: Vec<Option<OrderKey>> = (ready.iter().zip(&plan.targets))
         .map(|(r, target)| {
@@ -459,9 +460,17 @@ fn order_by(keys: &[Option<OrderKey>]) -> Vec<usize> {
         .collect();
     order.sort_by_key(|&(idx, k)| {
         let longest_first = std::cmp::Reverse(k.last_tests_ms);
-        (k.std_to_build, k.emulated, longest_first, idx)
+        (k.std_to_build, longest_first, idx)
     });
-    order.into_iter().map(|(idx, _)| idx).collect()
+    let mut order: Vec<usize> = order.into_iter().map(|(idx, _)| idx).collect();
+    if let Some(at) = order
+        .iter()
+        .position(|&i| keys[i].is_some_and(|k| !k.emulated))
+    {
+        let native = order.remove(at);
+        order.insert(at.min(1), native);
+    }
+    order
 }
 
 /// The file that keeps each target's test time from the last complete run in a workspace.
@@ -1030,7 +1039,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builds_go_std_at_hand_first_then_native_then_longest_tests_first() {
+    fn builds_go_std_at_hand_first_then_longest_tests_first_and_native_second() {
         let key = |std_to_build, emulated, last_tests_ms| {
             Some(OrderKey {
                 std_to_build,
@@ -1048,14 +1057,20 @@ mod tests {
             key(false, true, 300), // 6: as long as 1, after it in the table
             key(true, true, 100),  // 7
         ];
-        assert_eq!(order_by(&keys), [0, 4, 1, 6, 5, 3, 7]);
-        // Without a last run, the table's order (std at hand first).
+        assert_eq!(order_by(&keys), [4, 0, 1, 6, 5, 3, 7]);
+        // Without a last run, the table's order (std at hand first), the native one second.
         let first_run = [
             key(true, true, 0),
             key(false, true, 0),
+            key(false, true, 0),
             key(false, false, 0),
         ];
-        assert_eq!(order_by(&first_run), [2, 1, 0]);
+        assert_eq!(order_by(&first_run), [1, 3, 2, 0]);
+        assert_eq!(order_by(&[key(false, false, 0)]), [0]);
+        assert_eq!(
+            order_by(&[key(false, false, 0), key(false, true, 5)]),
+            [1, 0]
+        );
     }
 
     #[test]
