@@ -52,6 +52,41 @@ pub struct TargetTools {
     pub spec_file: Option<PathBuf>,
     /// zig's `cc` and `ar`, for the zig route.
     pub zig: Option<Wrappers>,
+    /// Which builder builds the target (each has a target dir of its own), and how many
+    /// jobs its cargo may run when there are several (`None`: cargo's default, every core).
+    pub builder: Builder,
+}
+
+/// One of the run's builders: builder 0 builds in `target/bele/build`, builder k in
+/// `target/bele/build-k`, so builds running at once do not wait for each other's lock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Builder {
+    pub index: usize,
+    pub jobs: Option<usize>,
+}
+
+impl Builder {
+    /// The builder of `triple` among `count`, the same in every run with that many (a
+    /// target that moved to another builder's dir would be built again from nothing), with
+    /// `cpus` shared out among them.
+    pub fn of(triple: &str, count: usize, cpus: usize) -> Builder {
+        if count <= 1 {
+            return Builder::default();
+        }
+        let count = count as u64;
+        Builder {
+            index: (bele_probe::digest(triple.as_bytes()) % count) as usize,
+            jobs: Some((cpus as u64 / count).max(1) as usize),
+        }
+    }
+
+    /// Its cargo target dir under `bele_dir`.
+    pub fn target_dir(&self, bele_dir: &std::path::Path) -> PathBuf {
+        match self.index {
+            0 => bele_dir.join("build"),
+            k => bele_dir.join(format!("build-{k}")),
+        }
+    }
 }
 
 /// The cargo command that builds `sel`'s tests for `target`. `env` is the user's: their
@@ -149,7 +184,16 @@ fn cargo_base(
         .arg("--manifest-path")
         .arg(ws.manifest_path.display().to_string())
         .arg("--target-dir")
-        .arg(ws.bele_dir().join("build").display().to_string());
+        .arg(
+            tools
+                .builder
+                .target_dir(&ws.bele_dir())
+                .display()
+                .to_string(),
+        );
+    if let Some(jobs) = tools.builder.jobs {
+        spec = spec.arg("--jobs").arg(jobs.to_string());
+    }
     spec = spec.args(sel.cargo_args(packages));
     // With a sysroot from bele's std cache, std comes prebuilt as rustup's would: no
     // unstable flag (the `--sysroot` flag is added with the target's rustc flags below).
@@ -340,6 +384,42 @@ pub fn parse_messages(stdout: &str, ws: &Workspace) -> Messages {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_target_keeps_its_builder_and_builders_share_the_cpus() {
+        let triples: Vec<String> = bele_targets::Table::builtin()
+            .targets()
+            .iter()
+            .map(|t| t.triple.clone())
+            .collect();
+        // One builder: cargo's own target dir and job count, as without builders.
+        for t in &triples {
+            assert_eq!(Builder::of(t, 1, 8), Builder::default());
+        }
+        let of = |count: usize| -> Vec<Builder> {
+            triples.iter().map(|t| Builder::of(t, count, 8)).collect()
+        };
+        // The same in every run, every builder used, the CPUs shared out.
+        assert_eq!(of(2), of(2));
+        for count in [2, 3, 4] {
+            let builders = of(count);
+            for k in 0..count {
+                assert!(
+                    builders.iter().any(|b| b.index == k),
+                    "{count}: no target for {k}"
+                );
+            }
+            assert!(builders.iter().all(|b| b.jobs == Some((8 / count).max(1))));
+        }
+        assert_eq!(Builder::of(&triples[0], 16, 8).jobs, Some(1));
+        let dir = std::path::Path::new("/w/target/bele");
+        assert_eq!(Builder::default().target_dir(dir), dir.join("build"));
+        let third = Builder {
+            index: 2,
+            jobs: Some(1),
+        };
+        assert_eq!(third.target_dir(dir), dir.join("build-2"));
+    }
+
     const METADATA: &str = include_str!("../tests/captured/metadata-fixtures.json");
     const MESSAGES: &str = include_str!("../tests/captured/cargo-messages-fx-endian.jsonl");
 
@@ -394,6 +474,26 @@ mod tests {
              CARGO_TERM_PROGRESS_WHEN=never cargo test --no-run --message-format=json-render-diagnostics --target \
              mips-unknown-linux-gnu --manifest-path /checkout/fixtures/Cargo.toml --target-dir \
              /checkout/fixtures/target/bele/build --package fx-endian --features a,b -Zbuild-std"
+        );
+        // A second builder: a target dir of its own and its share of the CPUs.
+        let second = Builder {
+            index: 1,
+            jobs: Some(2),
+        };
+        let shared = cargo_command(
+            &ws,
+            &sel,
+            table.get("mips-unknown-linux-gnu").unwrap(),
+            &TargetTools {
+                builder: second,
+                ..cross(true)
+            },
+            &env,
+        )
+        .display();
+        assert!(
+            shared.contains("--target-dir /checkout/fixtures/target/bele/build-1 --jobs 2 "),
+            "{shared}"
         );
         let native = TargetTools {
             native: true,

@@ -219,6 +219,10 @@ pub struct TestArgs {
     /// from bele's std cache (also: BELE_STD_CACHE=0).
     #[arg(long, help_heading = "Compilation Options")]
     pub no_std_cache: bool,
+    /// Cargo builds run at once, each in a target dir of its own with its share of the
+    /// CPUs (default: one per 2 CPUs; also: BELE_BUILDERS).
+    #[arg(long, value_name = "N", help_heading = "Compilation Options")]
+    pub builders: Option<usize>,
     /// Seconds one test may run before it is killed (QEMU runs 5-40x slower than native).
     #[arg(
         long,
@@ -807,6 +811,7 @@ fn test(
                 .get("BELE_NO_PROBES")
                 .is_none_or(|v| v.is_empty() || v == "0"),
         std_cache: !args.no_std_cache && crate::stdcache::enabled(&ctx.env),
+        builders: builders(args.builders, &ctx.env)?,
         run_id,
         out: out_path.clone(),
         workspace,
@@ -843,6 +848,23 @@ fn test(
         return Ok(Outcome::Interrupted);
     }
     Ok(run_verdict(&results).into())
+}
+
+/// `--builders`, else `BELE_BUILDERS`, else one per 2 CPUs.
+fn builders(given: Option<usize>, env: &HostEnv) -> anyhow::Result<usize> {
+    let from_env = match env.get("BELE_BUILDERS").filter(|v| !v.is_empty()) {
+        Some(v) => Some(v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+            anyhow::anyhow!(
+                "BELE_BUILDERS={v} is not a number of builds above 0: set it to one (say 2) or unset it"
+            )
+        })?),
+        None => None,
+    };
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(given
+        .or(from_env)
+        .unwrap_or_else(|| run::default_builders(cpus))
+        .max(1))
 }
 
 /// The packages to test, resolved as `cargo test` resolves them: `--workspace` (less

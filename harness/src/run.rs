@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bele_qemu::Runner;
 use bele_targets::{LinkRoute, Target};
 
-use crate::build::{self, TargetTools, TestBinary};
+use crate::build::{self, Builder, TargetTools, TestBinary};
 use crate::confirm::{Asked, Reruns};
 use crate::doctor;
 use crate::env::HostEnv;
@@ -40,6 +40,8 @@ pub struct Plan<'t> {
     pub probes: bool,
     /// Whether build-std targets take std from bele's std cache (building it there once).
     pub std_cache: bool,
+    /// How many cargo builds run at once, each in a target dir of its own (`builders`).
+    pub builders: usize,
     pub run_id: String,
     pub out: PathBuf,
 }
@@ -136,7 +138,7 @@ enum Msg {
     },
     /// The workspace's commit, when it is in git.
     Commit(Option<String>),
-    /// The builder is done: every build ended and its executables are queued.
+    /// A builder is done: its builds ended and their executables are queued.
     BuildsDone,
 }
 
@@ -184,13 +186,18 @@ pub fn run(
             let root = &plan.workspace.root;
             scope.spawn(move || facts(emulators, root, env, &msg_tx));
         }
-        {
-            let msg_tx = msg_tx.clone();
-            let (ready, order, std_built) = (&ready, &order, &std_built);
+        for k in 0..plan.builders.max(1) {
+            // Each builder takes its own targets, in build order.
+            let mine: Vec<usize> = (order.iter().copied())
+                .filter(|&i| ready[i].as_ref().is_some_and(|(_, t)| t.builder.index == k))
+                .collect();
+            let (msg_tx, work_tx) = (msg_tx.clone(), work_tx.clone());
+            let (ready, std_built) = (&ready, &std_built);
             scope.spawn(move || {
-                build_queue(plan, ready, order, env, cancel, std_built, &msg_tx, work_tx)
+                build_queue(plan, ready, &mine, env, cancel, std_built, &msg_tx, work_tx)
             });
         }
+        drop(work_tx);
         for _ in 0..plan.jobs.max(1) {
             let msg_tx = msg_tx.clone();
             let (work_rx, ready) = (&work_rx, &ready);
@@ -210,19 +217,20 @@ pub fn run(
             reporter: &mut *reporter,
         };
         let mut early = EarlyCheck::default();
-        let mut builds_done = false;
+        // Builders that are done: the early probe check waits for all of them.
+        let mut builders_done = 0;
         // Messages as they come; between them, a save a throttled one left pending, so
         // results (and a failing disk) show while a long test runs.
         let collected = loop {
             let taken = match msg_rx.recv_timeout(SAVE_EVERY) {
                 Ok(msg) => {
-                    builds_done |= matches!(msg, Msg::BuildsDone);
+                    builders_done += usize::from(matches!(msg, Msg::BuildsDone));
                     collector.take(msg)
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => Ok(()),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
             };
-            if plan.probes && builds_done {
+            if plan.probes && builders_done >= plan.builders.max(1) {
                 early.update(scope, collector.results, &ready, cancel);
             }
             if let Err(e) = taken.and_then(|()| collector.save_pending()) {
@@ -471,6 +479,15 @@ fn order_by(keys: &[Option<OrderKey>]) -> Vec<usize> {
         order.insert(at.min(1), native);
     }
     order
+}
+
+/// How many cargo builds run at once on `cpus` CPUs: one per 2. One cargo build of one
+/// target keeps about 1.5 to 2 CPUs busy on average (its crates depend on each other; the
+/// link is one job), measured with `cargo build --timings` on the bundled abstractions; on
+/// 2 CPUs a second build beside it only takes CPU from the first (measured: each slowed in
+/// proportion), so there is one.
+pub fn default_builders(cpus: usize) -> usize {
+    (cpus / 2).max(1)
 }
 
 /// The file that keeps each target's test time from the last complete run in a workspace.
@@ -962,6 +979,7 @@ fn prepare(check: &doctor::TargetCheck<'_>, plan: &Plan<'_>) -> Result<TargetToo
     };
     let build_std = check.std == StdAvailability::BuildStd;
     let std_cache = check.std_cache.clone().filter(|_| plan.std_cache);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     Ok(TargetTools {
         native: check.native,
         build_std,
@@ -969,6 +987,7 @@ fn prepare(check: &doctor::TargetCheck<'_>, plan: &Plan<'_>) -> Result<TargetToo
         zig,
         sysroot: None,
         std_cache,
+        builder: Builder::of(&t.triple, plan.builders, cpus),
     })
 }
 

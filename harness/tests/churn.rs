@@ -1,10 +1,12 @@
 //! End-to-end: a second run rebuilds nothing, on the host, a prebuilt-std target and a
-//! build-std target, with bele's std cache and without it. Judged from cargo's own messages
+//! build-std target, with bele's std cache, without it, and with two builders at once.
+//! Judged from cargo's own messages
 //! (units compiled rather than fresh), never from timing.
 
 mod support;
 
-use bele::results::{RunResults, TargetStatus};
+use bele::build::Builder;
+use bele::results::{RunResults, TargetResult, TargetStatus};
 use support::{bele, scratch};
 
 const TARGETS: &str = "x86_64-unknown-linux-gnu,powerpc-unknown-linux-gnu,mips-unknown-linux-gnu";
@@ -56,9 +58,51 @@ fn a_second_run_rebuilds_nothing() {
         assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
         r.results.unwrap()
     };
-    for (mode, extra) in [("cache", &[][..]), ("build-std", &["--no-std-cache"][..])] {
+    for (mode, extra) in [
+        ("cache", &[][..]),
+        ("build-std", &["--no-std-cache"][..]),
+        ("builders", &["--builders", "2"][..]),
+    ] {
         let first = run(&format!("churn-{mode}-1"), extra);
         let second = run(&format!("churn-{mode}-2"), extra);
+        if mode == "builders" {
+            // Two builds at once, each target in its builder's own target dir, the same
+            // one in both runs.
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut dirs = std::collections::BTreeSet::new();
+            for t in first.targets.iter().chain(&second.targets) {
+                let dir = Builder::of(&t.triple, 2, cpus).target_dir(&dir.join("target/bele"));
+                for b in &t.binaries {
+                    match &b.doc {
+                        // Doc-tests: cargo compiles them in the same dir.
+                        Some(doc) => {
+                            assert!(
+                                doc.args.windows(2).any(|w| w[0] == "--target-dir"
+                                    && std::path::Path::new(&w[1]) == dir),
+                                "{}: {doc:?}",
+                                t.triple
+                            )
+                        }
+                        None => assert!(
+                            b.executable.starts_with(&dir),
+                            "{}: {:?}",
+                            t.triple,
+                            b.executable
+                        ),
+                    }
+                }
+                dirs.insert(dir);
+            }
+            assert_eq!(dirs.len(), 2, "{dirs:?}");
+            let moved: Vec<_> = compiled(&first)
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            assert!(
+                !moved.is_empty(),
+                "targets of the second builder build there first"
+            );
+        }
         if mode == "cache" {
             // A fresh crate: the first run compiled it on every target.
             assert!(
@@ -72,26 +116,34 @@ fn a_second_run_rebuilds_nothing() {
             .iter()
             .find(|t| t.triple.starts_with("mips"))
             .unwrap();
-        let expected = if mode == "cache" {
-            "std-cache"
-        } else {
+        let expected = if mode == "build-std" {
             "build-std"
+        } else {
+            "std-cache"
         };
         assert_eq!(mips.std.as_deref(), Some(expected));
-        // Each run keeps its targets' test times for the next run's build order, in which
-        // the target that runs natively goes first.
+        // Each run keeps its targets' test times for the next run's build order: the
+        // longest tests of the last run first, the target that runs natively second.
         let timings: std::collections::BTreeMap<String, u64> = serde_json::from_str(
             &std::fs::read_to_string(dir.join("target/bele/timings.json")).unwrap(),
         )
         .unwrap();
-        let first_started = |triple: &str| {
+        let started = |triple: &str| {
             let t = second.targets.iter().find(|t| t.triple == triple).unwrap();
-            assert!(timings.contains_key(triple), "{triple}: {timings:?}");
+            assert_eq!(timings.get(triple), t.run_ms.as_ref(), "{triple}");
             t.binaries.iter().map(|b| b.started_ms).min().unwrap()
         };
-        let native = first_started("x86_64-unknown-linux-gnu");
-        for t in &second.targets {
-            assert!(native <= first_started(&t.triple), "{}", t.triple);
+        if mode != "builders" {
+            let mut emulated: Vec<&TargetResult> = (first.targets.iter())
+                .filter(|t| t.runner != "native")
+                .collect();
+            emulated.sort_by_key(|t| std::cmp::Reverse(t.run_ms));
+            let (longest, other) = (&emulated[0].triple, &emulated[1].triple);
+            let native = started("x86_64-unknown-linux-gnu");
+            assert!(
+                started(longest) <= native && native <= started(other),
+                "{mode}"
+            );
         }
         for (triple, n) in compiled(&second) {
             assert_eq!(
