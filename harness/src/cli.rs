@@ -220,7 +220,7 @@ pub struct TestArgs {
     #[arg(long, help_heading = "Compilation Options")]
     pub no_std_cache: bool,
     /// Cargo builds run at once, each in a target dir of its own with its share of the
-    /// CPUs (default: one per 2 CPUs; also: BELE_BUILDERS).
+    /// CPUs (default: 2, or 1 on one CPU; also: BELE_BUILDERS).
     #[arg(long, value_name = "N", help_heading = "Compilation Options")]
     pub builders: Option<usize>,
     /// Seconds one test may run before it is killed (QEMU runs 5-40x slower than native).
@@ -850,7 +850,7 @@ fn test(
     Ok(run_verdict(&results).into())
 }
 
-/// `--builders`, else `BELE_BUILDERS`, else one per 2 CPUs.
+/// `--builders`, else `BELE_BUILDERS`, else `run::default_builders`.
 fn builders(given: Option<usize>, env: &HostEnv) -> anyhow::Result<usize> {
     let from_env = match env.get("BELE_BUILDERS").filter(|v| !v.is_empty()) {
         Some(v) => Some(v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {

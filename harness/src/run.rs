@@ -481,13 +481,15 @@ fn order_by(keys: &[Option<OrderKey>]) -> Vec<usize> {
     order
 }
 
-/// How many cargo builds run at once on `cpus` CPUs: one per 2. One cargo build of one
-/// target keeps about 1.5 to 2 CPUs busy on average (its crates depend on each other; the
-/// link is one job), measured with `cargo build --timings` on the bundled abstractions; on
-/// 2 CPUs a second build beside it only takes CPU from the first (measured: each slowed in
-/// proportion), so there is one.
+/// How many cargo builds run at once on `cpus` CPUs: two when there are two or more, each
+/// with half the CPUs. One cargo build of one target leaves CPUs idle while a crate that
+/// others wait for compiles and while it links; a second build fills them. Measured on 2
+/// CPUs (4 prebuilt-std targets of the bundled abstractions, cold, `ci/bench/builders.sh`):
+/// two builders of one job each took 0.91 of the time of one builder of two jobs, four
+/// builders 1.09 (each compiles the host's build scripts again, and four jobs share two
+/// CPUs). More than two is not measured, so not chosen; `--builders` sets it.
 pub fn default_builders(cpus: usize) -> usize {
-    (cpus / 2).max(1)
+    cpus.clamp(1, 2)
 }
 
 /// The file that keeps each target's test time from the last complete run in a workspace.
