@@ -149,9 +149,10 @@ const SAVE_EVERY: Duration = Duration::from_secs(1);
 type Ready = Option<(ExecConfig, TargetTools)>;
 
 /// Runs `plan` and returns the results, which are also saved to `plan.out`. The stages
-/// read top to bottom: the plan's targets checked and prepared, then one builder (cargo
-/// uses every core), `plan.jobs` workers running test executables as builds deliver them,
-/// and the collector turning their messages into results; then the probe check and the end.
+/// read top to bottom: the plan's targets checked, prepared and ordered, then
+/// `plan.builders` builders, `plan.jobs` workers running test executables as builds
+/// deliver them, and the collector turning their messages into results (starting the probe
+/// check once the builds are done); then the rest of the probe check and the end.
 pub fn run(
     plan: &Plan<'_>,
     toolchain: &ToolchainInfo,
@@ -519,7 +520,7 @@ fn write_timings(plan: &Plan<'_>, results: &RunResults, mut last: BTreeMap<Strin
     });
 }
 
-/// The builder: one cargo at a time (each uses every core), in build order. Each build's
+/// A builder: one cargo at a time, its targets in build order. Each build's
 /// test executables (and doc-tests) go to the workers as soon as it ends.
 #[allow(clippy::too_many_arguments)]
 fn build_queue(
