@@ -25,7 +25,7 @@ mkdir -p "$OUT"
 
 run() { # $1: name, rest: extra arguments; prints "wall test-seconds"
   local name=$1; shift
-  if [ "${COLD:-0}" = 1 ]; then rm -rf target/bele/build; fi
+  if [ "${COLD:-0}" = 1 ]; then rm -rf target/bele/build target/bele/build-*; fi
   local s; s=$(date +%s.%N)
   $BELE test --targets "$SELECTION" --seed 1 --color never --out "$OUT/$name.json" "$@" \
     >/dev/null 2>&1 || echo "bele $name: exit $?" >&2

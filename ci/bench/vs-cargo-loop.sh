@@ -56,7 +56,7 @@ bele_run() {
 timed() { local s; s=$(date +%s.%N); "$@"; python3 -c "print($(date +%s.%N) - $s)"; }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
-rm -rf target/bele/build target/bench-loop
+rm -rf target/bele/build target/bele/build-* target/bench-loop
 bele_cold=$(timed bele_run)
 bele_warm=$(timed bele_run)
 loop_cold=$(timed loop_run)
