@@ -220,7 +220,7 @@ pub struct TestArgs {
     #[arg(long, help_heading = "Compilation Options")]
     pub no_std_cache: bool,
     /// Cargo builds run at once, each in a target dir of its own with its share of the
-    /// CPUs (default: 2, or 1 on one CPU; also: BELE_BUILDERS).
+    /// CPUs (default: 1; also: BELE_BUILDERS).
     #[arg(long, value_name = "N", help_heading = "Compilation Options")]
     pub builders: Option<usize>,
     /// Seconds one test may run before it is killed (QEMU runs 5-40x slower than native).

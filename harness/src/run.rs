@@ -482,15 +482,15 @@ fn order_by(keys: &[Option<OrderKey>]) -> Vec<usize> {
     order
 }
 
-/// How many cargo builds run at once on `cpus` CPUs: two when there are two or more, each
-/// with half the CPUs. One cargo build of one target leaves CPUs idle while a crate that
-/// others wait for compiles and while it links; a second build fills them. Measured on 2
-/// CPUs (4 prebuilt-std targets of the bundled abstractions, cold, `ci/bench/builders.sh`):
-/// two builders of one job each took 0.91 of the time of one builder of two jobs, four
-/// builders 1.09 (each compiles the host's build scripts again, and four jobs share two
-/// CPUs). More than two is not measured, so not chosen; `--builders` sets it.
-pub fn default_builders(cpus: usize) -> usize {
-    cpus.clamp(1, 2)
+/// How many cargo builds run at once by default: one (cargo uses every CPU). Measured on 2
+/// CPUs (`ci/bench/builders.sh`, `ci/bench/speed.sh`): two builders of one job each built
+/// 4 prebuilt-std targets cold in 0.89 of the time of one builder of two jobs, four in 1.10;
+/// but on all 16 targets two builders made the cold run 0.92 of the careful loop against
+/// 0.82 with one (the std cache's builds got less of the CPUs), and the second workspace's
+/// 0.52 against 0.50 (with a fixed share of the CPUs, a builder that runs out of targets
+/// leaves its share idle). More builders pay where there are CPUs to spare: `--builders`.
+pub fn default_builders(_cpus: usize) -> usize {
+    1
 }
 
 /// The file that keeps each target's test time from the last complete run in a workspace.
