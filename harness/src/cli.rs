@@ -850,7 +850,7 @@ fn test(
     Ok(run_verdict(&results).into())
 }
 
-/// `--builders`, else `BELE_BUILDERS`, else `run::default_builders`.
+/// `--builders`, else `BELE_BUILDERS`, else `run::DEFAULT_BUILDERS`.
 fn builders(given: Option<usize>, env: &HostEnv) -> anyhow::Result<usize> {
     let from_env = match env.get("BELE_BUILDERS").filter(|v| !v.is_empty()) {
         Some(v) => Some(v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
@@ -860,11 +860,7 @@ fn builders(given: Option<usize>, env: &HostEnv) -> anyhow::Result<usize> {
         })?),
         None => None,
     };
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Ok(given
-        .or(from_env)
-        .unwrap_or_else(|| run::default_builders(cpus))
-        .max(1))
+    Ok(given.or(from_env).unwrap_or(run::DEFAULT_BUILDERS).max(1))
 }
 
 /// The packages to test, resolved as `cargo test` resolves them: `--workspace` (less

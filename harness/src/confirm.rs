@@ -107,6 +107,13 @@ pub fn rerun(
     reruns.into_inner().unwrap_or_default()
 }
 
+/// Adds what `more` ran again to `into`.
+pub fn merge(into: &mut Reruns, more: Reruns) {
+    for (key, tests) in more {
+        into.entry(key).or_default().extend(tests);
+    }
+}
+
 /// The checks `needs` asked for, judged from what running them again found.
 pub fn judge(results: &RunResults, needs: &[CheckNeed], reruns: &Reruns) -> Vec<ProbeCheck> {
     let rerun = |idx: usize, need: &CheckNeed| {

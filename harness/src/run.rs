@@ -337,7 +337,7 @@ fn prepare_targets(
         let mut tr = TargetResult::new(t, label, runner.prefix());
         let tools = match check.reason() {
             Some(reason) => Err(reason),
-            None => prepare(&check, plan),
+            None => prepare(&check, plan, results.host.cpus),
         };
         match tools {
             Err(reason) => {
@@ -489,9 +489,7 @@ fn order_by(keys: &[Option<OrderKey>]) -> Vec<usize> {
 /// 0.82 with one (the std cache's builds got less of the CPUs), and the second workspace's
 /// 0.52 against 0.50 (with a fixed share of the CPUs, a builder that runs out of targets
 /// leaves its share idle). More builders pay where there are CPUs to spare: `--builders`.
-pub fn default_builders(_cpus: usize) -> usize {
-    1
-}
+pub const DEFAULT_BUILDERS: usize = 1;
 
 /// The file that keeps each target's test time from the last complete run in a workspace.
 fn timings_file(plan: &Plan<'_>) -> PathBuf {
@@ -838,9 +836,7 @@ fn check_probes(
     reporter.event(&Event::CheckingProbes { tests: needs.len() });
     let work = crate::confirm::work(results, &needs, &asked);
     let more = crate::confirm::rerun(work, &exec_configs(ready), plan.jobs, cancel);
-    for (key, tests) in more {
-        reruns.entry(key).or_default().extend(tests);
-    }
+    crate::confirm::merge(&mut reruns, more);
     results.probe_checks = crate::confirm::judge(results, &needs, &reruns);
 }
 
@@ -887,9 +883,7 @@ impl<'scope> EarlyCheck<'scope> {
     fn finish(self) -> (Reruns, BTreeSet<Asked>) {
         let mut reruns = Reruns::new();
         for found in self.running.into_iter().filter_map(|h| h.join().ok()) {
-            for (key, tests) in found {
-                reruns.entry(key).or_default().extend(tests);
-            }
+            crate::confirm::merge(&mut reruns, found);
         }
         (reruns, self.asked)
     }
@@ -962,8 +956,13 @@ struct StdBuild {
 }
 
 /// What a ready target's build needs from this machine and run: its derived spec written,
-/// zig's wrappers in place. `Err` is why the target cannot be used after all.
-fn prepare(check: &doctor::TargetCheck<'_>, plan: &Plan<'_>) -> Result<TargetTools, String> {
+/// zig's wrappers in place, its builder among `cpus`. `Err` is why the target cannot be used
+/// after all.
+fn prepare(
+    check: &doctor::TargetCheck<'_>,
+    plan: &Plan<'_>,
+    cpus: usize,
+) -> Result<TargetTools, String> {
     let t = check.target;
     let spec_file = match &check.spec {
         Some(text) => Some(
@@ -982,7 +981,6 @@ fn prepare(check: &doctor::TargetCheck<'_>, plan: &Plan<'_>) -> Result<TargetToo
     };
     let build_std = check.std == StdAvailability::BuildStd;
     let std_cache = check.std_cache.clone().filter(|_| plan.std_cache);
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     Ok(TargetTools {
         native: check.native,
         build_std,
