@@ -1,30 +1,39 @@
 //! bele: build a crate's tests for many Linux targets, run them under QEMU user mode, and
 //! report per target what passed, what failed, and why it matters.
 //!
-//! Data flows one way: the command line becomes a [`run::Plan`], the plan is carried out
-//! ([`build`] through cargo, [`execute`] through `bele-qemu`), events go to reporters, and
-//! the [`results`] model is saved and summarised.
+//! The folders are the pipeline's stages, and dependencies go one way (a test checks it):
+//! `cli` turns the command line into a [`plan`]; `run` carries it out with `host` (what this
+//! machine has), `build` (cargo) and `execute` (one test executable through `bele-qemu`),
+//! into the `model` (the results schema); `analyze` derives verdicts and findings from the
+//! model, and `report` renders them. `util` sits below everything.
 
-pub mod atomic;
-pub mod build;
 pub mod cli;
-pub mod confirm;
-pub mod diff;
-pub mod differential;
-pub mod doctor;
-pub mod env;
-pub mod execute;
-pub mod libtest;
-pub mod probes;
-pub mod process;
-pub mod report;
-pub mod results;
-pub mod run;
-pub mod selection;
-pub mod setup;
-pub mod spec;
-pub mod stdcache;
-pub mod toolchain;
-pub mod triage;
-pub mod workspace;
-pub mod zig;
+
+pub(crate) mod analyze;
+pub(crate) mod build;
+pub(crate) mod execute;
+pub(crate) mod host;
+pub(crate) mod model;
+pub(crate) mod plan;
+pub(crate) mod report;
+pub(crate) mod run;
+pub(crate) mod util;
+
+/// What the integration tests and fuzz targets use of the library: parsers, the results
+/// model and its renderers. Not an API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::analyze::diff::diff;
+    pub use crate::analyze::triage::tests_across;
+    pub use crate::analyze::verdict::Verdict;
+    pub use crate::build::{parse_messages, Builder};
+    pub use crate::execute::invocation::repro_line;
+    pub use crate::execute::libtest;
+    pub use crate::execute::probe_file;
+    pub use crate::model::{
+        parse_hex, Outcome, ProbeKind, RunResults, RunState, TargetResult, TargetStatus,
+        TestResult, SCHEMA_VERSION,
+    };
+    pub use crate::plan::workspace::Workspace;
+    pub use crate::report::{render, save_json, Format};
+}

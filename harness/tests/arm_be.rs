@@ -4,7 +4,7 @@
 
 mod support;
 
-use bele::results::{Outcome, TargetStatus};
+use bele::testing::{Outcome, TargetStatus};
 use support::{bele, fixtures, outcome, scratch, test_fixture};
 
 const X86_64: &str = "x86_64-unknown-linux-gnu";
@@ -44,7 +44,7 @@ fn a_big_endian_bug_fails_on_big_endian_arm_only() {
             target.runner_prefix
         );
     }
-    let v = bele::triage::tests_across(r)
+    let v = bele::testing::tests_across(r)
         .into_iter()
         .find(|t| t.name == BUG)
         .unwrap()

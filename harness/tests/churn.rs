@@ -5,8 +5,8 @@
 
 mod support;
 
-use bele::build::Builder;
-use bele::results::{RunResults, TargetResult, TargetStatus};
+use bele::testing::Builder;
+use bele::testing::{RunResults, TargetResult, TargetStatus};
 use support::{bele, scratch};
 
 const TARGETS: &str = "x86_64-unknown-linux-gnu,powerpc-unknown-linux-gnu,mips-unknown-linux-gnu";

@@ -5,7 +5,7 @@
 
 mod support;
 
-use bele::results::{Outcome, RunResults};
+use bele::testing::{Outcome, RunResults};
 use support::{bele, fixtures, outcome, report, scratch, test_fixture};
 
 const X86_64: &str = "x86_64-unknown-linux-gnu";
@@ -199,7 +199,7 @@ fn the_same_fixture_recording_host_order_gets_no_verdict() {
     assert_eq!(doc["differences"], serde_json::json!([]), "{}", run.stdout);
     assert_eq!(run.code, 0, "{}", run.stdout);
     let header = outcome(r, PPC, HEADER);
-    assert_eq!(header.probes[0].kind, bele::results::ProbeKind::Host);
+    assert_eq!(header.probes[0].kind, bele::testing::ProbeKind::Host);
     assert!(!run.stdout.contains("output differs"), "{}", run.stdout);
 }
 

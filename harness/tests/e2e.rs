@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use bele::results::{Outcome, RunResults, TargetStatus, SCHEMA_VERSION};
-use bele::triage::{tests_across, Verdict};
+use bele::testing::{tests_across, Verdict};
+use bele::testing::{Outcome, RunResults, TargetStatus, SCHEMA_VERSION};
 use support::{bele, fixtures, outcome, repo, scratch, test_fixture, Run};
 
 const X86_64: &str = "x86_64-unknown-linux-gnu";
@@ -654,7 +654,7 @@ fn an_interrupted_run_saves_what_it_knows() {
     let code = child.wait().unwrap().code();
     assert_eq!(code, Some(130), "{seen:?}");
     let r = RunResults::load(&out).unwrap();
-    assert_eq!(r.state, bele::results::RunState::Interrupted);
+    assert_eq!(r.state, bele::testing::RunState::Interrupted);
     assert_eq!(r.targets[0].status, TargetStatus::Interrupted);
     assert_eq!(
         outcome(&r, X86_64, "tests::a_passes_before").outcome,
@@ -757,7 +757,7 @@ fn html_report_renders_in_headless_chromium() {
         .unwrap();
     lone.outcome = Outcome::Failed;
     let json = scratch("evil.json");
-    bele::report::save_json(&r, &json).unwrap();
+    bele::testing::save_json(&r, &json).unwrap();
     let html = scratch("report.html");
     let o = Command::new(env!("CARGO_BIN_EXE_bele"))
         .arg("report")

@@ -5,7 +5,7 @@
 
 mod support;
 
-use bele::results::{Outcome, TargetStatus};
+use bele::testing::{Outcome, TargetStatus};
 use support::{bele_watched, scratch};
 
 const TARGETS: &str = "x86_64-unknown-linux-gnu,s390x-unknown-linux-gnu";

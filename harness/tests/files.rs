@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bele::results::{RunResults, RunState};
+use bele::testing::{RunResults, RunState};
 use support::scratch;
 
 const HOST: &str = "x86_64-unknown-linux-gnu";

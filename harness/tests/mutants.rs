@@ -7,8 +7,8 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use bele::results::{RunResults, TargetStatus};
-use bele::triage::{tests_across, Verdict};
+use bele::testing::{tests_across, Verdict};
+use bele::testing::{RunResults, TargetStatus};
 use serde::Deserialize;
 use support::{bele, check_machine_reports, repo, report};
 
@@ -251,7 +251,7 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
         .clone()
         .unwrap_or_else(|| panic!("no minimal input captured: {failure:?}"));
     let binary = target.binaries.iter().find(|b| b.id == t.binary).unwrap();
-    let replay = target.repro_line(binary, TEST, &results.config);
+    let replay = bele::testing::repro_line(target, binary, TEST, &results.config);
     // Line-based formats show a pretty-printed input on one line.
     let input_line = input.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(

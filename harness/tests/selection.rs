@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use bele::results::{Outcome, RunResults};
-use bele::triage::tests_across;
+use bele::testing::tests_across;
+use bele::testing::{Outcome, RunResults};
 use bele_targets::Endian;
 use support::{bele, fixtures, outcome, test_fixture};
 

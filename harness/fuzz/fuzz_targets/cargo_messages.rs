@@ -1,8 +1,8 @@
 //! cargo's `--message-format=json` output, as any bytes, against a real workspace's metadata.
 #![no_main]
 
-use bele::build::parse_messages;
-use bele::workspace::Workspace;
+use bele::testing::parse_messages;
+use bele::testing::Workspace;
 use libfuzzer_sys::fuzz_target;
 
 const METADATA: &str = include_str!("../../tests/captured/metadata-fixtures.json");

@@ -1,7 +1,7 @@
 //! libtest's listing and JSON events, whole or cut anywhere, as any bytes.
 #![no_main]
 
-use bele::libtest;
+use bele::testing::libtest;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,6 +4,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = bele::probes::read(data);
-    let _ = bele::probes::parse_hex(&String::from_utf8_lossy(data));
+    let _ = bele::testing::probe_file::read(data);
+    let _ = bele::testing::parse_hex(&String::from_utf8_lossy(data));
 });

@@ -2,8 +2,8 @@
 //! compared, as `bele report` and `bele diff` would.
 #![no_main]
 
-use bele::report::{self, Format};
-use bele::results::RunResults;
+use bele::testing::{self as report, Format};
+use bele::testing::RunResults;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,5 +23,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut out = Vec::new();
     report::write_summary(&mut out, &results, report::Style::PLAIN).expect("summary");
-    let _ = bele::diff::diff(&results, &results);
+    let _ = bele::testing::diff(&results, &results);
 });

@@ -5,9 +5,9 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use super::Findings;
-use crate::results::{RunResults, TargetStatus, TestResult};
-use crate::triage::failure_label;
+use crate::analyze::findings::Findings;
+use crate::analyze::triage::failure_label;
+use crate::model::{RunResults, TargetStatus, TestResult};
 
 /// Writes the annotations for `results`.
 pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
@@ -30,7 +30,9 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
         if let Some(input) = &first.minimal_input {
             message.push_str(&format!("\nminimal failing input: {input}"));
         }
-        if let Some(line) = first_target.repro_of(t.binary, t.name, &results.config) {
+        if let Some(line) =
+            crate::execute::invocation::repro_of(first_target, t.binary, t.name, &results.config)
+        {
             message.push_str(&format!("\nreproduce: {line}"));
         }
         if let Some(output) = &first.output {
@@ -56,7 +58,7 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
         for c in &d.comparisons {
             message.push_str(&format!(
                 "\n{}",
-                crate::differential::describe_comparison(c)
+                crate::analyze::differential::describe_comparison(c)
             ));
         }
         if let Some((triple, line)) = d.replay(results) {
@@ -104,7 +106,7 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
 /// location in its output (`panicked at src/x.rs:12:5:`).
 pub(crate) fn location(r: &TestResult, name: &str, doc: bool) -> Option<(String, u32)> {
     if doc {
-        let (file, _, line) = crate::libtest::doc_test_parts(name)?;
+        let (file, _, line) = crate::execute::libtest::doc_test_parts(name)?;
         return Some((file.to_string(), line?));
     }
     r.output.as_deref().and_then(|o| {
@@ -163,8 +165,8 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::sample;
-    use crate::results::Outcome;
+    use crate::model::testdata::sample;
+    use crate::model::Outcome;
 
     #[test]
     fn panics_and_doc_test_names_give_file_and_line() {

@@ -6,8 +6,8 @@
 use std::io::{self, Write};
 
 use super::escape_markup as esc;
-use super::Findings;
-use crate::results::{Outcome, RunResults, TargetStatus};
+use crate::analyze::findings::Findings;
+use crate::model::{Outcome, RunResults, TargetStatus};
 
 const STYLE: &str =
     "body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\
@@ -167,7 +167,9 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             if let Some(input) = &r.minimal_input {
                 writeln!(out, "<p>minimal input: <code>{}</code></p>", esc(input))?;
             }
-            if let Some(line) = target.repro_of(t.binary, t.name, &results.config) {
+            if let Some(line) =
+                crate::execute::invocation::repro_of(target, t.binary, t.name, &results.config)
+            {
                 writeln!(out, "<p>replay: <code>{}</code></p>", esc(&line))?;
             }
             writeln!(
@@ -258,7 +260,7 @@ fn write_differences(
             writeln!(
                 out,
                 "<li><code>{}</code></li>",
-                esc(&crate::differential::describe_comparison(c))
+                esc(&crate::analyze::differential::describe_comparison(c))
             )?;
         }
         writeln!(out, "</ul>")?;
@@ -311,7 +313,7 @@ fn slug(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::sample;
+    use crate::model::testdata::sample;
 
     #[test]
     fn self_contained_escaped_and_filterable() {

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::differential::{self, Alone, Difference, Skipped};
-use crate::results::{write_atomic, ResultsError, RunResults};
-use crate::triage::{self, BuildTriage, TriageEntry};
+use crate::analyze::differential::{self, Alone, Difference, Skipped};
+use crate::analyze::triage::{self, BuildTriage, TriageEntry};
+use crate::model::{ResultsError, RunResults};
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -40,4 +40,16 @@ pub fn write_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
 /// Writes the results file at `path` atomically.
 pub fn save_json(results: &RunResults, path: &Path) -> Result<(), ResultsError> {
     write_atomic(path, |w| write_json(w, results))
+}
+
+/// Writes a file atomically: `write` fills a temporary file beside `path`, which then
+/// replaces it, so a reader sees the old file or the new one, never half of one.
+fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ResultsError> {
+    crate::util::atomic::write(path, None, write).map_err(|source| ResultsError::Write {
+        file: path.display().to_string(),
+        source,
+    })
 }

@@ -5,13 +5,13 @@
 use std::io::{self, Write};
 
 use super::escape_markup as esc;
-use super::Findings;
-use crate::results::{Outcome, RunResults, TargetStatus};
+use crate::analyze::findings::Findings;
+use crate::model::{Outcome, RunResults, TargetStatus};
 
 pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let found = Findings::of(results);
     let verdicts = found.verdict_labels();
-    let timestamp = crate::run::iso_utc(results.started_at_ms / 1000);
+    let timestamp = crate::util::time::iso_utc(results.started_at_ms / 1000);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     // No attributes on <testsuites>: Ant's model allows none (the totals are per suite).
     writeln!(out, "<testsuites>")?;
@@ -93,7 +93,7 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
                 let verdict = verdicts
                     .get(&(b.id.as_str(), r.name.as_str()))
                     .map_or("", String::as_str);
-                let replay = t.repro_line(b, &r.name, &results.config);
+                let replay = crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
                 // What a maintainer needs first: why it matters, the input, how to replay.
                 let body = || {
                     let mut body = format!("verdict: {verdict}\n");
@@ -166,7 +166,7 @@ fn seconds(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::{every_status, sample};
+    use crate::model::testdata::{every_status, sample};
     use crate::report::validators;
 
     fn junit(r: &RunResults) -> String {

@@ -4,8 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::{one_line, Findings};
-use crate::results::{Outcome, RunResults, TargetStatus};
+use super::one_line;
+use crate::analyze::findings::Findings;
+use crate::model::{Outcome, RunResults, TargetStatus};
 
 pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let found = Findings::of(results);
@@ -80,7 +81,8 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                             writeln!(out, "        # {}", one_line(&line))?;
                         }
                     }
-                    let replay = t.repro_line(b, &r.name, &results.config);
+                    let replay =
+                        crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
                     writeln!(out, "        # replay: {replay}")?;
                 }
                 if r.outcome.is_failure() {
@@ -98,7 +100,8 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
                     if let Some(input) = &r.minimal_input {
                         writeln!(out, "        # minimal failing input: {}", one_line(input))?;
                     }
-                    let replay = t.repro_line(b, &r.name, &results.config);
+                    let replay =
+                        crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
                     writeln!(out, "        # replay: {replay}")?;
                 }
                 let line = match r.outcome {
@@ -140,7 +143,7 @@ fn name(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::{every_status, sample};
+    use crate::model::testdata::{every_status, sample};
     use crate::report::validators::{self, kunit_parse};
 
     fn ktap(r: &RunResults) -> String {

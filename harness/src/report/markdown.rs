@@ -3,9 +3,11 @@
 
 use std::io::{self, Write};
 
-use super::{one_line, Findings};
-use crate::results::{RunResults, TargetStatus};
-use crate::triage::{failure_label, Verdict};
+use super::one_line;
+use crate::analyze::findings::Findings;
+use crate::analyze::triage::failure_label;
+use crate::analyze::verdict::Verdict;
+use crate::model::{RunResults, TargetStatus};
 
 /// Failures shown per verdict group before the rest is summarised.
 const PER_GROUP: usize = 50;
@@ -48,7 +50,7 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             c.ignored
         )?;
     }
-    let spent = super::time_spent(results);
+    let spent = crate::analyze::findings::time_spent(results);
     if !spent.is_empty() {
         writeln!(
             out,
@@ -111,7 +113,9 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             if let Some(input) = &r.minimal_input {
                 writeln!(out, "  - minimal input: `{}`", code(&one_line(input)))?;
             }
-            if let Some(line) = target.repro_of(t.binary, t.name, &results.config) {
+            if let Some(line) =
+                crate::execute::invocation::repro_of(target, t.binary, t.name, &results.config)
+            {
                 writeln!(out, "  - replay on `{}`: `{}`", target.triple, code(&line))?;
             }
         }
@@ -155,7 +159,9 @@ fn write_differences(
             writeln!(
                 out,
                 "  - `{}`",
-                code(&one_line(&crate::differential::describe_comparison(c)))
+                code(&one_line(
+                    &crate::analyze::differential::describe_comparison(c)
+                ))
             )?;
         }
         if let Some(n) = &d.note {
@@ -210,7 +216,7 @@ fn code(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::sample;
+    use crate::model::testdata::sample;
 
     #[test]
     fn big_endian_group_with_minimal_input_and_replay() {
@@ -238,8 +244,8 @@ mod tests {
 
     #[test]
     fn a_long_group_is_cut_and_says_how_much() {
-        use crate::report::testdata::{probed, results, target};
-        use crate::results::ProbeKind;
+        use crate::model::testdata::{probed, results, target};
+        use crate::model::ProbeKind;
         let mut r = results(vec![
             target("x86_64-unknown-linux-gnu", vec![]),
             target("s390x-unknown-linux-gnu", vec![]),

@@ -1,6 +1,7 @@
 //! Reporters: progress while a run goes, the summary at its end, the target table.
 //! Each writes to any `io::Write`, so tests write into a `Vec<u8>`.
 
+pub(crate) mod events;
 mod github;
 mod html;
 mod json;
@@ -11,8 +12,6 @@ mod progress;
 mod style;
 mod summary;
 mod targets;
-#[cfg(test)]
-pub(crate) mod testdata;
 #[cfg(test)]
 #[path = "../../tests/support/validators.rs"]
 pub(crate) mod validators;
@@ -28,135 +27,13 @@ pub use style::Style;
 pub use summary::write_summary;
 pub use targets::write_targets;
 
-/// What reports show beyond the per-target rows, derived once from the results: every
-/// test with its verdict, the probe records that differ, and where builds failed.
-#[derive(Debug)]
-pub(crate) struct Findings<'r> {
-    pub tests: Vec<crate::triage::TestAcross<'r>>,
-    /// Byte-order verdicts first.
-    pub differences: Vec<crate::differential::Difference<'r>>,
-    pub not_compared: Vec<crate::differential::Skipped<'r>>,
-    pub alone: Vec<crate::differential::Alone<'r>>,
-    pub build: Option<crate::triage::BuildTriage<'r>>,
-    /// `(triple, binary, test)` to the differences whose differing side holds that target.
-    by_target: std::collections::HashMap<(&'r str, &'r str, &'r str), Vec<usize>>,
-}
-
-impl<'r> Findings<'r> {
-    pub fn of(results: &'r crate::results::RunResults) -> Findings<'r> {
-        let analysis = crate::differential::differences(results);
-        let mut by_target: std::collections::HashMap<_, Vec<usize>> = Default::default();
-        for (i, d) in analysis.differences.iter().enumerate() {
-            for t in d.differing_targets() {
-                by_target.entry((t, d.binary, d.test)).or_default().push(i);
-            }
-        }
-        Findings {
-            tests: crate::triage::tests_across(results),
-            differences: analysis.differences,
-            not_compared: analysis.skipped,
-            alone: analysis.alone,
-            build: crate::triage::build_triage(results),
-            by_target,
-        }
-    }
-
-    /// The differences in which `test` of `binary` on `triple` is on a differing side.
-    pub fn differing(
-        &self,
-        triple: &str,
-        binary: &str,
-        test: &str,
-    ) -> Vec<&crate::differential::Difference<'r>> {
-        self.by_target
-            .get(&(triple, binary, test))
-            .map(|v| v.iter().map(|&i| &self.differences[i]).collect())
-            .unwrap_or_default()
-    }
-
-    /// The verdict a test's row shows: its failures', or where its output differs if it
-    /// passes everywhere.
-    pub fn row_verdict(&self, t: &crate::triage::TestAcross<'_>) -> String {
-        match self.differences_of(t.binary, t.name).first() {
-            Some(d) if t.verdict.passes() => d.verdict_label.clone(),
-            _ => t.verdict.label(),
-        }
-    }
-
-    /// The verdict label of every test by `(binary, test name)`, for reports that walk the
-    /// results target by target.
-    pub fn verdict_labels(&self) -> std::collections::HashMap<(&'r str, &'r str), String> {
-        self.tests
-            .iter()
-            .map(|t| ((t.binary, t.name), t.verdict.label()))
-            .collect()
-    }
-
-    /// Every difference of `test` of `binary`.
-    pub fn differences_of(
-        &self,
-        binary: &str,
-        test: &str,
-    ) -> Vec<&crate::differential::Difference<'r>> {
-        self.differences
-            .iter()
-            .filter(|d| d.binary == binary && d.test == test)
-            .collect()
-    }
-}
-
-/// Where one target's time went: std built into bele's cache, the crate's build, its tests'
-/// wall time, and its slowest tests.
-#[derive(Debug)]
-pub(crate) struct TimeSpent<'r> {
-    pub triple: &'r str,
-    pub std_ms: Option<u64>,
-    pub build_ms: Option<u64>,
-    pub tests_ms: Option<u64>,
-    /// `(executable, test, ms)`, slowest first.
-    pub slowest: Vec<(&'r str, &'r str, u64)>,
-}
-
-/// How many of a target's slowest tests reports name.
-pub(crate) const SLOWEST: usize = 3;
-
-/// Where each target that was built spent its time.
-pub(crate) fn time_spent(results: &crate::results::RunResults) -> Vec<TimeSpent<'_>> {
-    results
-        .targets
-        .iter()
-        .filter(|t| t.build.is_some())
-        .map(|t| {
-            let mut slowest: Vec<(&str, &str, u64)> = t
-                .binaries
-                .iter()
-                .flat_map(|b| {
-                    b.tests
-                        .iter()
-                        .map(move |r| (b.id.as_str(), r.name.as_str(), r.duration_ms))
-                })
-                .filter(|(_, _, ms)| *ms > 0)
-                .collect();
-            slowest.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(b.1)));
-            slowest.truncate(SLOWEST);
-            TimeSpent {
-                triple: &t.triple,
-                std_ms: t.build.as_ref().and_then(|b| b.std_ms),
-                build_ms: t.build.as_ref().map(|b| b.duration_ms),
-                tests_ms: t.run_ms,
-                slowest,
-            }
-        })
-        .collect()
-}
-
 /// `12.3s`, or `-` when not known.
 pub(crate) fn secs(ms: Option<u64>) -> String {
     ms.map_or_else(|| "-".into(), |ms| format!("{:.1}s", ms as f64 / 1000.0))
 }
 
 /// The line that says a target's probe records went uncompared for some tests.
-pub(crate) fn alone_line(a: &crate::differential::Alone<'_>) -> String {
+pub(crate) fn alone_line(a: &crate::analyze::differential::Alone<'_>) -> String {
     format!(
         "probe records of {} {} on {} were compared with no other target: proptest drew other \
          inputs there from the same seed (check its RNG, or a usize strategy on its own width)",
@@ -186,7 +63,7 @@ pub enum Format {
 /// Renders `results` in `format`.
 pub fn render(
     format: Format,
-    results: &crate::results::RunResults,
+    results: &crate::model::RunResults,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {

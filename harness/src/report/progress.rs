@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::style::Style;
-use crate::results::{Outcome, TargetStatus};
-use crate::run::{Event, Reporter};
+use crate::model::{Outcome, TargetStatus};
+use crate::report::events::{Event, Reporter};
 
 /// The line an event is worth, if any. Shared by both reporters so CI logs and terminals
 /// say the same things.
@@ -128,10 +128,6 @@ impl<W: Write> LineReporter<W> {
     pub fn new(out: W, style: Style) -> Self {
         LineReporter { out, style }
     }
-
-    pub fn into_inner(self) -> W {
-        self.out
-    }
 }
 
 impl<W: Write> Reporter for LineReporter<W> {
@@ -188,7 +184,7 @@ impl ProgressReporter {
             .map(|((triple, _, test), start)| {
                 format!(
                     "  slowest: {test} on {} ({}s)",
-                    crate::results::short_name(triple),
+                    crate::model::short_name(triple),
                     start.elapsed().as_secs()
                 )
             })
@@ -232,7 +228,7 @@ impl Reporter for ProgressReporter {
                 }
             }
             Event::TargetFinished { .. } | Event::TargetUnavailable { .. } => self.bar.inc(1),
-            Event::Saved { .. } | Event::CheckingProbes { .. } => {}
+            Event::Saved | Event::CheckingProbes { .. } => {}
         }
         if let Some(line) = line_for(event, self.style) {
             self.bar.println(line);

@@ -1,6 +1,6 @@
 //! Colour, on or off: ANSI styling that disappears entirely when not wanted.
 
-use crate::results::Outcome;
+use crate::model::Outcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
@@ -8,6 +8,7 @@ pub struct Style {
 }
 
 impl Style {
+    #[cfg(test)]
     pub const PLAIN: Style = Style { color: false };
 
     fn paint(self, code: &str, text: &str) -> String {

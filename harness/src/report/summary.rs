@@ -4,10 +4,11 @@
 
 use std::io::{self, Write};
 
+use super::printable;
 use super::style::{pad, pad_left, Style};
-use super::{printable, Findings};
-use crate::results::{Outcome, RunResults, TargetStatus};
-use crate::triage::{failure_label, TestAcross};
+use crate::analyze::findings::Findings;
+use crate::analyze::triage::{failure_label, TestAcross};
+use crate::model::{Outcome, RunResults, TargetStatus};
 
 /// Lines of failure output shown per test in the terminal (the results file has it all).
 const OUTPUT_LINES: usize = 8;
@@ -97,7 +98,7 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
 /// The last line, in the form CI systems read: one result per test and target, then what
 /// else went wrong (outputs that differ, builds, targets that could not run).
 fn closing_line(results: &RunResults, found: &Findings<'_>) -> String {
-    let mut all = crate::results::Counts::default();
+    let mut all = crate::model::Counts::default();
     for t in &results.targets {
         let c = t.counts();
         all.passed += c.passed;
@@ -229,7 +230,7 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
 
 /// Per target: std built into the cache, the build, the tests' wall time, the slowest tests.
 fn write_time_spent(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
-    let spent = super::time_spent(results);
+    let spent = crate::analyze::findings::time_spent(results);
     if spent.is_empty() {
         return Ok(());
     }
@@ -396,7 +397,9 @@ fn write_failures(
                     super::one_line(input)
                 )?;
             }
-            if let Some(line) = target.repro_of(t.binary, t.name, &results.config) {
+            if let Some(line) =
+                crate::execute::invocation::repro_of(target, t.binary, t.name, &results.config)
+            {
                 writeln!(out, "    repro ({}): {}", target.triple, style.dim(&line))?;
             }
         }
@@ -433,7 +436,11 @@ fn write_differences(
             d.scope.label()
         )?;
         for c in &d.comparisons {
-            writeln!(out, "    {}", crate::differential::describe_comparison(c))?;
+            writeln!(
+                out,
+                "    {}",
+                crate::analyze::differential::describe_comparison(c)
+            )?;
         }
         if let Some(n) = &d.note {
             writeln!(out, "    {}", style.dim(&format!("note: {n}")))?;
@@ -470,7 +477,7 @@ fn error_lines(log: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::{results, target, test};
+    use crate::model::testdata::{results, target, test};
 
     #[test]
     fn summary_groups_failures_and_gives_a_repro_line() {
@@ -556,7 +563,7 @@ mod tests {
         let mut quick = test("quick_one", Outcome::Passed, None, None);
         quick.duration_ms = 10;
         let mut t = target("mips-unknown-linux-gnu", vec![quick, slow]);
-        t.build = Some(crate::results::BuildInfo {
+        t.build = Some(crate::model::BuildInfo {
             duration_ms: 1_500,
             std_ms: Some(24_600),
             std_note: None,
@@ -585,7 +592,7 @@ mod tests {
     #[test]
     fn differing_output_is_shown_with_its_bytes_and_counted() {
         let mut out = Vec::new();
-        write_summary(&mut out, &crate::report::testdata::sample(), Style::PLAIN).unwrap();
+        write_summary(&mut out, &crate::model::testdata::sample(), Style::PLAIN).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("pkg round_trip <&>  .      D      output differs on big-endian only\n"),
@@ -608,7 +615,7 @@ mod tests {
         let mut out = Vec::new();
         write_summary(
             &mut out,
-            &crate::report::testdata::every_status(),
+            &crate::model::testdata::every_status(),
             Style::PLAIN,
         )
         .unwrap();

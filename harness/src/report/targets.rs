@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::style::{pad, Style};
-use crate::doctor::TargetCheck;
+use crate::host::doctor::TargetCheck;
 
 pub fn write_targets(
     out: &mut dyn Write,

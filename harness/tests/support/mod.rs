@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bele::results::{RunResults, TargetStatus, TestResult};
+use bele::testing::{RunResults, TargetStatus, TestResult};
 
 pub mod validators;
 

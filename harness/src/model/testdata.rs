@@ -2,7 +2,7 @@
 
 use bele_targets::Table;
 
-use crate::results::*;
+use crate::model::*;
 
 pub fn test(
     name: &str,
@@ -37,7 +37,7 @@ pub fn probed(
         .iter()
         .map(|r| bele_probe::line(mark, name, label, r))
         .collect();
-    let mut read = crate::probes::read(text.as_bytes());
+    let mut read = crate::execute::probe_file::read(text.as_bytes());
     let (traces, seqs) = read.tests.remove(name).unwrap_or_default().finish();
     let mut t = test(name, Outcome::Passed, None, None);
     t.probes = traces;

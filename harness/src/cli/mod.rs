@@ -8,15 +8,17 @@ use std::time::Duration;
 use bele_targets::{select, Table, Target};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::doctor;
-use crate::env::HostEnv;
+use crate::analyze::findings::{run_verdict, RunVerdict};
+use crate::host::doctor;
+use crate::host::setup;
+use crate::host::toolchain::ToolchainInfo;
+use crate::plan::selection::{Filter, Ignored, Kinds, Selection};
+use crate::plan::workspace::Workspace;
+use crate::plan::Plan;
+use crate::report::events::Reporter;
 use crate::report::{self, LineReporter, ProgressReporter, Style};
-use crate::run::{self, Plan, Reporter};
-use crate::selection::{Filter, Ignored, Kinds, Selection};
-use crate::setup;
-use crate::toolchain::ToolchainInfo;
-use crate::triage::{run_verdict, RunVerdict};
-use crate::workspace::Workspace;
+use crate::run;
+use crate::util::env::HostEnv;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -393,9 +395,9 @@ pub fn run(
             Ok(Outcome::Success)
         }
         Command::Diff { old, new } => {
-            let old = crate::results::RunResults::load(&ctx.cwd.join(old))?;
-            let new = crate::results::RunResults::load(&ctx.cwd.join(new))?;
-            let regressed = crate::diff::write_diff(out, &old, &new)?;
+            let old = crate::model::RunResults::load(&ctx.cwd.join(old))?;
+            let new = crate::model::RunResults::load(&ctx.cwd.join(new))?;
+            let regressed = crate::analyze::diff::write_diff(out, &old, &new)?;
             Ok(if regressed {
                 Outcome::Failures
             } else {
@@ -408,12 +410,12 @@ pub fn run(
                 let path = ctx.cwd.join(f);
                 parts.push((
                     path.display().to_string(),
-                    crate::results::RunResults::load(&path)?,
+                    crate::model::RunResults::load(&path)?,
                 ));
             }
             let table = Table::builtin();
             let order: Vec<&str> = table.targets().iter().map(|t| t.triple.as_str()).collect();
-            let merged = crate::results::merge(parts, &order)?;
+            let merged = crate::model::merge(parts, &order)?;
             let path = ctx.cwd.join(&args.out);
             report::save_json(&merged, &path)?;
             writeln!(
@@ -426,7 +428,7 @@ pub fn run(
             Ok(run_verdict(&merged).into())
         }
         Command::Report(args) => {
-            let results = crate::results::RunResults::load(&ctx.cwd.join(&args.results))?;
+            let results = crate::model::RunResults::load(&ctx.cwd.join(&args.results))?;
             match &args.out {
                 Some(p) => write_report(args.format, &results, &ctx.cwd.join(p))?,
                 None => report::render(args.format, &results, out)?,
@@ -446,7 +448,7 @@ fn replay(args: &ReplayArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::
                 .join("results/latest.json")
         }
     };
-    let results = crate::results::RunResults::load(&path)?;
+    let results = crate::model::RunResults::load(&path)?;
     let target = results
         .targets
         .iter()
@@ -472,22 +474,22 @@ fn replay(args: &ReplayArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::
                 path.display()
             )
         })?;
-    let inv = target
-        .replay(
-            binary,
-            &args.test,
-            &results.config,
-            &ctx.env
-                .without(&["PROPTEST_RNG_SEED", "PROPTEST_RNG_ALGORITHM"]),
+    let inv = crate::execute::invocation::replay(
+        target,
+        binary,
+        &args.test,
+        &results.config,
+        &ctx.env
+            .without(&["PROPTEST_RNG_SEED", "PROPTEST_RNG_ALGORITHM"]),
+    )
+    .ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: unknown runner {:?} for {}",
+            path.display(),
+            target.runner_prefix,
+            args.target
         )
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{}: unknown runner {:?} for {}",
-                path.display(),
-                target.runner_prefix,
-                args.target
-            )
-        })?;
+    })?;
     writeln!(out, "replaying: {}", inv.shell_line())?;
     let mut process = bele_qemu::Process::spawn(&inv)?;
     loop {
@@ -580,11 +582,11 @@ fn parse_report(s: &str) -> Result<(report::Format, PathBuf), String> {
 /// Writes a report to `path` through a temporary file, so a reader never sees half of one.
 fn write_report(
     format: report::Format,
-    results: &crate::results::RunResults,
+    results: &crate::model::RunResults,
     path: &Path,
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    crate::atomic::write(path, None, |w| report::render(format, results, w))
+    crate::util::atomic::write(path, None, |w| report::render(format, results, w))
         .with_context(|| format!("cannot write report {}", path.display()))
 }
 
@@ -773,7 +775,7 @@ fn test(
         .map(String::from)
         .collect();
     let results_dir = workspace.bele_dir().join("results");
-    let run_id = run::run_id();
+    let run_id = crate::util::time::run_id();
     let out_path = args.out.as_ref().map_or_else(
         || results_dir.join(format!("{run_id}.json")),
         |p| ctx.cwd.join(p),
@@ -804,13 +806,13 @@ fn test(
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1),
         test_threads: args.test_threads,
-        seed: args.seed.unwrap_or_else(run::fresh_seed),
+        seed: args.seed.unwrap_or_else(crate::util::time::fresh_seed),
         probes: !args.no_probes
             && ctx
                 .env
                 .get("BELE_NO_PROBES")
                 .is_none_or(|v| v.is_empty() || v == "0"),
-        std_cache: !args.no_std_cache && crate::stdcache::enabled(&ctx.env),
+        std_cache: !args.no_std_cache && crate::host::stdcache::enabled(&ctx.env),
         builders: builders(args.builders, &ctx.env)?,
         run_id,
         out: out_path.clone(),
@@ -833,7 +835,7 @@ fn test(
         // The run's own file, complete: copied rather than serialized again.
         use anyhow::Context as _;
         let latest = results_dir.join("latest.json");
-        crate::atomic::write(&latest, None, |w| {
+        crate::util::atomic::write(&latest, None, |w| {
             std::io::copy(&mut std::fs::File::open(&out_path)?, w).map(|_| ())
         })
         .with_context(|| format!("cannot write {}", latest.display()))?;
@@ -844,13 +846,13 @@ fn test(
         writeln!(out, "report: {}", path.display())?;
     }
     writeln!(out, "results: {}", out_path.display())?;
-    if results.state == crate::results::RunState::Interrupted {
+    if results.state == crate::model::RunState::Interrupted {
         return Ok(Outcome::Interrupted);
     }
     Ok(run_verdict(&results).into())
 }
 
-/// `--builders`, else `BELE_BUILDERS`, else `run::DEFAULT_BUILDERS`.
+/// `--builders`, else `BELE_BUILDERS`, else `crate::plan::DEFAULT_BUILDERS`.
 fn builders(given: Option<usize>, env: &HostEnv) -> anyhow::Result<usize> {
     let from_env = match env.get("BELE_BUILDERS").filter(|v| !v.is_empty()) {
         Some(v) => Some(v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
@@ -860,7 +862,10 @@ fn builders(given: Option<usize>, env: &HostEnv) -> anyhow::Result<usize> {
         })?),
         None => None,
     };
-    Ok(given.or(from_env).unwrap_or(run::DEFAULT_BUILDERS).max(1))
+    Ok(given
+        .or(from_env)
+        .unwrap_or(crate::plan::DEFAULT_BUILDERS)
+        .max(1))
 }
 
 /// The packages to test, resolved as `cargo test` resolves them: `--workspace` (less
@@ -869,7 +874,7 @@ fn packages(args: &TestArgs, workspace: &Workspace) -> anyhow::Result<Vec<String
     for p in args.packages.iter().chain(&args.exclude) {
         workspace.check_package(p)?;
     }
-    let names = |keep: &dyn Fn(&crate::workspace::Package) -> bool| -> Vec<String> {
+    let names = |keep: &dyn Fn(&crate::plan::workspace::Package) -> bool| -> Vec<String> {
         workspace
             .members
             .iter()

@@ -4,14 +4,18 @@
 //! any change to its shape moves [`SCHEMA_VERSION`].
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bele_targets::{Arch, Endian, PointerWidth, Signedness, Target, Traits};
 use serde::{Deserialize, Serialize};
 
-use crate::selection::{Filter, Kinds};
+use crate::plan::selection::{Filter, Kinds};
+
+pub(crate) mod probe;
+#[cfg(test)]
+pub(crate) mod testdata;
+
+pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
 pub const SCHEMA_VERSION: u32 = 5;
@@ -201,132 +205,6 @@ pub struct TestResult {
     pub probes: Vec<ProbeTrace>,
 }
 
-/// Whether a probe record must agree on every target or only on targets of one byte order
-/// and pointer width.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProbeKind {
-    /// `bele_probe::wire`: the same bytes on every target.
-    Wire,
-    /// `bele_probe::host`: host order by design; compared within one endianness and width.
-    Host,
-}
-
-impl ProbeKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            ProbeKind::Wire => "wire",
-            ProbeKind::Host => "host",
-        }
-    }
-}
-
-/// The records one test made under one label on one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProbeTrace {
-    pub kind: ProbeKind,
-    pub label: String,
-    /// How many records.
-    pub count: u64,
-    /// Digest of the whole sequence (length and digest of every record, in order): equal
-    /// digests mean equal records. The key of the records in `probe_sequences`.
-    pub digest: String,
-}
-
-/// The records of one sequence: the first [`ProbeSequence::DETAIL`] in detail.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ProbeSequence {
-    pub records: Vec<ProbeRecord>,
-    /// Records after the last one kept: counted and digested, not kept.
-    pub omitted: u64,
-}
-
-impl ProbeSequence {
-    /// Records kept per sequence; a difference after them is reported without its bytes.
-    pub const DETAIL: usize = 4096;
-}
-
-/// One probe record: its length, the digest of all its bytes, and its first bytes.
-/// Written as `LEN:DIGEST:HEX` (`4:af63dc4c8601ec8c:12345678`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub struct ProbeRecord {
-    pub len: u64,
-    pub digest: u64,
-    /// The first `bele_probe::PREFIX` bytes.
-    pub prefix: Vec<u8>,
-}
-
-impl fmt::Display for ProbeRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{:016x}:", self.len, self.digest)?;
-        for b in &self.prefix {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-impl From<ProbeRecord> for String {
-    fn from(r: ProbeRecord) -> String {
-        r.to_string()
-    }
-}
-
-impl TryFrom<String> for ProbeRecord {
-    type Error = String;
-    fn try_from(s: String) -> Result<ProbeRecord, String> {
-        let bad = || format!("`{s}` is not a probe record (LEN:DIGEST:HEX)");
-        let mut parts = s.split(':');
-        let (Some(len), Some(digest), Some(hex), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad());
-        };
-        let len: u64 = len.parse().map_err(|_| bad())?;
-        let digest = u64::from_str_radix(digest, 16).map_err(|_| bad())?;
-        let prefix = crate::probes::parse_hex(hex).ok_or_else(bad)?;
-        if prefix.len() as u64 > len {
-            return Err(bad());
-        }
-        Ok(ProbeRecord {
-            len,
-            digest,
-            prefix,
-        })
-    }
-}
-
-/// A test whose records differed between targets, run again before its difference is
-/// believed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProbeCheck {
-    pub binary: String,
-    pub test: String,
-    /// The target it ran on again (the first that passed it, the host when it can).
-    pub rerun_on: String,
-    /// Whether the second run recorded exactly what the first did. When it did not, the
-    /// records depend on something other than the code and the seed (a clock, OS
-    /// randomness, a proptest regression file written during the run): not compared.
-    pub stable: bool,
-    /// Why the check could not tell (the re-run failed or could not start).
-    pub note: Option<String>,
-    /// The inputs proptest drew from the run's seed on each target the test ran on again
-    /// (with `PROPTEST_VERBOSE=2`): records are compared only among targets that drew the
-    /// same. They can differ: `usize`/`isize` strategies draw by pointer width, and a
-    /// target's RNG can differ.
-    pub inputs: Vec<InputsOn>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputsOn {
-    pub target: String,
-    /// How many inputs proptest reported (0 for a test that is not a property).
-    pub cases: u64,
-    /// Digest of the inputs as proptest printed them, in order.
-    pub digest: String,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
@@ -442,61 +320,6 @@ impl TargetResult {
         c
     }
 
-    /// The invocation that re-runs one test of one executable on this target, alone, with
-    /// its output streamed and the run's proptest seed and filters; `None` if the runner is
-    /// not known. Doc-tests go through cargo, which compiles them again and runs the one
-    /// named through the target's runner.
-    pub fn replay(
-        &self,
-        binary: &BinaryResult,
-        test: &str,
-        config: &RunConfigInfo,
-        base_env: &[(String, String)],
-    ) -> Option<bele_qemu::Invocation> {
-        let runner = bele_qemu::Runner::from_prefix(&self.runner_prefix)?;
-        let mut env = Vec::new();
-        let (runner, args) = match &binary.doc {
-            None => {
-                let mut args = vec!["--exact".to_string(), test.into(), "--nocapture".into()];
-                args.extend(config.filter.mode_args());
-                (runner, args)
-            }
-            Some(doc) => {
-                // rustdoc cannot select one doc-test by its whole name: this runs the
-                // examples of its item (or file), the one named among them.
-                env.extend(doc.env.iter().cloned());
-                let mut args = doc.args.clone();
-                args.push("--".into());
-                args.push(crate::libtest::doc_test_word(test).into());
-                args.push("--nocapture".into());
-                args.extend(config.filter.mode_args());
-                (bele_qemu::Runner::Native, args)
-            }
-        };
-        env.extend(proptest_env(config.seed));
-        Some(bele_qemu::Invocation {
-            runner,
-            program: binary.executable.clone(),
-            args,
-            env,
-            base_env: base_env.to_vec(),
-            cwd: binary.cwd.clone(),
-        })
-    }
-
-    /// The shell line that re-runs `test` of executable `binary` on this target, if that
-    /// executable ran here.
-    pub fn repro_of(&self, binary: &str, test: &str, config: &RunConfigInfo) -> Option<String> {
-        let b = self.binaries.iter().find(|b| b.id == binary)?;
-        Some(self.repro_line(b, test, config))
-    }
-
-    /// A shell line that re-runs one test of one executable on this target, by hand.
-    pub fn repro_line(&self, binary: &BinaryResult, test: &str, config: &RunConfigInfo) -> String {
-        self.replay(binary, test, config, &[])
-            .map_or_else(|| "(unknown runner)".into(), |i| i.shell_line())
-    }
-
     /// The CPU part of the triple (`mips64`), a short unique column label.
     pub fn short_name(&self) -> &str {
         short_name(&self.triple)
@@ -563,18 +386,6 @@ pub fn proptest_env(seed: u64) -> Vec<(String, String)> {
 /// The CPU part of a triple (`mips64`), a short unique label for a target.
 pub fn short_name(triple: &str) -> &str {
     triple.split('-').next().unwrap_or(triple)
-}
-
-/// Writes a file atomically: `write` fills a temporary file beside `path`, which then
-/// replaces it, so a reader sees the old file or the new one, never half of one.
-pub fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), ResultsError> {
-    crate::atomic::write(path, None, write).map_err(|source| ResultsError::Write {
-        file: path.display().to_string(),
-        source,
-    })
 }
 
 /// Joins the results of several runs of the same commit on disjoint targets (CI shards)
@@ -711,7 +522,7 @@ pub enum ResultsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::sample;
+    use crate::model::testdata::sample;
 
     fn split() -> (RunResults, RunResults) {
         let whole = sample();
@@ -766,7 +577,7 @@ mod tests {
 
     fn validate(doc: &serde_json::Value) -> Result<(), String> {
         let schema: serde_json::Value =
-            serde_json::from_str(include_str!("../schema/results.schema.json")).unwrap();
+            serde_json::from_str(include_str!("../../schema/results.schema.json")).unwrap();
         let v = jsonschema::validator_for(&schema).map_err(|e| e.to_string())?;
         v.validate(doc).map_err(|e| e.to_string())
     }
@@ -774,7 +585,7 @@ mod tests {
     #[test]
     fn the_schema_file_describes_what_is_written() {
         let schema: serde_json::Value =
-            serde_json::from_str(include_str!("../schema/results.schema.json")).unwrap();
+            serde_json::from_str(include_str!("../../schema/results.schema.json")).unwrap();
         assert_eq!(
             schema["properties"]["schema_version"]["const"], SCHEMA_VERSION,
             "move the schema file with SCHEMA_VERSION"

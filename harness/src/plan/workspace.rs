@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::env::HostEnv;
-use crate::process::CommandSpec;
+use crate::util::env::HostEnv;
+use crate::util::process::CommandSpec;
 
 /// A workspace member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +205,7 @@ pub fn git_commit(dir: &Path, env: &HostEnv) -> Option<String> {
 mod tests {
     use super::*;
 
-    const METADATA: &str = include_str!("../tests/captured/metadata-fixtures.json");
+    const METADATA: &str = include_str!("../../tests/captured/metadata-fixtures.json");
 
     #[test]
     fn captured_metadata() {

@@ -1,5 +1,5 @@
 //! Verdicts: what a set of failing (or differing, or not building) targets says about the
-//! cause. The one place where verdicts are decided.
+//! cause. The one place where verdicts are decided; pure, a leaf of the crate.
 //!
 //! Rule table, applied in order to the targets that can be compared: for a test, those on
 //! which it ran to an outcome of its own (passed, failed, crashed, timed out); for probe
@@ -22,12 +22,8 @@
 //! the first in the order endianness, pointer width, `u64` alignment, `c_char` signedness,
 //! strict alignment, 64-bit atomics, arch family wins.
 
-use std::collections::BTreeMap;
-
 use bele_targets::{describe, Described, Trait, Traits};
 use serde::Serialize;
-
-use crate::results::{Outcome, RunResults, RunState, TargetResult, TargetStatus, TestResult};
 
 /// The traits that explain a failing set exactly, and the set, for the label.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -250,221 +246,11 @@ fn explain(members: &[Member<'_>], nbad: usize, subject: Subject) -> Option<Expl
     })
 }
 
-/// One test across all targets of a run.
-#[derive(Debug, Clone)]
-pub struct TestAcross<'r> {
-    pub binary: &'r str,
-    pub name: &'r str,
-    /// Indexed like `results.targets`; `None` where the test has no result there.
-    pub per_target: Vec<Option<&'r TestResult>>,
-    pub verdict: Verdict,
-}
-
-impl<'r> TestAcross<'r> {
-    /// Whether it failed, crashed or timed out on any target.
-    pub fn has_failure(&self) -> bool {
-        self.per_target
-            .iter()
-            .flatten()
-            .any(|r| r.outcome.is_failure())
-    }
-
-    /// The failing results (failed, crashed, timed out) with their targets, in target order.
-    pub fn failures(&self, results: &'r RunResults) -> Vec<(&'r TestResult, &'r TargetResult)> {
-        self.per_target
-            .iter()
-            .zip(&results.targets)
-            .filter_map(|(r, t)| r.filter(|r| r.outcome.is_failure()).map(|r| (r, t)))
-            .collect()
-    }
-
-    /// Triples of the targets on which it failed, crashed or timed out.
-    pub fn failing_targets(&self, results: &'r RunResults) -> Vec<&'r str> {
-        self.failures(results)
-            .into_iter()
-            .map(|(_, t)| t.triple.as_str())
-            .collect()
-    }
-}
-
-/// `s390x (crashed: SIGBUS)`, `powerpc (failed)`: where and how a test failed, for reports.
-pub fn failure_label(r: &TestResult, t: &TargetResult) -> String {
-    match (r.outcome, &r.signal) {
-        (Outcome::Crashed, Some(sig)) => format!("{} (crashed: {sig})", t.short_name()),
-        (o, _) => format!("{} ({})", t.short_name(), o.label()),
-    }
-}
-
-/// Every test of a run, with its verdict, sorted by binary and name.
-pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
-    let mut map: BTreeMap<(&str, &str), Vec<Option<&TestResult>>> = BTreeMap::new();
-    let n = results.targets.len();
-    for (i, t) in results.targets.iter().enumerate() {
-        for b in &t.binaries {
-            for r in &b.tests {
-                map.entry((b.id.as_str(), r.name.as_str()))
-                    .or_insert_with(|| vec![None; n])[i] = Some(r);
-            }
-        }
-    }
-    map.into_iter()
-        .map(|((binary, name), per_target)| {
-            let members: Vec<Member<'_>> = per_target
-                .iter()
-                .zip(&results.targets)
-                .filter(|(_, t)| t.status == TargetStatus::Ran)
-                .filter_map(|(r, t)| {
-                    let r = r.filter(|r| r.outcome.ran())?;
-                    Some(Member {
-                        name: t.short_name(),
-                        traits: t.traits(),
-                        bad: r.outcome.is_failure(),
-                        bus_error: r.signal.as_deref() == Some("SIGBUS"),
-                    })
-                })
-                .collect();
-            TestAcross {
-                binary,
-                name,
-                verdict: verdict(&members, Subject::Test),
-                per_target,
-            }
-        })
-        .collect()
-}
-
-/// Where the builds of a run failed: `None` when every build that was tried succeeded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BuildTriage<'r> {
-    pub verdict: Verdict,
-    pub verdict_label: String,
-    /// Triples of the targets that failed to build.
-    pub failed: Vec<&'r str>,
-}
-
-/// The verdict over the targets that were built: "build fails on 32-bit only".
-pub fn build_triage(results: &RunResults) -> Option<BuildTriage<'_>> {
-    let tried: Vec<&TargetResult> = results
-        .targets
-        .iter()
-        .filter(|t| matches!(t.status, TargetStatus::Ran | TargetStatus::BuildFailed))
-        .collect();
-    if !tried.iter().any(|t| t.status == TargetStatus::BuildFailed) {
-        return None;
-    }
-    let members: Vec<Member<'_>> = tried
-        .iter()
-        .map(|t| Member {
-            name: t.short_name(),
-            traits: t.traits(),
-            bad: t.status == TargetStatus::BuildFailed,
-            bus_error: false,
-        })
-        .collect();
-    let verdict = verdict(&members, Subject::Build);
-    Some(BuildTriage {
-        verdict_label: verdict.label_for(Subject::Build),
-        verdict,
-        failed: tried
-            .iter()
-            .filter(|t| t.status == TargetStatus::BuildFailed)
-            .map(|t| t.triple.as_str())
-            .collect(),
-    })
-}
-
-/// One test that did not pass everywhere, as the results file's `triage` list shows it: the
-/// verdict, and where and how it failed with the minimal input and the replay command.
-#[derive(Debug, Serialize)]
-pub struct TriageEntry<'r> {
-    pub binary: &'r str,
-    pub test: &'r str,
-    pub verdict: Verdict,
-    pub verdict_label: String,
-    pub failures: Vec<TriageFailure<'r>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TriageFailure<'r> {
-    pub target: &'r str,
-    pub outcome: Outcome,
-    pub signal: Option<&'r str>,
-    pub minimal_input: Option<&'r str>,
-    /// The shell line that re-runs the test on this target alone with the run's seed.
-    pub replay: String,
-}
-
-/// Every test whose verdict is not "passes everywhere", byte-order bugs first.
-pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
-    let mut tests: Vec<TestAcross<'_>> = tests_across(results)
-        .into_iter()
-        .filter(|t| !t.verdict.passes())
-        .collect();
-    tests.sort_by(|a, b| a.verdict.cmp(&b.verdict));
-    tests
-        .iter()
-        .map(|t| TriageEntry {
-            binary: t.binary,
-            test: t.name,
-            verdict: t.verdict.clone(),
-            verdict_label: t.verdict.label(),
-            failures: t
-                .failures(results)
-                .into_iter()
-                .map(|(r, target)| TriageFailure {
-                    target: &target.triple,
-                    outcome: r.outcome,
-                    signal: r.signal.as_deref(),
-                    minimal_input: r.minimal_input.as_deref(),
-                    replay: target
-                        .repro_of(t.binary, t.name, &results.config)
-                        .unwrap_or_default(),
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-/// How a run ended, for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunVerdict {
-    /// Every selected target was built, every test passed (or was ignored) and no probe
-    /// record differed.
-    AllPassed,
-    /// A test failed, crashed or timed out, a target failed to build, or probe records
-    /// differed where they must agree.
-    Failures,
-    /// Nothing failed, but some selected targets were unavailable or not run.
-    Incomplete,
-}
-
-pub fn run_verdict(results: &RunResults) -> RunVerdict {
-    let failed = results.targets.iter().any(|t| {
-        t.status == TargetStatus::BuildFailed
-            || t.binaries.iter().any(|b| b.error.is_some())
-            || t.counts().failures() > 0
-    }) || !crate::differential::differences(results)
-        .differences
-        .is_empty();
-    let incomplete = results.state != RunState::Complete
-        || results
-            .targets
-            .iter()
-            .any(|t| t.status != TargetStatus::Ran || t.counts().not_run > 0);
-    if failed {
-        RunVerdict::Failures
-    } else if incomplete {
-        RunVerdict::Incomplete
-    } else {
-        RunVerdict::AllPassed
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Outcome::{self, *};
     use bele_targets::Table;
-    use Outcome::*;
 
     const FOUR: [&str; 4] = [
         "x86_64-unknown-linux-gnu",

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::env::HostEnv;
-use crate::process::CommandSpec;
+use crate::util::env::HostEnv;
+use crate::util::process::CommandSpec;
 
 /// The zig bele installs and checks for. A new version is a new directory in the cache.
 pub const ZIG_VERSION: &str = "0.14.1";
@@ -83,7 +83,7 @@ pub fn wrappers(zig: &Path, zig_target: &str) -> std::io::Result<Wrappers> {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             // A concurrent run never sees half a script, nor one it cannot execute.
-            crate::atomic::write(&path, Some(0o755), |w| w.write_all(text.as_bytes()))?;
+            crate::util::atomic::write(&path, Some(0o755), |w| w.write_all(text.as_bytes()))?;
         }
         Ok(path)
     };

@@ -231,10 +231,10 @@ pub fn doc_test_parts(name: &str) -> Option<(&str, &str, Option<u32>)> {
 mod tests {
     use super::*;
 
-    const LISTING: &str = include_str!("../tests/captured/libtest-list-terse.txt");
-    const RUN: &str = include_str!("../tests/captured/libtest-json-x86_64.txt");
-    const NOCAPTURE: &str = include_str!("../tests/captured/libtest-json-nocapture.txt");
-    const VERBOSE: &str = include_str!("../tests/captured/proptest-verbose2-stderr.txt");
+    const LISTING: &str = include_str!("../../tests/captured/libtest-list-terse.txt");
+    const RUN: &str = include_str!("../../tests/captured/libtest-json-x86_64.txt");
+    const NOCAPTURE: &str = include_str!("../../tests/captured/libtest-json-nocapture.txt");
+    const VERBOSE: &str = include_str!("../../tests/captured/proptest-verbose2-stderr.txt");
 
     #[test]
     fn proptest_inputs_from_captured_verbose_output() {
@@ -321,12 +321,12 @@ mod tests {
 
     #[test]
     fn minimal_input_from_captured_proptest_failures() {
-        let ppc = include_str!("../tests/captured/proptest-failure-powerpc.txt");
+        let ppc = include_str!("../../tests/captured/proptest-failure-powerpc.txt");
         assert_eq!(
             proptest_minimal_input(ppc).as_deref(),
             Some("start = 1, step = 0")
         );
-        let s390x = include_str!("../tests/captured/proptest-failure-s390x.txt");
+        let s390x = include_str!("../../tests/captured/proptest-failure-s390x.txt");
         assert_eq!(
             proptest_minimal_input(s390x).as_deref(),
             Some("bytes = [\n    0,\n    0,\n    0,\n    1,\n]")
@@ -336,7 +336,7 @@ mod tests {
 
     #[test]
     fn doc_tests_from_captured_rustdoc_output() {
-        let text = include_str!("../tests/captured/rustdoc-json-powerpc.txt");
+        let text = include_str!("../../tests/captured/rustdoc-json-powerpc.txt");
         let failed: Vec<(String, Option<i32>)> = text
             .lines()
             .filter_map(|l| match parse_event(l) {

@@ -16,14 +16,18 @@ use bele_qemu::{
     run_lines, signal_name, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream,
 };
 
+pub mod invocation;
+pub mod libtest;
+pub mod probe_file;
+
 use crate::build::TestBinary;
-use crate::libtest::{
+use crate::model::{BinaryResult, Outcome, ProbeSequence, TestResult};
+use crate::plan::selection::Filter;
+use libtest::{
     doc_test_word, doctest_signal, listed_test, parse_cut_event, parse_event, proptest_input_line,
     proptest_minimal_input, Event,
 };
-use crate::probes::{self, Recorded};
-use crate::results::{BinaryResult, Outcome, ProbeSequence, TestResult};
-use crate::selection::Filter;
+use probe_file::Recorded;
 
 /// How tests are run.
 #[derive(Debug, Clone)]
@@ -105,39 +109,29 @@ pub fn invocation(
     )
 }
 
-/// `bin` run with the test harness's arguments `args`: the executable under the target's
-/// runner, or for doc-tests cargo (which runs each doc-test through the runner itself).
+/// `bin` run with the test harness's arguments `args`, recording probes into `probe_file`.
 fn harness_invocation(
     bin: &TestBinary,
     cfg: &ExecConfig,
     args: Vec<String>,
     probe_file: Option<&std::path::Path>,
 ) -> Invocation {
-    let mut env = Vec::new();
-    let (runner, args) = match &bin.doc {
-        None => (cfg.runner.clone(), args),
-        Some(doc) => {
-            env.extend(doc.env.iter().cloned());
-            let mut all = doc.args.clone();
-            all.push("--".into());
-            all.extend(args);
-            (Runner::Native, all)
-        }
-    };
     // libtest's JSON output is unstable: the variable unlocks it in the test process.
-    env.push(("RUSTC_BOOTSTRAP".into(), "1".into()));
-    env.extend(crate::results::proptest_env(cfg.seed));
+    let mut env = vec![("RUSTC_BOOTSTRAP".to_string(), "1".to_string())];
     if let Some(f) = probe_file {
-        env.push((probes::ENV.into(), f.display().to_string()));
+        env.push((probe_file::ENV.into(), f.display().to_string()));
     }
-    Invocation {
-        runner,
-        program: bin.path.clone(),
+    invocation::HarnessCall {
+        runner: cfg.runner.clone(),
+        program: &bin.path,
+        cwd: &bin.cwd,
+        doc: bin.doc.as_ref(),
         args,
         env,
-        base_env: cfg.env.clone(),
-        cwd: bin.cwd.clone(),
+        seed: cfg.seed,
+        base_env: &cfg.env,
     }
+    .invocation()
 }
 
 /// A fresh file name for one test process's probe records.
@@ -421,7 +415,7 @@ fn list(bin: &TestBinary, cfg: &ExecConfig) -> Result<Vec<String>, String> {
         return Err(format!(
             "listing the tests failed with {exit}: `{}`\n{}",
             inv.shell_line(),
-            crate::process::tail(&errors.finish(), 20)
+            crate::util::process::tail(&errors.finish(), 20)
         ));
     }
     Ok(names)
@@ -788,7 +782,7 @@ fn run_batch(
     // Every write of the process is done (it has exited): read what it recorded.
     let probes = match &probe_file {
         Some(f) => {
-            let recorded = probes::read_file(f);
+            let recorded = probe_file::read_file(f);
             let _ = std::fs::remove_file(f);
             recorded
         }

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use bele_targets::Target;
 
-use crate::env::HostEnv;
-use crate::process::CommandSpec;
+use crate::util::env::HostEnv;
+use crate::util::process::CommandSpec;
 
 /// The toolchain that `cargo` and `rustc` resolve to in the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]

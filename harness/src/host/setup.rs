@@ -8,10 +8,10 @@ use std::path::Path;
 
 use bele_targets::StdSource;
 
-use crate::doctor::{Missing, TargetCheck};
-use crate::env::HostEnv;
-use crate::process::{tail, CommandSpec};
-use crate::toolchain::StdAvailability;
+use crate::host::doctor::{Missing, TargetCheck};
+use crate::host::toolchain::StdAvailability;
+use crate::util::env::HostEnv;
+use crate::util::process::{tail, CommandSpec};
 
 /// One installation step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,17 +134,17 @@ pub fn run(
                 }
             }
             Step::Zig => {
-                let Some(into) = crate::zig::install_dir(env) else {
+                let Some(into) = crate::host::zig::install_dir(env) else {
                     return Err(SetupError {
                         command: "pip install ziglang".into(),
                         what: "has nowhere to go".into(),
                         output: "neither BELE_CACHE_DIR, XDG_CACHE_HOME nor HOME is set".into(),
                     });
                 };
-                let spec = crate::zig::install_command(&into, dir);
+                let spec = crate::host::zig::install_command(&into, dir);
                 let _ = writeln!(log, "setup: {}", spec.display());
                 must_succeed(&spec, env)?;
-                crate::zig::check(env).map_err(|why| SetupError {
+                crate::host::zig::check(env).map_err(|why| SetupError {
                     command: spec.display(),
                     what: "installed a zig that does not work".into(),
                     output: why,
@@ -268,7 +268,7 @@ mod tests {
         assert_eq!(plan(&checks), [Step::RustSrc, Step::Zig]);
         assert!(checks[0].reason().unwrap().contains(&format!(
             "python3 -m pip install --target ~/.cache/bele/zig-{v} ziglang=={v}",
-            v = crate::zig::ZIG_VERSION
+            v = crate::host::zig::ZIG_VERSION
         )));
     }
 

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use crate::results::{ProbeKind, ProbeRecord, ProbeSequence, ProbeTrace};
+use crate::model::{parse_hex, ProbeKind, ProbeRecord, ProbeSequence, ProbeTrace};
 
 /// The variable bele sets to the file a test process records into.
 pub const ENV: &str = bele_probe::ENV;
@@ -200,21 +200,6 @@ fn unescape(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// Bytes from lower- or upper-case hex digits; `None` for anything else.
-pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    s.as_bytes()
-        .chunks(2)
-        .map(|p| {
-            let hi = (p[0] as char).to_digit(16)?;
-            let lo = (p[1] as char).to_digit(16)?;
-            Some((hi * 16 + lo) as u8)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,7 +208,7 @@ mod tests {
 
     /// Captured: what the abstractions' x86_64 test executable wrote for three tests run
     /// two at a time (`BELE_PROBE_FILE=... PROPTEST_CASES=2`).
-    const CAPTURED: &str = include_str!("../tests/captured/probe-abstractions-x86_64.txt");
+    const CAPTURED: &str = include_str!("../../tests/captured/probe-abstractions-x86_64.txt");
 
     #[test]
     fn captured_file_groups_records_by_test_and_label() {

@@ -22,10 +22,10 @@ use std::collections::BTreeMap;
 use bele_targets::{Endian, PointerWidth};
 use serde::Serialize;
 
-use crate::results::{
+use crate::analyze::verdict::{verdict, Member, Subject, Verdict};
+use crate::model::{
     Outcome, ProbeCheck, ProbeKind, ProbeSequence, RunResults, TargetStatus, TestResult,
 };
-use crate::triage::{verdict, Member, Subject, Verdict};
 
 /// Which targets a kind of record must agree on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,7 +44,7 @@ impl Scope {
     }
 
     /// The group a target falls in under this rule alone.
-    fn key(self, t: &crate::results::TargetResult) -> Option<(Endian, PointerWidth)> {
+    fn key(self, t: &crate::model::TargetResult) -> Option<(Endian, PointerWidth)> {
         (self == Scope::EachEndiannessAndWidth).then_some((t.endian, t.pointer_width))
     }
 
@@ -389,7 +389,7 @@ fn inputs_note(
     parts: &Participants<'_>,
     drew: &BTreeMap<&str, &str>,
 ) -> Option<String> {
-    let short = |i: usize| crate::results::short_name(&results.targets[i].triple).to_string();
+    let short = |i: usize| crate::model::short_name(&results.targets[i].triple).to_string();
     let unchecked: Vec<String> = parts
         .iter()
         .filter(|(i, _)| !drew.contains_key(results.targets[*i].triple.as_str()))
@@ -534,7 +534,7 @@ pub fn first_difference(
         }
         _ => None,
     };
-    let shown = |r: Option<&crate::results::ProbeRecord>| {
+    let shown = |r: Option<&crate::model::ProbeRecord>| {
         r.map(|r| RecordShown {
             len: r.len,
             hex: r.prefix.iter().map(|b| format!("{b:02x}")).collect(),
@@ -574,7 +574,7 @@ impl<'r> Difference<'r> {
         let target = results.targets.iter().find(|t| t.triple == triple)?;
         Some((
             triple,
-            target.repro_of(self.binary, self.test, &results.config)?,
+            crate::execute::invocation::repro_of(target, self.binary, self.test, &results.config)?,
         ))
     }
 
@@ -624,7 +624,7 @@ pub fn marked(r: Option<&RecordShown>, offset: Option<u64>, max: usize) -> Strin
 pub fn describe_comparison(c: &Comparison<'_>) -> String {
     let names = |v: &[&str]| {
         v.iter()
-            .map(|t| crate::results::short_name(t))
+            .map(|t| crate::model::short_name(t))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -654,8 +654,8 @@ pub fn describe_comparison(c: &Comparison<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::{probed, results, target};
-    use crate::results::{InputsOn, ProbeCheck};
+    use crate::model::testdata::{probed, results, target};
+    use crate::model::{InputsOn, ProbeCheck};
 
     const X86_64: &str = "x86_64-unknown-linux-gnu";
     const I686: &str = "i686-unknown-linux-gnu";

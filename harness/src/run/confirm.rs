@@ -9,10 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+use crate::analyze::differential::CheckNeed;
 use crate::build::TestBinary;
-use crate::differential::CheckNeed;
 use crate::execute::{run_again, ExecConfig, Rerun};
-use crate::results::{InputsOn, Outcome, ProbeCheck, RunResults};
+use crate::model::{InputsOn, Outcome, ProbeCheck, RunResults, TargetStatus};
+use crate::plan::Plan;
+use crate::report::events::{Event, Reporter};
+use crate::run::prepare::exec_configs;
+use crate::run::Ready;
 
 /// What the checks found: per (target index, executable id), each test run again.
 pub type Reruns = BTreeMap<(usize, String), BTreeMap<String, Rerun>>;
@@ -174,11 +178,82 @@ pub fn judge(results: &RunResults, needs: &[CheckNeed], reruns: &Reruns) -> Vec<
         .collect()
 }
 
+/// Runs again the tests whose probe records differ, to check the difference is real;
+/// `early` is what `EarlyCheck` ran already, and what it asked for.
+pub(super) fn check_probes(
+    results: &mut RunResults,
+    ready: &[Ready],
+    plan: &Plan<'_>,
+    early: (Reruns, BTreeSet<Asked>),
+    cancel: &AtomicBool,
+    reporter: &mut dyn Reporter,
+) {
+    let (mut reruns, asked) = early;
+    let needs = crate::analyze::differential::needs_check(results);
+    if needs.is_empty() {
+        return;
+    }
+    reporter.event(&Event::CheckingProbes { tests: needs.len() });
+    let work = crate::run::confirm::work(results, &needs, &asked);
+    let more = crate::run::confirm::rerun(work, &exec_configs(ready), plan.jobs, cancel);
+    crate::run::confirm::merge(&mut reruns, more);
+    results.probe_checks = crate::run::confirm::judge(results, &needs, &reruns);
+}
+
+/// The probe check of the targets done so far, while the last tests run: once every build
+/// is done, each time a target finishes, the tests whose records differ among the finished
+/// targets run again (one process at a time, beside the workers) unless asked already. A
+/// difference among some targets is one among all; what the finished targets cannot
+/// settle is left to `check_probes`, which runs only what was not asked here.
+#[derive(Default)]
+pub(super) struct EarlyCheck<'scope> {
+    /// Targets finished when the check last looked.
+    finished: usize,
+    asked: BTreeSet<Asked>,
+    running: Vec<std::thread::ScopedJoinHandle<'scope, Reruns>>,
+}
+
+impl<'scope> EarlyCheck<'scope> {
+    pub(super) fn update<'env>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        results: &RunResults,
+        ready: &'env [Ready],
+        cancel: &'env AtomicBool,
+    ) {
+        let finished = (results.targets.iter())
+            .filter(|t| t.status != TargetStatus::Pending)
+            .count();
+        if finished == self.finished {
+            return;
+        }
+        self.finished = finished;
+        let needs = crate::analyze::differential::needs_check(results);
+        let work = crate::run::confirm::work(results, &needs, &self.asked);
+        if work.is_empty() {
+            return;
+        }
+        self.asked.extend(work.iter().flat_map(|w| w.asked()));
+        self.running.push(
+            scope.spawn(move || crate::run::confirm::rerun(work, &exec_configs(ready), 1, cancel)),
+        );
+    }
+
+    /// What it ran (once all of it ended), and what it asked for.
+    pub(super) fn finish(self) -> (Reruns, BTreeSet<Asked>) {
+        let mut reruns = Reruns::new();
+        for found in self.running.into_iter().filter_map(|h| h.join().ok()) {
+            crate::run::confirm::merge(&mut reruns, found);
+        }
+        (reruns, self.asked)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::{probed, results, target};
-    use crate::results::ProbeKind;
+    use crate::model::testdata::{probed, results, target};
+    use crate::model::ProbeKind;
 
     /// Test `t` records little-endian bytes on two targets and big-endian on two.
     fn run() -> RunResults {
@@ -201,7 +276,7 @@ mod tests {
     #[test]
     fn work_is_one_process_per_target_and_leaves_out_what_was_asked() {
         let r = run();
-        let needs = crate::differential::needs_check(&r);
+        let needs = crate::analyze::differential::needs_check(&r);
         assert_eq!(needs.len(), 1, "{needs:?}");
         let all = work(&r, &needs, &BTreeSet::new());
         // One target per (records, pointer width): all four differ in one or the other.

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use bele_targets::Target;
 
-use crate::env::HostEnv;
-use crate::process::{tail, CommandSpec};
-use crate::toolchain::ToolchainInfo;
+use crate::host::toolchain::ToolchainInfo;
+use crate::util::env::HostEnv;
+use crate::util::process::{tail, CommandSpec};
 
 /// What goes into a sysroot: std, what tests and proc macros link against, both panic runtimes.
 const CRATES: &str = "std,panic_unwind,panic_abort,proc_macro,test";
@@ -158,7 +158,7 @@ impl CachedStd {
         std::fs::write(scratch.join("src/lib.rs"), "#![no_std]\n")
             .map_err(|e| io("write in", scratch, e))?;
         if let Some(text) = &self.spec {
-            crate::spec::write(target, text, scratch)?;
+            crate::host::spec::write(target, text, scratch)?;
         }
         let cmd = self.build_command(scratch, target);
         let base = env.without(&[

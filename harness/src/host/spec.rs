@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use bele_targets::{DerivedSpec, Target};
 
-use crate::env::HostEnv;
-use crate::process::CommandSpec;
-use crate::toolchain::ToolchainInfo;
+use crate::host::toolchain::ToolchainInfo;
+use crate::util::env::HostEnv;
+use crate::util::process::CommandSpec;
 
 /// The spec `derived` describes, from the base spec's JSON text.
 pub fn derive(base_json: &str, derived: &DerivedSpec) -> Result<String, String> {
@@ -51,7 +51,7 @@ pub fn text(
     let spec = derive(&base, derived)?;
     if let Some(path) = cached {
         // A cache: when it cannot be written, the next run asks rustc again.
-        let _ = crate::atomic::write(&path, None, |w| w.write_all(base.as_bytes()));
+        let _ = crate::util::atomic::write(&path, None, |w| w.write_all(base.as_bytes()));
     }
     Ok(spec)
 }
@@ -88,7 +88,7 @@ fn print_base(derived: &DerivedSpec, cwd: &Path, env: &HostEnv) -> Result<String
         return Err(format!(
             "`{}` failed: {}",
             print.display(),
-            crate::process::tail(&out.stderr, 3)
+            crate::util::process::tail(&out.stderr, 3)
         ));
     }
     Ok(out.stdout)
@@ -97,7 +97,7 @@ fn print_base(derived: &DerivedSpec, cwd: &Path, env: &HostEnv) -> Result<String
 /// Writes `target`'s derived spec, `text`, into `dir` and returns its path.
 pub fn write(target: &Target, text: &str, dir: &Path) -> Result<PathBuf, String> {
     let path = dir.join(format!("{}.json", target.triple));
-    crate::atomic::write(&path, None, |w| w.write_all(text.as_bytes()))
+    crate::util::atomic::write(&path, None, |w| w.write_all(text.as_bytes()))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }
@@ -107,7 +107,7 @@ mod tests {
     use super::*;
 
     const BASE: &str =
-        include_str!("../tests/captured/target-spec-armeb-unknown-linux-gnueabi-1.95.json");
+        include_str!("../../tests/captured/target-spec-armeb-unknown-linux-gnueabi-1.95.json");
 
     #[test]
     fn armeb_on_musl_from_the_captured_gnu_spec() {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::results::{Outcome, RunResults};
+use crate::model::{Outcome, RunResults};
 
 /// The change of one test on one target between two runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,7 +74,7 @@ type OutputChange = (Change, OutputKey, Option<String>, Option<String>);
 
 /// `(binary, test, what)` of every probe difference, with its verdict label.
 fn differing(r: &RunResults) -> BTreeMap<OutputKey, String> {
-    crate::differential::differences(r)
+    crate::analyze::differential::differences(r)
         .differences
         .into_iter()
         .map(|d| {
@@ -145,7 +145,7 @@ pub fn write_diff(out: &mut dyn Write, old: &RunResults, new: &RunResults) -> io
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::{sample, test};
+    use crate::model::testdata::{sample, test};
 
     #[test]
     fn classifies_every_kind_of_change() {
@@ -176,8 +176,8 @@ still failing pkg round_trip <&> wire record 'frame \"hdr\"': output differs on 
 
     #[test]
     fn outputs_that_start_to_differ_are_regressions() {
-        use crate::report::testdata::{probed, results, target};
-        use crate::results::ProbeKind;
+        use crate::model::testdata::{probed, results, target};
+        use crate::model::ProbeKind;
         let run = |be: &[u8]| {
             let mut r = results(vec![]);
             for (triple, bytes) in [

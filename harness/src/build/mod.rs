@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use bele_targets::{LinkRoute, Target};
 use cargo_metadata::Message;
 
-use crate::env::HostEnv;
-use crate::process::{tail, CommandSpec};
-use crate::results::DocCommand;
-use crate::selection::Selection;
-use crate::workspace::Workspace;
-use crate::zig::Wrappers;
+use crate::host::zig::Wrappers;
+use crate::model::DocCommand;
+use crate::plan::selection::Selection;
+use crate::plan::workspace::Workspace;
+use crate::util::env::HostEnv;
+use crate::util::process::{tail, CommandSpec};
 
 /// A test executable produced by a build, or a package's doc-tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub struct TargetTools {
     /// `-Zbuild-std` when set.
     pub sysroot: Option<PathBuf>,
     /// Where the target's std is (to be) cached, for a build-std target with the cache on.
-    pub std_cache: Option<crate::stdcache::CachedStd>,
+    pub std_cache: Option<crate::host::stdcache::CachedStd>,
     /// A derived spec file, passed as `--target` (with `-Zjson-target-spec`).
     pub spec_file: Option<PathBuf>,
     /// zig's `cc` and `ar`, for the zig route.
@@ -130,7 +130,7 @@ pub fn cargo_command(
 pub fn doc_tests(
     ws: &Workspace,
     sel: &Selection,
-    package: &crate::workspace::Package,
+    package: &crate::plan::workspace::Package,
     target: &Target,
     tools: &TargetTools,
     env: &HostEnv,
@@ -420,8 +420,8 @@ mod tests {
         assert_eq!(third.target_dir(dir), dir.join("build-2"));
     }
 
-    const METADATA: &str = include_str!("../tests/captured/metadata-fixtures.json");
-    const MESSAGES: &str = include_str!("../tests/captured/cargo-messages-fx-endian.jsonl");
+    const METADATA: &str = include_str!("../../tests/captured/metadata-fixtures.json");
+    const MESSAGES: &str = include_str!("../../tests/captured/cargo-messages-fx-endian.jsonl");
 
     #[test]
     fn test_executables_from_captured_cargo_messages() {

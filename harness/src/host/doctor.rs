@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use bele_targets::{LinkRoute, StdSource, Target};
 
-use crate::env::HostEnv;
-use crate::toolchain::{StdAvailability, ToolchainInfo};
+use crate::host::toolchain::{StdAvailability, ToolchainInfo};
+use crate::util::env::HostEnv;
 
 /// A piece of a target's tool chain that is not on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub struct TargetCheck<'t> {
     /// Its derived spec, as the toolchain gave it (targets rustc does not know).
     pub spec: Option<String>,
     /// For a build-std target with bele's std cache on: where its std is (to be) cached.
-    pub std_cache: Option<crate::stdcache::CachedStd>,
+    pub std_cache: Option<crate::host::stdcache::CachedStd>,
 }
 
 impl TargetCheck<'_> {
@@ -103,7 +103,7 @@ impl TargetCheck<'_> {
         if self.needs_zig() {
             cmds.push(format!(
                 "python3 -m pip install --target ~/.cache/bele/zig-{v} ziglang=={v}",
-                v = crate::zig::ZIG_VERSION
+                v = crate::host::zig::ZIG_VERSION
             ));
         }
         if let Some(Missing::Spec(_)) = self.missing.iter().find(|m| matches!(m, Missing::Spec(_)))
@@ -129,13 +129,13 @@ pub fn check<'t>(
         !t.runs_natively_on(&toolchain.host) && matches!(t.link_route(), LinkRoute::Zig { .. })
     });
     let (zig_found, specs) = std::thread::scope(|scope| {
-        let zig = wants_zig.then(|| scope.spawn(|| crate::zig::check(env)));
+        let zig = wants_zig.then(|| scope.spawn(|| crate::host::zig::check(env)));
         let specs: Vec<_> = targets
             .iter()
             .map(|t| {
-                t.spec
-                    .as_ref()
-                    .map(|derived| scope.spawn(move || crate::spec::text(derived, toolchain, env)))
+                t.spec.as_ref().map(|derived| {
+                    scope.spawn(move || crate::host::spec::text(derived, toolchain, env))
+                })
             })
             .collect();
         fn panicked<T>(_: Box<dyn std::any::Any + Send>) -> Result<T, String> {
@@ -185,9 +185,11 @@ pub fn check<'t>(
             if std == StdAvailability::Missing {
                 missing.push(Missing::Std);
             }
-            let std_cache = match crate::stdcache::root(env) {
-                Some(root) if std == StdAvailability::BuildStd && crate::stdcache::enabled(env) => {
-                    Some(crate::stdcache::CachedStd::new(
+            let std_cache = match crate::host::stdcache::root(env) {
+                Some(root)
+                    if std == StdAvailability::BuildStd && crate::host::stdcache::enabled(env) =>
+                {
+                    Some(crate::host::stdcache::CachedStd::new(
                         &root,
                         toolchain,
                         target,
@@ -270,7 +272,7 @@ mod tests {
             [
                 Missing::Zig(format!(
                     "zig {v} is not installed in /nonexistent/cache/zig-{v}",
-                    v = crate::zig::ZIG_VERSION
+                    v = crate::host::zig::ZIG_VERSION
                 )),
                 Missing::Qemu("qemu-aarch64_be".into()),
                 Missing::Std

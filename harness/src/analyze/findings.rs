@@ -1,0 +1,162 @@
+//! Findings: what reports and the exit code read of a run, derived once from the results
+//! model: every test with its verdict, the probe records that differ, where builds failed,
+//! where time went, and how the run ended.
+
+use crate::model::{RunResults, RunState, TargetStatus};
+
+/// What reports show beyond the per-target rows, derived once from the results: every
+/// test with its verdict, the probe records that differ, and where builds failed.
+#[derive(Debug)]
+pub struct Findings<'r> {
+    pub tests: Vec<crate::analyze::triage::TestAcross<'r>>,
+    /// Byte-order verdicts first.
+    pub differences: Vec<crate::analyze::differential::Difference<'r>>,
+    pub not_compared: Vec<crate::analyze::differential::Skipped<'r>>,
+    pub alone: Vec<crate::analyze::differential::Alone<'r>>,
+    pub build: Option<crate::analyze::triage::BuildTriage<'r>>,
+    /// `(triple, binary, test)` to the differences whose differing side holds that target.
+    by_target: std::collections::HashMap<(&'r str, &'r str, &'r str), Vec<usize>>,
+}
+
+impl<'r> Findings<'r> {
+    pub fn of(results: &'r crate::model::RunResults) -> Findings<'r> {
+        let analysis = crate::analyze::differential::differences(results);
+        let mut by_target: std::collections::HashMap<_, Vec<usize>> = Default::default();
+        for (i, d) in analysis.differences.iter().enumerate() {
+            for t in d.differing_targets() {
+                by_target.entry((t, d.binary, d.test)).or_default().push(i);
+            }
+        }
+        Findings {
+            tests: crate::analyze::triage::tests_across(results),
+            differences: analysis.differences,
+            not_compared: analysis.skipped,
+            alone: analysis.alone,
+            build: crate::analyze::triage::build_triage(results),
+            by_target,
+        }
+    }
+
+    /// The differences in which `test` of `binary` on `triple` is on a differing side.
+    pub fn differing(
+        &self,
+        triple: &str,
+        binary: &str,
+        test: &str,
+    ) -> Vec<&crate::analyze::differential::Difference<'r>> {
+        self.by_target
+            .get(&(triple, binary, test))
+            .map(|v| v.iter().map(|&i| &self.differences[i]).collect())
+            .unwrap_or_default()
+    }
+
+    /// The verdict a test's row shows: its failures', or where its output differs if it
+    /// passes everywhere.
+    pub fn row_verdict(&self, t: &crate::analyze::triage::TestAcross<'_>) -> String {
+        match self.differences_of(t.binary, t.name).first() {
+            Some(d) if t.verdict.passes() => d.verdict_label.clone(),
+            _ => t.verdict.label(),
+        }
+    }
+
+    /// The verdict label of every test by `(binary, test name)`, for reports that walk the
+    /// results target by target.
+    pub fn verdict_labels(&self) -> std::collections::HashMap<(&'r str, &'r str), String> {
+        self.tests
+            .iter()
+            .map(|t| ((t.binary, t.name), t.verdict.label()))
+            .collect()
+    }
+
+    /// Every difference of `test` of `binary`.
+    pub fn differences_of(
+        &self,
+        binary: &str,
+        test: &str,
+    ) -> Vec<&crate::analyze::differential::Difference<'r>> {
+        self.differences
+            .iter()
+            .filter(|d| d.binary == binary && d.test == test)
+            .collect()
+    }
+}
+
+/// Where one target's time went: std built into bele's cache, the crate's build, its tests'
+/// wall time, and its slowest tests.
+#[derive(Debug)]
+pub struct TimeSpent<'r> {
+    pub triple: &'r str,
+    pub std_ms: Option<u64>,
+    pub build_ms: Option<u64>,
+    pub tests_ms: Option<u64>,
+    /// `(executable, test, ms)`, slowest first.
+    pub slowest: Vec<(&'r str, &'r str, u64)>,
+}
+
+/// How many of a target's slowest tests reports name.
+pub const SLOWEST: usize = 3;
+
+/// Where each target that was built spent its time.
+pub fn time_spent(results: &crate::model::RunResults) -> Vec<TimeSpent<'_>> {
+    results
+        .targets
+        .iter()
+        .filter(|t| t.build.is_some())
+        .map(|t| {
+            let mut slowest: Vec<(&str, &str, u64)> = t
+                .binaries
+                .iter()
+                .flat_map(|b| {
+                    b.tests
+                        .iter()
+                        .map(move |r| (b.id.as_str(), r.name.as_str(), r.duration_ms))
+                })
+                .filter(|(_, _, ms)| *ms > 0)
+                .collect();
+            slowest.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(b.1)));
+            slowest.truncate(SLOWEST);
+            TimeSpent {
+                triple: &t.triple,
+                std_ms: t.build.as_ref().and_then(|b| b.std_ms),
+                build_ms: t.build.as_ref().map(|b| b.duration_ms),
+                tests_ms: t.run_ms,
+                slowest,
+            }
+        })
+        .collect()
+}
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    /// Every selected target was built, every test passed (or was ignored) and no probe
+    /// record differed.
+    AllPassed,
+    /// A test failed, crashed or timed out, a target failed to build, or probe records
+    /// differed where they must agree.
+    Failures,
+    /// Nothing failed, but some selected targets were unavailable or not run.
+    Incomplete,
+}
+
+pub fn run_verdict(results: &RunResults) -> RunVerdict {
+    let failed = results.targets.iter().any(|t| {
+        t.status == TargetStatus::BuildFailed
+            || t.binaries.iter().any(|b| b.error.is_some())
+            || t.counts().failures() > 0
+    }) || !crate::analyze::differential::differences(results)
+        .differences
+        .is_empty();
+    let incomplete = results.state != RunState::Complete
+        || results
+            .targets
+            .iter()
+            .any(|t| t.status != TargetStatus::Ran || t.counts().not_run > 0);
+    if failed {
+        RunVerdict::Failures
+    } else if incomplete {
+        RunVerdict::Incomplete
+    } else {
+        RunVerdict::AllPassed
+    }
+}

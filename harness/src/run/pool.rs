@@ -1,0 +1,129 @@
+//! Builders and workers: cargo builds in order, each delivering its test executables as
+//! work to the workers that run them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::build::{self, TestBinary};
+use crate::execute::{self, TestEvent};
+use crate::plan::Plan;
+use crate::util::env::HostEnv;
+
+use super::*;
+
+/// A builder: one cargo at a time, its targets in build order. Each build's
+/// test executables (and doc-tests) go to the workers as soon as it ends.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn build_queue(
+    plan: &Plan<'_>,
+    ready: &[Ready],
+    order: &[usize],
+    env: &HostEnv,
+    cancel: &AtomicBool,
+    std_built: &Mutex<Vec<Option<StdBuild>>>,
+    msg_tx: &mpsc::Sender<Msg>,
+    work_tx: mpsc::Sender<(usize, TestBinary)>,
+) {
+    for &idx in order {
+        let (target, Some((exec, tools))) = (plan.targets[idx], &ready[idx]) else {
+            continue;
+        };
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        let _ = msg_tx.send(Msg::BuildStarted(idx));
+        // Waits for `std_ahead` if it is building this target's std right now.
+        let (tools, mut std) = with_cached_std(tools, target, env);
+        if let Some(ahead) = std_built.lock().ok().and_then(|mut d| d[idx].take()) {
+            std.duration = std.duration.or(ahead.duration);
+            std.error = std.error.or(ahead.error);
+        }
+        let spec = build::cargo_command(&plan.workspace, &plan.selection, target, &tools, env);
+        let command = spec.display();
+        match build::build(&spec, &plan.workspace, env) {
+            Ok(built) => {
+                let mut binaries = built.binaries;
+                if plan.selection.kinds.doc_tests() {
+                    let runner = exec.runner.prefix();
+                    binaries.extend(
+                        plan.selection
+                            .doc_packages
+                            .iter()
+                            .filter_map(|name| plan.workspace.package(name))
+                            .map(|p| {
+                                let (ws, sel) = (&plan.workspace, &plan.selection);
+                                build::doc_tests(ws, sel, p, target, &tools, env, &runner)
+                            }),
+                    );
+                }
+                // `BuildDone` goes first, so the collector knows how many results to expect
+                // before any worker can report one.
+                let _ = msg_tx.send(Msg::BuildDone {
+                    idx,
+                    outcome: Ok(binaries.len()),
+                    doc_tests: binaries.iter().filter(|b| b.doc.is_some()).count(),
+                    duration: built.duration,
+                    compiled: built.compiled,
+                    std,
+                    command,
+                });
+                for b in binaries {
+                    let _ = work_tx.send((idx, b));
+                }
+            }
+            Err(f) => {
+                let _ = msg_tx.send(Msg::BuildDone {
+                    idx,
+                    outcome: Err(f.log_tail),
+                    doc_tests: 0,
+                    duration: f.duration,
+                    compiled: 0,
+                    std,
+                    command,
+                });
+            }
+        }
+    }
+    let _ = msg_tx.send(Msg::BuildsDone);
+}
+
+/// A worker: takes the next test executable of any built target and runs it to results.
+pub(super) fn worker(
+    ready: &[Ready],
+    work_rx: &Mutex<mpsc::Receiver<(usize, TestBinary)>>,
+    cancel: &AtomicBool,
+    msg_tx: &mpsc::Sender<Msg>,
+) {
+    loop {
+        let next = work_rx.lock().map(|rx| rx.recv());
+        let Ok(Ok((idx, bin))) = next else { break };
+        let Some((cfg, _)) = &ready[idx] else {
+            continue;
+        };
+        let started = Instant::now();
+        let (result, sequences) = execute::run_binary(&bin, cfg, cancel, &mut |e| {
+            let _ = msg_tx.send(match e {
+                TestEvent::Finished(r) => Msg::Test {
+                    idx,
+                    binary: bin.id.clone(),
+                    result: r.clone(),
+                },
+                TestEvent::Slow { name, elapsed } => Msg::Slow {
+                    idx,
+                    binary: bin.id.clone(),
+                    test: name.to_string(),
+                    elapsed,
+                },
+            });
+        });
+        let _ = msg_tx.send(Msg::BinaryDone {
+            idx,
+            result,
+            sequences,
+            started,
+            ended: Instant::now(),
+        });
+    }
+}
