@@ -13,6 +13,9 @@ pub enum Change {
     Regressed,
     StillFailing,
     Fixed,
+    /// It ran to an outcome before and now was not run or is ignored (an interrupted run,
+    /// a new `#[ignore]`): neither fixed nor a regression, but said.
+    NoLongerRun,
     New,
     Missing,
 }
@@ -23,6 +26,7 @@ impl Change {
             Change::Regressed => "regressed",
             Change::StillFailing => "still failing",
             Change::Fixed => "fixed",
+            Change::NoLongerRun => "no longer run",
             Change::New => "new",
             Change::Missing => "missing",
         }
@@ -53,9 +57,13 @@ pub fn diff(
     for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
         let (o, n) = (a.get(key).copied(), b.get(key).copied());
         let change = match (o, n) {
-            (Some(o), Some(n)) if !o.is_failure() && n.is_failure() => Change::Regressed,
+            // A test or target that is new and fails is a regression too.
+            (o, Some(n)) if n.is_failure() && !o.is_some_and(Outcome::is_failure) => {
+                Change::Regressed
+            }
             (Some(o), Some(n)) if o.is_failure() && n.is_failure() => Change::StillFailing,
-            (Some(o), Some(n)) if o.is_failure() && !n.is_failure() => Change::Fixed,
+            (Some(o), Some(Outcome::Passed)) if o.is_failure() => Change::Fixed,
+            (Some(o), Some(n)) if o.ran() && !n.ran() => Change::NoLongerRun,
             (None, Some(_)) => Change::New,
             (Some(_), None) => Change::Missing,
             _ => continue,
@@ -130,7 +138,7 @@ pub fn write_diff(out: &mut dyn Write, old: &RunResults, new: &RunResults) -> io
     let count = |c: Change| {
         rows.iter().filter(|r| r.0 == c).count() + outputs.iter().filter(|r| r.0 == c).count()
     };
-    writeln!(
+    write!(
         out,
         "{} regressed, {} fixed, {} new, {} missing, {} still failing",
         count(Change::Regressed),
@@ -139,6 +147,10 @@ pub fn write_diff(out: &mut dyn Write, old: &RunResults, new: &RunResults) -> io
         count(Change::Missing),
         count(Change::StillFailing)
     )?;
+    match count(Change::NoLongerRun) {
+        0 => writeln!(out),
+        n => writeln!(out, ", {n} no longer run"),
+    }?;
     Ok(count(Change::Regressed) > 0)
 }
 
@@ -202,5 +214,40 @@ still failing pkg round_trip <&> wire record 'frame \"hdr\"': output differs on 
         let mut out = Vec::new();
         assert!(!write_diff(&mut out, &swapped, &same).unwrap());
         assert!(String::from_utf8(out).unwrap().starts_with("fixed         pkg t wire record 'frame': output differs on big-endian only -> output agrees\n"));
+    }
+
+    /// A failing test that is new (or on a new target) is a regression, not "new"; a failing
+    /// test that was not run again is "no longer run", not "fixed"; so is a passing one.
+    #[test]
+    fn new_failures_regress_and_tests_not_run_are_not_fixed() {
+        let old = sample();
+        let mut new = sample();
+        let s390x = &mut new.targets[1].binaries[0].tests;
+        s390x.push(test("brand_new_failing", Outcome::Failed, None, None));
+        s390x[1].outcome = Outcome::NotRun; // be_bug: crashed -> not run
+        new.targets[0].binaries[0].tests[0].outcome = Outcome::NotRun; // a: passed -> not run
+        let mut out = Vec::new();
+        assert!(write_diff(&mut out, &old, &new).unwrap());
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(
+                "regressed     s390x-unknown-linux-gnu pkg brand_new_failing: absent -> failed\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("no longer run s390x-unknown-linux-gnu pkg be_bug: crashed -> not run\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("no longer run x86_64-unknown-linux-gnu pkg a: passed -> not run\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "1 regressed, 0 fixed, 0 new, 0 missing, 2 still failing, 2 no longer run\n"
+            ),
+            "{text}"
+        );
     }
 }

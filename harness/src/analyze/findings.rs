@@ -14,6 +14,8 @@ pub struct Findings<'r> {
     pub not_compared: Vec<crate::analyze::differential::Skipped<'r>>,
     pub alone: Vec<crate::analyze::differential::Alone<'r>>,
     pub build: Option<crate::analyze::triage::BuildTriage<'r>>,
+    /// How the run ended: the exit code, the closing line and every report read this.
+    pub summary: RunSummary,
     /// `(triple, binary, test)` to the differences whose differing side holds that target.
     by_target: std::collections::HashMap<(&'r str, &'r str, &'r str), Vec<usize>>,
 }
@@ -28,6 +30,7 @@ impl<'r> Findings<'r> {
             }
         }
         Findings {
+            summary: RunSummary::of(results, analysis.differences.len()),
             tests: crate::analyze::triage::tests_across(results),
             differences: analysis.differences,
             not_compared: analysis.skipped,
@@ -81,6 +84,19 @@ impl<'r> Findings<'r> {
     }
 }
 
+/// `(triple, executable, error)` of every test executable that could not be listed or run.
+pub fn executable_errors(results: &RunResults) -> Vec<(&str, &str, &str)> {
+    results
+        .targets
+        .iter()
+        .flat_map(|t| {
+            t.binaries
+                .iter()
+                .filter_map(move |b| Some((t.triple.as_str(), b.id.as_str(), b.error.as_deref()?)))
+        })
+        .collect()
+}
+
 /// Where one target's time went: std built into bele's cache, the crate's build, its tests'
 /// wall time, and its slowest tests.
 #[derive(Debug)]
@@ -132,31 +148,122 @@ pub enum RunVerdict {
     /// Every selected target was built, every test passed (or was ignored) and no probe
     /// record differed.
     AllPassed,
-    /// A test failed, crashed or timed out, a target failed to build, or probe records
-    /// differed where they must agree.
+    /// A test failed, crashed or timed out, an executable could not be run, a target failed
+    /// to build, or probe records differed where they must agree.
     Failures,
     /// Nothing failed, but some selected targets were unavailable or not run.
     Incomplete,
 }
 
-pub fn run_verdict(results: &RunResults) -> RunVerdict {
-    let failed = results.targets.iter().any(|t| {
-        t.status == TargetStatus::BuildFailed
-            || t.binaries.iter().any(|b| b.error.is_some())
-            || t.counts().failures() > 0
-    }) || !crate::analyze::differential::differences(results)
-        .differences
-        .is_empty();
-    let incomplete = results.state != RunState::Complete
-        || results
-            .targets
-            .iter()
-            .any(|t| t.status != TargetStatus::Ran || t.counts().not_run > 0);
-    if failed {
-        RunVerdict::Failures
-    } else if incomplete {
-        RunVerdict::Incomplete
-    } else {
-        RunVerdict::AllPassed
+/// The one account of how a run ended, computed once (as nextest's
+/// `RunStats::summarize_final`): the exit code, the closing line and every report read it.
+/// Counts are of results, one per test and target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub passed: usize,
+    /// Failed, crashed or timed out.
+    pub failed: usize,
+    /// `#[ignore]`d.
+    pub skipped: usize,
+    /// Selected but never run to an outcome (a run interrupted, a process that died
+    /// before reaching them).
+    pub not_run: usize,
+    /// Test executables that could not be listed or run at all.
+    pub executables_failed: usize,
+    /// Probe records that differ where they must agree.
+    pub outputs_differ: usize,
+    /// Targets that failed to build.
+    pub build_failed: usize,
+    pub unavailable: usize,
+    /// Targets that were not finished (the run was interrupted).
+    pub interrupted: usize,
+    pub verdict: Option<RunVerdict>,
+}
+
+impl RunSummary {
+    pub fn of(results: &RunResults, differences: usize) -> RunSummary {
+        let mut s = RunSummary {
+            outputs_differ: differences,
+            ..RunSummary::default()
+        };
+        for t in &results.targets {
+            let c = t.counts();
+            s.passed += c.passed;
+            s.failed += c.failures();
+            s.skipped += c.ignored;
+            s.not_run += c.not_run;
+            s.executables_failed += t.binaries.iter().filter(|b| b.error.is_some()).count();
+            match t.status {
+                TargetStatus::BuildFailed => s.build_failed += 1,
+                TargetStatus::Unavailable => s.unavailable += 1,
+                TargetStatus::Interrupted | TargetStatus::Pending => s.interrupted += 1,
+                TargetStatus::Ran => {}
+            }
+        }
+        let failed = s.failed + s.executables_failed + s.outputs_differ + s.build_failed > 0;
+        let incomplete =
+            results.state != RunState::Complete || s.not_run + s.unavailable + s.interrupted > 0;
+        s.verdict = Some(if failed {
+            RunVerdict::Failures
+        } else if incomplete {
+            RunVerdict::Incomplete
+        } else {
+            RunVerdict::AllPassed
+        });
+        s
     }
+
+    pub fn verdict(&self) -> RunVerdict {
+        self.verdict.unwrap_or(RunVerdict::Incomplete)
+    }
+
+    /// Whether anything failed (what the summary shows in red).
+    pub fn failing(&self) -> bool {
+        self.verdict() == RunVerdict::Failures
+    }
+
+    /// The last line, in the form CI systems read: `bele: P passed, F failed, S skipped`,
+    /// then whatever else happened, each only when it did. `build` names the build verdict.
+    pub fn closing_line(&self, build: Option<&str>) -> String {
+        let plural =
+            |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+        let mut line = format!(
+            "bele: {} passed, {} failed, {} skipped",
+            self.passed,
+            self.failed,
+            self.skipped + self.not_run
+        );
+        if self.not_run > 0 {
+            line += &format!(" ({} not run)", self.not_run);
+        }
+        if self.executables_failed > 0 {
+            let n = self.executables_failed;
+            line += &format!(
+                ", {n} test {} could not run",
+                plural(n, "executable", "executables")
+            );
+        }
+        if self.outputs_differ > 0 {
+            line += &format!(", {} outputs differ", self.outputs_differ);
+        }
+        if self.build_failed > 0 {
+            let n = self.build_failed;
+            line += &format!(", {n} {} failed to build", plural(n, "target", "targets"));
+            if let Some(label) = build {
+                line += &format!(" ({label})");
+            }
+        }
+        if self.unavailable > 0 {
+            line += &format!(", {} unavailable", self.unavailable);
+        }
+        if self.interrupted > 0 {
+            line += &format!(", {} interrupted", self.interrupted);
+        }
+        line
+    }
+}
+
+/// How `results` ended, for the exit code.
+pub fn run_verdict(results: &RunResults) -> RunVerdict {
+    Findings::of(results).summary.verdict()
 }

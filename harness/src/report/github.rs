@@ -85,6 +85,15 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
         }
         command(out, "error", None, &b.verdict_label, &message)?;
     }
+    for (triple, binary, error) in crate::analyze::findings::executable_errors(results) {
+        command(
+            out,
+            "error",
+            None,
+            &format!("{binary} could not run on {triple}"),
+            error,
+        )?;
+    }
     for t in results
         .targets
         .iter()

@@ -201,6 +201,23 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             esc(log)
         )?;
     }
+    let errors = crate::analyze::findings::executable_errors(results);
+    if !errors.is_empty() {
+        writeln!(
+            out,
+            "<h2>Test executables that could not run ({})</h2>",
+            errors.len()
+        )?;
+        for (triple, binary, error) in errors {
+            writeln!(
+                out,
+                "<section><h3>{} on {}</h3><pre>{}</pre></section>",
+                esc(binary),
+                esc(triple),
+                esc(error)
+            )?;
+        }
+    }
     writeln!(out, "</body></html>")
 }
 

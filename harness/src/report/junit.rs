@@ -6,156 +6,196 @@ use std::io::{self, Write};
 
 use super::escape_markup as esc;
 use crate::analyze::findings::Findings;
-use crate::model::{Outcome, RunResults, TargetStatus};
+use crate::model::{BinaryResult, Outcome, RunResults, TargetResult, TargetStatus, TestResult};
 
 pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let found = Findings::of(results);
     let verdicts = found.verdict_labels();
-    let timestamp = crate::util::time::iso_utc(results.started_at_ms / 1000);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     // No attributes on <testsuites>: Ant's model allows none (the totals are per suite).
     writeln!(out, "<testsuites>")?;
     for (id, t) in results.targets.iter().enumerate() {
-        let c = t.counts();
-        let build_failed = t.status == TargetStatus::BuildFailed;
-        let differing = t
-            .binaries
-            .iter()
-            .flat_map(|b| b.tests.iter().map(move |r| (b, r)))
-            .filter(|(b, r)| {
-                r.outcome == Outcome::Passed
-                    && !found.differing(&t.triple, &b.id, &r.name).is_empty()
-            })
-            .count();
-        let time: u64 = t
-            .binaries
-            .iter()
-            .flat_map(|b| &b.tests)
-            .map(|r| r.duration_ms)
-            .sum();
-        writeln!(
-            out,
-            r#"  <testsuite name="{triple}" package="{triple}" id="{id}" timestamp="{timestamp}" hostname="{host}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{}">"#,
-            c.total() + usize::from(build_failed),
-            c.failed + differing,
-            c.crashed + c.timed_out + usize::from(build_failed),
-            c.ignored + c.not_run,
-            seconds(time),
-            triple = esc(&t.triple),
-            host = esc(&results.host.name),
-        )?;
-        writeln!(out, "    <properties>")?;
-        for (k, v) in [
-            ("endian", t.endian.to_string()),
-            ("pointer_width", t.pointer_width.to_string()),
-            ("runner", t.runner.clone()),
-            ("qemu_version", t.qemu_version.clone().unwrap_or_default()),
-            ("std", t.std.clone().unwrap_or_default()),
-            ("status", format!("{:?}", t.status)),
-            ("seed", results.config.seed.to_string()),
-        ] {
-            writeln!(out, r#"      <property name="{k}" value="{}"/>"#, esc(&v))?;
-        }
-        writeln!(out, "    </properties>")?;
-        if build_failed {
-            let build = t.build.as_ref();
-            writeln!(
-                out,
-                r#"    <testcase name="build [{0}]" classname="{0}" time="{1}">"#,
-                esc(&t.triple),
-                seconds(build.map_or(0, |b| b.duration_ms))
-            )?;
-            let verdict = found
-                .build
-                .as_ref()
-                .map_or_else(|| "build failed".into(), |b| b.verdict_label.clone());
-            writeln!(
-                out,
-                r#"      <error message="{}" type="build-failed">{}</error>"#,
-                esc(&verdict),
-                esc(build
-                    .and_then(|b| b.log_tail.as_deref())
-                    .unwrap_or_default())
-            )?;
-            writeln!(out, "    </testcase>")?;
+        write_suite_start(out, results, &found, id, t)?;
+        if t.status == TargetStatus::BuildFailed {
+            write_build_case(out, &found, t)?;
         }
         for b in &t.binaries {
-            for r in &b.tests {
-                write!(
+            if let Some(error) = &b.error {
+                // An executable that could not be listed or run is an error of its own,
+                // beside whatever tests it did report.
+                writeln!(
                     out,
-                    r#"    <testcase name="{} [{}]" classname="{}.{}" time="{}""#,
-                    esc(&r.name),
+                    "    <testcase name=\"{0} [{1}]\" classname=\"{2}.{0}\" time=\"{3}\">\n      <error message=\"test executable could not run\" type=\"executable-failed\">{4}</error>\n    </testcase>",
+                    esc(&b.id),
                     esc(t.short_name()),
                     esc(&t.triple),
-                    esc(&b.id),
-                    seconds(r.duration_ms)
+                    seconds(b.duration_ms),
+                    esc(error)
                 )?;
+            }
+            for r in &b.tests {
                 let verdict = verdicts
                     .get(&(b.id.as_str(), r.name.as_str()))
                     .map_or("", String::as_str);
-                let replay = crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
-                // What a maintainer needs first: why it matters, the input, how to replay.
-                let body = || {
-                    let mut body = format!("verdict: {verdict}\n");
-                    if let Some(input) = &r.minimal_input {
-                        body += &format!("minimal failing input: {input}\n");
-                    }
-                    body += &format!(
-                        "replay: {replay}\n\n{}",
-                        r.output.as_deref().unwrap_or_default()
-                    );
-                    esc(&body)
-                };
-                let differs = found.differing(&t.triple, &b.id, &r.name);
-                match r.outcome {
-                    Outcome::Passed if !differs.is_empty() => {
-                        let mut body = String::new();
-                        for d in &differs {
-                            for line in d.details() {
-                                body += &line;
-                                body.push('\n');
-                            }
-                        }
-                        body += &format!("replay: {replay}\n");
-                        writeln!(
-                            out,
-                            ">\n      <failure message=\"{}\" type=\"output-differs\">{}</failure>\n    </testcase>",
-                            esc(&differs[0].verdict_label),
-                            esc(&body)
-                        )?;
-                    }
-                    Outcome::Passed => writeln!(out, "/>")?,
-                    Outcome::Failed => writeln!(
-                        out,
-                        ">\n      <failure message=\"failed: {}\" type=\"failed\">{}</failure>\n    </testcase>",
-                        esc(verdict),
-                        body()
-                    )?,
-                    Outcome::Crashed | Outcome::TimedOut => {
-                        let what = match (r.outcome, &r.signal) {
-                            (Outcome::Crashed, Some(sig)) => format!("crashed ({sig})"),
-                            (o, _) => o.label().to_string(),
-                        };
-                        writeln!(
-                            out,
-                            ">\n      <error message=\"{}: {}\" type=\"{}\">{}</error>\n    </testcase>",
-                            esc(&what),
-                            esc(verdict),
-                            r.outcome.label().replace(' ', "-"),
-                            body()
-                        )?;
-                    }
-                    Outcome::Ignored | Outcome::NotRun => writeln!(
-                        out,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        esc(r.output.as_deref().unwrap_or(r.outcome.label()))
-                    )?,
-                }
+                write_test_case(out, results, &found, (t, b, r), verdict)?;
             }
         }
         writeln!(out, "    <system-out/>\n    <system-err/>\n  </testsuite>")?;
     }
     writeln!(out, "</testsuites>")
+}
+
+/// A target's `<testsuite>` line with its totals, and its properties.
+fn write_suite_start(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+    id: usize,
+    t: &TargetResult,
+) -> io::Result<()> {
+    let c = t.counts();
+    let build_failed = usize::from(t.status == TargetStatus::BuildFailed);
+    let executables_failed = t.binaries.iter().filter(|b| b.error.is_some()).count();
+    let differing = t
+        .binaries
+        .iter()
+        .flat_map(|b| b.tests.iter().map(move |r| (b, r)))
+        .filter(|(b, r)| {
+            r.outcome == Outcome::Passed && !found.differing(&t.triple, &b.id, &r.name).is_empty()
+        })
+        .count();
+    let time: u64 = t
+        .binaries
+        .iter()
+        .flat_map(|b| &b.tests)
+        .map(|r| r.duration_ms)
+        .sum();
+    writeln!(
+        out,
+        r#"  <testsuite name="{triple}" package="{triple}" id="{id}" timestamp="{timestamp}" hostname="{host}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{}">"#,
+        c.total() + build_failed + executables_failed,
+        c.failed + differing,
+        c.crashed + c.timed_out + build_failed + executables_failed,
+        c.ignored + c.not_run,
+        seconds(time),
+        triple = esc(&t.triple),
+        host = esc(&results.host.name),
+        timestamp = crate::util::time::iso_utc(results.started_at_ms / 1000),
+    )?;
+    writeln!(out, "    <properties>")?;
+    for (k, v) in [
+        ("endian", t.endian.to_string()),
+        ("pointer_width", t.pointer_width.to_string()),
+        ("runner", t.runner.clone()),
+        ("qemu_version", t.qemu_version.clone().unwrap_or_default()),
+        ("std", t.std.clone().unwrap_or_default()),
+        ("status", format!("{:?}", t.status)),
+        ("seed", results.config.seed.to_string()),
+    ] {
+        writeln!(out, r#"      <property name="{k}" value="{}"/>"#, esc(&v))?;
+    }
+    writeln!(out, "    </properties>")
+}
+
+/// The test case that stands for a target's failed build.
+fn write_build_case(out: &mut dyn Write, found: &Findings<'_>, t: &TargetResult) -> io::Result<()> {
+    let build = t.build.as_ref();
+    writeln!(
+        out,
+        r#"    <testcase name="build [{0}]" classname="{0}" time="{1}">"#,
+        esc(&t.triple),
+        seconds(build.map_or(0, |b| b.duration_ms))
+    )?;
+    let verdict = found
+        .build
+        .as_ref()
+        .map_or_else(|| "build failed".into(), |b| b.verdict_label.clone());
+    writeln!(
+        out,
+        r#"      <error message="{}" type="build-failed">{}</error>"#,
+        esc(&verdict),
+        esc(build
+            .and_then(|b| b.log_tail.as_deref())
+            .unwrap_or_default())
+    )?;
+    writeln!(out, "    </testcase>")
+}
+
+/// One test on one target: passed, or why not, with what a maintainer needs first (why it
+/// matters, the input, how to replay).
+fn write_test_case(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+    (t, b, r): (&TargetResult, &BinaryResult, &TestResult),
+    verdict: &str,
+) -> io::Result<()> {
+    write!(
+        out,
+        r#"    <testcase name="{} [{}]" classname="{}.{}" time="{}""#,
+        esc(&r.name),
+        esc(t.short_name()),
+        esc(&t.triple),
+        esc(&b.id),
+        seconds(r.duration_ms)
+    )?;
+    let replay = crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
+    let body = || {
+        let mut body = format!("verdict: {verdict}\n");
+        if let Some(input) = &r.minimal_input {
+            body += &format!("minimal failing input: {input}\n");
+        }
+        body += &format!(
+            "replay: {replay}\n\n{}",
+            r.output.as_deref().unwrap_or_default()
+        );
+        esc(&body)
+    };
+    let differs = found.differing(&t.triple, &b.id, &r.name);
+    match r.outcome {
+        Outcome::Passed if !differs.is_empty() => {
+            let mut body = String::new();
+            for d in &differs {
+                for line in d.details() {
+                    body += &line;
+                    body.push('\n');
+                }
+            }
+            body += &format!("replay: {replay}\n");
+            writeln!(
+                out,
+                ">\n      <failure message=\"{}\" type=\"output-differs\">{}</failure>\n    </testcase>",
+                esc(&differs[0].verdict_label),
+                esc(&body)
+            )
+        }
+        Outcome::Passed => writeln!(out, "/>"),
+        Outcome::Failed => writeln!(
+            out,
+            ">\n      <failure message=\"failed: {}\" type=\"failed\">{}</failure>\n    </testcase>",
+            esc(verdict),
+            body()
+        ),
+        Outcome::Crashed | Outcome::TimedOut => {
+            let what = match (r.outcome, &r.signal) {
+                (Outcome::Crashed, Some(sig)) => format!("crashed ({sig})"),
+                (o, _) => o.label().to_string(),
+            };
+            writeln!(
+                out,
+                ">\n      <error message=\"{}: {}\" type=\"{}\">{}</error>\n    </testcase>",
+                esc(&what),
+                esc(verdict),
+                r.outcome.label().replace(' ', "-"),
+                body()
+            )
+        }
+        Outcome::Ignored | Outcome::NotRun => writeln!(
+            out,
+            ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+            esc(r.output.as_deref().unwrap_or(r.outcome.label()))
+        ),
+    }
 }
 
 /// Milliseconds as seconds with three decimals: `1.250`.

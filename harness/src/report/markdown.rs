@@ -79,6 +79,22 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
         let on: Vec<String> = b.failed.iter().map(|t| format!("`{t}`")).collect();
         writeln!(out, "\n### {}\n\n- {}", b.verdict_label, on.join(", "))?;
     }
+    let errors = crate::analyze::findings::executable_errors(results);
+    if !errors.is_empty() {
+        writeln!(
+            out,
+            "\n### Test executables that could not run ({})\n",
+            errors.len()
+        )?;
+        for (triple, binary, error) in errors {
+            writeln!(
+                out,
+                "- `{}` on `{triple}`: {}",
+                code(binary),
+                one_line(error)
+            )?;
+        }
+    }
     let mut failing: Vec<_> = found.tests.iter().filter(|t| t.has_failure()).collect();
     failing.sort_by(|a, b| a.verdict.cmp(&b.verdict));
     let mut group: Option<&Verdict> = None;

@@ -140,7 +140,7 @@ pub(crate) fn printable(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::*;
 
     #[test]
     fn terminal_sequences_and_control_characters_are_dropped() {
@@ -151,5 +151,43 @@ mod tests {
             "red nul:: bell\ttab\nend"
         );
         assert_eq!(printable("ünï <&> \u{1b}"), "ünï <&> ");
+    }
+
+    /// A test executable that could not be listed fails the run: the exit code, the closing
+    /// line and every format say so (before, only KTAP and the terminal showed it, and the
+    /// closing line was green).
+    #[test]
+    fn an_executable_that_could_not_run_is_in_every_format_and_fails_the_run() {
+        use crate::analyze::findings::{run_verdict, RunVerdict};
+        let mut r = crate::model::testdata::every_status();
+        // Only the listing error is left to fail the run.
+        r.targets.retain(|t| {
+            t.status == crate::model::TargetStatus::Ran && t.triple.starts_with("mips")
+        });
+        assert_eq!(r.targets.len(), 1);
+        assert_eq!(run_verdict(&r), RunVerdict::Failures);
+        for format in [
+            Format::Junit,
+            Format::Ktap,
+            Format::Md,
+            Format::Html,
+            Format::Github,
+        ] {
+            let mut out = Vec::new();
+            render(format, &r, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                text.contains("cannot list: exec format error"),
+                "{format:?} does not show the error: {text}"
+            );
+        }
+        let mut out = Vec::new();
+        write_summary(&mut out, &r, Style { color: true }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("1 test executable could not run"), "{text}");
+        assert!(
+            text.contains("\u{1b}[1;31m0 tests on 1 of 1 targets"),
+            "the summary line is red: {text}"
+        );
     }
 }

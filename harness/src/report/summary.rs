@@ -82,7 +82,7 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
         line += &format!("{} with output that differs, ", differing.len());
     }
     line += &format!("{clean} passing everywhere");
-    let trouble = failing > 0 || !differing.is_empty() || found.build.is_some();
+    let trouble = found.summary.failing();
     writeln!(
         out,
         "\n{}",
@@ -92,55 +92,10 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
             style.green(&line)
         }
     )?;
-    writeln!(out, "{}", closing_line(results, &found))
-}
-
-/// The last line, in the form CI systems read: one result per test and target, then what
-/// else went wrong (outputs that differ, builds, targets that could not run).
-fn closing_line(results: &RunResults, found: &Findings<'_>) -> String {
-    let mut all = crate::model::Counts::default();
-    for t in &results.targets {
-        let c = t.counts();
-        all.passed += c.passed;
-        all.failed += c.failures();
-        all.ignored += c.ignored + c.not_run;
-    }
-    let mut line = format!(
-        "bele: {} passed, {} failed, {} skipped",
-        all.passed, all.failed, all.ignored
-    );
-    if !found.differences.is_empty() {
-        line += &format!(", {} outputs differ", found.differences.len());
-    }
-    if let Some(b) = &found.build {
-        line += &format!(
-            ", {} {} failed to build ({})",
-            b.failed.len(),
-            if b.failed.len() == 1 {
-                "target"
-            } else {
-                "targets"
-            },
-            b.verdict_label
-        );
-    }
-    let unavailable = results
-        .targets
-        .iter()
-        .filter(|t| t.status == TargetStatus::Unavailable)
-        .count();
-    if unavailable > 0 {
-        line += &format!(", {unavailable} unavailable");
-    }
-    let interrupted = results
-        .targets
-        .iter()
-        .filter(|t| matches!(t.status, TargetStatus::Interrupted | TargetStatus::Pending))
-        .count();
-    if interrupted > 0 {
-        line += &format!(", {interrupted} interrupted");
-    }
-    line
+    let closing = found
+        .summary
+        .closing_line(found.build.as_ref().map(|b| b.verdict_label.as_str()));
+    writeln!(out, "{closing}")
 }
 
 fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {
