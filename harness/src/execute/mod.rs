@@ -6,16 +6,15 @@
 //! listing says which tests were not reached, and they go again in a new process. So one
 //! crash or hang costs no other test its result.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bele_qemu::clip::Clip;
-use bele_qemu::{
-    run_lines, signal_name, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream,
-};
+use bele_qemu::{run_lines, Exit, GuestSignal, Invocation, Next, Process, Runner, Stream};
 
+pub(crate) mod batch;
 pub mod invocation;
 pub mod libtest;
 pub mod probe_file;
@@ -23,10 +22,8 @@ pub mod probe_file;
 use crate::build::TestBinary;
 use crate::model::{BinaryResult, Outcome, ProbeSequence, TestResult};
 use crate::plan::selection::Filter;
-use libtest::{
-    doc_test_word, doctest_signal, listed_test, parse_cut_event, parse_event, proptest_input_line,
-    proptest_minimal_input, Event,
-};
+use batch::{BatchEnd, BatchRules, BatchState, InputsDigest, Mode};
+use libtest::{doc_test_word, listed_test};
 use probe_file::Recorded;
 
 /// How tests are run.
@@ -181,7 +178,6 @@ pub fn run_binary(
     cancel: &AtomicBool,
     on_test: &mut dyn FnMut(TestEvent<'_>),
 ) -> (BinaryResult, Sequences) {
-    let mut sequences = Sequences::new();
     let mut result = BinaryResult {
         id: bin.id.clone(),
         executable: bin.path.clone(),
@@ -192,12 +188,10 @@ pub fn run_binary(
         duration_ms: 0,
         tests: Vec::new(),
     };
-    let mut done: BTreeMap<String, TestResult> = BTreeMap::new();
-    let record = |on_test: &mut dyn FnMut(TestEvent<'_>),
-                  r: TestResult,
-                  done: &mut BTreeMap<String, TestResult>| {
-        on_test(TestEvent::Finished(&r));
-        done.insert(r.name.clone(), r);
+    let mut rec = Recorder {
+        done: BTreeMap::new(),
+        sequences: Sequences::new(),
+        on_test,
     };
     // The test names, in listing (name) order, and those still without a result. The first
     // process runs what the filter selects without a listing first: when it ends by itself
@@ -213,6 +207,7 @@ pub fn run_binary(
             pending.iter().take(FILTER_CHUNK).cloned().collect()
         };
         let mut batch = {
+            let on_test = &mut *rec.on_test;
             let mut on_slow = |name: &str, elapsed| on_test(TestEvent::Slow { name, elapsed });
             run_batch(bin, cfg, &filters, Mode::Captured, cancel, &mut on_slow)
         };
@@ -234,121 +229,149 @@ pub fn run_binary(
             names.dedup();
             pending = names.clone();
         }
+        if let BatchEnd::SpawnFailed { error } = &batch.end {
+            result
+                .error
+                .get_or_insert_with(|| format!("the test process could not start: {error}"));
+        }
         let before = pending.len();
         let progressed = !batch.finished.is_empty();
-        for mut r in std::mem::take(&mut batch.finished) {
-            attach(&mut r, &mut batch.probes, &mut sequences);
-            record(on_test, r, &mut done);
+        for r in std::mem::take(&mut batch.finished) {
+            rec.record(r, &mut batch.probes);
         }
-        let mut probes = std::mem::take(&mut batch.probes);
-        let mut record = |mut r: TestResult, done: &mut BTreeMap<String, TestResult>| {
-            attach(&mut r, &mut probes, &mut sequences);
-            record(on_test, r, done);
+        let ctx = Settle {
+            bin,
+            cfg,
+            cancel,
+            filters: &filters,
+            unfinished: unfinished(&pending, &rec.done),
+            progressed,
         };
-        match batch.end {
-            BatchEnd::Finished | BatchEnd::Cancelled => {
-                // Anything listed but not reported by a process that ended normally (or
-                // was stopped by the user) has no result of its own.
-                let why = if matches!(batch.end, BatchEnd::Cancelled) {
-                    "the run was interrupted before this test finished"
-                } else {
-                    "listed by the executable but not reported when it ran"
-                };
-                let wanted: HashSet<&String> = filters.iter().collect();
-                for name in unfinished(&pending, &done) {
-                    if filters.is_empty() || wanted.contains(&name) {
-                        record(not_run(&name, why), &mut done);
-                    }
-                }
-            }
-            BatchEnd::HungOutside { output } => {
-                if !progressed {
-                    for name in unfinished(&pending, &done) {
-                        let r = TestResult {
-                            name,
-                            outcome: Outcome::TimedOut,
-                            duration_ms: 0,
-                            output: Some(limit(output.clone())),
-                            signal: None,
-                            minimal_input: None,
-                            probes: Vec::new(),
-                        };
-                        record(r, &mut done);
-                    }
-                }
-            }
-            BatchEnd::TimedOut { tests, output } => {
-                for (name, elapsed) in tests {
-                    let r = TestResult {
-                        name,
-                        outcome: Outcome::TimedOut,
-                        duration_ms: millis(elapsed),
-                        output: Some(limit(format!(
-                            "killed after {}s (the per-test timeout; raise it with --timeout)\n{output}",
-                            cfg.timeout.as_secs()
-                        ))),
-                        signal: None,
-                        minimal_input: None,
-                        probes: Vec::new(),
-                    };
-                    record(r, &mut done);
-                }
-            }
-            BatchEnd::Crashed {
-                running,
-                exit,
-                output,
-            } => {
-                if let [(name, elapsed)] = running.as_slice() {
-                    // Confirm the crash alone, with its output streamed rather than captured.
-                    let r = confirm_crash(
-                        isolate(bin, cfg, name, cancel),
-                        crashed(name, *elapsed, exit, &output),
-                    );
-                    record(r, &mut done);
-                } else if running.is_empty() {
-                    if !progressed {
-                        // Died outside any test without finishing one: retrying would loop.
-                        for name in unfinished(&pending, &done) {
-                            let mut r = crashed(&name, Duration::ZERO, exit, &output);
-                            r.output = Some(limit(format!(
-                                "the test process died before this test started\n{output}"
-                            )));
-                            record(r, &mut done);
-                        }
-                    }
-                } else {
-                    for (name, elapsed) in running {
-                        let r = confirm_crash(
-                            isolate(bin, cfg, &name, cancel),
-                            crashed(&name, elapsed, exit, &output),
-                        );
-                        record(r, &mut done);
-                    }
-                }
-            }
+        for r in settle(batch.end, ctx) {
+            rec.record(r, &mut batch.probes);
         }
-        pending.retain(|n| !done.contains_key(n));
+        pending.retain(|n| !rec.done.contains_key(n));
         if pending.len() == before {
             // Another process would end the same way.
-            for name in unfinished(&pending, &done) {
+            for name in unfinished(&pending, &rec.done) {
                 let why = "no result: the processes meant to run it ended before it started";
-                record(not_run(&name, why), &mut done);
+                rec.record(TestResult::not_run(name, why), &mut Recorded::default());
             }
             pending.clear();
         }
     }
-    for name in unfinished(&pending, &done) {
-        record(
-            on_test,
-            not_run(&name, "the run was interrupted before this test started"),
-            &mut done,
-        );
+    for name in unfinished(&pending, &rec.done) {
+        let why = "the run was interrupted before this test started";
+        rec.record(TestResult::not_run(name, why), &mut Recorded::default());
     }
     // Results in listing order (then any the listing missed, by name).
+    let mut done = rec.done;
     result.tests = names.iter().filter_map(|n| done.remove(n)).collect();
     result.tests.extend(done.into_values());
-    (result, sequences)
+    (result, rec.sequences)
+}
+
+/// Where final results go: the map of done tests, the probe sequences they name, and the
+/// caller's callback.
+struct Recorder<'a> {
+    done: BTreeMap<String, TestResult>,
+    sequences: Sequences,
+    on_test: &'a mut dyn FnMut(TestEvent<'_>),
+}
+
+impl Recorder<'_> {
+    /// Attaches what `r` recorded in `probes`, tells the caller, and keeps it.
+    fn record(&mut self, mut r: TestResult, probes: &mut Recorded) {
+        attach(&mut r, probes, &mut self.sequences);
+        (self.on_test)(TestEvent::Finished(&r));
+        self.done.insert(r.name.clone(), r);
+    }
+}
+
+/// What deciding the tests a process left without a result needs.
+struct Settle<'a> {
+    bin: &'a TestBinary,
+    cfg: &'a ExecConfig,
+    cancel: &'a AtomicBool,
+    /// The names this process was asked to run (empty: all the filter selects).
+    filters: &'a [String],
+    /// Tests listed and still without a result.
+    unfinished: Vec<String>,
+    /// Whether this process finished any test.
+    progressed: bool,
+}
+
+/// The results a process's end gives the tests it left without one: not run when it ended
+/// normally or was stopped, timed out when it hung, crashed (confirmed alone) when it died.
+fn settle(end: BatchEnd, ctx: Settle<'_>) -> Vec<TestResult> {
+    let wanted: HashSet<&String> = ctx.filters.iter().collect();
+    let asked = |name: &String| ctx.filters.is_empty() || wanted.contains(name);
+    match end {
+        BatchEnd::Finished | BatchEnd::Cancelled | BatchEnd::SpawnFailed { .. } => {
+            // Anything listed but not reported by a process that ended normally (or was
+            // stopped by the user, or never started) has no result of its own.
+            let why = match end {
+                BatchEnd::Cancelled => "the run was interrupted before this test finished".into(),
+                BatchEnd::SpawnFailed { error } => {
+                    format!("the test process could not start: {error}")
+                }
+                _ => "listed by the executable but not reported when it ran".into(),
+            };
+            ctx.unfinished
+                .into_iter()
+                .filter(asked)
+                .map(|name| TestResult::not_run(name, why.clone()))
+                .collect()
+        }
+        BatchEnd::HungOutside { output } if !ctx.progressed => ctx
+            .unfinished
+            .into_iter()
+            .map(|name| TestResult::timed_out(name, 0, limit(output.clone())))
+            .collect(),
+        BatchEnd::HungOutside { .. } => Vec::new(),
+        BatchEnd::TimedOut { tests, output } => tests
+            .into_iter()
+            .map(|(name, elapsed)| {
+                let why = format!(
+                    "killed after {}s (the per-test timeout; raise it with --timeout)\n{output}",
+                    ctx.cfg.timeout.as_secs()
+                );
+                TestResult::timed_out(name, millis(elapsed), limit(why))
+            })
+            .collect(),
+        BatchEnd::Crashed {
+            running,
+            exit,
+            output,
+        } if running.is_empty() => {
+            if ctx.progressed {
+                return Vec::new();
+            }
+            // Died outside any test without finishing one: retrying would loop.
+            ctx.unfinished
+                .into_iter()
+                .map(|name| {
+                    crashed(&name, Duration::ZERO, exit, &output).with_output(limit(format!(
+                        "the test process died before this test started\n{output}"
+                    )))
+                })
+                .collect()
+        }
+        BatchEnd::Crashed {
+            running,
+            exit,
+            output,
+        } => running
+            .into_iter()
+            .map(|(name, elapsed)| {
+                // Confirm the crash alone, with its output streamed rather than captured.
+                confirm_crash(
+                    isolate(ctx.bin, ctx.cfg, &name, ctx.cancel),
+                    crashed(&name, elapsed, exit, &output),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// A test run again to check its probe records: its result, and the inputs proptest
@@ -356,7 +379,7 @@ pub fn run_binary(
 #[derive(Debug)]
 pub struct Rerun {
     pub result: TestResult,
-    pub inputs: Option<(u64, u64)>,
+    pub inputs: Option<InputsDigest>,
 }
 
 /// Runs `names` of `bin` in one process, one test at a time, with `extra_env` added and
@@ -457,25 +480,17 @@ fn isolate(
             let elapsed = running.first().map_or(Duration::ZERO, |(_, e)| *e);
             Some(crashed(name, elapsed, exit, &output))
         }
-        BatchEnd::TimedOut { tests, output } => Some(TestResult {
-            name: name.to_string(),
-            outcome: Outcome::TimedOut,
-            duration_ms: millis(tests.first().map_or(cfg.timeout, |(_, e)| *e)),
-            output: Some(limit(output)),
-            signal: None,
-            minimal_input: None,
-            probes: Vec::new(),
-        }),
-        BatchEnd::HungOutside { output } => Some(TestResult {
-            name: name.to_string(),
-            outcome: Outcome::TimedOut,
-            duration_ms: millis(cfg.timeout),
-            output: Some(limit(output)),
-            signal: None,
-            minimal_input: None,
-            probes: Vec::new(),
-        }),
-        BatchEnd::Finished | BatchEnd::Cancelled => None,
+        BatchEnd::TimedOut { tests, output } => Some(TestResult::timed_out(
+            name,
+            millis(tests.first().map_or(cfg.timeout, |(_, e)| *e)),
+            limit(output),
+        )),
+        BatchEnd::HungOutside { output } => Some(TestResult::timed_out(
+            name,
+            millis(cfg.timeout),
+            limit(output),
+        )),
+        BatchEnd::Finished | BatchEnd::Cancelled | BatchEnd::SpawnFailed { .. } => None,
     }
 }
 
@@ -508,77 +523,32 @@ fn crashed(name: &str, elapsed: Duration, exit: Exit, output: &str) -> TestResul
     let guest = GuestSignal::parse(output)
         .map(|g| format!(" (QEMU: guest signal {} {})", g.number, g.description));
     TestResult {
-        name: name.to_string(),
-        outcome: Outcome::Crashed,
-        duration_ms: millis(elapsed),
-        output: Some(limit(format!(
+        signal: Some(exit.signal_name().unwrap_or_else(|| exit.to_string())),
+        ..TestResult::new(name, Outcome::Crashed, millis(elapsed)).with_output(limit(format!(
             "the test process died of {exit}{}\n{output}",
             guest.unwrap_or_default()
-        ))),
-        signal: Some(exit.signal_name().unwrap_or_else(|| exit.to_string())),
-        minimal_input: None,
-        probes: Vec::new(),
+        )))
     }
 }
 
-fn not_run(name: &str, why: &str) -> TestResult {
-    TestResult {
-        name: name.to_string(),
-        outcome: Outcome::NotRun,
-        duration_ms: 0,
-        output: Some(why.to_string()),
-        signal: None,
-        minimal_input: None,
-        probes: Vec::new(),
-    }
-}
-
-/// How one process running a batch of tests ended.
-#[derive(Debug)]
-enum BatchEnd {
-    /// Exited on its own with no test in flight.
-    Finished,
-    /// Died (signal or unexpected exit) while these tests were running.
-    Crashed {
-        running: Vec<(String, Duration)>,
-        exit: Exit,
-        output: String,
-    },
-    /// Killed because these tests outlived the timeout.
-    TimedOut {
-        tests: Vec<(String, Duration)>,
-        output: String,
-    },
-    /// Killed after a timeout's worth of silence with no test in flight.
-    HungOutside {
-        output: String,
-    },
-    Cancelled,
-}
-
+/// What one process of a batch gave: the tests it settled, how it ended, and what it
+/// recorded with `bele_probe`, not yet attached to a result.
 #[derive(Debug)]
 struct Batch {
     finished: Vec<TestResult>,
     end: BatchEnd,
-    /// What the process recorded with `bele_probe`, not yet attached to a result.
     probes: Recorded,
-    /// Per test, the inputs proptest reported (`PROPTEST_VERBOSE=2`): count and digest.
-    /// Kept only in [`Mode::Merged`], where stderr lines arrive in order between libtest's
-    /// events; through two pipes they could not be told apart per test.
-    inputs: BTreeMap<String, (u64, u64)>,
+    /// Per test, the inputs proptest reported (`PROPTEST_VERBOSE=2`). Kept only in
+    /// [`Mode::Merged`], where stderr lines arrive in order between libtest's events;
+    /// through two pipes they could not be told apart per test.
+    inputs: BTreeMap<String, InputsDigest>,
 }
 
-/// How a batch's process is run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Output captured by libtest; stdout and stderr in pipes of their own.
-    Captured,
-    /// `--nocapture`: a test's output streams as it runs.
-    Streamed,
-    /// `--nocapture` with stdout and stderr in one pipe, one test at a time.
-    Merged,
-}
+/// How often a running batch's clock is looked at when the process is quiet.
+const TICK: Duration = Duration::from_millis(100);
 
+/// Runs one process of `bin` for the tests `filters` names (all the filter selects when
+/// empty), feeding its lines and the clock to a [`BatchState`].
 fn run_batch(
     bin: &TestBinary,
     cfg: &ExecConfig,
@@ -590,195 +560,48 @@ fn run_batch(
     let probe_file = probe_file(cfg, bin);
     let nocapture = mode != Mode::Captured;
     let inv = invocation(bin, cfg, filters, nocapture, probe_file.as_deref());
-    let mut finished = Vec::new();
-    let mut inputs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let spawned = match mode {
         Mode::Merged => Process::spawn_merged(&inv),
         Mode::Captured | Mode::Streamed => Process::spawn(&inv),
     };
-    let mut process = match spawned {
-        Ok(p) => p,
-        Err(e) => {
-            return Batch {
-                finished,
-                end: BatchEnd::Crashed {
-                    running: Vec::new(),
-                    exit: Exit::Code(-1),
-                    output: e.to_string(),
-                },
-                probes: Recorded::default(),
-                inputs,
-            }
-        }
-    };
-    // Tests in flight, in start order, with the output they wrote outside libtest's capture.
-    let mut running: Vec<(String, Instant, Clip)> = Vec::new();
-    // Output not attributable to one test (stderr of QEMU, of the runtime, of parallel tests).
-    let mut loose = output_clip();
-    let mut last_activity = Instant::now();
-    // Per running test, how many times it has been reported slow.
-    let mut slow_marks: HashMap<String, u32> = HashMap::new();
-    let tick = Duration::from_millis(100);
-    let end = loop {
-        if cancel.load(Ordering::Relaxed) {
-            process.kill_tree();
-            break Some(BatchEnd::Cancelled);
-        }
-        match process.next_line(tick) {
-            Next::Line(line) => {
-                last_activity = Instant::now();
-                let event = match (line.stream, line.cut_parts()) {
-                    (Stream::Stdout, None) => parse_event(&line.text),
-                    (Stream::Stdout, Some((head, tail, bytes))) => {
-                        parse_cut_event(head, tail, bytes).unwrap_or(Event::Text(line.text))
-                    }
-                    (Stream::Stderr, _) => Event::Text(line.text),
-                };
-                match event {
-                    Event::Started { name } => running.push((name, Instant::now(), output_clip())),
-                    Event::Passed { name, seconds } => {
-                        let (elapsed, _) = take(&mut running, &name);
-                        finished.push(TestResult {
-                            name,
-                            outcome: Outcome::Passed,
-                            duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
-                            output: None,
-                            signal: None,
-                            minimal_input: None,
-                            probes: Vec::new(),
-                        });
-                    }
-                    Event::Failed {
-                        name,
-                        seconds,
-                        output,
-                        cut,
-                    } => {
-                        let (elapsed, mut kept) = take(&mut running, &name);
-                        match cut {
-                            Some((at, bytes)) => {
-                                kept.push_str(&output[..at]);
-                                kept.push_gap(bytes);
-                                kept.push_str(&output[at..]);
-                            }
-                            None => kept.push_str(&output),
-                        }
-                        let output = kept.finish();
-                        // rustdoc runs each doc-test as a process of its own and reports
-                        // one killed by a signal as failed: it crashed.
-                        let signal = bin
-                            .doc
-                            .as_ref()
-                            .and_then(|_| doctest_signal(&output))
-                            .map(signal_name);
-                        finished.push(TestResult {
-                            name,
-                            outcome: if signal.is_some() {
-                                Outcome::Crashed
-                            } else {
-                                Outcome::Failed
-                            },
-                            duration_ms: seconds.map_or(millis(elapsed), secs_to_ms),
-                            minimal_input: proptest_minimal_input(&output),
-                            probes: Vec::new(),
-                            output: Some(output),
-                            signal,
-                        });
-                    }
-                    Event::Ignored { name, reason } => {
-                        take(&mut running, &name);
-                        finished.push(TestResult {
-                            name,
-                            outcome: Outcome::Ignored,
-                            duration_ms: 0,
-                            output: reason,
-                            signal: None,
-                            minimal_input: None,
-                            probes: Vec::new(),
-                        });
-                    }
-                    Event::Other => {}
-                    Event::Text(text)
-                        if mode == Mode::Merged
-                            && running.len() == 1
-                            && proptest_input_line(&text).is_some() =>
-                    {
-                        let input = proptest_input_line(&text).unwrap_or_default();
-                        let e = inputs
-                            .entry(running[0].0.clone())
-                            .or_insert((0, bele_probe::digest(b"")));
-                        e.0 += 1;
-                        e.1 = bele_probe::digest_from(e.1, input.as_bytes());
-                        e.1 = bele_probe::digest_from(e.1, b"\n");
-                    }
-                    Event::Text(text) => {
-                        let sink = match running.as_mut_slice() {
-                            [(_, _, out)] => out,
-                            _ => &mut loose,
-                        };
-                        sink.push_str(&text);
-                        sink.push_str("\n");
-                    }
-                }
-            }
-            Next::Idle => {
-                let now = Instant::now();
-                for (name, start, _) in &running {
-                    let elapsed = now.duration_since(*start);
-                    let marks = slow_marks.entry(name.clone()).or_insert(0);
-                    let due = cfg.slow * (*marks + 1);
-                    if elapsed >= due && elapsed < cfg.timeout {
-                        *marks += 1;
-                        on_slow(name, due);
-                    }
-                }
-                let overdue: Vec<(String, Duration)> = running
-                    .iter()
-                    .filter(|(_, start, _)| now.duration_since(*start) >= cfg.timeout)
-                    .map(|(n, start, _)| (n.clone(), now.duration_since(*start)))
-                    .collect();
-                let silent_hang =
-                    running.is_empty() && now.duration_since(last_activity) >= cfg.timeout;
-                if !overdue.is_empty() || silent_hang {
+    let settled = match spawned {
+        Err(e) => batch::spawn_failed(e.to_string()),
+        Ok(mut process) => {
+            let rules = BatchRules {
+                mode,
+                slow: cfg.slow,
+                timeout: cfg.timeout,
+                doc: bin.doc.is_some(),
+            };
+            let mut state = BatchState::new(rules, Instant::now());
+            let killed = loop {
+                if cancel.load(Ordering::Relaxed) {
                     process.kill_tree();
-                    let output = unfinished_output(&running, &loose);
-                    if silent_hang {
-                        break Some(BatchEnd::HungOutside {
-                            output: format!(
-                                "the test process hung for {}s outside any test\n{output}",
-                                cfg.timeout.as_secs()
-                            ),
-                        });
-                    }
-                    // Tests running alongside the hung one go again in the next process.
-                    break Some(BatchEnd::TimedOut {
-                        tests: overdue,
-                        output,
-                    });
+                    break Some(BatchEnd::Cancelled);
                 }
-            }
-            Next::Closed => break None,
+                match process.next_line(TICK) {
+                    Next::Line(line) => state.on_line(&line, Instant::now()),
+                    Next::Idle => {
+                        let tick = state.on_tick(Instant::now());
+                        for (name, elapsed) in &tick.slow {
+                            on_slow(name, *elapsed);
+                        }
+                        if let Some(end) = tick.kill {
+                            process.kill_tree();
+                            break Some(end);
+                        }
+                    }
+                    Next::Closed => break None,
+                }
+            };
+            let exit = process.wait();
+            state.finish(killed, exit, Instant::now())
         }
     };
-    let exit = process.wait();
+    let mut finished = settled.finished;
     if bin.doc.is_some() && !filters.is_empty() {
         finished.retain(|r| filters.contains(&r.name));
     }
-    let end = end.unwrap_or_else(|| {
-        if running.is_empty() && matches!(exit, Exit::Code(0 | 101)) {
-            BatchEnd::Finished
-        } else {
-            let output = unfinished_output(&running, &loose);
-            BatchEnd::Crashed {
-                running: running
-                    .iter()
-                    .map(|(n, s, _)| (n.clone(), s.elapsed()))
-                    .collect(),
-                exit,
-                output,
-            }
-        }
-    });
     // Every write of the process is done (it has exited): read what it recorded.
     let probes = match &probe_file {
         Some(f) => {
@@ -790,27 +613,9 @@ fn run_batch(
     };
     Batch {
         finished,
-        end,
+        end: settled.end,
         probes,
-        inputs,
-    }
-}
-
-/// What the tests still running wrote outside libtest's capture, then the output of no test.
-fn unfinished_output(running: &[(String, Instant, Clip)], loose: &Clip) -> String {
-    let mut output: String = running.iter().map(|(_, _, o)| o.finish()).collect();
-    output.push_str(&loose.finish());
-    output
-}
-
-/// Removes `name` from the running set: its elapsed time and streamed output.
-fn take(running: &mut Vec<(String, Instant, Clip)>, name: &str) -> (Duration, Clip) {
-    match running.iter().position(|(n, _, _)| n == name) {
-        Some(i) => {
-            let (_, start, out) = running.remove(i);
-            (start.elapsed(), out)
-        }
-        None => (Duration::ZERO, output_clip()),
+        inputs: settled.inputs,
     }
 }
 
@@ -823,9 +628,4 @@ fn limit(s: String) -> String {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn secs_to_ms(s: f64) -> u64 {
-    // Saturating float-to-int conversion; libtest reports non-negative seconds.
-    (s * 1000.0).round() as u64
 }

@@ -205,6 +205,42 @@ pub struct TestResult {
     pub probes: Vec<ProbeTrace>,
 }
 
+impl TestResult {
+    /// A result with nothing but its name, outcome and time.
+    pub fn new(name: impl Into<String>, outcome: Outcome, duration_ms: u64) -> TestResult {
+        TestResult {
+            name: name.into(),
+            outcome,
+            duration_ms,
+            output: None,
+            signal: None,
+            minimal_input: None,
+            probes: Vec::new(),
+        }
+    }
+
+    /// A test that never ran to an outcome, and why.
+    pub fn not_run(name: impl Into<String>, why: impl Into<String>) -> TestResult {
+        TestResult::new(name, Outcome::NotRun, 0).with_output(why)
+    }
+
+    /// A test killed after `duration_ms` for outliving the timeout.
+    pub fn timed_out(
+        name: impl Into<String>,
+        duration_ms: u64,
+        output: impl Into<String>,
+    ) -> TestResult {
+        TestResult::new(name, Outcome::TimedOut, duration_ms).with_output(output)
+    }
+
+    pub fn with_output(self, output: impl Into<String>) -> TestResult {
+        TestResult {
+            output: Some(output.into()),
+            ..self
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {

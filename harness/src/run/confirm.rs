@@ -155,7 +155,7 @@ pub fn judge(results: &RunResults, needs: &[CheckNeed], reruns: &Reruns) -> Vec<
                     .iter()
                     .filter_map(|&idx| {
                         let r = rerun(idx, need)?;
-                        let (cases, digest) = r.inputs.unwrap_or((0, 0));
+                        let (cases, digest) = r.inputs.map_or((0, 0), |i| (i.cases, i.digest));
                         Some(InputsOn {
                             target: results.targets[idx].triple.clone(),
                             cases,
