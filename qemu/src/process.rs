@@ -274,10 +274,13 @@ pub fn run_lines(
     on_line: &mut dyn FnMut(Line),
 ) -> Result<(Exit, bool), SpawnError> {
     let mut process = Process::spawn(inv)?;
-    let deadline = Instant::now() + timeout;
+    // A timeout past what the clock can hold (`--timeout 18446744073709551615`) is none.
+    let deadline = Instant::now().checked_add(timeout);
     let mut timed_out = false;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = deadline.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
         if left.is_zero() {
             timed_out = true;
             process.kill_tree();
@@ -296,6 +299,15 @@ pub fn run_lines(
 mod tests {
     use super::*;
     use crate::Runner;
+
+    #[test]
+    fn a_timeout_past_the_clocks_range_is_no_timeout() {
+        let mut lines = Vec::new();
+        let (exit, timed_out) =
+            run_lines(&sh("echo hi"), Duration::MAX, &mut |l| lines.push(l.text)).unwrap();
+        assert!(exit.success() && !timed_out);
+        assert_eq!(lines, ["hi"]);
+    }
 
     #[test]
     fn merged_output_keeps_the_order_of_both_streams() {

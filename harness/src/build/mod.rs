@@ -274,8 +274,18 @@ fn with_flags(
     env: &HostEnv,
 ) -> CommandSpec {
     let set = |k: &str| env.get(k).filter(|v| !v.is_empty());
+    // Cargo splits the plain variables at white space: a flag with a space in it (a path
+    // under a cache directory with a space) goes through the encoded one, with the user's
+    // plain flags split as cargo would have split them.
+    let spaced = flags.iter().any(|f| f.contains(char::is_whitespace));
     if let Some(encoded) = set(vars.encoded) {
         let mut all = vec![encoded.to_string()];
+        all.extend(flags.iter().cloned());
+        spec.env(vars.encoded, all.join("\x1f"))
+    } else if spaced {
+        let mut all: Vec<String> = set(vars.plain)
+            .map(|user| user.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
         all.extend(flags.iter().cloned());
         spec.env(vars.encoded, all.join("\x1f"))
     } else if let Some(user) = set(vars.plain) {
@@ -596,5 +606,37 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains("RUSTFLAGS"), "armeb needs no flags: {line}");
+    }
+
+    /// A std cache under a directory with a space: the sysroot flag reaches rustc whole.
+    #[test]
+    fn flags_with_spaces_go_through_the_encoded_variables() {
+        let table = bele_targets::Table::builtin();
+        let mips = table.get("mips-unknown-linux-gnu").unwrap();
+        let ws = Workspace::parse(METADATA).unwrap();
+        let tools = TargetTools {
+            sysroot: Some("/home/me/my cache/bele/std/mips".into()),
+            ..TargetTools::default()
+        };
+        for user in [
+            HostEnv::default(),
+            HostEnv {
+                vars: vec![("RUSTFLAGS".into(), "-C debuginfo=0  -Dwarnings".into())],
+            },
+        ] {
+            let cmd = cargo_command(&ws, &Selection::default(), mips, &tools, &user);
+            let env = |k: &str| cmd.env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            let rustc = env("CARGO_ENCODED_RUSTFLAGS").expect("encoded rustflags");
+            let parts: Vec<&str> = rustc.split('\x1f').collect();
+            assert!(
+                parts.ends_with(&["--sysroot", "/home/me/my cache/bele/std/mips"]),
+                "{parts:?}"
+            );
+            if user.get("RUSTFLAGS").is_some() {
+                assert_eq!(parts[..3], ["-C", "debuginfo=0", "-Dwarnings"], "{parts:?}");
+            }
+            let rustdoc = env("CARGO_ENCODED_RUSTDOCFLAGS").expect("encoded rustdocflags");
+            assert_eq!(rustdoc, "--sysroot\x1f/home/me/my cache/bele/std/mips");
+        }
     }
 }

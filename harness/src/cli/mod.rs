@@ -72,6 +72,10 @@ pub struct MergeArgs {
     /// Where to write the merged results.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// The target table the shards ran with, when not the builtin one: targets are merged
+    /// in its order.
+    #[arg(long, value_name = "FILE")]
+    pub target_table: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -364,13 +368,22 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The style of what goes to stdout.
     fn style(&self, choice: ColorChoice) -> Style {
+        self.style_for(choice, self.stdout_is_tty)
+    }
+
+    /// The style of what goes to stderr (the progress bar, the line reporter).
+    fn stderr_style(&self, choice: ColorChoice) -> Style {
+        self.style_for(choice, self.stderr_is_tty)
+    }
+
+    /// `--color`, and for `auto` whether the stream is a terminal and `NO_COLOR` is unset.
+    fn style_for(&self, choice: ColorChoice, is_tty: bool) -> Style {
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                self.stdout_is_tty && self.env.get("NO_COLOR").is_none_or(str::is_empty)
-            }
+            ColorChoice::Auto => is_tty && self.env.get("NO_COLOR").is_none_or(str::is_empty),
         };
         Style { color }
     }
@@ -390,7 +403,7 @@ pub fn run(
         Command::Test(args) => test(&args, ctx, out, err),
         Command::Replay(args) => replay(&args, ctx, out),
         Command::Matrix { common, format } => {
-            let table = load_table(&common, ctx)?;
+            let table = load_table(common.target_table.as_deref(), ctx)?;
             write_matrix(out, &selected(&table, &common, None)?, format)?;
             Ok(Outcome::Success)
         }
@@ -413,7 +426,7 @@ pub fn run(
                     crate::model::RunResults::load(&path)?,
                 ));
             }
-            let table = Table::builtin();
+            let table = load_table(args.target_table.as_deref(), ctx)?;
             let order: Vec<&str> = table.targets().iter().map(|t| t.triple.as_str()).collect();
             let merged = crate::model::merge(parts, &order)?;
             let path = ctx.cwd.join(&args.out);
@@ -590,8 +603,8 @@ fn write_report(
         .with_context(|| format!("cannot write report {}", path.display()))
 }
 
-fn load_table(args: &CommonArgs, ctx: &Context<'_>) -> anyhow::Result<Table> {
-    Ok(match &args.target_table {
+fn load_table(target_table: Option<&Path>, ctx: &Context<'_>) -> anyhow::Result<Table> {
+    Ok(match target_table {
         Some(p) => Table::load(&ctx.cwd.join(p))?,
         None => Table::builtin(),
     })
@@ -621,7 +634,7 @@ fn targets(
     out: &mut dyn Write,
     strict: bool,
 ) -> anyhow::Result<Outcome> {
-    let table = load_table(args, ctx)?;
+    let table = load_table(args.target_table.as_deref(), ctx)?;
     let targets = selected(&table, args, None)?;
     let dir = toolchain_dir(args, ctx);
     let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
@@ -642,7 +655,7 @@ fn targets(
 }
 
 fn setup_cmd(args: &SetupArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let table = load_table(&args.common, ctx)?;
+    let table = load_table(args.common.target_table.as_deref(), ctx)?;
     let targets = selected(&table, &args.common, None)?;
     let dir = toolchain_dir(&args.common, ctx);
     let toolchain = ToolchainInfo::detect(&ctx.env, &dir)?;
@@ -718,7 +731,7 @@ fn test(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let table = load_table(&args.common, ctx)?;
+    let table = load_table(args.common.target_table.as_deref(), ctx)?;
     let manifest = args.common.manifest_path.as_ref().map(|p| ctx.cwd.join(p));
     // The toolchain is the one of the workspace's root: asked in the current directory
     // while cargo reads the workspace, and again only if the root turns out elsewhere.
@@ -820,12 +833,11 @@ fn test(
     };
     let style = ctx.style(args.common.color);
     let results = {
+        let err_style = ctx.stderr_style(args.common.color);
         let mut reporter: Box<dyn Reporter + '_> = if ctx.stderr_is_tty {
-            Box::new(ProgressReporter::new(Style {
-                color: style.color || ctx.stderr_is_tty,
-            }))
+            Box::new(ProgressReporter::new(err_style))
         } else {
-            Box::new(LineReporter::new(&mut *err, style))
+            Box::new(LineReporter::new(&mut *err, err_style))
         };
         run::run(&plan, &toolchain, &ctx.env, ctx.cancel, reporter.as_mut())?
     };
@@ -1008,5 +1020,111 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// The progress bar and line reporter write to stderr: `--color never` and `NO_COLOR`
+    /// reach them too (before, a terminal on stderr always got colour).
+    #[test]
+    fn color_never_and_no_color_reach_stderr() {
+        let cancel = AtomicBool::new(false);
+        let ctx = |vars: &[(&str, &str)]| Context {
+            env: HostEnv {
+                vars: vars
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            },
+            cwd: PathBuf::from("/"),
+            cancel: &cancel,
+            stdout_is_tty: false,
+            stderr_is_tty: true,
+        };
+        let plain = ctx(&[]);
+        assert!(!plain.stderr_style(ColorChoice::Never).color);
+        assert!(plain.stderr_style(ColorChoice::Auto).color);
+        assert!(
+            !plain.style(ColorChoice::Auto).color,
+            "stdout is not a terminal"
+        );
+        assert!(plain.style(ColorChoice::Always).color);
+        assert!(
+            !ctx(&[("NO_COLOR", "1")])
+                .stderr_style(ColorChoice::Auto)
+                .color
+        );
+        assert!(
+            ctx(&[("NO_COLOR", "")])
+                .stderr_style(ColorChoice::Auto)
+                .color
+        );
+    }
+
+    /// `bele merge --target-table` orders the merged targets by that table (it used the
+    /// builtin one whatever the shards ran with).
+    #[test]
+    fn merge_orders_targets_by_the_given_table() {
+        let dir = std::env::temp_dir().join(format!("bele-merge-table-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // The builtin rows of x86_64 and s390x, s390x first.
+        let builtin = include_str!("../../../targets/targets.toml");
+        let row = |triple: &str| {
+            builtin
+                .split("\n[[target]]\n")
+                .find(|b| b.starts_with(&format!("triple = \"{triple}\"")))
+                .unwrap()
+                .to_string()
+        };
+        let table = dir.join("table.toml");
+        std::fs::write(
+            &table,
+            format!(
+                "[[target]]\n{}\n[[target]]\n{}",
+                row("s390x-unknown-linux-gnu"),
+                row("x86_64-unknown-linux-gnu")
+            ),
+        )
+        .unwrap();
+        let whole = crate::model::testdata::sample();
+        let mut files = Vec::new();
+        for (i, t) in whole.targets.iter().enumerate() {
+            let mut part = whole.clone();
+            part.targets = vec![t.clone()];
+            let f = dir.join(format!("part{i}.json"));
+            report::save_json(&part, &f).unwrap();
+            files.push(f);
+        }
+        let merged = dir.join("merged.json");
+        let cancel = AtomicBool::new(false);
+        let ctx = Context {
+            env: HostEnv::default(),
+            cwd: dir.clone(),
+            cancel: &cancel,
+            stdout_is_tty: false,
+            stderr_is_tty: false,
+        };
+        let triples = |args: &[&str]| {
+            let cli = Cli::try_parse_from(
+                ["bele", "merge"]
+                    .iter()
+                    .chain(args)
+                    .copied()
+                    .chain(files.iter().map(|f| f.to_str().unwrap())),
+            )
+            .unwrap();
+            run(cli, &ctx, &mut Vec::new(), &mut Vec::new()).unwrap();
+            let r = crate::model::RunResults::load(&merged).unwrap();
+            r.targets.into_iter().map(|t| t.triple).collect::<Vec<_>>()
+        };
+        let out = merged.to_str().unwrap();
+        assert_eq!(
+            triples(&["--out", out]),
+            ["x86_64-unknown-linux-gnu", "s390x-unknown-linux-gnu"]
+        );
+        assert_eq!(
+            triples(&["--out", out, "--target-table", table.to_str().unwrap()]),
+            ["s390x-unknown-linux-gnu", "x86_64-unknown-linux-gnu"]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

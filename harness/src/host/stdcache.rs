@@ -5,7 +5,7 @@
 //! A sysroot is built by cargo itself (`-Zbuild-std`, release profile, as rustup's std is
 //! built) for an empty crate in a scratch directory; the std rlibs it produces are copied
 //! to `<dir>/sysroot/lib/rustlib/<target>/lib` and the directory is renamed into place, so
-//! a reader sees a complete sysroot or none. A lock directory holding the builder's pid
+//! a reader sees a complete sysroot or none. An flock on a file beside the entry
 //! keeps two bele runs from building the same std at once.
 
 use std::path::{Path, PathBuf};
@@ -132,7 +132,7 @@ impl CachedStd {
             .ok_or("the std cache has no parent directory")?;
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        let _lock = Lock::take(&self.dir.with_extension("lock"))?;
+        let _lock = Lock::take(&self.dir.with_extension("flock"), LOCK_WAIT)?;
         if self.is_ready() {
             return Ok(None);
         }
@@ -212,49 +212,42 @@ impl CachedStd {
     }
 }
 
-/// A lock held as a directory with the holder's pid in it: `mkdir` is atomic, and a lock
-/// whose holder is gone is taken over.
+/// An exclusive `flock` on a file beside the cache entry: the kernel drops it when its
+/// holder exits however it ends, so a lock is never stale, never held twice, and never taken
+/// from its holder (a lock file restored from a CI cache is just a file).
 #[derive(Debug)]
-struct Lock(PathBuf);
+struct Lock(#[allow(dead_code, reason = "held for its lock, released on drop")] std::fs::File);
+
+/// How long a build waits for another bele building the same std.
+const LOCK_WAIT: Duration = Duration::from_secs(3600);
 
 impl Lock {
-    fn take(path: &Path) -> Result<Lock, String> {
-        let pid_file = path.join("pid");
-        let deadline = Instant::now() + Duration::from_secs(3600);
+    fn take(path: &Path, wait: Duration) -> Result<Lock, String> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let deadline = Instant::now().checked_add(wait);
         loop {
-            match std::fs::create_dir(path) {
-                Ok(()) => {
-                    let _ = std::fs::write(&pid_file, std::process::id().to_string());
-                    return Ok(Lock(path.to_path_buf()));
+            match file.try_lock() {
+                Ok(()) => return Ok(Lock(file)),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(format!("cannot lock {}: {e}", path.display()))
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&pid_file).ok();
-                    let alive = holder
-                        .as_deref()
-                        .map(str::trim)
-                        .is_some_and(|pid| Path::new("/proc").join(pid).exists());
-                    // A lock without a pid yet is being taken right now: wait for it.
-                    if holder.is_some() && !alive {
-                        let _ = std::fs::remove_dir_all(path);
-                        continue;
-                    }
-                    if Instant::now() > deadline {
-                        return Err(format!(
-                            "another bele has held {} for an hour; remove it if no bele is running",
-                            path.display()
-                        ));
-                    }
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
             }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(format!(
+                    "another bele has held the lock on {} for {}s while building the same std; \
+                     wait for it, or stop it",
+                    path.display(),
+                    wait.as_secs()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
         }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -333,22 +326,56 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_lock_of_a_dead_holder_is_taken_over() {
-        let dir = std::env::temp_dir().join(format!("bele-lock-{}", std::process::id()));
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("bele-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("x.lock");
-        std::fs::create_dir(&path).unwrap();
-        // No process has pid 0 in /proc.
-        std::fs::write(path.join("pid"), "0").unwrap();
-        let lock = Lock::take(&path).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(path.join("pid")).unwrap(),
-            std::process::id().to_string()
-        );
+        dir
+    }
+
+    /// A lock file left behind (a crashed bele, a CI cache restored in a new container, a
+    /// pid that lives again) holds nothing: it is taken at once.
+    #[test]
+    fn a_lock_file_left_behind_is_taken_at_once() {
+        let dir = scratch("lock-left");
+        let path = dir.join("x.flock");
+        std::fs::write(&path, std::process::id().to_string()).unwrap();
+        let started = Instant::now();
+        let lock = Lock::take(&path, Duration::from_secs(3600)).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(60), "it waited");
         drop(lock);
-        assert!(!path.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// While one holds it no other can take it, and the waiter names the lock; once it is
+    /// released the next takes it.
+    #[test]
+    fn a_held_lock_is_never_taken_twice() {
+        let dir = scratch("lock-held");
+        let path = dir.join("x.flock");
+        let held = Lock::take(&path, Duration::ZERO).unwrap();
+        let err = Lock::take(&path, Duration::ZERO).unwrap_err();
+        assert!(
+            err.contains("x.flock") && err.contains("another bele"),
+            "{err}"
+        );
+        drop(held);
+        Lock::take(&path, Duration::ZERO).unwrap();
+        // Threads racing for it are inside one at a time.
+        let inside = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..5 {
+                        let _lock = Lock::take(&path, Duration::from_secs(60)).unwrap();
+                        let n = inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        assert_eq!(n, 0, "two holders at once");
+                        std::thread::sleep(Duration::from_millis(2));
+                        inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        });
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
