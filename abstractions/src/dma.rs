@@ -11,17 +11,16 @@ pub const DESC_OWN: u16 = 1 << 15;
 /// Last descriptor of a packet.
 pub const DESC_EOP: u16 = 1 << 0;
 
-/// One descriptor, 16 bytes, little-endian as the device reads it.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DmaDesc {
-    addr: Le<u64>,
-    len: Le<u16>,
-    flags: Le<u16>,
-    reserved: Le<u32>,
+crate::wire_struct! {
+    /// One descriptor, 16 bytes, little-endian as the device reads it.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct DmaDesc {
+        addr: Le<u64>,
+        len: Le<u16>,
+        flags: Le<u16>,
+        reserved: Le<u32>,
+    }
 }
-
-crate::wire_struct!(DmaDesc, size = 16);
 
 impl DmaDesc {
     pub fn new(addr: u64, len: u16, flags: u16) -> DmaDesc {

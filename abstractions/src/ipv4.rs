@@ -4,24 +4,23 @@
 use crate::endian::Be;
 use crate::transmute::FromBytes;
 
-/// `struct iphdr`, as on the wire.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Iphdr {
-    /// Version in the high nibble, header length in 32-bit words in the low one.
-    pub ver_ihl: u8,
-    pub tos: u8,
-    pub tot_len: Be<u16>,
-    pub id: Be<u16>,
-    pub frag_off: Be<u16>,
-    pub ttl: u8,
-    pub protocol: u8,
-    pub check: Be<u16>,
-    pub saddr: Be<u32>,
-    pub daddr: Be<u32>,
+crate::wire_struct! {
+    /// `struct iphdr`, as on the wire.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Iphdr {
+        /// Version in the high nibble, header length in 32-bit words in the low one.
+        pub ver_ihl: u8,
+        pub tos: u8,
+        pub tot_len: Be<u16>,
+        pub id: Be<u16>,
+        pub frag_off: Be<u16>,
+        pub ttl: u8,
+        pub protocol: u8,
+        pub check: Be<u16>,
+        pub saddr: Be<u32>,
+        pub daddr: Be<u32>,
+    }
 }
-
-crate::wire_struct!(Iphdr, size = 20);
 
 impl Iphdr {
     /// Copies a header out of a packet (any alignment).

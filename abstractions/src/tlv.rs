@@ -7,15 +7,14 @@ use alloc::vec::Vec;
 use crate::endian::Le;
 use crate::transmute::{AsBytes, FromBytes};
 
-/// A record header as stored.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TlvHeader {
-    pub kind: Le<u16>,
-    pub len: Le<u16>,
+crate::wire_struct! {
+    /// A record header as stored.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct TlvHeader {
+        pub kind: Le<u16>,
+        pub len: Le<u16>,
+    }
 }
-
-crate::wire_struct!(TlvHeader, size = 4);
 
 /// One record, copied out.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,22 +50,77 @@ pub unsafe trait AsBytes: Sized {
     }
 }
 
-/// Implements `FromBytes` and `AsBytes` for a `#[repr(C)]` wire struct whose fields are all
-/// `FromBytes`, after a compile-time check that its size is the sum of its fields' sizes
-/// (`size`), that is, it has no padding.
+/// Defines a `#[repr(C)]` wire struct and implements `FromBytes` and `AsBytes` for it, with
+/// what makes that sound checked at compile time: every field's type is `FromBytes` and
+/// `AsBytes` (a `bool` or a reference is refused), and the struct's size is the sum of its
+/// fields' sizes (the size of a packed twin), so it has no padding. The macro writes the
+/// `#[repr(C)]` itself; the struct must derive `Clone` and `Copy`.
+///
+/// ```
+/// use abstractions::endian::{Be, Le};
+/// abstractions::wire_struct! {
+///     #[derive(Clone, Copy)]
+///     pub struct Hdr { pub kind: Be<u16>, pub len: Le<u16> }
+/// }
+/// ```
+///
+/// Padding is refused:
+/// ```compile_fail,E0080
+/// abstractions::wire_struct! {
+///     #[derive(Clone, Copy)]
+///     pub struct Padded { pub a: u8, pub b: u32 }
+/// }
+/// ```
+///
+/// So is a field that not every byte pattern is valid for:
+/// ```compile_fail,E0277
+/// abstractions::wire_struct! {
+///     #[derive(Clone, Copy)]
+///     pub struct Flagged { pub set: bool, pub rest: [u8; 3] }
+/// }
+/// ```
 #[macro_export]
 macro_rules! wire_struct {
-    ($t:ty, size = $size:expr) => {
-        const _: () = assert!(
-            core::mem::size_of::<$t>() == $size,
-            "wire struct has padding or the wrong size"
-        );
-        // SAFETY: `repr(C)` with FromBytes fields and, by the assertion above, no padding.
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$fattr:meta])* $fvis:vis $field:ident : $fty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[repr(C)]
+        $vis struct $name {
+            $( $(#[$fattr])* $fvis $field: $fty, )*
+        }
+
+        const _: () = {
+            // The same fields with no padding between them: equal sizes mean `$name` has
+            // none either.
+            #[repr(C, packed)]
+            #[allow(dead_code)]
+            struct Unpadded {
+                $( $(#[$fattr])* $field: $fty, )*
+            }
+            assert!(
+                core::mem::size_of::<$name>() == core::mem::size_of::<Unpadded>(),
+                concat!("wire struct `", stringify!($name), "` has padding")
+            );
+            // Never called: it compiles only if every field's type holds the bounds.
+            #[allow(dead_code)]
+            fn fields_are_plain_bytes()
+            where
+                $( $fty: $crate::transmute::FromBytes + $crate::transmute::AsBytes, )*
+            {
+            }
+        };
+
+        // SAFETY: `repr(C)`, every field `FromBytes` and `AsBytes`, and no padding, all
+        // checked above at compile time.
         #[allow(unsafe_code)]
-        unsafe impl $crate::transmute::FromBytes for $t {}
+        unsafe impl $crate::transmute::FromBytes for $name {}
         // SAFETY: as above.
         #[allow(unsafe_code)]
-        unsafe impl $crate::transmute::AsBytes for $t {}
+        unsafe impl $crate::transmute::AsBytes for $name {}
     };
 }
 
@@ -92,31 +147,28 @@ unsafe impl<T: FromBytes, const N: usize> FromBytes for [T; N] {}
 // SAFETY: as above.
 unsafe impl<T: AsBytes, const N: usize> AsBytes for [T; N] {}
 
-/// A firmware image header, as a device reads it from flash: mixed byte orders, as in life.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FwHeader {
-    pub magic: Be<u32>,
-    pub version: Le<u16>,
-    #[cfg(not(feature = "mutant-wire-plain-u16"))]
-    hdr_len: Le<u16>,
-    /// Planted bug: a plain `u16` where the wire has a little-endian field.
-    #[cfg(feature = "mutant-wire-plain-u16")]
-    hdr_len: u16,
-    #[cfg(not(feature = "mutant-wire-usize-len"))]
-    payload_len: Le<u64>,
-    /// Planted bug: a `usize` in a wire struct changes its layout on 32-bit targets.
-    #[cfg(feature = "mutant-wire-usize-len")]
-    payload_len: Le<usize>,
-    pub crc: Le<u32>,
-    pub reserved: Le<u32>,
+crate::wire_struct! {
+    /// A firmware image header, as a device reads it from flash: mixed byte orders, as in
+    /// life.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct FwHeader {
+        pub magic: Be<u32>,
+        pub version: Le<u16>,
+        #[cfg(not(feature = "mutant-wire-plain-u16"))]
+        hdr_len: Le<u16>,
+        /// Planted bug: a plain `u16` where the wire has a little-endian field.
+        #[cfg(feature = "mutant-wire-plain-u16")]
+        hdr_len: u16,
+        #[cfg(not(feature = "mutant-wire-usize-len"))]
+        payload_len: Le<u64>,
+        /// Planted bug: a `usize` in a wire struct changes its layout on 32-bit targets
+        /// (the header shrinks to 20 bytes there: still no padding).
+        #[cfg(feature = "mutant-wire-usize-len")]
+        payload_len: Le<usize>,
+        pub crc: Le<u32>,
+        pub reserved: Le<u32>,
+    }
 }
-
-#[cfg(not(feature = "mutant-wire-usize-len"))]
-crate::wire_struct!(FwHeader, size = 24);
-// With the planted bug the header shrinks to 20 bytes on 32-bit targets: still no padding.
-#[cfg(feature = "mutant-wire-usize-len")]
-crate::wire_struct!(FwHeader, size = 16 + core::mem::size_of::<usize>());
 
 impl FwHeader {
     pub const MAGIC: u32 = 0x4245_4c45; // "BELE"
