@@ -26,7 +26,11 @@ impl std::fmt::Display for Missing {
         match self {
             Missing::Linker(l) => write!(f, "linker `{l}` not on PATH"),
             Missing::Qemu(q) => write!(f, "`{q}` not on PATH"),
-            Missing::Sysroot(s) => write!(f, "sysroot {} does not exist", s.display()),
+            Missing::Sysroot(s) => write!(
+                f,
+                "sysroot {} has no C library to link against (no include/stdio.h)",
+                s.display()
+            ),
             Missing::Std => f.write_str("no rust-std for it and no rust-src to build one"),
             Missing::Zig(why) => f.write_str(why),
             Missing::Spec(why) => write!(f, "its target spec cannot be derived: {why}"),
@@ -163,7 +167,9 @@ pub fn check<'t>(
                         if env.which(linker).is_none() {
                             missing.push(Missing::Linker(linker.to_string()));
                         }
-                        if !sysroot.is_dir() {
+                        // The cross gcc pulls in the runtime libc (the directory exists);
+                        // linking needs the -dev package's headers and crt files too.
+                        if !sysroot.join("include/stdio.h").is_file() {
                             missing.push(Missing::Sysroot(sysroot.to_path_buf()));
                         }
                     }
