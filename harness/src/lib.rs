@@ -2,7 +2,7 @@
 //! report per target what passed, what failed, and why it matters.
 //!
 //! The folders are the pipeline's stages, and dependencies go one way (a test checks it):
-//! `cli` turns the command line into a [`plan`]; `run` carries it out with `host` (what this
+//! `cli` turns the command line into a `plan`; `run` carries it out with `host` (what this
 //! machine has), `build` (cargo) and `execute` (one test executable through `bele-qemu`),
 //! into the `model` (the results schema); `analyze` derives verdicts and findings from the
 //! model, and `report` renders them. `util` sits below everything.

@@ -628,6 +628,8 @@ fn an_interrupted_run_saves_what_it_knows() {
             "fx-hang",
             "--timeout",
             "600",
+            "--slow",
+            "1",
         ])
         .args(["--targets", X86_64, "--color", "never", "--out"])
         .arg(&out)
@@ -640,12 +642,16 @@ fn an_interrupted_run_saves_what_it_knows() {
     for line in stderr.lines() {
         let line = line.unwrap();
         seen.push(line.clone());
-        if line.starts_with("built") {
+        // bele's own word that the hanging test is running (after 1 s, `--slow 1`): the
+        // test before it has passed, the hang is reached.
+        if line.starts_with("SLOW") && line.contains("tests::hangs") {
             break;
         }
     }
-    // Give the runner time to start the executable and reach the hanging test.
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        seen.last().is_some_and(|l| l.starts_with("SLOW")),
+        "no SLOW line for the hanging test: {seen:?}"
+    );
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

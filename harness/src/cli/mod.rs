@@ -269,7 +269,7 @@ pub struct TestArgs {
     /// html, github (repeatable).
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report, help_heading = "Output Options")]
     pub report: Vec<(report::Format, PathBuf)>,
-    /// Where to write the results JSON (default: target/bele/results/<run-id>.json and latest.json).
+    /// Where to write the results JSON (default: `target/bele/results/<run-id>.json` and latest.json).
     #[arg(long, value_name = "FILE", help_heading = "Output Options")]
     pub out: Option<PathBuf>,
 }

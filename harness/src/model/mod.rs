@@ -36,7 +36,7 @@ pub struct RunResults {
     pub config: RunConfigInfo,
     pub targets: Vec<TargetResult>,
     /// Every distinct sequence of probe records, by its digest (the `digest` of a
-    /// [`ProbeTrace`]): stored once however many targets recorded it.
+    /// `ProbeTrace`): stored once however many targets recorded it.
     #[serde(default)]
     pub probe_sequences: BTreeMap<String, ProbeSequence>,
     /// Tests whose probe records differed between targets, run again to check that the
