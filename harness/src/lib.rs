@@ -35,5 +35,5 @@ pub mod testing {
         TestResult, SCHEMA_VERSION,
     };
     pub use crate::plan::workspace::Workspace;
-    pub use crate::report::{render, save_json, Format};
+    pub use crate::report::{render, save_json, write_summary, Format, Style};
 }
