@@ -13,6 +13,7 @@ pub(crate) mod analyze;
 pub(crate) mod build;
 pub(crate) mod execute;
 pub(crate) mod host;
+pub(crate) mod kernel;
 pub(crate) mod model;
 pub(crate) mod plan;
 pub(crate) mod report;

@@ -1,5 +1,5 @@
-//! The only code in bele that starts test processes: under QEMU user mode, or natively for
-//! the host's own target.
+//! The only code in bele that starts test processes and emulators: test executables under
+//! QEMU user mode (or natively for the host's own target), and kernels under qemu-system.
 //!
 //! A process is described by an [`Invocation`] (a plain value: runner, program, arguments,
 //! environment, working directory), started by [`Process::spawn`] in its own process group,
@@ -10,6 +10,7 @@ pub mod clip;
 mod exit;
 mod invocation;
 mod process;
+mod system;
 mod version;
 
 pub use exit::{signal_name, Exit, GuestSignal};
@@ -18,4 +19,5 @@ pub use process::{
     run_captured, run_lines, Captured, Cut, Line, Next, Process, SpawnError, Stream, CAPTURED_HEAD,
     CAPTURED_TAIL,
 };
+pub use system::Boot;
 pub use version::{parse_version, query_version};

@@ -3,6 +3,7 @@
 //! This crate is pure data: it reads text and answers questions about it. It spawns nothing
 //! and touches no file except the one it is asked to load.
 
+mod kernel;
 mod select;
 mod traits;
 
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use kernel::{KernelTable, KernelTarget, BUILTIN_KERNELS, BUILTIN_KERNELS_ORIGIN};
 pub use select::{select, SelectError};
 pub use traits::{describe, Described, Phrase, Signedness, Trait, Traits};
 

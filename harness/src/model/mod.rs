@@ -18,7 +18,7 @@ pub(crate) mod testdata;
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +43,18 @@ pub struct RunResults {
     /// difference is real: same records on a second run, same proptest inputs across widths.
     #[serde(default)]
     pub probe_checks: Vec<ProbeCheck>,
+    /// For `bele kernel`: the tree and configuration the kernels were built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelInfo>,
+}
+
+/// What a `bele kernel` run built: the tree, its version, the user's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelInfo {
+    pub tree: PathBuf,
+    pub version: String,
+    pub kunitconfigs: Vec<PathBuf>,
+    pub filter_globs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +215,9 @@ pub struct TestResult {
     /// What the test recorded with `bele_probe`, per label in the order first recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<ProbeTrace>,
+    /// Where the test is, `file:line` (a kernel doc-test's example), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl TestResult {
@@ -216,6 +231,7 @@ impl TestResult {
             signal: None,
             minimal_input: None,
             probes: Vec::new(),
+            location: None,
         }
     }
 

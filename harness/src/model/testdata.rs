@@ -11,13 +11,9 @@ pub fn test(
     signal: Option<&str>,
 ) -> TestResult {
     TestResult {
-        name: name.into(),
-        outcome,
-        duration_ms: 1,
         output: output.map(String::from),
         signal: signal.map(String::from),
-        minimal_input: None,
-        probes: Vec::new(),
+        ..TestResult::new(name, outcome, 1)
     }
 }
 
@@ -104,6 +100,7 @@ pub fn results(targets: Vec<TargetResult>) -> RunResults {
         targets,
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
+        kernel: None,
     }
 }
 

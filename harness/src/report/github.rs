@@ -179,15 +179,7 @@ mod tests {
 
     #[test]
     fn panics_and_doc_test_names_give_file_and_line() {
-        let r = |output: &str| TestResult {
-            name: "t".into(),
-            outcome: Outcome::Failed,
-            duration_ms: 0,
-            output: Some(output.into()),
-            signal: None,
-            minimal_input: None,
-            probes: Vec::new(),
-        };
+        let r = |output: &str| TestResult::new("t", Outcome::Failed, 0).with_output(output);
         assert_eq!(
             location(
                 &r("\nthread 't' (77) panicked at endian/src/lib.rs:41:9:\nboom"),

@@ -231,6 +231,7 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
         targets: Vec::new(),
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
+        kernel: None,
     }
 }
 

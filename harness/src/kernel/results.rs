@@ -1,0 +1,293 @@
+//! A kernel's console as results: each KUnit suite a test executable (`BinaryResult`), each
+//! test (each parameterised case, as `test/case`) a test, crashes and hangs attributed to
+//! the test that was running, and whatever never reported said so.
+
+use std::path::Path;
+
+use super::ktap::{crashed, timed_out, Console, Node, Status};
+use crate::model::{BinaryResult, Outcome, TestResult};
+
+/// How the emulator's run of the kernel ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootEnd {
+    /// QEMU exited (the kernel rebooted at the end, or died).
+    Exited,
+    /// Killed after the timeout.
+    TimedOut { secs: u64 },
+    /// QEMU could not be started.
+    NotStarted(String),
+}
+
+/// The name of the pseudo executable that carries what no suite reported.
+pub const KERNEL: &str = "(kernel)";
+
+/// How many console lines a crash or hang keeps.
+const TAIL: usize = 40;
+
+/// The results of one boot: a `BinaryResult` per suite that reported (or was cut off), and
+/// one named [`KERNEL`] with an error when the kernel printed no KTAP, or stopped before
+/// every suite reported.
+pub fn binaries(
+    console: &Console,
+    lines: &[String],
+    end: &BootEnd,
+    image: &Path,
+    tree: &Path,
+) -> Vec<BinaryResult> {
+    let binary = |id: &str, tests: Vec<TestResult>, error: Option<String>| BinaryResult {
+        id: id.to_string(),
+        executable: image.to_path_buf(),
+        cwd: tree.to_path_buf(),
+        error,
+        doc: None,
+        started_ms: 0,
+        duration_ms: 0,
+        tests,
+    };
+    let tail = || lines[lines.len().saturating_sub(TAIL)..].join("\n");
+    let mut out = Vec::new();
+    for suite in &console.suites {
+        let mut tests = Vec::new();
+        for t in &suite.children {
+            leaves(t, "", &mut tests);
+        }
+        let mut error = None;
+        if suite.status.is_none() {
+            if let Some(u) = console
+                .unfinished
+                .as_ref()
+                .filter(|u| u.suite == suite.name)
+            {
+                let name = u.test.clone().unwrap_or_else(|| "(between tests)".into());
+                let output = u.output.join("\n");
+                let (outcome, what) = match end {
+                    BootEnd::TimedOut { secs } if !crashed(&u.output) => (
+                        Outcome::TimedOut,
+                        format!("the kernel hung for {secs}s during this test"),
+                    ),
+                    _ => (
+                        Outcome::Crashed,
+                        "the kernel died during this test".to_string(),
+                    ),
+                };
+                let mut r = TestResult::new(name, outcome, 0)
+                    .with_output(format!("{what}\n{output}\n{}", tail()));
+                if outcome == Outcome::Crashed {
+                    r.signal = Some("kernel crash".into());
+                }
+                tests.push(r);
+            }
+            let left = suite
+                .planned
+                .map(|p| p.saturating_sub(tests.len()))
+                .unwrap_or(0);
+            if left > 0 {
+                error = Some(format!(
+                    "{left} more tests of this suite never ran: the kernel stopped during it"
+                ));
+            }
+        }
+        out.push(binary(&suite.name, tests, error));
+    }
+    let missing_suites = console
+        .planned
+        .map_or(0, |p| p.saturating_sub(console.suites.len()));
+    let error = match end {
+        BootEnd::NotStarted(why) => Some(format!("the emulator could not start: {why}")),
+        _ if !console.started => Some(format!(
+            "the kernel printed no KTAP ({}); its console ended:\n{}",
+            match end {
+                BootEnd::TimedOut { secs } => format!("it ran for {secs}s and was killed"),
+                _ => "it stopped before KUnit ran".to_string(),
+            },
+            tail()
+        )),
+        _ if missing_suites > 0 => Some(format!(
+            "{missing_suites} of {} suites never reported: the kernel stopped; its console ended:\n{}",
+            console.planned.unwrap_or_default(),
+            tail()
+        )),
+        _ => None,
+    };
+    if error.is_some() {
+        out.push(binary(KERNEL, Vec::new(), error));
+    }
+    out
+}
+
+/// The results of `node` (its cases as `prefix/name` when it has any).
+fn leaves(node: &Node, prefix: &str, out: &mut Vec<TestResult>) {
+    let name = if prefix.is_empty() {
+        node.name.clone()
+    } else {
+        format!("{prefix}/{}", node.name)
+    };
+    if !node.children.is_empty() {
+        for c in &node.children {
+            leaves(c, &name, out);
+        }
+        return;
+    }
+    let output = node.output.join("\n");
+    let mut r = match &node.status {
+        Some(Status::Passed) => TestResult::new(name, Outcome::Passed, 0),
+        Some(Status::Skipped(reason)) => {
+            TestResult::new(name, Outcome::Ignored, 0).with_output(reason.clone())
+        }
+        Some(Status::Failed) if timed_out(&node.output) => {
+            TestResult::new(name, Outcome::TimedOut, 0).with_output(output)
+        }
+        Some(Status::Failed) if crashed(&node.output) => TestResult {
+            signal: Some("kernel crash".into()),
+            ..TestResult::new(name, Outcome::Crashed, 0).with_output(output)
+        },
+        Some(Status::Failed) => TestResult::new(name, Outcome::Failed, 0).with_output(output),
+        None => TestResult::not_run(name, "no result: the kernel moved on without one"),
+    };
+    r.location = node.location.clone();
+    out.push(r);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::ktap::parse;
+
+    fn run(console: &str, end: BootEnd) -> Vec<BinaryResult> {
+        let lines: Vec<String> = console.lines().map(String::from).collect();
+        binaries(
+            &parse(console),
+            &lines,
+            &end,
+            Path::new("/k/bzImage"),
+            Path::new("/src"),
+        )
+    }
+
+    fn outcomes(b: &BinaryResult) -> Vec<(&str, Outcome)> {
+        b.tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.outcome))
+            .collect()
+    }
+
+    #[test]
+    fn a_real_console_gives_a_binary_per_suite() {
+        let console = include_str!("../../tests/captured/kernel-s390x-console.txt");
+        let b = run(console, BootEnd::Exited);
+        assert!(
+            b.iter().all(|b| b.error.is_none() && b.id != KERNEL),
+            "{:?}",
+            b.iter().map(|b| &b.error).collect::<Vec<_>>()
+        );
+        let doc = b.iter().find(|b| b.id == "rust_doctests_kernel").unwrap();
+        assert!(doc.tests.len() > 100, "{}", doc.tests.len());
+        assert!(doc.tests.iter().all(|t| t.outcome == Outcome::Passed));
+        assert!(doc.tests.iter().all(|t| t.location.is_some()));
+    }
+
+    #[test]
+    fn an_oops_in_a_test_is_a_crash_and_the_rest_report() {
+        let console = "\
+KTAP version 1
+1..2
+    KTAP version 1
+    # Subtest: s
+    1..2
+    # a.location: rust/kernel/x.rs:5
+rust_kernel: panicked at rust/kernel/x.rs:9:5:
+attempt to divide by zero
+kernel BUG at rust/helpers/bug.c:7!
+    # a: try faulted: last line seen rust/kernel/x.rs:8
+    not ok 1 a
+    ok 2 b
+not ok 1 s
+    KTAP version 1
+    # Subtest: t
+    1..1
+    ok 1 c
+ok 2 t
+";
+        let b = run(console, BootEnd::Exited);
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            outcomes(&b[0]),
+            [("a", Outcome::Crashed), ("b", Outcome::Passed)]
+        );
+        assert!(b[0].tests[0]
+            .output
+            .as_deref()
+            .unwrap()
+            .contains("panicked at rust/kernel/x.rs:9:5"));
+        assert_eq!(outcomes(&b[1]), [("c", Outcome::Passed)]);
+    }
+
+    #[test]
+    fn a_kernel_that_dies_mid_suite_blames_the_running_test_and_says_what_never_ran() {
+        let console = "\
+KTAP version 1
+1..3
+    KTAP version 1
+    # Subtest: s
+    1..3
+    # a.speed: normal
+    ok 1 a
+    # b.speed: normal
+Kernel panic - not syncing: Fatal exception
+";
+        let b = run(console, BootEnd::Exited);
+        assert_eq!(
+            outcomes(&b[0]),
+            [("a", Outcome::Passed), ("b", Outcome::Crashed)]
+        );
+        assert!(
+            b[0].error.as_deref().unwrap().contains("1 more tests"),
+            "{:?}",
+            b[0].error
+        );
+        let k = b.iter().find(|b| b.id == KERNEL).unwrap();
+        assert!(
+            k.error
+                .as_deref()
+                .unwrap()
+                .starts_with("2 of 3 suites never reported"),
+            "{:?}",
+            k.error
+        );
+        // The same console cut by the timeout, with no crash in it: a hang.
+        let hung = console.replace("Kernel panic - not syncing: Fatal exception\n", "");
+        let b = run(&hung, BootEnd::TimedOut { secs: 60 });
+        assert_eq!(
+            outcomes(&b[0]),
+            [("a", Outcome::Passed), ("b", Outcome::TimedOut)]
+        );
+    }
+
+    #[test]
+    fn a_kernel_that_never_reaches_kunit_is_an_error_with_its_last_lines() {
+        let b = run(
+            "Linux version 7.2\nVFS: Unable to mount root fs\n",
+            BootEnd::Exited,
+        );
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].id, KERNEL);
+        assert!(
+            b[0].error
+                .as_deref()
+                .unwrap()
+                .contains("Unable to mount root fs"),
+            "{:?}",
+            b[0].error
+        );
+    }
+
+    #[test]
+    fn parameterised_cases_are_tests_of_their_own() {
+        let console = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..1\n        KTAP version 1\n        # Subtest: p\n        ok 1 one\n        # SKIP-free\n        not ok 2 two\n    not ok 1 p\nnot ok 1 s\n";
+        let b = run(console, BootEnd::Exited);
+        assert_eq!(
+            outcomes(&b[0]),
+            [("p/one", Outcome::Passed), ("p/two", Outcome::Failed)]
+        );
+    }
+}

@@ -1,0 +1,421 @@
+//! What building and booting a kernel needs from this machine, checked against the tree's
+//! own minimums: a Rust toolchain with rust-src, bindgen, libclang, make's helpers, and per
+//! target a cross compiler and qemu-system. Each missing piece is named with its fix, and
+//! `bele setup --kernel` installs them (planned here as values).
+
+use std::path::{Path, PathBuf};
+
+use bele_targets::KernelTarget;
+
+use super::tree::{at_least, version_numbers, Tree};
+use crate::util::env::HostEnv;
+use crate::util::process::CommandSpec;
+
+/// The tree's minimum versions for one set of targets (the highest of their minimums).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Minimums {
+    pub rustc: Vec<u64>,
+    pub bindgen: Vec<u64>,
+    pub llvm: Vec<u64>,
+}
+
+impl Minimums {
+    /// Asks the tree (`scripts/min-tool-version.sh`) for each target's minimums.
+    pub fn of(tree: &Tree, targets: &[&KernelTarget], env: &HostEnv) -> Result<Minimums, String> {
+        let mut m = Minimums::default();
+        for k in targets {
+            for (tool, slot) in [
+                ("rustc", &mut m.rustc),
+                ("bindgen", &mut m.bindgen),
+                ("llvm", &mut m.llvm),
+            ] {
+                let spec = tree.min_tool_command(tool, k);
+                let out = spec
+                    .output(&env.vars)
+                    .map_err(|e| format!("cannot ask the tree's minimum {tool}: {e}"))?;
+                let v = version_numbers(out.stdout.trim()).ok_or_else(|| {
+                    format!(
+                        "`{}` printed no version for {tool}: {}",
+                        spec.display(),
+                        out.stderr.trim()
+                    )
+                })?;
+                if !at_least(slot, &v) || slot.is_empty() {
+                    *slot = v;
+                }
+            }
+        }
+        Ok(m)
+    }
+}
+
+/// The tools found: what make gets in its environment to use them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Found {
+    /// `RUSTUP_TOOLCHAIN`, when the default toolchain is older than the tree needs.
+    pub toolchain: Option<String>,
+    /// `rustc --version` of the toolchain used.
+    pub rustc: String,
+    pub libclang: Option<PathBuf>,
+}
+
+impl Found {
+    /// Variables make runs with.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = Vec::new();
+        if let Some(t) = &self.toolchain {
+            env.push(("RUSTUP_TOOLCHAIN".to_string(), t.clone()));
+        }
+        if let Some(l) = &self.libclang {
+            env.push(("LIBCLANG_PATH".to_string(), l.display().to_string()));
+        }
+        env
+    }
+}
+
+/// One missing piece and what installs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub what: String,
+    pub fix: Fix,
+}
+
+/// What installs a missing piece.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fix {
+    Apt(Vec<String>),
+    /// `rustup toolchain install <version> --profile minimal -c rust-src`.
+    RustToolchain(String),
+    /// `rustup component add rust-src --toolchain <toolchain>`.
+    RustSrc(String),
+    /// `cargo install --locked bindgen-cli --version >=<min>`.
+    Bindgen(String),
+}
+
+impl Fix {
+    pub fn command(&self) -> String {
+        match self {
+            Fix::Apt(p) => format!("apt-get install -y --no-install-recommends {}", p.join(" ")),
+            Fix::RustToolchain(v) => {
+                format!("rustup toolchain install {v} --profile minimal -c rust-src")
+            }
+            Fix::RustSrc(t) => format!("rustup component add rust-src --toolchain {t}"),
+            Fix::Bindgen(min) => format!("cargo install --locked bindgen-cli --version '>={min}'"),
+        }
+    }
+}
+
+fn dotted(v: &[u64]) -> String {
+    v.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+}
+
+/// Checks the tools every target needs (toolchain, bindgen, libclang, make's helpers).
+pub fn check_shared(min: &Minimums, env: &HostEnv, cwd: &Path) -> (Found, Vec<Missing>) {
+    let mut found = Found::default();
+    let mut missing = Vec::new();
+    match pick_toolchain(min, env, cwd) {
+        Ok((toolchain, rustc)) => {
+            found.toolchain = toolchain;
+            found.rustc = rustc;
+        }
+        Err(m) => missing.push(m),
+    }
+    let bindgen = env
+        .which("bindgen")
+        .and_then(|b| {
+            CommandSpec::new(&b.display().to_string(), cwd)
+                .arg("--version")
+                .output(&env.vars)
+                .ok()
+        })
+        .and_then(|o| version_numbers(&o.stdout));
+    if !bindgen.as_ref().is_some_and(|v| at_least(v, &min.bindgen)) {
+        missing.push(Missing {
+            what: format!(
+                "bindgen {} or later ({})",
+                dotted(&min.bindgen),
+                bindgen.map_or("none on PATH".into(), |v| format!("found {}", dotted(&v)))
+            ),
+            fix: Fix::Bindgen(dotted(&min.bindgen)),
+        });
+    }
+    match libclang(env, min.llvm.first().copied().unwrap_or(0)) {
+        Some(dir) => found.libclang = Some(dir),
+        None => missing.push(Missing {
+            what: format!("libclang {} or later", dotted(&min.llvm)),
+            fix: Fix::Apt(vec![libclang_package(min)]),
+        }),
+    }
+    for (tool, package) in [
+        ("make", "make"),
+        ("flex", "flex"),
+        ("bison", "bison"),
+        ("bc", "bc"),
+        ("perl", "perl"),
+        ("cpio", "cpio"),
+    ] {
+        if env.which(tool).is_none() {
+            missing.push(Missing {
+                what: format!("`{tool}` not on PATH"),
+                fix: Fix::Apt(vec![package.into()]),
+            });
+        }
+    }
+    for (header, package) in [("libelf.h", "libelf-dev"), ("openssl/ssl.h", "libssl-dev")] {
+        if !Path::new("/usr/include").join(header).exists() {
+            missing.push(Missing {
+                what: format!("no /usr/include/{header}"),
+                fix: Fix::Apt(vec![package.into()]),
+            });
+        }
+    }
+    (found, missing)
+}
+
+/// Debian's libclang package of at least the tree's LLVM (the newest Debian 12 has).
+fn libclang_package(min: &Minimums) -> String {
+    let major = min.llvm.first().copied().unwrap_or(17).max(19);
+    format!("libclang-{major}-dev")
+}
+
+/// Checks what one target needs besides the shared tools.
+pub fn check_target(k: &KernelTarget, env: &HostEnv) -> Vec<Missing> {
+    let mut missing = Vec::new();
+    if let Some(gcc) = k.cross_gcc() {
+        if env.which(&gcc).is_none() {
+            missing.push(Missing {
+                what: format!("`{gcc}` not on PATH"),
+                fix: Fix::Apt(k.packages.clone()),
+            });
+        }
+    }
+    if env.which(&k.qemu).is_none() {
+        missing.push(Missing {
+            what: format!("`{}` not on PATH", k.qemu),
+            fix: Fix::Apt(k.packages.clone()),
+        });
+    }
+    missing
+}
+
+/// The toolchain to build with: the default one when it is new enough, else the newest
+/// installed one that is; `Err` names the version to install. Either way it needs rust-src.
+fn pick_toolchain(
+    min: &Minimums,
+    env: &HostEnv,
+    cwd: &Path,
+) -> Result<(Option<String>, String), Missing> {
+    let version_of = |toolchain: Option<&str>| {
+        let mut spec = CommandSpec::new("rustc", cwd).arg("--version");
+        if let Some(t) = toolchain {
+            spec = spec.env("RUSTUP_TOOLCHAIN", t);
+        }
+        spec.output(&env.vars)
+            .ok()
+            .filter(|o| o.success)
+            .map(|o| o.stdout.trim().to_string())
+    };
+    let need = Missing {
+        what: format!("rustc {} or later with rust-src", dotted(&min.rustc)),
+        fix: Fix::RustToolchain(dotted(&min.rustc)),
+    };
+    let mut candidates: Vec<(Vec<u64>, Option<String>, String)> = Vec::new();
+    if let Some(v) = version_of(None) {
+        if let Some(n) = version_numbers(&v) {
+            candidates.push((n, None, v));
+        }
+    }
+    let listed = CommandSpec::new("rustup", cwd)
+        .args(["toolchain", "list"])
+        .output(&env.vars)
+        .map(|o| o.stdout)
+        .unwrap_or_default();
+    for name in toolchain_names(&listed) {
+        if let Some(v) = version_of(Some(&name)) {
+            if let Some(n) = version_numbers(&v) {
+                candidates.push((n, Some(name), v));
+            }
+        }
+    }
+    // The default first when it is enough; else the newest that is.
+    let ok: Vec<&(Vec<u64>, Option<String>, String)> = candidates
+        .iter()
+        .filter(|(n, _, _)| at_least(n, &min.rustc))
+        .collect();
+    let chosen = ok
+        .iter()
+        .find(|(_, t, _)| t.is_none())
+        .or_else(|| ok.iter().max_by(|a, b| a.0.cmp(&b.0)))
+        .ok_or(need)?;
+    let (_, toolchain, rustc) = (*chosen).clone();
+    let sysroot = {
+        let mut spec = CommandSpec::new("rustc", cwd).args(["--print", "sysroot"]);
+        if let Some(t) = &toolchain {
+            spec = spec.env("RUSTUP_TOOLCHAIN", t);
+        }
+        spec.output(&env.vars)
+            .map(|o| o.stdout.trim().to_string())
+            .unwrap_or_default()
+    };
+    if !Path::new(&sysroot)
+        .join("lib/rustlib/src/rust/library/core/src/lib.rs")
+        .exists()
+    {
+        return Err(Missing {
+            what: format!("rust-src for {rustc}"),
+            fix: Fix::RustSrc(toolchain.clone().unwrap_or_else(|| "stable".into())),
+        });
+    }
+    Ok((toolchain, rustc))
+}
+
+/// The toolchains `rustup toolchain list` names (`1.97.0-x86_64-unknown-linux-gnu`).
+fn toolchain_names(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A libclang of at least `min_major`: `LIBCLANG_PATH` when set, else the newest
+/// `/usr/lib/llvm-N/lib` that has one.
+fn libclang(env: &HostEnv, min_major: u64) -> Option<PathBuf> {
+    if let Some(dir) = env.get("LIBCLANG_PATH").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let mut dirs: Vec<(u64, PathBuf)> = std::fs::read_dir("/usr/lib")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let n: u64 = name.strip_prefix("llvm-")?.parse().ok()?;
+            let lib = e.path().join("lib");
+            let has = std::fs::read_dir(&lib).ok()?.flatten().any(|f| {
+                f.file_name().to_string_lossy().starts_with("libclang")
+                    && f.file_name().to_string_lossy().contains(".so")
+            });
+            (has && n >= min_major).then_some((n, lib))
+        })
+        .collect();
+    dirs.sort();
+    dirs.pop().map(|(_, d)| d)
+}
+
+/// What `bele setup --kernel` runs for what is missing: one apt install of every package,
+/// then the toolchain, then bindgen.
+pub fn setup_plan(missing: &[Missing]) -> Vec<CommandSpec> {
+    let mut packages: Vec<String> = missing
+        .iter()
+        .filter_map(|m| match &m.fix {
+            Fix::Apt(p) => Some(p.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    packages.sort();
+    packages.dedup();
+    let mut steps = Vec::new();
+    if !packages.is_empty() {
+        steps.push(CommandSpec::new("apt-get", "/").args(["update", "-q"]));
+        steps.push(
+            CommandSpec::new("apt-get", "/")
+                .args(["install", "-y", "-q", "--no-install-recommends"])
+                .args(packages)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        );
+    }
+    let mut rest: Vec<&Fix> = missing
+        .iter()
+        .map(|m| &m.fix)
+        .filter(|f| !matches!(f, Fix::Apt(_)))
+        .collect();
+    rest.sort();
+    rest.dedup();
+    for fix in rest {
+        steps.push(match fix {
+            Fix::RustToolchain(v) => CommandSpec::new("rustup", "/").args([
+                "toolchain",
+                "install",
+                v,
+                "--profile",
+                "minimal",
+                "-c",
+                "rust-src",
+            ]),
+            Fix::RustSrc(t) => CommandSpec::new("rustup", "/").args([
+                "component",
+                "add",
+                "rust-src",
+                "--toolchain",
+                t,
+            ]),
+            Fix::Bindgen(min) => CommandSpec::new("cargo", "/").args([
+                "install".to_string(),
+                "--locked".into(),
+                "bindgen-cli".into(),
+                "--version".into(),
+                format!(">={min}"),
+            ]),
+            Fix::Apt(_) => continue,
+        });
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toolchain_listing() {
+        let listing = "stable-x86_64-unknown-linux-gnu (active, default)\nnightly-x86_64-unknown-linux-gnu\n1.97.0-x86_64-unknown-linux-gnu\n";
+        assert_eq!(
+            toolchain_names(listing),
+            [
+                "stable-x86_64-unknown-linux-gnu",
+                "nightly-x86_64-unknown-linux-gnu",
+                "1.97.0-x86_64-unknown-linux-gnu"
+            ]
+        );
+    }
+
+    #[test]
+    fn setup_installs_packages_once_then_toolchain_then_bindgen() {
+        let m = |what: &str, fix: Fix| Missing {
+            what: what.into(),
+            fix,
+        };
+        let steps = setup_plan(&[
+            m("bindgen", Fix::Bindgen("0.71.1".into())),
+            m(
+                "gcc",
+                Fix::Apt(vec![
+                    "gcc-s390x-linux-gnu".into(),
+                    "qemu-system-s390x".into(),
+                ]),
+            ),
+            m(
+                "qemu",
+                Fix::Apt(vec![
+                    "gcc-s390x-linux-gnu".into(),
+                    "qemu-system-s390x".into(),
+                ]),
+            ),
+            m("rustc", Fix::RustToolchain("1.96.0".into())),
+            m("flex", Fix::Apt(vec!["flex".into()])),
+        ]);
+        let lines: Vec<String> = steps.iter().map(CommandSpec::display).collect();
+        assert_eq!(
+            lines,
+            [
+                "apt-get update -q",
+                "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends flex gcc-s390x-linux-gnu qemu-system-s390x",
+                "rustup toolchain install 1.96.0 --profile minimal -c rust-src",
+                "cargo install --locked bindgen-cli --version '>=0.71.1'",
+            ]
+        );
+        assert!(setup_plan(&[]).is_empty());
+    }
+}

@@ -1,0 +1,239 @@
+//! A kernel source tree as bele reads it, never writes it: its version, which architectures
+//! its Kconfig gives Rust, the minimum tool versions it asks for, and the Rust test options
+//! it has. Text in, facts out; the one command it builds (`scripts/min-tool-version.sh`) is
+//! a value run by the caller.
+
+use std::path::{Path, PathBuf};
+
+use bele_targets::KernelTarget;
+
+use crate::util::process::CommandSpec;
+
+/// A kernel tree that was checked to be one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tree {
+    pub path: PathBuf,
+    /// `7.2.13` (with EXTRAVERSION).
+    pub version: String,
+}
+
+impl Tree {
+    /// Checks that `path` is a kernel tree and reads its version. The error names the path
+    /// and the fix.
+    pub fn inspect(path: &Path) -> Result<Tree, String> {
+        let makefile = path.join("Makefile");
+        let text = std::fs::read_to_string(&makefile).map_err(|e| {
+            format!(
+                "{} is not a kernel tree: cannot read {} ({e}); give --tree the top of a Linux \
+                 source tree (ci/fetch-linux.sh fetches one)",
+                path.display(),
+                makefile.display()
+            )
+        })?;
+        let version = makefile_version(&text).ok_or_else(|| {
+            format!(
+                "{} is not a kernel tree: its Makefile has no VERSION/PATCHLEVEL lines",
+                path.display()
+            )
+        })?;
+        for needed in ["Kconfig", "scripts/min-tool-version.sh", "rust"] {
+            if !path.join(needed).exists() {
+                return Err(format!(
+                    "{} (Linux {version}) has no {needed}: bele kernel needs a tree with Rust \
+                     support (Linux 6.1 or later; s390x needs 7.2)",
+                    path.display()
+                ));
+            }
+        }
+        Ok(Tree {
+            path: path.to_path_buf(),
+            version,
+        })
+    }
+
+    /// Whether the tree's Kconfig for `k`'s architecture selects `HAVE_RUST` (perhaps under
+    /// conditions, which `make olddefconfig` then decides).
+    pub fn supports_rust(&self, k: &KernelTarget) -> bool {
+        std::fs::read_to_string(self.path.join("arch").join(&k.srcarch).join("Kconfig"))
+            .is_ok_and(|text| selects_have_rust(&text))
+    }
+
+    /// The command that prints the tree's minimum version of `tool` (`rustc`, `bindgen`,
+    /// `llvm`) for `k`'s architecture.
+    pub fn min_tool_command(&self, tool: &str, k: &KernelTarget) -> CommandSpec {
+        CommandSpec::new("sh", &self.path)
+            .args(["scripts/min-tool-version.sh", tool])
+            .env("SRCARCH", &k.srcarch)
+    }
+
+    /// The tree's Rust test options: KUnit, Rust, the `kernel` crate's doc-tests and every
+    /// Rust KUnit suite option under `rust/`.
+    pub fn rust_test_options(&self) -> Vec<String> {
+        let mut options: Vec<String> = ["CONFIG_KUNIT=y", "CONFIG_RUST=y"]
+            .map(String::from)
+            .to_vec();
+        let debug =
+            std::fs::read_to_string(self.path.join("lib/Kconfig.debug")).unwrap_or_default();
+        if kconfig_symbols(&debug)
+            .iter()
+            .any(|s| s == "RUST_KERNEL_DOCTESTS")
+        {
+            options.push("CONFIG_RUST_KERNEL_DOCTESTS=y".into());
+        }
+        let mut files = Vec::new();
+        kconfig_files(&self.path.join("rust"), &mut files);
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            for s in kconfig_symbols(&text) {
+                if is_rust_test_symbol(&s) {
+                    let line = format!("CONFIG_{s}=y");
+                    if !options.contains(&line) {
+                        options.push(line);
+                    }
+                }
+            }
+        }
+        options
+    }
+}
+
+/// `VERSION.PATCHLEVEL.SUBLEVEL` and EXTRAVERSION from the top Makefile.
+pub fn makefile_version(text: &str) -> Option<String> {
+    let field = |key: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().to_string())
+        })
+    };
+    let mut v = format!("{}.{}", field("VERSION")?, field("PATCHLEVEL")?);
+    if let Some(sub) = field("SUBLEVEL").filter(|s| !s.is_empty()) {
+        v = format!("{v}.{sub}");
+    }
+    v.push_str(&field("EXTRAVERSION").unwrap_or_default());
+    (!v.starts_with('.')).then_some(v)
+}
+
+/// Whether an arch Kconfig selects HAVE_RUST.
+pub fn selects_have_rust(kconfig: &str) -> bool {
+    kconfig.lines().any(|l| {
+        let mut words = l.split_whitespace();
+        words.next() == Some("select") && words.next() == Some("HAVE_RUST")
+    })
+}
+
+/// The symbols a Kconfig file defines (`config X`, `menuconfig X`).
+fn kconfig_symbols(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            match (words.next(), words.next()) {
+                (Some("config" | "menuconfig"), Some(sym)) => Some(sym.to_string()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// A Rust test option: `RUST_..._KUNIT_TEST`, `RUST_KUNIT_TESTS`, `RUST_KUNIT_SELFTEST`.
+fn is_rust_test_symbol(s: &str) -> bool {
+    s.starts_with("RUST_") && (s.contains("KUNIT") || s.ends_with("_TEST") || s.ends_with("_TESTS"))
+}
+
+fn kconfig_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            kconfig_files(&p, out);
+        } else if p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("Kconfig"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// A version as numbers (`1.96.0` from `rustc 1.96.0 (…)` or `bindgen 0.72.1`), for
+/// comparing with a minimum.
+pub fn version_numbers(text: &str) -> Option<Vec<u64>> {
+    let word = text
+        .split_whitespace()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()) && w.contains('.'))?;
+    let core = word.split(['-', '+']).next()?;
+    core.split('.').map(|p| p.parse().ok()).collect()
+}
+
+/// Whether `have` is at least `min` (missing parts count as 0).
+pub fn at_least(have: &[u64], min: &[u64]) -> bool {
+    let n = have.len().max(min.len());
+    let part = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    (0..n)
+        .map(|i| part(have, i).cmp(&part(min, i)))
+        .find(|o| o.is_ne())
+        .is_none_or(|o| o.is_gt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_from_the_makefile() {
+        let mk =
+            "# SPDX\nVERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 13\nEXTRAVERSION =\nNAME = Baby\n";
+        assert_eq!(makefile_version(mk).as_deref(), Some("7.2.13"));
+        let rc = "VERSION = 7\nPATCHLEVEL = 3\nSUBLEVEL = 0\nEXTRAVERSION = -rc1\n";
+        assert_eq!(makefile_version(rc).as_deref(), Some("7.3.0-rc1"));
+        assert_eq!(makefile_version("all:\n\techo"), None);
+    }
+
+    #[test]
+    fn have_rust_from_an_arch_kconfig() {
+        assert!(selects_have_rust(
+            "config S390\n\tselect HAVE_RUST if !EXPOLINE\n"
+        ));
+        assert!(selects_have_rust("\tselect HAVE_RUST\n"));
+        assert!(!selects_have_rust(
+            "\tselect HAVE_RUSTY\n\t# select HAVE_RUST\n"
+        ));
+    }
+
+    #[test]
+    fn rust_test_symbols() {
+        let k = "menuconfig RUST_KUNIT_TESTS\nconfig RUST_KVEC_KUNIT_TEST\nconfig RUST_KUNIT_SELFTEST\nconfig RUST_FW_LOADER_ABSTRACTIONS\n";
+        let syms: Vec<String> = kconfig_symbols(k)
+            .into_iter()
+            .filter(|s| is_rust_test_symbol(s))
+            .collect();
+        assert_eq!(
+            syms,
+            [
+                "RUST_KUNIT_TESTS",
+                "RUST_KVEC_KUNIT_TEST",
+                "RUST_KUNIT_SELFTEST"
+            ]
+        );
+    }
+
+    #[test]
+    fn tool_versions_compare() {
+        assert_eq!(
+            version_numbers("rustc 1.97.0 (2d8144b78 2026-07-07)"),
+            Some(vec![1, 97, 0])
+        );
+        assert_eq!(version_numbers("bindgen 0.73.2"), Some(vec![0, 73, 2]));
+        assert_eq!(version_numbers("1.96.0\n"), Some(vec![1, 96, 0]));
+        assert_eq!(
+            version_numbers("rustc 1.98.0-nightly (x)"),
+            Some(vec![1, 98, 0])
+        );
+        assert!(at_least(&[1, 97, 0], &[1, 96, 0]));
+        assert!(at_least(&[1, 96], &[1, 96, 0]));
+        assert!(!at_least(&[1, 95, 9], &[1, 96, 0]));
+        assert!(!at_least(&[0, 71, 0], &[0, 71, 1]));
+    }
+}

@@ -1,0 +1,73 @@
+//! A kernel booted under qemu-system: the invocation as a value. The kernel writes its
+//! console (and so its KTAP) to the serial port, which is QEMU's stdout; `-no-reboot` turns
+//! the reboot that `kunit_shutdown=reboot` asks for at the end into QEMU exiting.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Invocation, Runner};
+
+/// One boot of a kernel image under qemu-system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Boot {
+    /// `qemu-system-<arch>`.
+    pub qemu: String,
+    /// Machine parameters (`-machine s390-ccw-virtio -cpu qemu`).
+    pub machine: Vec<String>,
+    pub kernel: PathBuf,
+    /// The kernel command line.
+    pub append: String,
+}
+
+impl Boot {
+    /// The invocation: no default devices, no display, the serial port on stdout, exit
+    /// instead of rebooting, software emulation (there is no KVM for a foreign arch, and
+    /// none is assumed for the host's).
+    pub fn invocation(&self, cwd: &Path, base_env: &[(String, String)]) -> Invocation {
+        let mut args: Vec<String> = [
+            "-nodefaults",
+            "-nographic",
+            "-no-reboot",
+            "-accel",
+            "tcg",
+            "-serial",
+            "stdio",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(self.machine.iter().cloned());
+        args.push("-kernel".into());
+        args.push(self.kernel.display().to_string());
+        args.push("-append".into());
+        args.push(self.append.clone());
+        Invocation {
+            runner: Runner::Native,
+            program: PathBuf::from(&self.qemu),
+            args,
+            env: Vec::new(),
+            base_env: base_env.to_vec(),
+            cwd: cwd.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_boot_line_puts_the_console_on_stdout_and_never_reboots() {
+        let boot = Boot {
+            qemu: "qemu-system-s390x".into(),
+            machine: vec!["-machine".into(), "s390-ccw-virtio".into()],
+            kernel: "/c/k/arch/s390/boot/bzImage".into(),
+            append: "kunit.enable=1 console=ttyS0".into(),
+        };
+        let line = boot.invocation(Path::new("/"), &[]).shell_line();
+        assert_eq!(
+            line,
+            "cd / && qemu-system-s390x -nodefaults -nographic -no-reboot -accel tcg -serial stdio \
+             -machine s390-ccw-virtio -kernel /c/k/arch/s390/boot/bzImage -append \
+             'kunit.enable=1 console=ttyS0'"
+        );
+    }
+}
