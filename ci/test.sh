@@ -2,7 +2,8 @@
 # The test suite: unit tests, parser tests on captured output, and end-to-end tests that
 # run the real bele binary on the fixtures with real cross builds and real QEMU (x86_64,
 # i686, armv7, armeb, mips and powerpc for 32-bit; aarch64_be, armeb, mips, powerpc, powerpc64,
-# s390x and sparc64 for big-endian).
+# s390x and sparc64 for big-endian), and on a real kernel tree built for x86_64 and
+# big-endian s390x and booted under qemu-system (`bele kernel`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 E2E_TARGETS=x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,armv7-unknown-linux-gnueabihf,aarch64-unknown-linux-gnu,aarch64_be-unknown-linux-musl,armeb-bele-linux-musleabi,mips-unknown-linux-gnu,powerpc-unknown-linux-gnu,powerpc64-unknown-linux-gnu,s390x-unknown-linux-gnu,sparc64-unknown-linux-gnu
@@ -24,6 +25,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 ci/fetch-kunit.sh
+# The kernel mode's end-to-end test needs a real kernel tree and what building it takes:
+# the newest linux-source (>= 7.2) from Debian's unstable suite, downloaded, not installed.
+BELE_KERNEL_TREE=$(ci/fetch-linux.sh)
+export BELE_KERNEL_TREE
+./target/debug/bele setup --kernel --tree "$BELE_KERNEL_TREE" --color never
 cargo test --workspace --no-fail-fast "$@"
 
 # The parsers under libFuzzer for a bounded time (installs nightly and cargo-fuzz).

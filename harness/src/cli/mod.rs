@@ -8,6 +8,8 @@ use std::time::Duration;
 use bele_targets::{select, Table, Target};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod kernel;
+
 use crate::analyze::findings::{run_verdict, RunVerdict};
 use crate::host::doctor;
 use crate::host::setup;
@@ -47,7 +49,7 @@ pub enum Command {
     Doctor(CommonArgs),
     /// Install what the selected targets miss: Debian packages and Rust std.
     Setup(SetupArgs),
-    /// Render a saved results file as JSON, JUnit XML, KTAP or Markdown.
+    /// Render a saved results file as JSON, JUnit XML, KTAP, Markdown, HTML or GitHub annotations.
     Report(ReportArgs),
     /// Re-run one test on one target, alone, with the seed of the run that saved the results.
     Replay(ReplayArgs),
@@ -62,6 +64,9 @@ pub enum Command {
     },
     /// Compare two results files: regressions, fixes, new and missing tests (exit 1 on a regression).
     Diff { old: PathBuf, new: PathBuf },
+    /// Build a kernel tree's Rust KUnit tests and doc-tests for each kernel target (x86_64,
+    /// big-endian s390x), boot each under qemu-system, and report test by test.
+    Kernel(Box<kernel::KernelArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +135,16 @@ pub struct SetupArgs {
     /// Print what would be installed, and install nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Install what `bele kernel` needs for the kernel tree given with --tree instead (a
+    /// Rust toolchain the tree accepts, bindgen, libclang, cross compilers, qemu-system).
+    #[arg(long, requires = "tree")]
+    pub kernel: bool,
+    /// The kernel tree, with --kernel.
+    #[arg(long, value_name = "PATH")]
+    pub tree: Option<PathBuf>,
+    /// Kernel targets, with --kernel (default: every row of the kernel table).
+    #[arg(long, value_name = "NAMES")]
+    pub kernel_targets: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -399,7 +414,15 @@ pub fn run(
     match cli.command {
         Command::Targets(args) => targets(&args, ctx, out, false),
         Command::Doctor(args) => targets(&args, ctx, out, true),
+        Command::Setup(args) if args.kernel => kernel::setup(
+            args.tree.as_deref().unwrap_or(Path::new(".")),
+            args.kernel_targets.as_deref(),
+            args.dry_run,
+            ctx,
+            out,
+        ),
         Command::Setup(args) => setup_cmd(&args, ctx, out),
+        Command::Kernel(args) => kernel::kernel(&args, ctx, out, err),
         Command::Test(args) => test(&args, ctx, out, err),
         Command::Replay(args) => replay(&args, ctx, out),
         Command::Matrix { common, format } => {

@@ -101,13 +101,35 @@ pub(crate) fn repro_of(
     Some(repro_line(target, b, test, config))
 }
 
-/// A shell line that re-runs one test of one executable on `target`, by hand.
+/// A shell line that re-runs one test of one executable on `target`, by hand: for a kernel
+/// test, `bele kernel` on that target with the test's suite and name as the glob.
 pub fn repro_line(
     target: &TargetResult,
     binary: &BinaryResult,
     test: &str,
     config: &RunConfigInfo,
 ) -> String {
+    if let Some(k) = &config.kernel {
+        let mut line = format!(
+            "bele kernel --tree {} --targets {}",
+            bele_qemu::shell_quote(&k.tree.display().to_string()),
+            target.triple.split('-').next().unwrap_or(&target.triple)
+        );
+        for c in &k.kunitconfigs {
+            line.push_str(&format!(
+                " --kunitconfig {}",
+                bele_qemu::shell_quote(&c.display().to_string())
+            ));
+        }
+        // A parameterised case runs with its test; a suite-level error with its suite.
+        let test = test.split('/').next().unwrap_or(test);
+        let glob = if test.is_empty() {
+            binary.id.clone()
+        } else {
+            format!("{}.{test}", binary.id)
+        };
+        return format!("{line} {}", bele_qemu::shell_quote(&glob));
+    }
     replay(target, binary, test, config, &[])
         .map_or_else(|| "(unknown runner)".into(), |i| i.shell_line())
 }

@@ -6,5 +6,6 @@
 pub(crate) mod build;
 pub(crate) mod ktap;
 pub(crate) mod results;
+pub(crate) mod run;
 pub(crate) mod tools;
 pub(crate) mod tree;

@@ -43,9 +43,6 @@ pub struct RunResults {
     /// difference is real: same records on a second run, same proptest inputs across widths.
     #[serde(default)]
     pub probe_checks: Vec<ProbeCheck>,
-    /// For `bele kernel`: the tree and configuration the kernels were built from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel: Option<KernelInfo>,
 }
 
 /// What a `bele kernel` run built: the tree, its version, the user's configuration.
@@ -110,6 +107,9 @@ pub struct RunConfigInfo {
     pub profile: Option<String>,
     /// The test-name filters every test harness was given.
     pub filter: Filter,
+    /// For `bele kernel`: the tree and configuration the kernels were built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelInfo>,
 }
 
 /// Everything about one target in one run.

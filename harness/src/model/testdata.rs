@@ -96,11 +96,11 @@ pub fn results(targets: Vec<TargetResult>) -> RunResults {
             kinds: Default::default(),
             profile: None,
             filter: Default::default(),
+            kernel: None,
         },
         targets,
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
-        kernel: None,
     }
 }
 

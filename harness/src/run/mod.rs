@@ -227,11 +227,11 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
             kinds: plan.selection.kinds.clone(),
             profile: plan.selection.profile.clone(),
             filter: plan.filter.clone(),
+            kernel: None,
         },
         targets: Vec::new(),
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
-        kernel: None,
     }
 }
 

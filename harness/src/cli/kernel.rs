@@ -1,0 +1,269 @@
+//! `bele kernel` and `bele setup --kernel`: the command line turned into a kernel plan, run,
+//! and reported as `bele test` reports (the same summary, formats and exit codes).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bele_targets::{KernelTable, KernelTarget, Table};
+use clap::Args;
+
+use super::{parse_report, write_report, ColorChoice, Context, Outcome};
+use crate::analyze::findings::run_verdict;
+use crate::kernel::run::{run, KernelPlan};
+use crate::kernel::tools::{check_shared, check_target, setup_plan, Minimums};
+use crate::kernel::tree::Tree;
+use crate::report::events::Reporter;
+use crate::report::{self, LineReporter, ProgressReporter};
+
+#[derive(Debug, Args)]
+pub struct KernelArgs {
+    /// The kernel source tree. bele only reads it: kernels are built in bele's cache.
+    #[arg(long, value_name = "PATH")]
+    pub tree: PathBuf,
+    /// Kernel targets, comma-separated (default: every row of the kernel table).
+    #[arg(long, value_name = "NAMES")]
+    pub targets: Option<String>,
+    /// A Kconfig fragment to add (your driver's KUnit options), as kunit.py's --kunitconfig;
+    /// a directory means its .kunitconfig. Repeatable; later lines win.
+    #[arg(long = "kunitconfig", value_name = "FILE")]
+    pub kunitconfigs: Vec<PathBuf>,
+    /// Run only the tests this glob names (`suite`, `suite.test`, `rust_doctests_kernel.*`).
+    #[arg(value_name = "FILTER_GLOB")]
+    pub filter_glob: Option<String>,
+    /// Kill a boot that runs longer (seconds); its running test is then timed out.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub timeout: u64,
+    /// make's jobs (default: the CPUs).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write a report besides the results file: FORMAT=FILE, FORMAT one of json, junit,
+    /// ktap, md, html, github. Repeatable.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub report: Vec<(report::Format, PathBuf)>,
+    /// Where to write the results JSON (default: bele's cache, `kernel/results/<run-id>.json`
+    /// and latest.json).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// A kernel table to use instead of the builtin one.
+    #[arg(long, value_name = "FILE")]
+    pub kernel_table: Option<PathBuf>,
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// The kernel table and the targets `--targets` names (every row when none).
+fn kernel_targets<'k>(
+    kernels: &'k KernelTable,
+    names: Option<&str>,
+) -> anyhow::Result<Vec<&'k KernelTarget>> {
+    let Some(names) = names else {
+        return Ok(kernels.kernels().iter().collect());
+    };
+    names
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            kernels.get(n).ok_or_else(|| {
+                let known: Vec<&str> = kernels.kernels().iter().map(|k| k.name.as_str()).collect();
+                anyhow::anyhow!(
+                    "--targets {n}: no such kernel target (the kernel table has {})",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+fn load_kernels(
+    path: Option<&std::path::Path>,
+    users: &Table,
+    ctx: &Context<'_>,
+) -> anyhow::Result<KernelTable> {
+    Ok(match path {
+        Some(p) => KernelTable::load(&ctx.cwd.join(p), users)?,
+        None => KernelTable::builtin(),
+    })
+}
+
+/// The kunitconfig files with their text; a directory stands for its `.kunitconfig`.
+fn read_kunitconfigs(
+    paths: &[PathBuf],
+    ctx: &Context<'_>,
+) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    paths
+        .iter()
+        .map(|p| {
+            let mut path = ctx.cwd.join(p);
+            if path.is_dir() {
+                path = path.join(".kunitconfig");
+            }
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!("--kunitconfig {}: cannot read {} (give a Kconfig fragment file, or a directory with a .kunitconfig)", p.display(), path.display())
+            })?;
+            if let Some(bad) = text
+                .lines()
+                .map(str::trim)
+                .find(|l| {
+                    let kconfig = l.starts_with("CONFIG_") && l.contains('=');
+                    !(l.is_empty() || l.starts_with('#') || kconfig)
+                })
+            {
+                anyhow::bail!(
+                    "--kunitconfig {}: `{bad}` is not a Kconfig line (CONFIG_NAME=value, or # CONFIG_NAME is not set)",
+                    path.display()
+                );
+            }
+            Ok((path, text))
+        })
+        .collect()
+}
+
+pub(super) fn kernel(
+    args: &KernelArgs,
+    ctx: &Context<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let users = Table::builtin();
+    let kernels = load_kernels(args.kernel_table.as_deref(), &users, ctx)?;
+    let targets = kernel_targets(&kernels, args.targets.as_deref())?;
+    anyhow::ensure!(args.timeout > 0, "--timeout must be at least 1 second");
+    let tree = ctx.cwd.join(&args.tree);
+    let tree = tree.canonicalize().unwrap_or(tree);
+    let cache = ctx
+        .env
+        .cache_dir()
+        .ok_or_else(|| anyhow::anyhow!("no cache directory: set BELE_CACHE_DIR or HOME"))?
+        .join("kernel");
+    let run_id = crate::util::time::run_id();
+    let results_dir = cache.join("results");
+    let out_path = args.out.as_ref().map_or_else(
+        || results_dir.join(format!("{run_id}.json")),
+        |p| ctx.cwd.join(p),
+    );
+    if let Some(given) = &args.out {
+        super::check_out_dir(given, &out_path)?;
+    } else {
+        std::fs::create_dir_all(&results_dir)
+            .with_context(|| format!("cannot create {}", results_dir.display()))?;
+    }
+    let plan = KernelPlan {
+        tree,
+        targets,
+        users: &users,
+        kunitconfigs: read_kunitconfigs(&args.kunitconfigs, ctx)?,
+        filter_glob: args.filter_glob.clone(),
+        timeout: Duration::from_secs(args.timeout),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        cache,
+        run_id,
+        out: out_path.clone(),
+    };
+    let style = ctx.style(args.color);
+    let results = {
+        let err_style = ctx.stderr_style(args.color);
+        let mut reporter: Box<dyn Reporter + '_> = if ctx.stderr_is_tty {
+            Box::new(ProgressReporter::new(err_style))
+        } else {
+            Box::new(LineReporter::new(&mut *err, err_style))
+        };
+        run(&plan, &ctx.env, ctx.cancel, reporter.as_mut())?
+    };
+    writeln!(out)?;
+    report::write_summary(out, &results, style)?;
+    if args.out.is_none() {
+        let latest = results_dir.join("latest.json");
+        crate::util::atomic::write(&latest, None, |w| {
+            std::io::copy(&mut std::fs::File::open(&out_path)?, w).map(|_| ())
+        })
+        .with_context(|| format!("cannot write {}", latest.display()))?;
+    }
+    for (format, path) in &args.report {
+        let path = ctx.cwd.join(path);
+        write_report(*format, &results, &path)?;
+        writeln!(out, "report: {}", path.display())?;
+    }
+    writeln!(out, "results: {}", out_path.display())?;
+    if results.state == crate::model::RunState::Interrupted {
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(run_verdict(&results).into())
+}
+
+/// `bele setup --kernel`: what the tree and the kernel targets need, installed.
+pub(super) fn setup(
+    tree: &std::path::Path,
+    names: Option<&str>,
+    dry_run: bool,
+    ctx: &Context<'_>,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let users = Table::builtin();
+    let kernels = KernelTable::builtin();
+    let targets = kernel_targets(&kernels, names)?;
+    let tree = Tree::inspect(&ctx.cwd.join(tree)).map_err(anyhow::Error::msg)?;
+    let _ = &users;
+    let mins = Minimums::of(&tree, &targets, &ctx.env).map_err(anyhow::Error::msg)?;
+    let check = || {
+        let (found, mut missing) = check_shared(&mins, &ctx.env, &tree.path);
+        for k in &targets {
+            missing.extend(check_target(k, &ctx.env));
+        }
+        (found, missing)
+    };
+    let (_, missing) = check();
+    let steps = setup_plan(&missing);
+    for m in &missing {
+        writeln!(out, "missing: {} ({})", m.what, m.fix.command())?;
+    }
+    if dry_run {
+        for s in &steps {
+            writeln!(out, "would run: {}", s.display())?;
+        }
+        return Ok(Outcome::Success);
+    }
+    for s in &steps {
+        writeln!(out, "setup: {}", s.display())?;
+        out.flush()?;
+        let done = s.output(&ctx.env.vars)?;
+        if !done.success {
+            anyhow::bail!(
+                "setup failed: `{}` exited with {:?}\n{}",
+                s.display(),
+                done.code,
+                crate::util::process::tail(&format!("{}{}", done.stdout, done.stderr), 20)
+            );
+        }
+    }
+    let (found, missing) = check();
+    if !missing.is_empty() {
+        let what: Vec<String> = missing
+            .iter()
+            .map(|m| format!("{} ({})", m.what, m.fix.command()))
+            .collect();
+        anyhow::bail!("still missing after setup: {}", what.join("; "));
+    }
+    writeln!(
+        out,
+        "setup: the kernel targets {} of Linux {} are ready ({}{})",
+        targets
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        tree.version,
+        found.rustc,
+        found
+            .toolchain
+            .as_ref()
+            .map_or(String::new(), |t| format!(" through RUSTUP_TOOLCHAIN={t}"))
+    )?;
+    Ok(Outcome::Success)
+}

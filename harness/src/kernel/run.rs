@@ -1,0 +1,462 @@
+//! Carrying out a kernel plan: the tree and this machine checked, then one builder thread
+//! configuring and building each ready target in turn (make itself uses every CPU) while
+//! this thread boots the kernels already built and reads their consoles into results, saved
+//! after each target.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bele_targets::{KernelTarget, Table};
+
+use super::build::{first_error, fragment, image, make, olddefconfig, rustavailable, unmet};
+use super::results::{binaries, BootEnd};
+use super::tools::{check_shared, check_target, Found, Minimums, Missing};
+use super::tree::Tree;
+use crate::model::*;
+use crate::report::events::{Event, Reporter};
+use crate::util::env::HostEnv;
+use crate::util::time::millis;
+
+/// A validated kernel plan.
+#[derive(Debug, Clone)]
+pub struct KernelPlan<'t> {
+    pub tree: PathBuf,
+    pub targets: Vec<&'t KernelTarget>,
+    /// The user-mode table the targets' `like` rows are in.
+    pub users: &'t Table,
+    /// Each `--kunitconfig` with its text.
+    pub kunitconfigs: Vec<(PathBuf, String)>,
+    /// `kunit.filter_glob`.
+    pub filter_glob: Option<String>,
+    /// Longest a boot may take, from start to the last KTAP line.
+    pub timeout: Duration,
+    /// make's jobs.
+    pub jobs: usize,
+    /// bele's kernel cache: build directories live under it, keyed by tree, target and
+    /// configuration.
+    pub cache: PathBuf,
+    pub run_id: String,
+    pub out: PathBuf,
+}
+
+/// What a build gave: the image, or why there is none.
+enum Built {
+    Image {
+        image: PathBuf,
+        duration: Duration,
+        /// Lines make printed for what it compiled (0: nothing to do).
+        compiled: u64,
+        command: String,
+    },
+    Failed {
+        log: String,
+        duration: Duration,
+        command: String,
+    },
+}
+
+enum Msg {
+    Started(usize),
+    Done(usize, Built),
+}
+
+/// Runs `plan`: results for every target, saved to `plan.out` after each.
+pub fn run(
+    plan: &KernelPlan<'_>,
+    env: &HostEnv,
+    cancel: &AtomicBool,
+    reporter: &mut dyn Reporter,
+) -> anyhow::Result<RunResults> {
+    let start = Instant::now();
+    let tree = Tree::inspect(&plan.tree).map_err(anyhow::Error::msg)?;
+    let mins = Minimums::of(&tree, &plan.targets, env).map_err(anyhow::Error::msg)?;
+    let (found, shared) = check_shared(&mins, env, &tree.path);
+    let mut results = new_results(plan, &tree, &found);
+    reporter.event(&Event::Started {
+        targets: plan.targets.len(),
+    });
+    let options = tree.rust_test_options();
+    let mut ready = Vec::new();
+    for (idx, k) in plan.targets.iter().enumerate() {
+        let like = plan.users.get(&k.like).ok_or_else(|| {
+            anyhow::anyhow!(
+                "kernel target {} is like {}, which the target table lacks",
+                k.name,
+                k.like
+            )
+        })?;
+        let mut t = TargetResult::new(like, k.qemu.clone(), Vec::new());
+        t.triple = k.result_name();
+        t.std = Some("kernel".into());
+        let missing: Vec<Missing> = shared.iter().cloned().chain(check_target(k, env)).collect();
+        let why = if !tree.supports_rust(k) {
+            Some(format!(
+                "this tree (Linux {}) has no Rust for {}: arch/{}/Kconfig does not select HAVE_RUST",
+                tree.version, k.name, k.srcarch
+            ))
+        } else if !missing.is_empty() {
+            let what: Vec<&str> = missing.iter().map(|m| m.what.as_str()).collect();
+            Some(format!(
+                "missing: {} (install them: bele setup --kernel --tree {})",
+                what.join(", "),
+                tree.path.display()
+            ))
+        } else {
+            None
+        };
+        match why {
+            Some(reason) => {
+                t.status = TargetStatus::Unavailable;
+                reporter.event(&Event::TargetUnavailable {
+                    triple: &t.triple,
+                    reason: &reason,
+                });
+                t.reason = Some(reason);
+            }
+            None => ready.push(idx),
+        }
+        results.targets.push(t);
+    }
+    save(&results, &plan.out, reporter)?;
+    let make_env = found.env();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (tx, rx) = mpsc::channel();
+        let (tree, options, make_env) = (&tree, &options, &make_env);
+        let ready = ready.clone();
+        scope.spawn(move || {
+            for idx in ready {
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                let _ = tx.send(Msg::Started(idx));
+                let built = build_one(plan, tree, plan.targets[idx], options, make_env, env);
+                let _ = tx.send(Msg::Done(idx, built));
+            }
+        });
+        for msg in rx {
+            match msg {
+                Msg::Started(idx) => reporter.event(&Event::BuildStarted {
+                    triple: &results.targets[idx].triple,
+                    std: "kernel",
+                }),
+                Msg::Done(idx, built) => {
+                    finish_target(
+                        plan,
+                        tree,
+                        &mut results.targets[idx],
+                        plan.targets[idx],
+                        built,
+                        env,
+                        cancel,
+                        reporter,
+                    );
+                    reporter.event(&Event::TargetFinished {
+                        target: &results.targets[idx],
+                    });
+                    save(&results, &plan.out, reporter)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    for t in &mut results.targets {
+        if t.status == TargetStatus::Pending {
+            t.status = TargetStatus::Interrupted;
+            t.reason = Some("the run was interrupted before this target finished".into());
+        }
+    }
+    results.state = if cancel.load(Ordering::Relaxed) {
+        RunState::Interrupted
+    } else {
+        RunState::Complete
+    };
+    results.duration_ms = millis(start.elapsed());
+    save(&results, &plan.out, reporter)?;
+    Ok(results)
+}
+
+/// The build directory of `k` for this tree and configuration.
+pub fn build_dir(cache: &Path, tree: &Path, k: &KernelTarget, fragment: &str) -> PathBuf {
+    let tree_key = bele_probe::digest(tree.display().to_string().as_bytes());
+    let config_key = bele_probe::digest(fragment.as_bytes());
+    cache
+        .join(format!("{tree_key:016x}"))
+        .join(format!("{}-{:08x}", k.name, config_key >> 32))
+}
+
+/// Configures (when the fragment changed) and builds one kernel.
+fn build_one(
+    plan: &KernelPlan<'_>,
+    tree: &Tree,
+    k: &KernelTarget,
+    options: &[String],
+    make_env: &[(String, String)],
+    env: &HostEnv,
+) -> Built {
+    let start = Instant::now();
+    let fragment = fragment(options, k, &plan.kunitconfigs);
+    let dir = build_dir(&plan.cache, &tree.path, k, &fragment);
+    let base = make(&tree.path, &dir, k, make_env);
+    let failed = |log: String, command: String| Built::Failed {
+        log,
+        duration: start.elapsed(),
+        command,
+    };
+    if let Err(log) = configure(&dir, &fragment, &base, tree, env) {
+        return failed(log, olddefconfig(base.clone()).display());
+    }
+    let spec = image(base, k, plan.jobs);
+    let mut compiled = 0u64;
+    let run = spec.stream(&env.vars, &mut |line| {
+        // make's quiet lines: `  CC      init/main.o`, `  RUSTC L rust/core.o`.
+        let word = line.split_whitespace().next().unwrap_or("");
+        if line.starts_with("  ")
+            && matches!(
+                word,
+                "CC" | "RUSTC" | "AS" | "LD" | "AR" | "BINDGEN" | "RUSTDOC"
+            )
+        {
+            compiled += 1;
+        }
+    });
+    match run {
+        Ok(done) if done.success => Built::Image {
+            image: dir.join(&k.image),
+            duration: start.elapsed(),
+            compiled,
+            command: spec.display(),
+        },
+        Ok(done) => {
+            let log = match first_error(&done.stderr_tail) {
+                Some(first) => format!(
+                    "{first}\n...\n{}",
+                    crate::util::process::tail(&done.stderr_tail, 30)
+                ),
+                None => crate::util::process::tail(&done.stderr_tail, 40),
+            };
+            failed(log, spec.display())
+        }
+        Err(e) => failed(e.to_string(), spec.display()),
+    }
+}
+
+/// Writes the fragment as `.config` and completes it, unless the directory already holds
+/// this configuration (then make decides what to rebuild, and a run with nothing changed
+/// rebuilds nothing). `Err` is the log for the build failure: what the configuration lost,
+/// and for Rust the kernel's own explanation.
+fn configure(
+    dir: &Path,
+    fragment: &str,
+    base: &crate::util::process::CommandSpec,
+    tree: &Tree,
+    env: &HostEnv,
+) -> Result<(), String> {
+    let marker = dir.join(".bele-fragment");
+    if dir.join(".config").is_file()
+        && std::fs::read_to_string(&marker).is_ok_and(|m| m == fragment)
+    {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::write(dir.join(".config"), fragment)
+        .map_err(|e| format!("cannot write {}/.config: {e}", dir.display()))?;
+    let spec = olddefconfig(base.clone());
+    let out = spec.output(&env.vars).map_err(|e| e.to_string())?;
+    if !out.success {
+        return Err(format!(
+            "`{}` failed:\n{}{}",
+            spec.display(),
+            out.stdout,
+            out.stderr
+        ));
+    }
+    let dotconfig = std::fs::read_to_string(dir.join(".config")).unwrap_or_default();
+    let lost = unmet(fragment, &dotconfig);
+    if !lost.is_empty() {
+        let mut log = format!(
+            "the configuration lost what it asked for (a dependency is not set): {}",
+            lost.join(", ")
+        );
+        if lost.iter().any(|l| l.starts_with("CONFIG_RUST=")) {
+            let why = rustavailable(base.clone())
+                .output(&env.vars)
+                .map(|o| format!("{}{}", o.stdout, o.stderr))
+                .unwrap_or_default();
+            log.push_str(&format!(
+                "\nRust is not available for this build; `make rustavailable` says:\n{}\n(fix: bele setup --kernel --tree {})",
+                crate::util::process::tail(&why, 12),
+                tree.path.display()
+            ));
+        }
+        return Err(log);
+    }
+    std::fs::write(&marker, fragment).map_err(|e| format!("cannot write {}: {e}", marker.display()))
+}
+
+/// Boots a built kernel (or records the failed build) and fills in the target's results.
+#[allow(clippy::too_many_arguments)]
+fn finish_target(
+    plan: &KernelPlan<'_>,
+    tree: &Tree,
+    t: &mut TargetResult,
+    k: &KernelTarget,
+    built: Built,
+    env: &HostEnv,
+    cancel: &AtomicBool,
+    reporter: &mut dyn Reporter,
+) {
+    let (image, duration, compiled, command) = match built {
+        Built::Failed {
+            log,
+            duration,
+            command,
+        } => {
+            t.status = TargetStatus::BuildFailed;
+            t.reason = Some("the kernel failed to build".into());
+            reporter.event(&Event::BuildFinished {
+                triple: &t.triple,
+                success: false,
+                duration,
+                std_duration: None,
+                binaries: 0,
+                doc_tests: 0,
+            });
+            t.build = Some(BuildInfo {
+                duration_ms: millis(duration),
+                std_ms: None,
+                std_note: None,
+                compiled: 0,
+                success: false,
+                log_tail: Some(log),
+                command,
+            });
+            return;
+        }
+        Built::Image {
+            image,
+            duration,
+            compiled,
+            command,
+        } => (image, duration, compiled, command),
+    };
+    t.build = Some(BuildInfo {
+        duration_ms: millis(duration),
+        std_ms: None,
+        std_note: None,
+        compiled,
+        success: true,
+        log_tail: None,
+        command,
+    });
+    t.qemu_version = bele_qemu::query_version(&k.qemu, &env.vars);
+    let mut append = format!("kunit.enable=1 console={} kunit_shutdown=reboot", k.console);
+    if let Some(glob) = &plan.filter_glob {
+        append.push_str(&format!(" kunit.filter_glob={glob}"));
+    }
+    let boot = bele_qemu::Boot {
+        qemu: k.qemu.clone(),
+        machine: k.qemu_args.clone(),
+        kernel: image.clone(),
+        append,
+    };
+    let started = Instant::now();
+    let inv = boot.invocation(&tree.path, &env.vars);
+    let mut lines: Vec<String> = Vec::new();
+    let end = match bele_qemu::run_lines(&inv, plan.timeout, &mut |line| {
+        if lines.len() < 1_000_000 {
+            lines.push(line.text);
+        }
+    }) {
+        Ok((_, false)) => BootEnd::Exited,
+        Ok((_, true)) => BootEnd::TimedOut {
+            secs: plan.timeout.as_secs(),
+        },
+        Err(e) => BootEnd::NotStarted(e.to_string()),
+    };
+    let console = super::ktap::parse(&lines.join("\n"));
+    t.binaries = binaries(&console, &lines, &end, &image, &tree.path);
+    t.run_ms = Some(millis(started.elapsed()));
+    reporter.event(&Event::BuildFinished {
+        triple: &t.triple,
+        success: true,
+        duration,
+        std_duration: None,
+        binaries: t.binaries.len(),
+        doc_tests: 0,
+    });
+    for b in &t.binaries {
+        for r in &b.tests {
+            reporter.event(&Event::TestFinished {
+                triple: &t.triple,
+                binary: &b.id,
+                result: r,
+            });
+        }
+    }
+    t.status = if cancel.load(Ordering::Relaxed) && end != BootEnd::Exited {
+        TargetStatus::Interrupted
+    } else {
+        TargetStatus::Ran
+    };
+}
+
+fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults {
+    RunResults {
+        schema_version: SCHEMA_VERSION,
+        run_id: plan.run_id.clone(),
+        started_at_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, millis),
+        duration_ms: 0,
+        state: RunState::InProgress,
+        host: Host {
+            name: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "localhost".into()),
+            triple: "x86_64-unknown-linux-gnu".into(),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        },
+        toolchain: Toolchain {
+            rustc: found.rustc.clone(),
+            cargo: String::new(),
+            sysroot: PathBuf::new(),
+        },
+        workspace: WorkspaceInfo {
+            manifest_path: tree.path.join("Makefile"),
+            commit: None,
+            packages: Vec::new(),
+            features: Vec::new(),
+            all_features: false,
+            no_default_features: false,
+        },
+        config: RunConfigInfo {
+            seed: 0,
+            timeout_secs: plan.timeout.as_secs(),
+            jobs: plan.jobs,
+            test_threads: 1,
+            probes: false,
+            kinds: Default::default(),
+            profile: None,
+            filter: Default::default(),
+            kernel: Some(KernelInfo {
+                tree: tree.path.clone(),
+                version: tree.version.clone(),
+                kunitconfigs: plan.kunitconfigs.iter().map(|(p, _)| p.clone()).collect(),
+                filter_globs: plan.filter_glob.iter().cloned().collect(),
+            }),
+        },
+        targets: Vec::new(),
+        probe_sequences: Default::default(),
+        probe_checks: Vec::new(),
+    }
+}
+
+fn save(results: &RunResults, out: &Path, reporter: &mut dyn Reporter) -> anyhow::Result<()> {
+    crate::report::save_json(results, out)?;
+    reporter.event(&Event::Saved);
+    Ok(())
+}

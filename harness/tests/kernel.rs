@@ -1,0 +1,317 @@
+//! `bele kernel` end to end, on a real kernel tree (BELE_KERNEL_TREE; `ci/fetch-linux.sh`
+//! fetches one and `bele setup --kernel` installs what it needs): kernels built for x86_64
+//! and big-endian s390x and booted under qemu-system. The tree is never written: the test
+//! works in a shadow of it (a symlink farm) where one file, rust/kernel/transmute.rs, is a
+//! copy of its own. A first run on the tree as it is; then three doc examples are added to
+//! that file (one assumes the host's byte order, its twin does not, one panics) and the
+//! second run must blame the first on big-endian only, pass the twin, call the third
+//! crashed with every other suite still reported, carry that in every report format, and
+//! `bele diff` must name the new big-endian failure as a regression.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bele::testing::{tests_across, Outcome, RunResults, TargetStatus};
+use support::{bele, check_machine_reports, report, scratch};
+
+const X86_64: &str = "x86_64-linux-kernel";
+const S390X: &str = "s390x-linux-kernel";
+
+/// The tree under test, or a panic saying how to get one.
+fn tree() -> PathBuf {
+    let tree = std::env::var_os("BELE_KERNEL_TREE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!(
+            "BELE_KERNEL_TREE is not set: run `ci/fetch-linux.sh` (it prints the tree's path) and \
+             `bele setup --kernel --tree <path>`; ci/test.sh does both"
+        )
+        });
+    assert!(
+        tree.join("Makefile").is_file(),
+        "BELE_KERNEL_TREE={} is not a kernel tree",
+        tree.display()
+    );
+    tree
+}
+
+/// A symlink farm of `tree` at a stable path (so its kernels' build directories in bele's
+/// cache are found again), with `rel` a real file holding `text` (written anew, so make
+/// sees it changed).
+#[allow(clippy::disallowed_methods)] // `cp -as` makes the farm
+fn shadow(tree: &Path, rel: &str, text: &str) -> PathBuf {
+    let dir = support::repo().join("target/bele-kernel-e2e/linux");
+    if !dir.join("Makefile").exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        let status = Command::new("cp")
+            .arg("-as")
+            .arg(tree)
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "cp -as {} {}",
+            tree.display(),
+            dir.display()
+        );
+    }
+    let file = dir.join(rel);
+    let _ = std::fs::remove_file(&file);
+    std::fs::write(&file, text).unwrap();
+    dir
+}
+
+/// The three examples, added to the doc comment of `FromBytes::from_bytes_copy`, and the
+/// line each starts on in the file (its KTAP location).
+fn plant(original: &str) -> (String, [usize; 3]) {
+    let anchor = "    fn from_bytes_copy(bytes: &[u8]) -> Option<Self>";
+    let at = original
+        .find(anchor)
+        .expect("transmute.rs has FromBytes::from_bytes_copy");
+    let examples = [
+        // Assumes the host's byte order: right on x86_64, wrong on s390x.
+        "    /// ```\n    /// use kernel::transmute::FromBytes;\n    /// let v = u32::from_bytes_copy(&[1, 2, 3, 4]).unwrap();\n    /// assert_eq!(v, 0x0403_0201);\n    /// ```\n",
+        // Its twin says which order the bytes are in.
+        "    /// ```\n    /// use kernel::transmute::FromBytes;\n    /// let v = u32::from_le(u32::from_bytes_copy(&[1, 2, 3, 4]).unwrap());\n    /// assert_eq!(v, 0x0403_0201);\n    /// ```\n",
+        // Panics, so the kernel oopses inside the test.
+        "    /// ```\n    /// let v: Option<u32> = None;\n    /// let _ = v.expect(\"bele e2e: a planted panic\");\n    /// ```\n",
+    ];
+    let mut text = original[..at].to_string();
+    let mut lines = [0; 3];
+    for (i, e) in examples.iter().enumerate() {
+        // The location KUnit reports is the line of the opening fence.
+        lines[i] = text.lines().count() + 1;
+        text.push_str(e);
+    }
+    text.push_str(&original[at..]);
+    (text, lines)
+}
+
+/// The result of the test at `file:line` on `triple`.
+fn at<'r>(
+    r: &'r RunResults,
+    triple: &str,
+    location: &str,
+) -> (&'r str, &'r bele::testing::TestResult) {
+    let t = r
+        .targets
+        .iter()
+        .find(|t| t.triple == triple)
+        .unwrap_or_else(|| panic!("no {triple}"));
+    t.binaries
+        .iter()
+        .flat_map(|b| b.tests.iter().map(move |x| (b.id.as_str(), x)))
+        .find(|(_, x)| x.location.as_deref() == Some(location))
+        .unwrap_or_else(|| panic!("no test at {location} on {triple}"))
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // runs the real binary for `bele diff`
+fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
+    let tree = tree();
+    let rel = "rust/kernel/transmute.rs";
+    let original = std::fs::read_to_string(tree.join(rel)).unwrap();
+    let targets = ["--targets", "x86_64,s390x"];
+
+    // 1. The tree as it is: everything passes on both.
+    let shadow_tree = shadow(&tree, rel, &original);
+    let s = shadow_tree.to_str().unwrap();
+    let before = bele(
+        &[&["kernel", "--tree", s][..], &targets].concat(),
+        &[],
+        "kernel-before",
+    );
+    let a = before
+        .results
+        .as_ref()
+        .unwrap_or_else(|| panic!("no results: {}", before.stderr));
+    for t in &a.targets {
+        assert_eq!(
+            t.status,
+            TargetStatus::Ran,
+            "{}: {:?} {}",
+            t.triple,
+            t.reason,
+            before.stderr
+        );
+        let c = t.counts();
+        assert!(c.passed > 300, "{}: {c:?}", t.triple);
+        assert!(
+            t.binaries.iter().any(|b| b.id == "rust_doctests_kernel"),
+            "{}",
+            t.triple
+        );
+    }
+    assert_eq!(before.code, 0, "{}\n{}", before.stdout, before.stderr);
+    assert_eq!(
+        a.targets
+            .iter()
+            .map(|t| t.triple.as_str())
+            .collect::<Vec<_>>(),
+        [X86_64, S390X]
+    );
+    let s390 = &a.targets[1];
+    assert_eq!(s390.endian.to_string(), "big");
+
+    // 2. The three examples planted.
+    let (planted, lines) = plant(&original);
+    shadow(&tree, rel, &planted);
+    let after = bele(
+        &[
+            &["kernel", "--tree", s][..],
+            &targets,
+            &[
+                "--report",
+                &format!("md={}", scratch("kernel.md").display()),
+            ],
+            &[
+                "--report",
+                &format!("html={}", scratch("kernel.html").display()),
+            ],
+        ]
+        .concat(),
+        &[],
+        "kernel-after",
+    );
+    assert_eq!(after.code, 1, "{}\n{}", after.stdout, after.stderr);
+    let b = after.results.as_ref().unwrap();
+    let loc = |i: usize| format!("{rel}:{}", lines[i]);
+    // Rebuilt what changed, not everything.
+    for t in &b.targets {
+        assert_eq!(t.status, TargetStatus::Ran, "{}: {:?}", t.triple, t.reason);
+    }
+    let (suite, bug_le) = at(b, X86_64, &loc(0));
+    assert_eq!(suite, "rust_doctests_kernel");
+    assert_eq!(bug_le.outcome, Outcome::Passed);
+    let (_, bug_be) = at(b, S390X, &loc(0));
+    assert_eq!(bug_be.outcome, Outcome::Failed, "{bug_be:?}");
+    assert!(
+        bug_be
+            .output
+            .as_deref()
+            .unwrap_or("")
+            .contains("ASSERTION FAILED"),
+        "{bug_be:?}"
+    );
+    for triple in [X86_64, S390X] {
+        assert_eq!(
+            at(b, triple, &loc(1)).1.outcome,
+            Outcome::Passed,
+            "the twin on {triple}"
+        );
+        let (_, p) = at(b, triple, &loc(2));
+        assert_eq!(p.outcome, Outcome::Crashed, "the panic on {triple}: {p:?}");
+        assert!(
+            p.output
+                .as_deref()
+                .unwrap_or("")
+                .contains("a planted panic"),
+            "{p:?}"
+        );
+        // The rest still reported: every suite, the doc-tests after the panic included.
+        let t = b.targets.iter().find(|t| t.triple == triple).unwrap();
+        let suites: Vec<&str> = t.binaries.iter().map(|b| b.id.as_str()).collect();
+        let before_suites: Vec<&str> = a
+            .targets
+            .iter()
+            .find(|t| t.triple == triple)
+            .unwrap()
+            .binaries
+            .iter()
+            .map(|b| b.id.as_str())
+            .collect();
+        assert_eq!(suites, before_suites, "{triple}");
+        assert!(t.binaries.iter().all(|b| b.error.is_none()), "{triple}");
+        assert_eq!(
+            t.counts().total(),
+            a.targets
+                .iter()
+                .find(|x| x.triple == triple)
+                .unwrap()
+                .counts()
+                .total()
+                + 3
+        );
+    }
+    let verdicts = tests_across(b);
+    let verdict_of = |name: &str| {
+        verdicts
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.verdict.id())
+            .unwrap()
+    };
+    let bug_name = &bug_be.name;
+    assert_eq!(verdict_of(bug_name), "big-endian-only");
+    assert_eq!(
+        verdict_of(&at(b, S390X, &loc(1)).1.name),
+        "passes-everywhere"
+    );
+    assert_eq!(
+        verdict_of(&at(b, S390X, &loc(2)).1.name),
+        "fails-everywhere"
+    );
+    assert!(
+        after.stdout.contains("fails on big-endian only"),
+        "{}",
+        after.stdout
+    );
+
+    // 3. Every format carries it; the machine formats pass their readers.
+    check_machine_reports(&after.results_file);
+    let junit = report(&after.results_file, "junit");
+    assert!(
+        junit.contains(&format!("{bug_name} [s390x]"))
+            && junit.contains("fails on big-endian only"),
+        "{junit}"
+    );
+    let ktap = report(&after.results_file, "ktap");
+    assert!(
+        ktap.contains("not ok") && ktap.contains(bug_name.as_str()),
+        "{ktap}"
+    );
+    let md = std::fs::read_to_string(scratch("kernel.md")).unwrap();
+    assert!(
+        md.contains("fails on big-endian only") && md.contains(bug_name.as_str()),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(scratch("kernel.html")).unwrap();
+    assert!(
+        html.contains("fails on big-endian only") && html.contains(bug_name.as_str()),
+        "{html}"
+    );
+    // The replay line is a bele kernel command for the test.
+    assert!(
+        md.contains("bele kernel --tree") || html.contains("bele kernel --tree"),
+        "{md}"
+    );
+
+    // 4. bele diff names the new big-endian failure as a regression.
+    let out = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .arg("diff")
+        .arg(&before.results_file)
+        .arg(&after.results_file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("regressed")
+            && l.contains(S390X)
+            && l.contains(bug_name.as_str())),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("regressed")
+            && l.contains(X86_64)
+            && l.contains(bug_name.as_str())),
+        "{text}"
+    );
+
+    // 5. The tree itself was not written.
+    assert_eq!(std::fs::read_to_string(tree.join(rel)).unwrap(), original);
+}
