@@ -9,8 +9,7 @@ use anyhow::Context as _;
 use bele_targets::{KernelTable, KernelTarget, Table};
 use clap::Args;
 
-use super::{parse_report, write_report, ColorChoice, Context, Outcome};
-use crate::analyze::findings::run_verdict;
+use super::{parse_report, ColorChoice, Context, Outcome};
 use crate::kernel::run::{run, KernelPlan};
 use crate::kernel::tools::{check_shared, check_target, setup_plan, Minimums};
 use crate::kernel::tree::Tree;
@@ -35,9 +34,13 @@ pub struct KernelArgs {
     /// Kill a boot that runs longer (seconds); its running test is then timed out.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub timeout: u64,
-    /// make's jobs (default: the CPUs).
+    /// make's jobs per build (default: the CPUs).
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Kernels built at once (default 2: a kernel build leaves CPUs idle while one rustc
+    /// compiles a big crate, which a second build fills).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub builders: usize,
     /// Write a report besides the results file: FORMAT=FILE, FORMAT one of json, junit,
     /// ktap, md, html, github. Repeatable.
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
@@ -162,6 +165,7 @@ pub(super) fn kernel(
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1),
+        builders: args.builders.max(1),
         cache,
         run_id,
         out: out_path.clone(),
@@ -176,25 +180,16 @@ pub(super) fn kernel(
         };
         run(&plan, &ctx.env, ctx.cancel, reporter.as_mut())?
     };
-    writeln!(out)?;
-    report::write_summary(out, &results, style)?;
-    if args.out.is_none() {
-        let latest = results_dir.join("latest.json");
-        crate::util::atomic::write(&latest, None, |w| {
-            std::io::copy(&mut std::fs::File::open(&out_path)?, w).map(|_| ())
-        })
-        .with_context(|| format!("cannot write {}", latest.display()))?;
-    }
-    for (format, path) in &args.report {
-        let path = ctx.cwd.join(path);
-        write_report(*format, &results, &path)?;
-        writeln!(out, "report: {}", path.display())?;
-    }
-    writeln!(out, "results: {}", out_path.display())?;
-    if results.state == crate::model::RunState::Interrupted {
-        return Ok(Outcome::Interrupted);
-    }
-    Ok(run_verdict(&results).into())
+    let latest = args.out.is_none().then(|| results_dir.join("latest.json"));
+    super::finish_outputs(
+        &results,
+        &out_path,
+        latest.as_deref(),
+        &args.report,
+        style,
+        ctx,
+        out,
+    )
 }
 
 /// `bele setup --kernel`: what the tree and the kernel targets need, installed.

@@ -864,27 +864,50 @@ fn test(
         };
         run::run(&plan, &toolchain, &ctx.env, ctx.cancel, reporter.as_mut())?
     };
+    let latest = args.out.is_none().then(|| results_dir.join("latest.json"));
+    finish_outputs(
+        &results,
+        &out_path,
+        latest.as_deref(),
+        &args.report,
+        style,
+        ctx,
+        out,
+    )
+}
+
+/// What every run command does at its end: the summary, `latest.json` (a copy of the run's
+/// own file, when it went to the default place), the `--report` files, the results path,
+/// and the outcome for the exit code.
+fn finish_outputs(
+    results: &crate::model::RunResults,
+    out_path: &Path,
+    latest: Option<&Path>,
+    reports: &[(report::Format, PathBuf)],
+    style: Style,
+    ctx: &Context<'_>,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    use anyhow::Context as _;
     writeln!(out)?;
-    report::write_summary(out, &results, style)?;
-    if args.out.is_none() {
+    report::write_summary(out, results, style)?;
+    if let Some(latest) = latest {
         // The run's own file, complete: copied rather than serialized again.
-        use anyhow::Context as _;
-        let latest = results_dir.join("latest.json");
-        crate::util::atomic::write(&latest, None, |w| {
-            std::io::copy(&mut std::fs::File::open(&out_path)?, w).map(|_| ())
+        crate::util::atomic::write(latest, None, |w| {
+            std::io::copy(&mut std::fs::File::open(out_path)?, w).map(|_| ())
         })
         .with_context(|| format!("cannot write {}", latest.display()))?;
     }
-    for (format, path) in &args.report {
+    for (format, path) in reports {
         let path = ctx.cwd.join(path);
-        write_report(*format, &results, &path)?;
+        write_report(*format, results, &path)?;
         writeln!(out, "report: {}", path.display())?;
     }
     writeln!(out, "results: {}", out_path.display())?;
     if results.state == crate::model::RunState::Interrupted {
         return Ok(Outcome::Interrupted);
     }
-    Ok(run_verdict(&results).into())
+    Ok(run_verdict(results).into())
 }
 
 /// `--builders`, else `BELE_BUILDERS`, else `crate::plan::DEFAULT_BUILDERS`.

@@ -1,7 +1,7 @@
-//! Carrying out a kernel plan: the tree and this machine checked, then one builder thread
-//! configuring and building each ready target in turn (make itself uses every CPU) while
-//! this thread boots the kernels already built and reads their consoles into results, saved
-//! after each target.
+//! Carrying out a kernel plan: the tree and this machine checked, then builder threads
+//! configuring and building the ready targets (`builders` at once, make with `jobs` each)
+//! while this thread boots the kernels already built and reads their consoles into
+//! results, saved after each target.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,8 +32,11 @@ pub struct KernelPlan<'t> {
     pub filter_glob: Option<String>,
     /// Longest a boot may take, from start to the last KTAP line.
     pub timeout: Duration,
-    /// make's jobs.
+    /// make's jobs, per build.
     pub jobs: usize,
+    /// Kernels built at once. Much of a kernel build is serial (each Rust crate is one
+    /// rustc), so a second build at once fills the CPUs the first leaves idle.
+    pub builders: usize,
     /// bele's kernel cache: build directories live under it, keyed by tree, target and
     /// configuration.
     pub cache: PathBuf,
@@ -121,20 +124,25 @@ pub fn run(
     }
     save(&results, &plan.out, reporter)?;
     let make_env = found.env();
+    let queue = std::sync::Mutex::new(ready.clone().into_iter());
+    let queue = &queue;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let (tx, rx) = mpsc::channel();
         let (tree, options, make_env) = (&tree, &options, &make_env);
-        let ready = ready.clone();
-        scope.spawn(move || {
-            for idx in ready {
+        for _ in 0..plan.builders.max(1) {
+            let tx = tx.clone();
+            scope.spawn(move || loop {
+                let next = queue.lock().ok().and_then(|mut q| q.next());
+                let Some(idx) = next else { break };
                 if cancel.load(Ordering::Relaxed) {
                     break;
                 }
                 let _ = tx.send(Msg::Started(idx));
                 let built = build_one(plan, tree, plan.targets[idx], options, make_env, env);
                 let _ = tx.send(Msg::Done(idx, built));
-            }
-        });
+            });
+        }
+        drop(tx);
         for msg in rx {
             match msg {
                 Msg::Started(idx) => reporter.event(&Event::BuildStarted {
@@ -161,18 +169,7 @@ pub fn run(
         }
         Ok(())
     })?;
-    for t in &mut results.targets {
-        if t.status == TargetStatus::Pending {
-            t.status = TargetStatus::Interrupted;
-            t.reason = Some("the run was interrupted before this target finished".into());
-        }
-    }
-    results.state = if cancel.load(Ordering::Relaxed) {
-        RunState::Interrupted
-    } else {
-        RunState::Complete
-    };
-    results.duration_ms = millis(start.elapsed());
+    crate::run::finish_run(&mut results, cancel, start);
     save(&results, &plan.out, reporter)?;
     Ok(results)
 }
@@ -411,15 +408,7 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
             .map_or(0, millis),
         duration_ms: 0,
         state: RunState::InProgress,
-        host: Host {
-            name: std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| "localhost".into()),
-            triple: "x86_64-unknown-linux-gnu".into(),
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        },
+        host: crate::run::this_host(&found.host),
         toolchain: Toolchain {
             rustc: found.rustc.clone(),
             cargo: String::new(),

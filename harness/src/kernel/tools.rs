@@ -56,6 +56,8 @@ pub struct Found {
     pub toolchain: Option<String>,
     /// `rustc --version` of the toolchain used.
     pub rustc: String,
+    /// The host's triple, as that rustc says (`rustc -vV`).
+    pub host: String,
     pub libclang: Option<PathBuf>,
 }
 
@@ -115,6 +117,15 @@ pub fn check_shared(min: &Minimums, env: &HostEnv, cwd: &Path) -> (Found, Vec<Mi
     let mut missing = Vec::new();
     match pick_toolchain(min, env, cwd) {
         Ok((toolchain, rustc)) => {
+            let mut spec = CommandSpec::new("rustc", cwd).arg("-vV");
+            if let Some(t) = &toolchain {
+                spec = spec.env("RUSTUP_TOOLCHAIN", t);
+            }
+            found.host = spec
+                .output(&env.vars)
+                .ok()
+                .and_then(|o| crate::host::toolchain::parse_host(&o.stdout))
+                .unwrap_or_default();
             found.toolchain = toolchain;
             found.rustc = rustc;
         }

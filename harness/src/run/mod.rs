@@ -195,15 +195,7 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
             .map_or(0, |d| d.as_millis() as u64),
         duration_ms: 0,
         state: RunState::InProgress,
-        host: Host {
-            name: std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| "localhost".into()),
-            triple: toolchain.host.clone(),
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        },
+        host: this_host(&toolchain.host),
         toolchain: Toolchain {
             rustc: toolchain.rustc.clone(),
             cargo: toolchain.cargo.clone(),
@@ -235,8 +227,22 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
     }
 }
 
+/// This machine as results name it: its host name (`localhost` when it cannot be read),
+/// `triple`, its CPUs.
+pub(crate) fn this_host(triple: &str) -> Host {
+    Host {
+        name: std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into()),
+        triple: triple.to_string(),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
+}
+
 /// Marks what never finished, and the run's state and duration.
-fn finish_run(results: &mut RunResults, cancel: &AtomicBool, start: Instant) {
+pub(crate) fn finish_run(results: &mut RunResults, cancel: &AtomicBool, start: Instant) {
     for t in &mut results.targets {
         if t.status == TargetStatus::Pending {
             t.status = TargetStatus::Interrupted;
