@@ -37,6 +37,9 @@ pub struct KernelArgs {
     /// make's jobs per build (default: the CPUs).
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Run only shard K of N of the selected kernel targets (CI jobs; join with `bele merge`).
+    #[arg(long, value_name = "K/N", value_parser = super::parse_shard)]
+    pub shard: Option<(usize, usize)>,
     /// Kernels built at once (default 2: a kernel build leaves CPUs idle while one rustc
     /// compiles a big crate, which a second build fills).
     #[arg(long, default_value_t = 2, value_name = "N")]
@@ -133,7 +136,16 @@ pub(super) fn kernel(
 ) -> anyhow::Result<Outcome> {
     let users = Table::builtin();
     let kernels = load_kernels(args.kernel_table.as_deref(), &users, ctx)?;
-    let targets = kernel_targets(&kernels, args.targets.as_deref())?;
+    let mut targets = kernel_targets(&kernels, args.targets.as_deref())?;
+    if let Some(sh) = args.shard {
+        targets = super::shard(targets, sh);
+        anyhow::ensure!(
+            !targets.is_empty(),
+            "--shard {}/{} selects no kernel target (there are fewer targets than shards)",
+            sh.0,
+            sh.1
+        );
+    }
     anyhow::ensure!(args.timeout > 0, "--timeout must be at least 1 second");
     let tree = ctx.cwd.join(&args.tree);
     let tree = tree.canonicalize().unwrap_or(tree);
@@ -261,4 +273,64 @@ pub(super) fn setup(
             .map_or(String::new(), |t| format!(" through RUSTUP_TOOLCHAIN={t}"))
     )?;
     Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    #[test]
+    fn targets_by_name_and_unknown_ones_named() {
+        let kernels = KernelTable::builtin();
+        let all = kernel_targets(&kernels, None).unwrap();
+        assert!(all.len() >= 2);
+        let one: Vec<&str> = kernel_targets(&kernels, Some("s390x-linux-kernel"))
+            .unwrap()
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect();
+        assert_eq!(one, ["s390x"]);
+        let err = kernel_targets(&kernels, Some("x86_64,m68k"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--targets m68k") && err.contains("s390x"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_kunitconfig_that_is_not_kconfig_is_refused_with_its_line() {
+        let dir = std::env::temp_dir().join(format!("bele-kunitconfig-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("drv")).unwrap();
+        std::fs::write(
+            dir.join("drv/.kunitconfig"),
+            "CONFIG_KUNIT=y\n# comment\n\nCONFIG_DRV_TEST=y\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("bad"), "CONFIG_KUNIT=y\nKUNIT=y\n").unwrap();
+        let cancel = AtomicBool::new(false);
+        let ctx = Context {
+            env: Default::default(),
+            cwd: dir.clone(),
+            cancel: &cancel,
+            stdout_is_tty: false,
+            stderr_is_tty: false,
+        };
+        let ok = read_kunitconfigs(&["drv".into()], &ctx).unwrap();
+        assert_eq!(ok[0].0, dir.join("drv/.kunitconfig"));
+        let err = read_kunitconfigs(&["bad".into()], &ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`KUNIT=y` is not a Kconfig line") && err.contains("bad"),
+            "{err}"
+        );
+        let err = read_kunitconfigs(&["nope".into()], &ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--kunitconfig nope"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

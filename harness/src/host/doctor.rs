@@ -28,7 +28,7 @@ impl std::fmt::Display for Missing {
             Missing::Qemu(q) => write!(f, "`{q}` not on PATH"),
             Missing::Sysroot(s) => write!(
                 f,
-                "sysroot {} has no C library to link against (no include/stdio.h)",
+                "no C library to link against (crti.o under sysroot {})",
                 s.display()
             ),
             Missing::Std => f.write_str("no rust-std for it and no rust-src to build one"),
@@ -164,13 +164,20 @@ pub fn check<'t>(
             if !native {
                 match target.link_route() {
                     LinkRoute::Gcc { linker, sysroot } => {
-                        if env.which(linker).is_none() {
-                            missing.push(Missing::Linker(linker.to_string()));
-                        }
-                        // The cross gcc pulls in the runtime libc (the directory exists);
-                        // linking needs the -dev package's headers and crt files too.
-                        if !sysroot.join("include/stdio.h").is_file() {
-                            missing.push(Missing::Sysroot(sysroot.to_path_buf()));
+                        match env.which(linker) {
+                            None => {
+                                missing.push(Missing::Linker(linker.to_string()));
+                                if !sysroot.is_dir() {
+                                    missing.push(Missing::Sysroot(sysroot.to_path_buf()));
+                                }
+                            }
+                            // The cross gcc pulls in the runtime libc (the sysroot exists);
+                            // linking needs the -dev package's crt files too: the linker
+                            // says whether it finds them.
+                            Some(gcc) if !links_c(&gcc, env) => {
+                                missing.push(Missing::Sysroot(sysroot.to_path_buf()));
+                            }
+                            Some(_) => {}
                         }
                     }
                     LinkRoute::Zig { .. } => match &zig_found {
@@ -215,6 +222,18 @@ pub fn check<'t>(
             }
         })
         .collect()
+}
+
+/// Whether the C compiler driver `gcc` finds the C library's start files (`crti.o`): it
+/// prints their path when it does, the bare name when it does not.
+fn links_c(gcc: &std::path::Path, env: &HostEnv) -> bool {
+    crate::util::process::CommandSpec::new(&gcc.display().to_string(), "/")
+        .arg("-print-file-name=crti.o")
+        .output(&env.vars)
+        .is_ok_and(|o| {
+            let path = o.stdout.trim();
+            o.success && path.starts_with('/') && std::path::Path::new(path).is_file()
+        })
 }
 
 #[cfg(test)]
@@ -304,5 +323,26 @@ mod tests {
             [Missing::Std],
             "a native target needs no QEMU or cross linker"
         );
+    }
+
+    /// A cross gcc without its C library prints the bare name of what it cannot find.
+    #[test]
+    fn a_linker_without_its_c_library_is_found_out() {
+        let dir = std::env::temp_dir().join(format!("bele-links-c-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fake = |name: &str, prints: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, format!("#!/bin/sh\necho '{prints}'\n")).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            path
+        };
+        let env = HostEnv::default();
+        assert!(!links_c(&fake("bare-gcc", "crti.o"), &env));
+        let crti = dir.join("crti.o");
+        std::fs::write(&crti, "").unwrap();
+        assert!(links_c(&fake("dev-gcc", &crti.display().to_string()), &env));
+        assert!(!links_c(&dir.join("no-such-gcc"), &env));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
