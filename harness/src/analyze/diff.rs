@@ -35,12 +35,19 @@ impl Change {
 
 type Key = (String, String, String);
 
-fn outcomes(r: &RunResults) -> BTreeMap<Key, Outcome> {
+/// Per (target, executable, identity): the test's name and outcome. A test's identity is
+/// its `key` when it has one (a kernel doc-test: its file and the digest of its example,
+/// since KUnit numbers doc-tests by position and the numbers move), else its name.
+fn outcomes(r: &RunResults) -> BTreeMap<Key, (String, Outcome)> {
     let mut map = BTreeMap::new();
     for t in &r.targets {
         for b in &t.binaries {
             for x in &b.tests {
-                map.insert((t.triple.clone(), b.id.clone(), x.name.clone()), x.outcome);
+                let id = x.key.clone().unwrap_or_else(|| x.name.clone());
+                map.insert(
+                    (t.triple.clone(), b.id.clone(), id),
+                    (x.name.clone(), x.outcome),
+                );
             }
         }
     }
@@ -55,7 +62,13 @@ pub fn diff(
     let (a, b) = (outcomes(old), outcomes(new));
     let mut out = Vec::new();
     for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
-        let (o, n) = (a.get(key).copied(), b.get(key).copied());
+        let (o, n) = (a.get(key).map(|x| x.1), b.get(key).map(|x| x.1));
+        // Rows name the test as the newer run does.
+        let name = b
+            .get(key)
+            .or(a.get(key))
+            .map(|x| x.0.clone())
+            .unwrap_or_default();
         let change = match (o, n) {
             // A test or target that is new and fails is a regression too.
             (o, Some(n)) if n.is_failure() && !o.is_some_and(Outcome::is_failure) => {
@@ -68,7 +81,7 @@ pub fn diff(
             (Some(_), None) => Change::Missing,
             _ => continue,
         };
-        out.push((change, key.clone(), o, n));
+        out.push((change, (key.0.clone(), key.1.clone(), name), o, n));
     }
     out.sort();
     out

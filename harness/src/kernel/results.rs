@@ -51,6 +51,9 @@ pub fn binaries(
         for t in &suite.children {
             leaves(t, "", &mut tests);
         }
+        for t in &mut tests {
+            t.key = t.location.as_deref().and_then(|l| example_key(tree, l));
+        }
         let mut error = None;
         if suite.status.is_none() {
             if let Some(u) = console
@@ -146,6 +149,44 @@ fn leaves(node: &Node, prefix: &str, out: &mut Vec<TestResult>) {
     };
     r.location = node.location.clone();
     out.push(r);
+}
+
+/// A doc-test's identity across commits: its file and the digest of its example's text,
+/// read from the tree at `location` (`file:line` of the opening fence). `None` when the
+/// location is not such a fence.
+pub fn example_key(tree: &Path, location: &str) -> Option<String> {
+    let (file, line) = location.rsplit_once(':')?;
+    let line: usize = line.parse().ok()?;
+    let text = std::fs::read_to_string(tree.join(file)).ok()?;
+    let body = example_at(&text, line)?;
+    Some(format!(
+        "{file}#{:016x}",
+        bele_probe::digest(body.as_bytes())
+    ))
+}
+
+/// The lines of the fenced example whose opening fence is line `line` (1-based) of `text`,
+/// without the doc-comment markers.
+fn example_at(text: &str, line: usize) -> Option<String> {
+    let strip = |l: &str| {
+        let t = l.trim_start();
+        t.strip_prefix("///")
+            .or_else(|| t.strip_prefix("//!"))
+            .map(|r| r.strip_prefix(' ').unwrap_or(r).to_string())
+    };
+    let mut lines = text.lines().skip(line.checked_sub(1)?);
+    if !strip(lines.next()?)?.starts_with("```") {
+        return None;
+    }
+    let mut body = Vec::new();
+    for l in lines {
+        let l = strip(l)?;
+        if l.starts_with("```") {
+            return Some(body.join("\n"));
+        }
+        body.push(l);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -289,5 +330,28 @@ Kernel panic - not syncing: Fatal exception
             outcomes(&b[0]),
             [("p/one", Outcome::Passed), ("p/two", Outcome::Failed)]
         );
+    }
+
+    #[test]
+    fn a_doc_tests_key_follows_its_example_not_its_line() {
+        let file = "//! Crate.\n\n/// Reads.\n///\n/// ```\n/// let v = 1;\n/// assert_eq!(v, 1);\n/// ```\npub fn f() {}\n";
+        assert_eq!(
+            example_at(file, 5).as_deref(),
+            Some("let v = 1;\nassert_eq!(v, 1);")
+        );
+        assert_eq!(example_at(file, 4), None, "not a fence");
+        assert_eq!(example_at(file, 99), None);
+        let dir = std::env::temp_dir().join(format!("bele-example-key-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("rust")).unwrap();
+        std::fs::write(dir.join("rust/a.rs"), file).unwrap();
+        let before = example_key(&dir, "rust/a.rs:5").unwrap();
+        assert!(before.starts_with("rust/a.rs#"), "{before}");
+        // Lines added above move the example, not its key.
+        std::fs::write(dir.join("rust/a.rs"), format!("// one\n// two\n{file}")).unwrap();
+        assert_eq!(
+            example_key(&dir, "rust/a.rs:7").as_deref(),
+            Some(before.as_str())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

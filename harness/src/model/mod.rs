@@ -218,6 +218,11 @@ pub struct TestResult {
     /// Where the test is, `file:line` (a kernel doc-test's example), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// What identifies the test across commits when its name does not: a kernel doc-test's
+    /// file and the digest of its example (`rust/kernel/transmute.rs#3f2a…`); `bele diff`
+    /// pairs tests by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl TestResult {
@@ -232,6 +237,7 @@ impl TestResult {
             minimal_input: None,
             probes: Vec::new(),
             location: None,
+            key: None,
         }
     }
 
