@@ -312,6 +312,38 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
         "{text}"
     );
 
-    // 5. The tree itself was not written.
+    // 5. A build that fails on big-endian only: its verdict says so, the compiler's error is
+    //    kept, and the other target still runs.
+    shadow(
+        &tree,
+        rel,
+        &format!("{planted}\n#[cfg(target_endian = \"big\")]\ncompile_error!(\"bele e2e: fails to build on big-endian\");\n"),
+    );
+    let broken = bele(
+        &[&["kernel", "--tree", s][..], &targets].concat(),
+        &[],
+        "kernel-broken",
+    );
+    assert_eq!(broken.code, 1, "{}\n{}", broken.stdout, broken.stderr);
+    let c = broken.results.as_ref().unwrap();
+    let (le, be) = (&c.targets[0], &c.targets[1]);
+    assert_eq!(le.status, TargetStatus::Ran, "{:?}", le.reason);
+    assert_eq!(be.status, TargetStatus::BuildFailed, "{:?}", be.reason);
+    let log = be
+        .build
+        .as_ref()
+        .and_then(|b| b.log_tail.as_deref())
+        .unwrap_or("");
+    assert!(
+        log.contains("bele e2e: fails to build on big-endian"),
+        "{log}"
+    );
+    assert!(
+        broken.stdout.contains("build fails on big-endian only"),
+        "{}",
+        broken.stdout
+    );
+
+    // 6. The tree itself was not written.
     assert_eq!(std::fs::read_to_string(tree.join(rel)).unwrap(), original);
 }

@@ -14,6 +14,8 @@ pub enum BootEnd {
     Exited,
     /// Killed after the timeout.
     TimedOut { secs: u64 },
+    /// Killed because the run was interrupted.
+    Interrupted,
     /// QEMU could not be started.
     NotStarted(String),
 }
@@ -64,6 +66,10 @@ pub fn binaries(
                 let name = u.test.clone().unwrap_or_else(|| "(between tests)".into());
                 let output = u.output.join("\n");
                 let (outcome, what) = match end {
+                    BootEnd::Interrupted => (
+                        Outcome::NotRun,
+                        "the run was interrupted during this test".to_string(),
+                    ),
                     BootEnd::TimedOut { secs } if !crashed(&u.output) => (
                         Outcome::TimedOut,
                         format!("the kernel hung for {secs}s during this test"),
@@ -101,6 +107,7 @@ pub fn binaries(
             "the kernel printed no KTAP ({}); its console ended:\n{}",
             match end {
                 BootEnd::TimedOut { secs } => format!("it ran for {secs}s and was killed"),
+                BootEnd::Interrupted => "the run was interrupted".to_string(),
                 _ => "it stopped before KUnit ran".to_string(),
             },
             tail()
@@ -301,6 +308,12 @@ Kernel panic - not syncing: Fatal exception
         assert_eq!(
             outcomes(&b[0]),
             [("a", Outcome::Passed), ("b", Outcome::TimedOut)]
+        );
+        // Interrupted by the user: the running test was not run, not blamed.
+        let b = run(&hung, BootEnd::Interrupted);
+        assert_eq!(
+            outcomes(&b[0]),
+            [("a", Outcome::Passed), ("b", Outcome::NotRun)]
         );
     }
 

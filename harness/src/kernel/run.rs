@@ -359,19 +359,11 @@ fn finish_target(
         append,
     };
     let started = Instant::now();
-    let inv = boot.invocation(&tree.path, &env.vars);
-    let mut lines: Vec<String> = Vec::new();
-    let end = match bele_qemu::run_lines(&inv, plan.timeout, &mut |line| {
-        if lines.len() < 1_000_000 {
-            lines.push(line.text);
-        }
-    }) {
-        Ok((_, false)) => BootEnd::Exited,
-        Ok((_, true)) => BootEnd::TimedOut {
-            secs: plan.timeout.as_secs(),
-        },
-        Err(e) => BootEnd::NotStarted(e.to_string()),
-    };
+    let (lines, end) = boot_and_read(
+        &boot.invocation(&tree.path, &env.vars),
+        plan.timeout,
+        cancel,
+    );
     let console = super::ktap::parse(&lines.join("\n"));
     t.binaries = binaries(&console, &lines, &end, &image, &tree.path);
     t.run_ms = Some(millis(started.elapsed()));
@@ -392,11 +384,48 @@ fn finish_target(
             });
         }
     }
-    t.status = if cancel.load(Ordering::Relaxed) && end != BootEnd::Exited {
+    t.status = if end == BootEnd::Interrupted {
         TargetStatus::Interrupted
     } else {
         TargetStatus::Ran
     };
+}
+
+/// Most console lines kept of one boot (KTAP of thousands of tests is far less).
+const CONSOLE_LINES: usize = 1_000_000;
+
+/// Boots `inv` and reads its console to its end: killed after `timeout`, or at once when
+/// the run is interrupted (a hung kernel does not keep Ctrl-C waiting).
+fn boot_and_read(
+    inv: &bele_qemu::Invocation,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> (Vec<String>, BootEnd) {
+    let mut lines = Vec::new();
+    let mut process = match bele_qemu::Process::spawn(inv) {
+        Ok(p) => p,
+        Err(e) => return (lines, BootEnd::NotStarted(e.to_string())),
+    };
+    let deadline = Instant::now().checked_add(timeout);
+    let end = loop {
+        if cancel.load(Ordering::Relaxed) {
+            process.kill_tree();
+            break BootEnd::Interrupted;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            process.kill_tree();
+            break BootEnd::TimedOut {
+                secs: timeout.as_secs(),
+            };
+        }
+        match process.next_line(Duration::from_millis(200)) {
+            bele_qemu::Next::Line(line) if lines.len() < CONSOLE_LINES => lines.push(line.text),
+            bele_qemu::Next::Line(_) | bele_qemu::Next::Idle => {}
+            bele_qemu::Next::Closed => break BootEnd::Exited,
+        }
+    };
+    process.wait();
+    (lines, end)
 }
 
 fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults {
