@@ -248,17 +248,8 @@ fn pick_toolchain(
             }
         }
     }
-    // The default first when it is enough; else the newest that is.
-    let ok: Vec<&(Vec<u64>, Option<String>, String)> = candidates
-        .iter()
-        .filter(|(n, _, _)| at_least(n, &min.rustc))
-        .collect();
-    let chosen = ok
-        .iter()
-        .find(|(_, t, _)| t.is_none())
-        .or_else(|| ok.iter().max_by(|a, b| a.0.cmp(&b.0)))
-        .ok_or(need)?;
-    let (_, toolchain, rustc) = (*chosen).clone();
+    let chosen = choose(&candidates, &min.rustc).ok_or(need)?;
+    let (_, toolchain, rustc) = candidates[chosen].clone();
     let sysroot = {
         let mut spec = CommandSpec::new("rustc", cwd).args(["--print", "sysroot"]);
         if let Some(t) = &toolchain {
@@ -278,6 +269,27 @@ fn pick_toolchain(
         });
     }
     Ok((toolchain, rustc))
+}
+
+/// Which of `candidates` (version, toolchain name or `None` for the default, `rustc
+/// --version`) to build with: the default when it is a release of at least `min`, else the
+/// newest release that is. Nightly, beta and local builds are passed over: the kernel
+/// supports releases, and a nightly beside stable is common.
+fn choose(candidates: &[(Vec<u64>, Option<String>, String)], min: &[u64]) -> Option<usize> {
+    let ok: Vec<usize> = (0..candidates.len())
+        .filter(|&i| {
+            let (n, _, v) = &candidates[i];
+            at_least(n, min) && !["-nightly", "-beta", "-dev"].iter().any(|p| v.contains(p))
+        })
+        .collect();
+    ok.iter()
+        .copied()
+        .find(|&i| candidates[i].1.is_none())
+        .or_else(|| {
+            ok.iter()
+                .copied()
+                .max_by(|&a, &b| candidates[a].0.cmp(&candidates[b].0))
+        })
 }
 
 /// The toolchains `rustup toolchain list` names (`1.97.0-x86_64-unknown-linux-gnu`).
@@ -378,6 +390,41 @@ pub fn setup_plan(missing: &[Missing]) -> Vec<CommandSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_release_at_least_the_minimum_is_chosen_never_a_nightly() {
+        let c = |v: &str, t: Option<&str>| {
+            (
+                version_numbers(v).unwrap(),
+                t.map(String::from),
+                v.to_string(),
+            )
+        };
+        let min = [1, 96, 0];
+        let machine = [
+            c("rustc 1.95.0 (59807616e 2026-04-14)", None),
+            c(
+                "rustc 1.97.0-nightly (e50aa6fba 2026-05-19)",
+                Some("nightly"),
+            ),
+            c("rustc 1.96.0 (ac68faa20 2026-05-25)", Some("1.96.0")),
+        ];
+        assert_eq!(choose(&machine, &min), Some(2));
+        assert_eq!(
+            choose(&machine[..2], &min),
+            None,
+            "only a nightly is new enough"
+        );
+        let default_ok = [
+            c("rustc 1.98.0 (x)", None),
+            c("rustc 1.99.0 (y)", Some("1.99.0")),
+        ];
+        assert_eq!(
+            choose(&default_ok, &min),
+            Some(0),
+            "the default when it is enough"
+        );
+    }
 
     #[test]
     fn toolchain_listing() {
