@@ -293,7 +293,10 @@ fn configure(
 }
 
 /// Boots a built kernel (or records the failed build) and fills in the target's results.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's shared parts (plan, tree, env, cancel, reporter) and this target's (result, row, build)"
+)]
 fn finish_target(
     plan: &KernelPlan<'_>,
     tree: &Tree,
