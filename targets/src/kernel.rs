@@ -75,11 +75,7 @@ impl KernelTable {
 
     /// Reads and validates a kernel table file.
     pub fn load(path: &Path, users: &Table) -> Result<KernelTable, TableError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| TableError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let (text, file) = crate::read_table(path)?;
         KernelTable::parse(&text, &file, users)
     }
 

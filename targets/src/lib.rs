@@ -295,6 +295,16 @@ struct TableFile {
     target: Vec<Target>,
 }
 
+/// A table file's text and the name errors give it.
+fn read_table(path: &Path) -> Result<(String, String), TableError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| TableError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    Ok((text, file))
+}
+
 /// The whole table, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -329,11 +339,7 @@ impl Table {
 
     /// Reads and validates a table file.
     pub fn load(path: &Path) -> Result<Table, TableError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| TableError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let (text, file) = read_table(path)?;
         Table::parse(&text, &file)
     }
 

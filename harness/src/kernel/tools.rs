@@ -116,18 +116,10 @@ pub fn check_shared(min: &Minimums, env: &HostEnv, cwd: &Path) -> (Found, Vec<Mi
     let mut found = Found::default();
     let mut missing = Vec::new();
     match pick_toolchain(min, env, cwd) {
-        Ok((toolchain, rustc)) => {
-            let mut spec = CommandSpec::new("rustc", cwd).arg("-vV");
-            if let Some(t) = &toolchain {
-                spec = spec.env("RUSTUP_TOOLCHAIN", t);
-            }
-            found.host = spec
-                .output(&env.vars)
-                .ok()
-                .and_then(|o| crate::host::toolchain::parse_host(&o.stdout))
-                .unwrap_or_default();
+        Ok((toolchain, verbose)) => {
+            found.host = crate::host::toolchain::parse_host(&verbose).unwrap_or_default();
+            found.rustc = verbose.lines().next().unwrap_or_default().to_string();
             found.toolchain = toolchain;
-            found.rustc = rustc;
         }
         Err(m) => missing.push(m),
     }
@@ -209,23 +201,27 @@ pub fn check_target(k: &KernelTarget, env: &HostEnv) -> Vec<Missing> {
     missing
 }
 
+/// What `rustc <args>` of `toolchain` (the default when `None`) prints, when it succeeds.
+fn rustc(toolchain: Option<&str>, args: &[&str], env: &HostEnv, cwd: &Path) -> Option<String> {
+    let mut spec = CommandSpec::new("rustc", cwd).args(args.iter().copied());
+    if let Some(t) = toolchain {
+        spec = spec.env("RUSTUP_TOOLCHAIN", t);
+    }
+    spec.output(&env.vars)
+        .ok()
+        .filter(|o| o.success)
+        .map(|o| o.stdout.trim().to_string())
+}
+
 /// The toolchain to build with: the default one when it is new enough, else the newest
-/// installed one that is; `Err` names the version to install. Either way it needs rust-src.
+/// installed one that is, with its `rustc -vV`; `Err` names the version to install. Either
+/// way it needs rust-src.
 fn pick_toolchain(
     min: &Minimums,
     env: &HostEnv,
     cwd: &Path,
 ) -> Result<(Option<String>, String), Missing> {
-    let version_of = |toolchain: Option<&str>| {
-        let mut spec = CommandSpec::new("rustc", cwd).arg("--version");
-        if let Some(t) = toolchain {
-            spec = spec.env("RUSTUP_TOOLCHAIN", t);
-        }
-        spec.output(&env.vars)
-            .ok()
-            .filter(|o| o.success)
-            .map(|o| o.stdout.trim().to_string())
-    };
+    let version_of = |toolchain: Option<&str>| rustc(toolchain, &["-vV"], env, cwd);
     let need = Missing {
         what: format!("rustc {} or later with rust-src", dotted(&min.rustc)),
         fix: Fix::RustToolchain(dotted(&min.rustc)),
@@ -249,26 +245,22 @@ fn pick_toolchain(
         }
     }
     let chosen = choose(&candidates, &min.rustc).ok_or(need)?;
-    let (_, toolchain, rustc) = candidates[chosen].clone();
-    let sysroot = {
-        let mut spec = CommandSpec::new("rustc", cwd).args(["--print", "sysroot"]);
-        if let Some(t) = &toolchain {
-            spec = spec.env("RUSTUP_TOOLCHAIN", t);
-        }
-        spec.output(&env.vars)
-            .map(|o| o.stdout.trim().to_string())
-            .unwrap_or_default()
-    };
+    let (_, toolchain, verbose) = candidates[chosen].clone();
+    let sysroot =
+        rustc(toolchain.as_deref(), &["--print", "sysroot"], env, cwd).unwrap_or_default();
     if !Path::new(&sysroot)
         .join("lib/rustlib/src/rust/library/core/src/lib.rs")
         .exists()
     {
         return Err(Missing {
-            what: format!("rust-src for {rustc}"),
+            what: format!(
+                "rust-src for {}",
+                verbose.lines().next().unwrap_or_default()
+            ),
             fix: Fix::RustSrc(toolchain.clone().unwrap_or_else(|| "stable".into())),
         });
     }
-    Ok((toolchain, rustc))
+    Ok((toolchain, verbose))
 }
 
 /// Which of `candidates` (version, toolchain name or `None` for the default, `rustc
