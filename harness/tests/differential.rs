@@ -127,6 +127,20 @@ fn a_host_order_encoder_tested_by_round_trips_differs_on_big_endian_only() {
     }
     assert_eq!(check(STAMP)["stable"], false);
     assert_eq!(doc["not_compared"][0]["test"], STAMP);
+    // The spawned thread's record belongs to no test: told on every target, in the results
+    // file, the derived notes and the terminal.
+    for t in &r.targets {
+        let b = t.binaries.iter().find(|b| b.id == "fx-roundtrip").unwrap();
+        assert_eq!(
+            (b.unattributed_records, &b.probe_problems),
+            (1, &vec![]),
+            "{}",
+            t.triple
+        );
+    }
+    let notes = doc["probe_notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 4, "{notes:?}");
+    assert!(run.stdout.contains("probe records of fx-roundtrip on s390x: 1 probe record made on threads without a test's name (a thread the test spawned) was not compared"), "{}", run.stdout);
     // The terminal shows both byte strings with the first differing byte marked.
     assert!(
         run.stdout.contains(
@@ -139,7 +153,7 @@ fn a_host_order_encoder_tested_by_round_trips_differs_on_big_endian_only() {
     assert!(run.stdout.contains(&format!("probe records of fx-roundtrip {STAMP} not compared: its records changed when it ran again on x86_64")), "{}", run.stdout);
     assert!(
         run.stdout
-            .contains("bele: 16 passed, 0 failed, 0 skipped, 2 outputs differ\n"),
+            .contains("bele: 20 passed, 0 failed, 0 skipped, 2 outputs differ\n"),
         "{}",
         run.stdout
     );

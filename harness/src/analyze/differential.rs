@@ -185,6 +185,26 @@ fn participants(results: &RunResults) -> BTreeMap<(&str, &str), Participants<'_>
     map
 }
 
+/// Why a test's records cannot be trusted on some of its targets: the probe files of its
+/// executable lost records there (`target: problem`, joined), or `None`.
+fn records_lost(results: &RunResults, binary: &str, parts: &Participants<'_>) -> Option<String> {
+    let lost: Vec<String> = parts
+        .iter()
+        .filter_map(|(i, _)| {
+            let t = &results.targets[*i];
+            let b = t.binaries.iter().find(|b| b.id == binary)?;
+            (!b.probe_problems.is_empty()).then(|| {
+                format!(
+                    "{}: {}",
+                    crate::model::short_name(&t.triple),
+                    b.probe_problems.join("; ")
+                )
+            })
+        })
+        .collect();
+    (!lost.is_empty()).then(|| format!("records were lost on {}", lost.join(" | ")))
+}
+
 /// Every `(kind, label)` any participant recorded, in order of first appearance.
 fn labels<'r>(parts: &Participants<'r>) -> Vec<(ProbeKind, &'r str)> {
     let mut out: Vec<(ProbeKind, &str)> = Vec::new();
@@ -278,6 +298,9 @@ fn groups<'p, 'r>(
 pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
     let mut out = Vec::new();
     for ((binary, test), parts) in participants(results) {
+        if records_lost(results, binary, &parts).is_some() {
+            continue;
+        }
         let differs = labels(&parts).into_iter().any(|(kind, label)| {
             let mut firsts: BTreeMap<Option<(Endian, PointerWidth)>, &str> = BTreeMap::new();
             parts.iter().any(|(i, r)| {
@@ -329,6 +352,14 @@ pub fn differences(results: &RunResults) -> Analysis<'_> {
         let (checked, list) = checks
             .get(&(binary, test))
             .map_or((&none, &[][..]), |(c, l)| (c, l.as_slice()));
+        if let Some(reason) = records_lost(results, binary, &parts) {
+            analysis.skipped.push(Skipped {
+                binary,
+                test,
+                reason,
+            });
+            continue;
+        }
         if checked.unstable {
             let on: Vec<&str> = list
                 .iter()
@@ -853,6 +884,37 @@ mod tests {
             "{:?}",
             a.skipped
         );
+    }
+
+    #[test]
+    fn records_lost_on_a_target_are_not_compared_and_not_checked() {
+        let a: &[&[u8]] = &[&[1]];
+        let b: &[&[u8]] = &[&[2]];
+        let mut r = run(&[(X86_64, a), (S390X, b)], ProbeKind::Wire);
+        assert_eq!(
+            differences(&r).differences.len(),
+            1,
+            "compared while nothing was lost"
+        );
+        r.targets[1].binaries[0].probe_problems =
+            vec!["more than 1000000 records in one test process: the rest were not kept".into()];
+        let a = differences(&r);
+        assert!(a.differences.is_empty(), "{:?}", a.differences);
+        assert_eq!(
+            a.skipped[0].reason,
+            "records were lost on s390x: more than 1000000 records in one test process: \
+             the rest were not kept"
+        );
+        assert!(
+            needs_check(&r).is_empty(),
+            "no re-run for records that are not compared"
+        );
+        // Records made outside a test's thread are told, and do not stop the comparison.
+        r.targets[1].binaries[0].probe_problems.clear();
+        r.targets[1].binaries[0].unattributed_records = 3;
+        assert_eq!(differences(&r).differences.len(), 1);
+        assert!(r.targets[1].binaries[0].probe_notes()[0]
+            .starts_with("3 probe records made on threads without a test's name"));
     }
 
     #[test]

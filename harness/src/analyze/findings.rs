@@ -13,6 +13,8 @@ pub struct Findings<'r> {
     pub differences: Vec<crate::analyze::differential::Difference<'r>>,
     pub not_compared: Vec<crate::analyze::differential::Skipped<'r>>,
     pub alone: Vec<crate::analyze::differential::Alone<'r>>,
+    /// What went wrong with probe files, per target and executable.
+    pub probe_notes: Vec<ProbeNote<'r>>,
     pub build: Option<crate::analyze::triage::BuildTriage<'r>>,
     /// How the run ended: the exit code, the closing line and every report read this.
     pub summary: RunSummary,
@@ -35,6 +37,7 @@ impl<'r> Findings<'r> {
             differences: analysis.differences,
             not_compared: analysis.skipped,
             alone: analysis.alone,
+            probe_notes: probe_notes(results),
             build: crate::analyze::triage::build_triage(results),
             by_target,
         }
@@ -93,6 +96,43 @@ pub fn executable_errors(results: &RunResults) -> Vec<(&str, &str, &str)> {
             t.binaries
                 .iter()
                 .filter_map(move |b| Some((t.triple.as_str(), b.id.as_str(), b.error.as_deref()?)))
+        })
+        .collect()
+}
+
+/// Something a reader of one test executable's probe records on one target must know.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProbeNote<'r> {
+    pub target: &'r str,
+    pub binary: &'r str,
+    pub note: String,
+}
+
+impl ProbeNote<'_> {
+    /// The note as one line of a report.
+    pub fn line(&self) -> String {
+        format!(
+            "probe records of {} on {}: {}",
+            self.binary,
+            crate::model::short_name(self.target),
+            self.note
+        )
+    }
+}
+
+/// Every probe note of the run, in target order.
+pub fn probe_notes(results: &RunResults) -> Vec<ProbeNote<'_>> {
+    results
+        .targets
+        .iter()
+        .flat_map(|t| {
+            t.binaries.iter().flat_map(move |b| {
+                b.probe_notes().into_iter().map(move |note| ProbeNote {
+                    target: t.triple.as_str(),
+                    binary: b.id.as_str(),
+                    note,
+                })
+            })
         })
         .collect()
 }

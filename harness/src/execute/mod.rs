@@ -161,6 +161,16 @@ fn attach(r: &mut TestResult, recorded: &mut Recorded, out: &mut Sequences) {
     }
 }
 
+/// Keeps what reading a process's probe file went wrong with, once per problem.
+fn keep_probe_notes(result: &mut BinaryResult, recorded: Recorded) {
+    for p in recorded.problems {
+        if !result.probe_problems.contains(&p) {
+            result.probe_problems.push(p);
+        }
+    }
+    result.unattributed_records += recorded.unattributed;
+}
+
 /// What happens to one test while its executable runs.
 #[derive(Debug)]
 pub enum TestEvent<'a> {
@@ -187,6 +197,8 @@ pub fn run_binary(
         started_ms: 0,
         duration_ms: 0,
         tests: Vec::new(),
+        probe_problems: Vec::new(),
+        unattributed_records: 0,
     };
     let mut rec = Recorder {
         done: BTreeMap::new(),
@@ -250,6 +262,7 @@ pub fn run_binary(
         for r in settle(batch.end, ctx) {
             rec.record(r, &mut batch.probes);
         }
+        keep_probe_notes(&mut result, batch.probes);
         pending.retain(|n| !rec.done.contains_key(n));
         if pending.len() == before {
             // Another process would end the same way.

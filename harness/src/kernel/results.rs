@@ -45,6 +45,8 @@ pub fn binaries(
         started_ms: 0,
         duration_ms: 0,
         tests,
+        probe_problems: Vec::new(),
+        unattributed_records: 0,
     };
     let tail = || lines[lines.len().saturating_sub(TAIL)..].join("\n");
     let mut out = Vec::new();

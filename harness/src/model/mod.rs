@@ -18,7 +18,7 @@ pub(crate) mod testdata;
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,6 +191,43 @@ pub struct BinaryResult {
     /// Wall time of all its processes (for doc-tests, cargo compiling them included).
     pub duration_ms: u64,
     pub tests: Vec<TestResult>,
+    /// What its probe files lost (the writer's cap reached, a file that could not be read,
+    /// lines that are not records): its tests' records here are not compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe_problems: Vec<String>,
+    /// Records made on threads without a test's name (threads a test spawned): kept by no
+    /// test, so never compared.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unattributed_records: u64,
+}
+
+impl BinaryResult {
+    /// What a reader of its probe records should know: the problems, then the records no
+    /// test owns.
+    pub fn probe_notes(&self) -> Vec<String> {
+        let mut notes = self.probe_problems.clone();
+        if self.unattributed_records > 0 {
+            let n = self.unattributed_records;
+            let (records, were) = if n == 1 {
+                ("record", "was")
+            } else {
+                ("records", "were")
+            };
+            notes.push(format!(
+                "{n} probe {records} made on threads without a test's name (a thread the test \
+                 spawned) {were} not compared: record on the test's own thread"
+            ));
+        }
+        notes
+    }
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The cargo command that runs a package's doc-tests on one target: `cargo <args> --

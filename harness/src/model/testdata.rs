@@ -58,6 +58,8 @@ pub fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
         started_ms: 5,
         duration_ms: 120,
         tests,
+        probe_problems: Vec::new(),
+        unattributed_records: 0,
     });
     t
 }

@@ -94,6 +94,14 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
             error,
         )?;
     }
+    for s in &found.not_compared {
+        let title = format!("{} {}: probe records not compared", s.binary, s.test);
+        command(out, "warning", None, &title, &s.reason)?;
+    }
+    for n in &found.probe_notes {
+        let title = format!("{} on {}: probe records", n.binary, n.target);
+        command(out, "warning", None, &title, &n.note)?;
+    }
     for t in results
         .targets
         .iter()

@@ -229,7 +229,11 @@ fn write_differences(
     found: &Findings<'_>,
     order: &[usize],
 ) -> io::Result<()> {
-    if found.differences.is_empty() && found.not_compared.is_empty() && found.alone.is_empty() {
+    if found.differences.is_empty()
+        && found.not_compared.is_empty()
+        && found.alone.is_empty()
+        && found.probe_notes.is_empty()
+    {
         return Ok(());
     }
     writeln!(out, "<h2>output that differs between targets</h2>")?;
@@ -305,6 +309,9 @@ fn write_differences(
     }
     for a in &found.alone {
         writeln!(out, "<p>{}</p>", esc(&super::alone_line(a)))?;
+    }
+    for n in &found.probe_notes {
+        writeln!(out, "<p>{}</p>", esc(&n.line()))?;
     }
     Ok(())
 }

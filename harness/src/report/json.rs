@@ -1,7 +1,7 @@
 //! The results file as written: the results model, then what is derived from it for tools
 //! that want verdicts without re-implementing the rules: `triage` (every test that did not
-//! pass everywhere), `build` (where builds failed), `differences`, `not_compared` and
-//! `compared_alone` (probe records). Readers of the file ignore the derived parts.
+//! pass everywhere), `build` (where builds failed), `differences`, `not_compared`,
+//! `compared_alone` and `probe_notes` (probe records). Readers of the file ignore the derived parts.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::analyze::differential::{self, Alone, Difference, Skipped};
+use crate::analyze::findings::ProbeNote;
 use crate::analyze::triage::{self, BuildTriage, TriageEntry};
 use crate::model::{ResultsError, RunResults};
 
@@ -21,6 +22,7 @@ struct Document<'a> {
     differences: Vec<Difference<'a>>,
     not_compared: Vec<Skipped<'a>>,
     compared_alone: Vec<Alone<'a>>,
+    probe_notes: Vec<ProbeNote<'a>>,
 }
 
 pub fn write_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
@@ -32,6 +34,7 @@ pub fn write_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         differences: analysis.differences,
         not_compared: analysis.skipped,
         compared_alone: analysis.alone,
+        probe_notes: crate::analyze::findings::probe_notes(results),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

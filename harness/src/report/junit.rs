@@ -40,7 +40,39 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
                 write_test_case(out, results, &found, (t, b, r), verdict)?;
             }
         }
-        writeln!(out, "    <system-out/>\n    <system-err/>\n  </testsuite>")?;
+        // What a reader of the probe records must know goes where CI shows a suite's log.
+        let has = |binary: &str, test: &str| {
+            t.binaries
+                .iter()
+                .any(|b| b.id == binary && b.tests.iter().any(|r| r.name == test))
+        };
+        let notes: Vec<String> = found
+            .not_compared
+            .iter()
+            .filter(|s| has(s.binary, s.test))
+            .map(|s| {
+                format!(
+                    "probe records of {} {} not compared: {}",
+                    s.binary, s.test, s.reason
+                )
+            })
+            .chain(
+                found
+                    .probe_notes
+                    .iter()
+                    .filter(|p| p.target == t.triple)
+                    .map(|p| p.line()),
+            )
+            .collect();
+        if notes.is_empty() {
+            writeln!(out, "    <system-out/>\n    <system-err/>\n  </testsuite>")?;
+        } else {
+            let notes = esc(&notes.join("\n"));
+            writeln!(
+                out,
+                "    <system-out/>\n    <system-err>{notes}</system-err>\n  </testsuite>"
+            )?;
+        }
     }
     writeln!(out, "</testsuites>")
 }

@@ -18,6 +18,13 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         "# bele run {} (proptest seed {})",
         results.run_id, results.config.seed
     )?;
+    for s in &found.not_compared {
+        let line = format!(
+            "probe records of {} {} not compared: {}",
+            s.binary, s.test, s.reason
+        );
+        writeln!(out, "# {}", one_line(&line))?;
+    }
     for (ti, t) in results.targets.iter().enumerate() {
         let n = ti + 1;
         let triple = name(&t.triple);
@@ -48,6 +55,9 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         writeln!(out, "    KTAP version 1")?;
         writeln!(out, "    # Subtest: {triple}")?;
         writeln!(out, "    1..{}", t.binaries.len())?;
+        for note in found.probe_notes.iter().filter(|p| p.target == t.triple) {
+            writeln!(out, "    # {}", one_line(&note.line()))?;
+        }
         let mut target_ok = t.status == TargetStatus::Ran;
         for (bi, b) in t.binaries.iter().enumerate() {
             let bn = bi + 1;

@@ -196,6 +196,9 @@ fn write_differences(
             one_line(&s.reason)
         )?;
     }
+    for n in &found.probe_notes {
+        writeln!(out, "\n- {}", one_line(&n.line()))?;
+    }
     for a in &found.alone {
         writeln!(out, "\n- {}", super::alone_line(a))?;
     }

@@ -190,4 +190,64 @@ mod tests {
             "the summary line is red: {text}"
         );
     }
+    /// Records a probe file lost are not compared, and what was lost is in every format
+    /// (before, the reader's problems were dropped: the records compared as if complete).
+    #[test]
+    fn probe_records_lost_are_told_in_every_format() {
+        use crate::model::testdata::{probed, results, target};
+        use crate::model::ProbeKind;
+        let mut r = results(vec![]);
+        for (triple, byte) in [
+            ("x86_64-unknown-linux-gnu", 1),
+            ("s390x-unknown-linux-gnu", 2),
+        ] {
+            let (test, seqs) = probed("t", ProbeKind::Wire, "frame", &[&[byte]]);
+            r.targets.push(target(triple, vec![test]));
+            r.probe_sequences.extend(seqs);
+        }
+        let lost = "more than 1000000 records in one test process: the rest were not kept";
+        r.targets[1].binaries[0].probe_problems = vec![lost.into()];
+        r.targets[0].binaries[0].unattributed_records = 2;
+        for format in [
+            Format::Json,
+            Format::Junit,
+            Format::Ktap,
+            Format::Md,
+            Format::Html,
+            Format::Github,
+        ] {
+            let mut out = Vec::new();
+            render(format, &r, &mut out).unwrap();
+            // The markup formats escape the apostrophe.
+            let text = String::from_utf8(out)
+                .unwrap()
+                .replace("&apos;", "'")
+                .replace("&#39;", "'");
+            assert!(
+                text.contains(lost),
+                "{format:?} does not say what was lost: {text}"
+            );
+            assert!(
+                text.contains("2 probe records made on threads without a test's name"),
+                "{format:?} does not tell the unattributed records: {text}"
+            );
+            if format != Format::Json {
+                assert!(
+                    text.contains("records were lost on s390x"),
+                    "{format:?} does not say the test was not compared: {text}"
+                );
+            }
+        }
+        let mut out = Vec::new();
+        write_summary(&mut out, &r, Style { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("probe records of pkg t not compared: records were lost on s390x"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("output differs"),
+            "nothing compared, nothing differs: {text}"
+        );
+    }
 }

@@ -55,6 +55,9 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
     for a in &found.alone {
         writeln!(out, "{}", style.yellow(&super::alone_line(a)))?;
     }
+    for n in &found.probe_notes {
+        writeln!(out, "{}", style.yellow(&n.line()))?;
+    }
     let failing = found.tests.iter().filter(|t| t.has_failure()).count();
     let mut differing: Vec<(&str, &str)> = found
         .differences
