@@ -30,6 +30,10 @@ fn verdict_of(results: &RunResults, test: &str) -> Verdict {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one real run (cross builds, QEMU) and every assertion on it: split, each part would pay for the run again"
+)]
 fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
     let junit = scratch("endian-junit.xml");
     let ktap = scratch("endian.ktap");

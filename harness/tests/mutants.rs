@@ -223,6 +223,10 @@ fn every_mutant_gets_its_expected_verdict() {
 /// replay command, the machine formats validate, and the replay command reproduces the
 /// failure with the same minimal input.
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one real run (cross builds, QEMU) and every assertion on it: split, each part would pay for the run again"
+)]
 fn a_big_endian_only_mutant_shows_in_every_report() {
     const FEATURE: &str = "mutant-read32-native";
     const TEST: &str = "mmio::tests::read32_matches_byteorder";

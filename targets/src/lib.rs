@@ -366,98 +366,7 @@ impl Table {
                     ),
                 ));
             }
-            if t.triple.split('-').count() < 3 {
-                return Err(invalid(
-                    &t.triple,
-                    format!(
-                        "`{}` is not a target triple (expected arch-vendor-os[-env])",
-                        t.triple
-                    ),
-                ));
-            }
-            if !t.qemu.starts_with("qemu-") {
-                return Err(invalid(
-                    &t.triple,
-                    format!(
-                        "qemu = `{}` is not a QEMU user-mode binary name (expected qemu-<arch>)",
-                        t.qemu
-                    ),
-                ));
-            }
-            match (&t.linker, &t.zig_target) {
-                (Some(_), Some(_)) | (None, None) => {
-                    return Err(invalid(
-                        &t.triple,
-                        format!(
-                            "`{}` needs exactly one of `linker` (a C compiler driver such as \
-                             s390x-linux-gnu-gcc, with `sysroot`) and `zig_target` (zig's name \
-                             for the target, linked with zig's static musl)",
-                            t.triple
-                        ),
-                    ))
-                }
-                _ => {}
-            }
-            match (&t.linker, &t.sysroot) {
-                (Some(_), None) => {
-                    return Err(invalid(
-                        &t.triple,
-                        format!(
-                            "`{}` links with `linker` but has no `sysroot` (the guest root QEMU \
-                             gets, for example /usr/<gnu-triple>)",
-                            t.triple
-                        ),
-                    ))
-                }
-                (_, Some(sysroot)) if !sysroot.is_absolute() => {
-                    return Err(invalid(
-                        &t.triple,
-                        format!(
-                        "sysroot = `{}` must be an absolute path (for example /usr/<gnu-triple>)",
-                        sysroot.display()
-                    ),
-                    ))
-                }
-                _ => {}
-            }
-            if t.zig_target.is_some() && t.libc != Libc::Musl {
-                return Err(invalid(
-                    &t.triple,
-                    format!(
-                        "`{}` links with zig, which bele uses for static musl only: set libc = \"musl\"",
-                        t.triple
-                    ),
-                ));
-            }
-            if let Some(spec) = &t.spec {
-                if spec.from == t.triple {
-                    return Err(invalid(
-                        &t.triple,
-                        format!(
-                            "`{}` derives its spec from itself: name the target rustc knows in `spec.from`",
-                            t.triple
-                        ),
-                    ));
-                }
-            }
-            if !matches!(t.u64_align, 2 | 4 | 8) {
-                return Err(invalid(
-                    &t.triple,
-                    format!(
-                        "u64_align = {} is not an alignment of u64 (2, 4 or 8 bytes; 8 on most targets, 4 on i686)",
-                        t.u64_align
-                    ),
-                ));
-            }
-            if t.packages.is_empty() {
-                return Err(invalid(
-                    &t.triple,
-                    format!(
-                        "`{}` lists no Debian packages (name at least the linker's)",
-                        t.triple
-                    ),
-                ));
-            }
+            check_entry(t).map_err(|message| invalid(&t.triple, message))?;
         }
         if parsed.target.is_empty() {
             return Err(TableError::Invalid {
@@ -486,6 +395,78 @@ fn line_of_triple(text: &str, triple: &str) -> usize {
     text.lines()
         .position(|l| l.trim_start().starts_with("triple") && l.contains(&quoted))
         .map_or(1, |i| i + 1)
+}
+
+/// The checks of one table entry on its own: the message says what is wrong and the fix.
+fn check_entry(t: &Target) -> Result<(), String> {
+    if t.triple.split('-').count() < 3 {
+        return Err(format!(
+            "`{}` is not a target triple (expected arch-vendor-os[-env])",
+            t.triple
+        ));
+    }
+    if !t.qemu.starts_with("qemu-") {
+        return Err(format!(
+            "qemu = `{}` is not a QEMU user-mode binary name (expected qemu-<arch>)",
+            t.qemu
+        ));
+    }
+    match (&t.linker, &t.zig_target) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(format!(
+                "`{}` needs exactly one of `linker` (a C compiler driver such as \
+                 s390x-linux-gnu-gcc, with `sysroot`) and `zig_target` (zig's name \
+                 for the target, linked with zig's static musl)",
+                t.triple
+            ))
+        }
+        _ => {}
+    }
+    match (&t.linker, &t.sysroot) {
+        (Some(_), None) => {
+            return Err(format!(
+                "`{}` links with `linker` but has no `sysroot` (the guest root QEMU \
+                 gets, for example /usr/<gnu-triple>)",
+                t.triple
+            ))
+        }
+        (_, Some(sysroot)) if !sysroot.is_absolute() => {
+            return Err(format!(
+                "sysroot = `{}` must be an absolute path (for example /usr/<gnu-triple>)",
+                sysroot.display()
+            ))
+        }
+        _ => {}
+    }
+    if t.zig_target.is_some() && t.libc != Libc::Musl {
+        return Err(format!(
+            "`{}` links with zig, which bele uses for static musl only: set libc = \"musl\"",
+            t.triple
+        ));
+    }
+    if let Some(spec) = &t.spec {
+        if spec.from == t.triple {
+            return Err(format!(
+                "`{}` derives its spec from itself: name the target rustc knows in `spec.from`",
+                t.triple
+            ));
+        }
+    }
+    if !matches!(t.u64_align, 2 | 4 | 8) {
+        return Err(
+                    format!(
+                        "u64_align = {} is not an alignment of u64 (2, 4 or 8 bytes; 8 on most targets, 4 on i686)",
+                        t.u64_align
+                    ),
+                );
+    }
+    if t.packages.is_empty() {
+        return Err(format!(
+            "`{}` lists no Debian packages (name at least the linker's)",
+            t.triple
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

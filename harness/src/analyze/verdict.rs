@@ -321,6 +321,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a table of cases, one assertion each"
+    )]
     fn the_smallest_trait_set_names_the_cause() {
         let table = Table::builtin();
         let all: Vec<&str> = table.targets().iter().map(|t| t.triple.as_str()).collect();

@@ -46,6 +46,60 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         results.config.seed,
         esc(&results.toolchain.rustc)
     )?;
+    write_filters(out, results, &found)?;
+    // Rows and failure details in verdict order (byte-order bugs first), by name within.
+    let mut order: Vec<usize> = (0..tests.len()).collect();
+    order.sort_by(|&a, &b| tests[a].verdict.cmp(&tests[b].verdict));
+    write_matrix(out, results, &found, &order)?;
+    write_failures(out, results, tests, &order)?;
+    write_differences(out, results, &found, &order)?;
+    if let Some(b) = &found.build {
+        writeln!(out, "<h2>{}</h2>", esc(&b.verdict_label))?;
+    }
+    for t in results
+        .targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::BuildFailed)
+    {
+        let log = t
+            .build
+            .as_ref()
+            .and_then(|b| b.log_tail.as_deref())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "<section><h3>build failed: {}</h3><pre>{}</pre></section>",
+            esc(&t.triple),
+            esc(log)
+        )?;
+    }
+    let errors = crate::analyze::findings::executable_errors(results);
+    if !errors.is_empty() {
+        writeln!(
+            out,
+            "<h2>Test executables that could not run ({})</h2>",
+            errors.len()
+        )?;
+        for (triple, binary, error) in errors {
+            writeln!(
+                out,
+                "<section><h3>{} on {}</h3><pre>{}</pre></section>",
+                esc(binary),
+                esc(triple),
+                esc(error)
+            )?;
+        }
+    }
+    writeln!(out, "</body></html>")
+}
+
+/// The filters over the matrix and the details: verdict, arch, byte order.
+fn write_filters(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+) -> io::Result<()> {
+    let tests = &found.tests;
     let mut verdicts: Vec<String> = tests.iter().map(|t| found.row_verdict(t)).collect();
     verdicts.extend(found.differences.iter().map(|d| d.verdict_label.clone()));
     verdicts.sort();
@@ -72,6 +126,17 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         "</select> endian <select id=\"endian\" onchange=\"apply()\"><option value=\"\">all</option><option>big</option><option>little</option></select></p>"
     )?;
 
+    Ok(())
+}
+
+/// The tests x targets table, rows in `order`.
+fn write_matrix(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+    order: &[usize],
+) -> io::Result<()> {
+    let tests = &found.tests;
     writeln!(
         out,
         "<table id=\"matrix\"><thead><tr><th>test</th><th>verdict</th>"
@@ -86,10 +151,7 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         )?;
     }
     writeln!(out, "</tr></thead><tbody>")?;
-    // Rows and failure details in verdict order (byte-order bugs first), by name within.
-    let mut order: Vec<usize> = (0..tests.len()).collect();
-    order.sort_by(|&a, &b| tests[a].verdict.cmp(&tests[b].verdict));
-    for &i in &order {
+    for &i in order {
         let t = &tests[i];
         let verdict = found.row_verdict(t);
         write!(
@@ -127,9 +189,19 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         }
         writeln!(out, "</tr>")?;
     }
-    writeln!(out, "</tbody></table>\n<h2>failures</h2>")?;
+    writeln!(out, "</tbody></table>")
+}
+
+/// Each failing test's details, grouped by verdict, in `order`.
+fn write_failures(
+    out: &mut dyn Write,
+    results: &RunResults,
+    tests: &[crate::analyze::triage::TestAcross<'_>],
+    order: &[usize],
+) -> io::Result<()> {
+    writeln!(out, "<h2>failures</h2>")?;
     let mut group = None;
-    for &i in &order {
+    for &i in order {
         let t = &tests[i];
         let failing = t.failures(results);
         if failing.is_empty() {
@@ -180,45 +252,7 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         }
         writeln!(out, "</section>")?;
     }
-    write_differences(out, results, &found, &order)?;
-    if let Some(b) = &found.build {
-        writeln!(out, "<h2>{}</h2>", esc(&b.verdict_label))?;
-    }
-    for t in results
-        .targets
-        .iter()
-        .filter(|t| t.status == TargetStatus::BuildFailed)
-    {
-        let log = t
-            .build
-            .as_ref()
-            .and_then(|b| b.log_tail.as_deref())
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "<section><h3>build failed: {}</h3><pre>{}</pre></section>",
-            esc(&t.triple),
-            esc(log)
-        )?;
-    }
-    let errors = crate::analyze::findings::executable_errors(results);
-    if !errors.is_empty() {
-        writeln!(
-            out,
-            "<h2>Test executables that could not run ({})</h2>",
-            errors.len()
-        )?;
-        for (triple, binary, error) in errors {
-            writeln!(
-                out,
-                "<section><h3>{} on {}</h3><pre>{}</pre></section>",
-                esc(binary),
-                esc(triple),
-                esc(error)
-            )?;
-        }
-    }
-    writeln!(out, "</body></html>")
+    Ok(())
 }
 
 /// The differing probe records, grouped by verdict; each under the id of its test's row

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::one_line;
 use crate::analyze::findings::Findings;
-use crate::model::{Outcome, RunResults, TargetStatus};
+use crate::model::{BinaryResult, Outcome, RunResults, TargetResult, TargetStatus};
 
 pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let found = Findings::of(results);
@@ -60,88 +60,101 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         }
         let mut target_ok = t.status == TargetStatus::Ran;
         for (bi, b) in t.binaries.iter().enumerate() {
-            let bn = bi + 1;
-            let binary = name(&b.id);
-            if b.tests.is_empty() {
-                match &b.error {
-                    Some(e) => {
-                        target_ok = false;
-                        writeln!(out, "    not ok {bn} {binary} # ERROR {}", one_line(e))?;
-                    }
-                    None => writeln!(out, "    ok {bn} {binary} # SKIP no tests")?,
-                }
-                continue;
-            }
-            writeln!(out, "        KTAP version 1")?;
-            writeln!(out, "        # Subtest: {binary}")?;
-            writeln!(out, "        1..{}", b.tests.len())?;
-            let mut bin_ok = b.error.is_none();
-            if let Some(e) = &b.error {
-                writeln!(out, "        # {}", one_line(e))?;
-            }
-            for (ri, r) in b.tests.iter().enumerate() {
-                let i = ri + 1;
-                let test = name(&r.name);
-                let differences = found.differing(&t.triple, &b.id, &r.name);
-                let differs = r.outcome == Outcome::Passed && !differences.is_empty();
-                if differs {
-                    bin_ok = false;
-                    for d in &differences {
-                        for line in d.details() {
-                            writeln!(out, "        # {}", one_line(&line))?;
-                        }
-                    }
-                    let replay =
-                        crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
-                    writeln!(out, "        # replay: {replay}")?;
-                }
-                if r.outcome.is_failure() {
-                    bin_ok = false;
-                    let output = r.output.as_deref().unwrap_or_default();
-                    for line in output.lines().filter(|l| !l.trim().is_empty()).take(20) {
-                        writeln!(out, "        # {}", one_line(line))?;
-                    }
-                    let verdict = verdicts.get(&(b.id.as_str(), r.name.as_str()));
-                    writeln!(
-                        out,
-                        "        # verdict: {}",
-                        verdict.map_or("", String::as_str)
-                    )?;
-                    if let Some(input) = &r.minimal_input {
-                        writeln!(out, "        # minimal failing input: {}", one_line(input))?;
-                    }
-                    let replay =
-                        crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
-                    writeln!(out, "        # replay: {replay}")?;
-                }
-                let line = match r.outcome {
-                    Outcome::Passed if differs => format!("not ok {i} {test}"),
-                    Outcome::Passed => format!("ok {i} {test}"),
-                    Outcome::Failed => format!("not ok {i} {test}"),
-                    Outcome::Crashed => format!(
-                        "not ok {i} {test} # ERROR crashed: {}",
-                        r.signal.as_deref().unwrap_or("?")
-                    ),
-                    Outcome::TimedOut => format!("not ok {i} {test} # TIMEOUT"),
-                    Outcome::Ignored => format!(
-                        "ok {i} {test} # SKIP {}",
-                        one_line(r.output.as_deref().unwrap_or("ignored"))
-                    ),
-                    Outcome::NotRun => format!(
-                        "ok {i} {test} # SKIP not run: {}",
-                        one_line(r.output.as_deref().unwrap_or_default())
-                    ),
-                };
-                writeln!(out, "        {line}")?;
-            }
+            let bin_ok = write_binary(out, results, (&found, &verdicts), t, bi + 1, b)?;
             target_ok &= bin_ok;
-            let result = if bin_ok { "ok" } else { "not ok" };
-            writeln!(out, "    {result} {bn} {binary}")?;
         }
         let result = if target_ok { "ok" } else { "not ok" };
         writeln!(out, "{result} {n} {triple}")?;
     }
     Ok(())
+}
+
+/// One test executable of target `t` as a subtest numbered `bn`; returns whether it is ok.
+fn write_binary(
+    out: &mut dyn Write,
+    results: &RunResults,
+    (found, verdicts): (
+        &Findings<'_>,
+        &std::collections::HashMap<(&str, &str), String>,
+    ),
+    t: &TargetResult,
+    bn: usize,
+    b: &BinaryResult,
+) -> io::Result<bool> {
+    let binary = name(&b.id);
+    if b.tests.is_empty() {
+        match &b.error {
+            Some(e) => {
+                writeln!(out, "    not ok {bn} {binary} # ERROR {}", one_line(e))?;
+                return Ok(false);
+            }
+            None => writeln!(out, "    ok {bn} {binary} # SKIP no tests")?,
+        }
+        return Ok(true);
+    }
+    writeln!(out, "        KTAP version 1")?;
+    writeln!(out, "        # Subtest: {binary}")?;
+    writeln!(out, "        1..{}", b.tests.len())?;
+    let mut bin_ok = b.error.is_none();
+    if let Some(e) = &b.error {
+        writeln!(out, "        # {}", one_line(e))?;
+    }
+    for (ri, r) in b.tests.iter().enumerate() {
+        let i = ri + 1;
+        let test = name(&r.name);
+        let differences = found.differing(&t.triple, &b.id, &r.name);
+        let differs = r.outcome == Outcome::Passed && !differences.is_empty();
+        if differs {
+            bin_ok = false;
+            for d in &differences {
+                for line in d.details() {
+                    writeln!(out, "        # {}", one_line(&line))?;
+                }
+            }
+            let replay = crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
+            writeln!(out, "        # replay: {replay}")?;
+        }
+        if r.outcome.is_failure() {
+            bin_ok = false;
+            let output = r.output.as_deref().unwrap_or_default();
+            for line in output.lines().filter(|l| !l.trim().is_empty()).take(20) {
+                writeln!(out, "        # {}", one_line(line))?;
+            }
+            let verdict = verdicts.get(&(b.id.as_str(), r.name.as_str()));
+            writeln!(
+                out,
+                "        # verdict: {}",
+                verdict.map_or("", String::as_str)
+            )?;
+            if let Some(input) = &r.minimal_input {
+                writeln!(out, "        # minimal failing input: {}", one_line(input))?;
+            }
+            let replay = crate::execute::invocation::repro_line(t, b, &r.name, &results.config);
+            writeln!(out, "        # replay: {replay}")?;
+        }
+        let line = match r.outcome {
+            Outcome::Passed if differs => format!("not ok {i} {test}"),
+            Outcome::Passed => format!("ok {i} {test}"),
+            Outcome::Failed => format!("not ok {i} {test}"),
+            Outcome::Crashed => format!(
+                "not ok {i} {test} # ERROR crashed: {}",
+                r.signal.as_deref().unwrap_or("?")
+            ),
+            Outcome::TimedOut => format!("not ok {i} {test} # TIMEOUT"),
+            Outcome::Ignored => format!(
+                "ok {i} {test} # SKIP {}",
+                one_line(r.output.as_deref().unwrap_or("ignored"))
+            ),
+            Outcome::NotRun => format!(
+                "ok {i} {test} # SKIP not run: {}",
+                one_line(r.output.as_deref().unwrap_or_default())
+            ),
+        };
+        writeln!(out, "        {line}")?;
+    }
+    let result = if bin_ok { "ok" } else { "not ok" };
+    writeln!(out, "    {result} {bn} {binary}")?;
+    Ok(bin_ok)
 }
 
 /// A test name for a KTAP line: one line, and no `#`, which would start a directive (the

@@ -20,6 +20,38 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
         found.tests.len(),
         results.targets.len()
     )?;
+    write_targets(out, results)?;
+    write_time_spent(out, results)?;
+    if let Some(b) = &found.build {
+        let on: Vec<String> = b.failed.iter().map(|t| format!("`{t}`")).collect();
+        writeln!(out, "\n### {}\n\n- {}", b.verdict_label, on.join(", "))?;
+    }
+    let errors = crate::analyze::findings::executable_errors(results);
+    if !errors.is_empty() {
+        writeln!(
+            out,
+            "\n### Test executables that could not run ({})\n",
+            errors.len()
+        )?;
+        for (triple, binary, error) in errors {
+            writeln!(
+                out,
+                "- `{}` on `{triple}`: {}",
+                code(binary),
+                one_line(error)
+            )?;
+        }
+    }
+    let failing = write_failing(out, results, &found)?;
+    write_differences(out, results, &found)?;
+    if failing == 0 && found.differences.is_empty() {
+        writeln!(out, "\nAll tests passed on every target that ran.")?;
+    }
+    writeln!(out, "\nproptest seed: `{}`", results.config.seed)
+}
+
+/// One row per target: its traits, status and counts.
+fn write_targets(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     writeln!(
         out,
         "| target | endian | bits | status | passed | failed | crashed | timed out | ignored |"
@@ -50,6 +82,11 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             c.ignored
         )?;
     }
+    Ok(())
+}
+
+/// Where each target's time went.
+fn write_time_spent(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let spent = crate::analyze::findings::time_spent(results);
     if !spent.is_empty() {
         writeln!(
@@ -75,26 +112,16 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             )?;
         }
     }
-    if let Some(b) = &found.build {
-        let on: Vec<String> = b.failed.iter().map(|t| format!("`{t}`")).collect();
-        writeln!(out, "\n### {}\n\n- {}", b.verdict_label, on.join(", "))?;
-    }
-    let errors = crate::analyze::findings::executable_errors(results);
-    if !errors.is_empty() {
-        writeln!(
-            out,
-            "\n### Test executables that could not run ({})\n",
-            errors.len()
-        )?;
-        for (triple, binary, error) in errors {
-            writeln!(
-                out,
-                "- `{}` on `{triple}`: {}",
-                code(binary),
-                one_line(error)
-            )?;
-        }
-    }
+    Ok(())
+}
+
+/// The failing tests by verdict, each with where it failed, its minimal input and replay
+/// line. Returns how many tests fail.
+fn write_failing(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+) -> io::Result<usize> {
     let mut failing: Vec<_> = found.tests.iter().filter(|t| t.has_failure()).collect();
     failing.sort_by(|a, b| a.verdict.cmp(&b.verdict));
     let mut group: Option<&Verdict> = None;
@@ -136,11 +163,7 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
             }
         }
     }
-    write_differences(out, results, &found)?;
-    if failing.is_empty() && found.differences.is_empty() {
-        writeln!(out, "\nAll tests passed on every target that ran.")?;
-    }
-    writeln!(out, "\nproptest seed: `{}`", results.config.seed)
+    Ok(failing.len())
 }
 
 fn write_differences(
