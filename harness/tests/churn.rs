@@ -6,7 +6,7 @@
 mod support;
 
 use bele::testing::Builder;
-use bele::testing::{RunResults, TargetResult, TargetStatus};
+use bele::testing::{RunResults, RunnerName, StdUsed, TargetResult, TargetStatus};
 use support::{bele, scratch};
 
 const TARGETS: &str = "x86_64-unknown-linux-gnu,powerpc-unknown-linux-gnu,mips-unknown-linux-gnu";
@@ -121,7 +121,7 @@ fn a_second_run_rebuilds_nothing() {
         } else {
             "std-cache"
         };
-        assert_eq!(mips.std.as_deref(), Some(expected));
+        assert_eq!(mips.std.map(StdUsed::label), Some(expected));
         // Each run keeps its targets' test times for the next run's build order: the
         // longest tests of the last run first, the target that runs natively second.
         let timings: std::collections::BTreeMap<String, u64> = serde_json::from_str(
@@ -135,7 +135,7 @@ fn a_second_run_rebuilds_nothing() {
         };
         if mode != "builders" {
             let mut emulated: Vec<&TargetResult> = (first.targets.iter())
-                .filter(|t| t.runner != "native")
+                .filter(|t| t.runner != RunnerName::Native)
                 .collect();
             emulated.sort_by_key(|t| std::cmp::Reverse(t.run_ms));
             let (longest, other) = (&emulated[0].triple, &emulated[1].triple);

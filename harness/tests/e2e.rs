@@ -89,9 +89,9 @@ fn big_endian_only_failure_is_reported_on_the_big_endian_targets() {
         assert_eq!(ignored.output.as_deref(), Some("needs real hardware"));
         let t = r.targets.iter().find(|t| t.triple == triple).unwrap();
         assert_eq!(t.binaries.len(), 2, "lib and integration test executables");
-        assert_eq!(t.std.as_deref(), Some("prebuilt"));
+        assert_eq!(t.std.map(bele::testing::StdUsed::label), Some("prebuilt"));
         if triple == X86_64 {
-            assert_eq!(t.runner, "native");
+            assert_eq!(t.runner.as_str(), "native");
         } else {
             assert!(
                 t.qemu_version
@@ -230,7 +230,7 @@ fn crashes_are_classified_and_cost_no_sibling_its_result() {
     );
     let sparc = r.targets.iter().find(|t| t.triple == SPARC64).unwrap();
     assert_eq!(
-        sparc.std.as_deref(),
+        sparc.std.map(bele::testing::StdUsed::label),
         Some("std-cache"),
         "rustup serves no sparc64 std here: it comes from bele's std cache"
     );
@@ -392,7 +392,10 @@ fn trait_verdicts_name_u64_alignment_and_big_endian_32_bit() {
         assert!(xml.contains(&format!("verdict: {label}")), "{xml}");
     }
     let mips = r.targets.iter().find(|t| t.triple == MIPS).unwrap();
-    assert_eq!(mips.std.as_deref(), Some("std-cache"));
+    assert_eq!(
+        mips.std.map(bele::testing::StdUsed::label),
+        Some("std-cache")
+    );
 }
 
 /// Builds the fake QEMU once and returns its directory, to put first on PATH.

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::analyze::verdict::{verdict, Member, Subject, Verdict};
 use crate::model::{
-    Outcome, ProbeCheck, ProbeKind, ProbeSequence, RunResults, TargetStatus, TestResult,
+    Outcome, ProbeCheck, ProbeKind, ProbeSequence, RunResults, RunnerName, TargetStatus, TestResult,
 };
 
 /// Which targets a kind of record must agree on.
@@ -315,7 +315,7 @@ pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
         // Run it again where it costs least: natively when a target runs so.
         let rerun_on = parts
             .iter()
-            .find(|(i, _)| results.targets[*i].runner == "native")
+            .find(|(i, _)| results.targets[*i].runner == RunnerName::Native)
             .unwrap_or(&parts[0])
             .0;
         // One target per (records, pointer width): targets that recorded exactly the same

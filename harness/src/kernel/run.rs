@@ -90,9 +90,9 @@ pub fn run(
                 k.like
             )
         })?;
-        let mut t = TargetResult::new(like, k.qemu.clone(), Vec::new());
+        let mut t = TargetResult::new(like, RunnerName::Emulator(k.qemu.clone()), Vec::new());
         t.triple = k.result_name();
-        t.std = Some("kernel".into());
+        t.std = Some(StdUsed::Kernel);
         let missing: Vec<Missing> = shared.iter().cloned().chain(check_target(k, env)).collect();
         let why = if !tree.supports_rust(k) {
             Some(format!(

@@ -125,14 +125,13 @@ pub struct TargetResult {
     pub strict_align: bool,
     pub atomic64: bool,
     /// `native`, or the QEMU binary.
-    pub runner: String,
+    pub runner: RunnerName,
     /// What precedes a test executable on its command line: `[qemu-s390x, -L, /usr/s390x-linux-gnu]`,
     /// or nothing for native runs.
     pub runner_prefix: Vec<String>,
     pub qemu_version: Option<String>,
-    /// How std was obtained: `prebuilt`, `build-std` (compiled in the target dir), `std-cache`
-    /// (bele's std cache), or null when unavailable.
-    pub std: Option<String>,
+    /// How std was obtained, or null when unavailable.
+    pub std: Option<StdUsed>,
     pub status: TargetStatus,
     /// Why the target is unavailable, failed to build, or was not run.
     pub reason: Option<String>,
@@ -140,6 +139,71 @@ pub struct TargetResult {
     /// Wall time from its first test executable's start to its last one's end.
     pub run_ms: Option<u64>,
     pub binaries: Vec<BinaryResult>,
+}
+
+/// What runs a target's test executables, as the results file names it: `native`, or the
+/// emulator's binary (`qemu-s390x`, `qemu-system-s390x`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum RunnerName {
+    Native,
+    Emulator(String),
+}
+
+impl RunnerName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            RunnerName::Native => "native",
+            RunnerName::Emulator(binary) => binary,
+        }
+    }
+}
+
+impl From<String> for RunnerName {
+    fn from(s: String) -> RunnerName {
+        if s == "native" {
+            RunnerName::Native
+        } else {
+            RunnerName::Emulator(s)
+        }
+    }
+}
+
+impl From<RunnerName> for String {
+    fn from(r: RunnerName) -> String {
+        r.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for RunnerName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a target's std was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StdUsed {
+    /// rustup's prebuilt `rust-std`.
+    Prebuilt,
+    /// `-Zbuild-std`, compiled in the target dir.
+    BuildStd,
+    /// bele's std cache.
+    StdCache,
+    /// The kernel's own `core` and `kernel` crates (`bele kernel`).
+    Kernel,
+}
+
+impl StdUsed {
+    pub fn label(self) -> &'static str {
+        match self {
+            StdUsed::Prebuilt => "prebuilt",
+            StdUsed::BuildStd => "build-std",
+            StdUsed::StdCache => "std-cache",
+            StdUsed::Kernel => "kernel",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,7 +436,7 @@ impl Counts {
 
 impl TargetResult {
     /// A target's entry before anything is known beyond the table.
-    pub fn new(target: &Target, runner: String, runner_prefix: Vec<String>) -> TargetResult {
+    pub fn new(target: &Target, runner: RunnerName, runner_prefix: Vec<String>) -> TargetResult {
         TargetResult {
             triple: target.triple.clone(),
             arch: target.arch,
@@ -626,6 +690,27 @@ mod tests {
         a.targets.truncate(1);
         b.targets.remove(0);
         (a, b)
+    }
+
+    /// The typed values are written as the strings the schema names.
+    #[test]
+    fn runner_and_std_are_the_schemas_strings() {
+        for (runner, text) in [
+            (RunnerName::Native, "\"native\""),
+            (RunnerName::Emulator("qemu-s390x".into()), "\"qemu-s390x\""),
+        ] {
+            assert_eq!(serde_json::to_string(&runner).unwrap(), text);
+            assert_eq!(serde_json::from_str::<RunnerName>(text).unwrap(), runner);
+        }
+        for (std, text) in [
+            (StdUsed::Prebuilt, "prebuilt"),
+            (StdUsed::BuildStd, "build-std"),
+            (StdUsed::StdCache, "std-cache"),
+            (StdUsed::Kernel, "kernel"),
+        ] {
+            assert_eq!(serde_json::to_string(&std).unwrap(), format!("\"{text}\""));
+            assert_eq!(std.label(), text);
+        }
     }
 
     #[test]

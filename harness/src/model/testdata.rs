@@ -44,11 +44,11 @@ pub fn target(triple: &str, tests: Vec<TestResult>) -> TargetResult {
     let table = Table::builtin();
     let mut t = TargetResult::new(
         table.get(triple).unwrap(),
-        "qemu".into(),
+        RunnerName::Emulator("qemu".into()),
         vec!["qemu-x".into(), "-L".into(), "/s".into()],
     );
     t.status = TargetStatus::Ran;
-    t.std = Some("prebuilt".into());
+    t.std = Some(StdUsed::Prebuilt);
     t.binaries.push(BinaryResult {
         id: "pkg".into(),
         executable: "/t/pkg-1".into(),

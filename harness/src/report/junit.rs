@@ -6,7 +6,9 @@ use std::io::{self, Write};
 
 use super::escape_markup as esc;
 use crate::analyze::findings::Findings;
-use crate::model::{BinaryResult, Outcome, RunResults, TargetResult, TargetStatus, TestResult};
+use crate::model::{
+    BinaryResult, Outcome, RunResults, StdUsed, TargetResult, TargetStatus, TestResult,
+};
 
 pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let found = Findings::of(results);
@@ -118,9 +120,12 @@ fn write_suite_start(
     for (k, v) in [
         ("endian", t.endian.to_string()),
         ("pointer_width", t.pointer_width.to_string()),
-        ("runner", t.runner.clone()),
+        ("runner", t.runner.to_string()),
         ("qemu_version", t.qemu_version.clone().unwrap_or_default()),
-        ("std", t.std.clone().unwrap_or_default()),
+        (
+            "std",
+            t.std.map(StdUsed::label).unwrap_or_default().to_string(),
+        ),
         ("status", format!("{:?}", t.status)),
         ("seed", results.config.seed.to_string()),
     ] {

@@ -8,7 +8,7 @@ use super::printable;
 use super::style::{pad, pad_left, Style};
 use crate::analyze::findings::Findings;
 use crate::analyze::triage::{failure_label, TestAcross};
-use crate::model::{Outcome, RunResults, TargetStatus};
+use crate::model::{Outcome, RunResults, StdUsed, TargetStatus};
 
 /// Lines of failure output shown per test in the terminal (the results file has it all).
 const OUTPUT_LINES: usize = 8;
@@ -126,7 +126,7 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
             pad(&t.triple, 32),
             pad(t.endian.short(), 6),
             pad(&t.pointer_width.to_string(), 4),
-            pad(t.std.as_deref().unwrap_or("-"), 9)
+            pad(t.std.map_or("-", StdUsed::label), 9)
         );
         match t.status {
             TargetStatus::Ran => {

@@ -42,7 +42,7 @@ impl Collector<'_, '_, '_> {
                 let t = &self.results.targets[idx];
                 self.reporter.event(&Event::BuildStarted {
                     triple: &t.triple,
-                    std: t.std.as_deref().unwrap_or_default(),
+                    std: t.std.map(StdUsed::label).unwrap_or_default(),
                 });
             }
             Msg::BuildDone {
@@ -60,7 +60,7 @@ impl Collector<'_, '_, '_> {
                     t.reason = Some(format!("the build failed: `{command}`"));
                 }
                 if std.cached {
-                    t.std = Some("std-cache".into());
+                    t.std = Some(StdUsed::StdCache);
                 }
                 t.build = Some(BuildInfo {
                     duration_ms: millis(duration),

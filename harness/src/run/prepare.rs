@@ -44,9 +44,9 @@ pub(super) fn prepare_targets(
             }
         };
         let label = if check.native {
-            "native".into()
+            RunnerName::Native
         } else {
-            t.qemu.clone()
+            RunnerName::Emulator(t.qemu.clone())
         };
         let mut tr = TargetResult::new(t, label, runner.prefix());
         let tools = match check.reason() {
@@ -64,7 +64,13 @@ pub(super) fn prepare_targets(
                 ready.push(None);
             }
             Ok(tools) => {
-                tr.std = Some(check.std.label().to_string());
+                // A ready target's std is prebuilt or built with the crate (a cache hit is said
+                // when the build reports it).
+                tr.std = Some(if check.std == StdAvailability::Prebuilt {
+                    StdUsed::Prebuilt
+                } else {
+                    StdUsed::BuildStd
+                });
                 let probe_dir = plan.probes.then(|| probe_root.join(&t.triple));
                 if let Some(dir) = &probe_dir {
                     std::fs::create_dir_all(dir).map_err(|source| ResultsError::Io {
@@ -98,8 +104,8 @@ pub(super) fn prepare_targets(
 /// The emulators of the ready targets, by target index.
 pub(super) fn emulators(results: &RunResults, ready: &[Ready]) -> Vec<(usize, String)> {
     (results.targets.iter().zip(ready).enumerate())
-        .filter(|(_, (t, r))| r.is_some() && t.runner != "native")
-        .map(|(idx, (t, _))| (idx, t.runner.clone()))
+        .filter(|(_, (t, r))| r.is_some() && t.runner != RunnerName::Native)
+        .map(|(idx, (t, _))| (idx, t.runner.to_string()))
         .collect()
 }
 
