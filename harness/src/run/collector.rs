@@ -27,9 +27,9 @@ pub(super) struct Collector<'a, 'p, 't> {
     pub(super) save_cost: Duration,
     pub(super) results: &'a mut RunResults,
     /// Per target: test executables still running, once its build is done.
-    pub(super) outstanding: Vec<Option<usize>>,
+    pub(super) outstanding: PerTarget<Option<usize>>,
     /// Per target: when its first test executable started and its last one ended.
-    pub(super) window: Vec<Option<(Instant, Instant)>>,
+    pub(super) window: PerTarget<Option<(Instant, Instant)>>,
     pub(super) plan: &'a Plan<'t>,
     pub(super) cancel: &'a AtomicBool,
     pub(super) reporter: &'a mut (dyn Reporter + 'p),
@@ -39,7 +39,7 @@ impl Collector<'_, '_, '_> {
     pub(super) fn take(&mut self, msg: Msg) -> Result<(), ResultsError> {
         match msg {
             Msg::BuildStarted(idx) => {
-                let t = &self.results.targets[idx];
+                let t = &self.results.targets[idx.get()];
                 self.reporter.event(&Event::BuildStarted {
                     triple: &t.triple,
                     std: t.std.map(StdUsed::label).unwrap_or_default(),
@@ -54,7 +54,7 @@ impl Collector<'_, '_, '_> {
                 std,
                 command,
             } => {
-                let t = &mut self.results.targets[idx];
+                let t = &mut self.results.targets[idx.get()];
                 if outcome.is_err() {
                     t.status = TargetStatus::BuildFailed;
                     t.reason = Some(format!("the build failed: `{command}`"));
@@ -98,7 +98,7 @@ impl Collector<'_, '_, '_> {
                 result,
             } => {
                 self.reporter.event(&Event::TestFinished {
-                    triple: &self.results.targets[idx].triple,
+                    triple: &self.results.targets[idx.get()].triple,
                     binary: &binary,
                     result: &result,
                 });
@@ -110,7 +110,7 @@ impl Collector<'_, '_, '_> {
                 elapsed,
             } => {
                 self.reporter.event(&Event::TestSlow {
-                    triple: &self.results.targets[idx].triple,
+                    triple: &self.results.targets[idx.get()].triple,
                     binary: &binary,
                     test: &test,
                     elapsed,
@@ -121,7 +121,7 @@ impl Collector<'_, '_, '_> {
                 self.unsaved = true;
             }
             Msg::QemuVersion { idx, version } => {
-                self.results.targets[idx].qemu_version = version;
+                self.results.targets[idx.get()].qemu_version = version;
                 self.unsaved = true;
             }
             Msg::BuildsDone => {}
@@ -141,7 +141,7 @@ impl Collector<'_, '_, '_> {
                 let no_docs =
                     result.doc.is_some() && result.tests.is_empty() && result.error.is_none();
                 if !no_docs {
-                    self.results.targets[idx].binaries.push(result);
+                    self.results.targets[idx.get()].binaries.push(result);
                     // Saved by `save_pending` if its target does not finish first.
                     self.unsaved = true;
                 }
@@ -156,8 +156,8 @@ impl Collector<'_, '_, '_> {
         Ok(())
     }
 
-    pub(super) fn finish_target(&mut self, idx: usize) -> Result<(), ResultsError> {
-        let t = &mut self.results.targets[idx];
+    pub(super) fn finish_target(&mut self, idx: TargetIdx) -> Result<(), ResultsError> {
+        let t = &mut self.results.targets[idx.get()];
         t.binaries.sort_by(|a, b| a.id.cmp(&b.id));
         t.run_ms = self.window[idx].map(|(s, e)| millis(e.duration_since(s)));
         if self.cancel.load(Ordering::Relaxed) {

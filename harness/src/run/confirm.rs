@@ -16,7 +16,7 @@ use crate::model::{InputsOn, Outcome, ProbeCheck, RunResults, TargetStatus};
 use crate::plan::Plan;
 use crate::report::events::{Event, Reporter};
 use crate::run::prepare::exec_configs;
-use crate::run::Ready;
+use crate::run::{PerTarget, Ready};
 
 /// What the checks found: per (target index, executable id), each test run again.
 pub type Reruns = BTreeMap<(usize, String), BTreeMap<String, Rerun>>;
@@ -182,7 +182,7 @@ pub fn judge(results: &RunResults, needs: &[CheckNeed], reruns: &Reruns) -> Vec<
 /// `early` is what `EarlyCheck` ran already, and what it asked for.
 pub(super) fn check_probes(
     results: &mut RunResults,
-    ready: &[Ready],
+    ready: &PerTarget<Ready>,
     plan: &Plan<'_>,
     early: (Reruns, BTreeSet<Asked>),
     cancel: &AtomicBool,
@@ -218,7 +218,7 @@ impl<'scope> EarlyCheck<'scope> {
         &mut self,
         scope: &'scope std::thread::Scope<'scope, 'env>,
         results: &RunResults,
-        ready: &'env [Ready],
+        ready: &'env PerTarget<Ready>,
         cancel: &'env AtomicBool,
     ) {
         let finished = (results.targets.iter())

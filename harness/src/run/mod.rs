@@ -31,11 +31,63 @@ use order::*;
 use pool::*;
 use prepare::*;
 
+/// A target's place in the plan: it indexes every per-target vector of a run (the plan's
+/// targets, the results' targets, what is ready, std built ahead, the collector's counts),
+/// and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct TargetIdx(usize);
+
+impl TargetIdx {
+    /// The position in the plan's (and the results') targets.
+    pub(crate) fn get(self) -> usize {
+        self.0
+    }
+}
+
+/// One value per target of the plan, indexed by [`TargetIdx`] only.
+#[derive(Debug, Clone)]
+pub(crate) struct PerTarget<T>(Vec<T>);
+
+impl<T> PerTarget<T> {
+    pub(crate) fn new(values: Vec<T>) -> PerTarget<T> {
+        PerTarget(values)
+    }
+
+    /// `value` for each of `n` targets.
+    pub(crate) fn filled(n: usize, value: T) -> PerTarget<T>
+    where
+        T: Clone,
+    {
+        PerTarget(vec![value; n])
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (TargetIdx, &T)> {
+        self.0.iter().enumerate().map(|(i, v)| (TargetIdx(i), v))
+    }
+
+    pub(crate) fn values(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> std::ops::Index<TargetIdx> for PerTarget<T> {
+    type Output = T;
+    fn index(&self, idx: TargetIdx) -> &T {
+        &self.0[idx.0]
+    }
+}
+
+impl<T> std::ops::IndexMut<TargetIdx> for PerTarget<T> {
+    fn index_mut(&mut self, idx: TargetIdx) -> &mut T {
+        &mut self.0[idx.0]
+    }
+}
+
 pub(crate) enum Msg {
-    BuildStarted(usize),
+    BuildStarted(TargetIdx),
     /// A build ended: the number of test executables that follow as work, or the log tail.
     BuildDone {
-        idx: usize,
+        idx: TargetIdx,
         outcome: Result<usize, String>,
         doc_tests: usize,
         duration: Duration,
@@ -44,18 +96,18 @@ pub(crate) enum Msg {
         command: String,
     },
     Test {
-        idx: usize,
+        idx: TargetIdx,
         binary: String,
         result: TestResult,
     },
     Slow {
-        idx: usize,
+        idx: TargetIdx,
         binary: String,
         test: String,
         elapsed: Duration,
     },
     BinaryDone {
-        idx: usize,
+        idx: TargetIdx,
         result: BinaryResult,
         sequences: Sequences,
         started: Instant,
@@ -63,7 +115,7 @@ pub(crate) enum Msg {
     },
     /// A target's emulator answered (or did not) what version it is.
     QemuVersion {
-        idx: usize,
+        idx: TargetIdx,
         version: Option<String>,
     },
     /// The workspace's commit, when it is in git.
@@ -99,9 +151,9 @@ pub fn run(
     let order = build_order(plan, &ready, &last);
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
-    let (work_tx, work_rx) = mpsc::channel::<(usize, TestBinary)>();
+    let (work_tx, work_rx) = mpsc::channel::<(TargetIdx, TestBinary)>();
     let work_rx = Mutex::new(work_rx);
-    let std_built: Mutex<Vec<Option<StdBuild>>> = Mutex::new(vec![None; plan.targets.len()]);
+    let std_built = Mutex::new(PerTarget::filled(plan.targets.len(), None));
     let early = std::thread::scope(|scope| -> Result<(Reruns, BTreeSet<Asked>), ResultsError> {
         {
             let (ready, std_built) = (&ready, &std_built);
@@ -116,7 +168,7 @@ pub fn run(
         }
         for k in 0..plan.builders.max(1) {
             // Each builder takes its own targets, in build order.
-            let mine: Vec<usize> = (order.iter().copied())
+            let mine: Vec<TargetIdx> = (order.iter().copied())
                 .filter(|&i| ready[i].as_ref().is_some_and(|(_, t)| t.builder.index == k))
                 .collect();
             let (msg_tx, work_tx) = (msg_tx.clone(), work_tx.clone());
@@ -138,8 +190,8 @@ pub fn run(
             unsaved: false,
             save_cost: Duration::ZERO,
             results: &mut results,
-            outstanding: vec![None; plan.targets.len()],
-            window: vec![None; plan.targets.len()],
+            outstanding: PerTarget::filled(plan.targets.len(), None),
+            window: PerTarget::filled(plan.targets.len(), None),
             plan,
             cancel,
             reporter: &mut *reporter,

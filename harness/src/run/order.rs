@@ -20,10 +20,10 @@ use super::*;
 /// there, so it can start before the last tests end.
 pub(super) fn build_order(
     plan: &Plan<'_>,
-    ready: &[Ready],
+    ready: &PerTarget<Ready>,
     last: &BTreeMap<String, u64>,
-) -> Vec<usize> {
-    let keys: Vec<Option<OrderKey>> = (ready.iter().zip(&plan.targets))
+) -> Vec<TargetIdx> {
+    let keys: Vec<Option<OrderKey>> = (ready.values().iter().zip(&plan.targets))
         .map(|(r, target)| {
             let (exec, tools) = r.as_ref()?;
             Some(OrderKey {
@@ -33,7 +33,7 @@ pub(super) fn build_order(
             })
         })
         .collect();
-    order_by(&keys)
+    order_by(&PerTarget::new(keys))
 }
 
 /// What decides where a ready target goes in the build order.
@@ -45,15 +45,15 @@ pub(super) struct OrderKey {
 }
 
 /// The indices of `keys` that are `Some`, in build order (see `build_order`).
-pub(super) fn order_by(keys: &[Option<OrderKey>]) -> Vec<usize> {
-    let mut order: Vec<(usize, OrderKey)> = (keys.iter().enumerate())
+pub(super) fn order_by(keys: &PerTarget<Option<OrderKey>>) -> Vec<TargetIdx> {
+    let mut order: Vec<(TargetIdx, OrderKey)> = (keys.iter())
         .filter_map(|(idx, k)| Some((idx, (*k)?)))
         .collect();
     order.sort_by_key(|&(idx, k)| {
         let longest_first = std::cmp::Reverse(k.last_tests_ms);
         (k.std_to_build, longest_first, idx)
     });
-    let mut order: Vec<usize> = order.into_iter().map(|(idx, _)| idx).collect();
+    let mut order: Vec<TargetIdx> = order.into_iter().map(|(idx, _)| idx).collect();
     if let Some(at) = order
         .iter()
         .position(|&i| keys[i].is_some_and(|k| !k.emulated))
@@ -117,7 +117,13 @@ mod tests {
             key(false, true, 300), // 6: as long as 1, after it in the table
             key(true, true, 100),  // 7
         ];
-        assert_eq!(order_by(&keys), [4, 0, 1, 6, 5, 3, 7]);
+        // The order as plain positions in the table.
+        let order = |keys: &[Option<OrderKey>]| -> Vec<usize> {
+            (order_by(&PerTarget::new(keys.to_vec())).into_iter())
+                .map(TargetIdx::get)
+                .collect()
+        };
+        assert_eq!(order(&keys), [4, 0, 1, 6, 5, 3, 7]);
         // Without a last run, the table's order (std at hand first), the native one second.
         let first_run = [
             key(true, true, 0),
@@ -125,11 +131,8 @@ mod tests {
             key(false, true, 0),
             key(false, false, 0),
         ];
-        assert_eq!(order_by(&first_run), [1, 3, 2, 0]);
-        assert_eq!(order_by(&[key(false, false, 0)]), [0]);
-        assert_eq!(
-            order_by(&[key(false, false, 0), key(false, true, 5)]),
-            [1, 0]
-        );
+        assert_eq!(order(&first_run), [1, 3, 2, 0]);
+        assert_eq!(order(&[key(false, false, 0)]), [0]);
+        assert_eq!(order(&[key(false, false, 0), key(false, true, 5)]), [1, 0]);
     }
 }

@@ -18,16 +18,16 @@ use super::*;
 #[allow(clippy::too_many_arguments)]
 pub(super) fn build_queue(
     plan: &Plan<'_>,
-    ready: &[Ready],
-    order: &[usize],
+    ready: &PerTarget<Ready>,
+    order: &[TargetIdx],
     env: &HostEnv,
     cancel: &AtomicBool,
-    std_built: &Mutex<Vec<Option<StdBuild>>>,
+    std_built: &Mutex<PerTarget<Option<StdBuild>>>,
     msg_tx: &mpsc::Sender<Msg>,
-    work_tx: mpsc::Sender<(usize, TestBinary)>,
+    work_tx: mpsc::Sender<(TargetIdx, TestBinary)>,
 ) {
     for &idx in order {
-        let (target, Some((exec, tools))) = (plan.targets[idx], &ready[idx]) else {
+        let (target, Some((exec, tools))) = (plan.targets[idx.get()], &ready[idx]) else {
             continue;
         };
         if cancel.load(Ordering::Relaxed) {
@@ -91,8 +91,8 @@ pub(super) fn build_queue(
 
 /// A worker: takes the next test executable of any built target and runs it to results.
 pub(super) fn worker(
-    ready: &[Ready],
-    work_rx: &Mutex<mpsc::Receiver<(usize, TestBinary)>>,
+    ready: &PerTarget<Ready>,
+    work_rx: &Mutex<mpsc::Receiver<(TargetIdx, TestBinary)>>,
     cancel: &AtomicBool,
     msg_tx: &mpsc::Sender<Msg>,
 ) {

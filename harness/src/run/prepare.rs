@@ -31,7 +31,7 @@ pub(super) fn prepare_targets(
     probe_root: &Path,
     results: &mut RunResults,
     reporter: &mut dyn Reporter,
-) -> Result<Vec<Ready>, ResultsError> {
+) -> Result<PerTarget<Ready>, ResultsError> {
     let mut ready = Vec::new();
     for check in doctor::check(&plan.targets, toolchain, env) {
         let t = check.target;
@@ -98,21 +98,26 @@ pub(super) fn prepare_targets(
         }
         results.targets.push(tr);
     }
-    Ok(ready)
+    Ok(PerTarget::new(ready))
 }
 
 /// The emulators of the ready targets, by target index.
-pub(super) fn emulators(results: &RunResults, ready: &[Ready]) -> Vec<(usize, String)> {
-    (results.targets.iter().zip(ready).enumerate())
-        .filter(|(_, (t, r))| r.is_some() && t.runner != RunnerName::Native)
-        .map(|(idx, (t, _))| (idx, t.runner.to_string()))
-        .collect()
+pub(super) fn emulators(
+    results: &RunResults,
+    ready: &PerTarget<Ready>,
+) -> Vec<(TargetIdx, String)> {
+    (ready
+        .iter()
+        .map(|(idx, r)| (idx, (&results.targets[idx.get()], r))))
+    .filter(|(_, (t, r))| r.is_some() && t.runner != RunnerName::Native)
+    .map(|(idx, (t, _))| (idx, t.runner.to_string()))
+    .collect()
 }
 
 /// Asks the workspace's commit and every emulator its version, all at once and beside the
 /// builds: only reports show them.
 pub(super) fn facts(
-    emulators: Vec<(usize, String)>,
+    emulators: Vec<(TargetIdx, String)>,
     root: &Path,
     env: &HostEnv,
     msg_tx: &mpsc::Sender<Msg>,
@@ -135,15 +140,15 @@ pub(super) fn facts(
 /// puts those with std at hand first): cargo leaves cores idle while it links and while
 /// tests run.
 pub(super) fn std_ahead(
-    ready: &[Ready],
-    order: &[usize],
+    ready: &PerTarget<Ready>,
+    order: &[TargetIdx],
     plan: &Plan<'_>,
     env: &HostEnv,
     cancel: &AtomicBool,
-    std_built: &Mutex<Vec<Option<StdBuild>>>,
+    std_built: &Mutex<PerTarget<Option<StdBuild>>>,
 ) {
     for &idx in order {
-        let (target, Some((_, tools))) = (plan.targets[idx], &ready[idx]) else {
+        let (target, Some((_, tools))) = (plan.targets[idx.get()], &ready[idx]) else {
             continue;
         };
         if cancel.load(Ordering::Relaxed) {
@@ -158,8 +163,10 @@ pub(super) fn std_ahead(
     }
 }
 
-pub(super) fn exec_configs(ready: &[Ready]) -> Vec<Option<&ExecConfig>> {
-    ready.iter().map(|c| c.as_ref().map(|(e, _)| e)).collect()
+pub(super) fn exec_configs(ready: &PerTarget<Ready>) -> Vec<Option<&ExecConfig>> {
+    (ready.values().iter())
+        .map(|c| c.as_ref().map(|(e, _)| e))
+        .collect()
 }
 
 /// `tools` with the target's std from bele's std cache, built there first if need be: how
