@@ -40,6 +40,9 @@ fn a_big_endian_bug_fails_on_big_endian_arm_only() {
             target.std.map(bele::testing::StdUsed::label),
             Some("std-cache")
         );
+        // The fixtures' graph has no rustix: its workaround is not given.
+        let command = &target.build.as_ref().unwrap().command;
+        assert!(!command.contains("rustix_use_libc"), "{command}");
         assert_eq!(
             target.runner_prefix.len(),
             1,
@@ -198,5 +201,58 @@ fn an_underivable_spec_makes_its_target_unavailable() {
             .unwrap()
             .status,
         TargetStatus::Ran
+    );
+}
+
+/// A crate whose dev-dependencies are proptest and tempfile with their default features (as
+/// most real crates' are) builds and passes on big-endian ARM: rustix, which they pull in,
+/// does not build there as published, and the target table's workaround is given to this
+/// build because its dependency graph holds rustix, and only then.
+#[test]
+fn proptest_with_default_features_passes_on_big_endian_arm() {
+    let manifest = support::repo().join("fixtures/corpus/Cargo.toml");
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--targets",
+            &[X86_64, AARCH64_BE, ARMEB].join(","),
+        ],
+        &[],
+        "corpus-arm-be",
+    );
+    let r = run
+        .results
+        .as_ref()
+        .unwrap_or_else(|| panic!("no results\n{}\n{}", run.stdout, run.stderr));
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    for t in [X86_64, AARCH64_BE, ARMEB] {
+        for test in [
+            "tests::proptest_round_trips",
+            "tests::tempfile_holds_the_wire_bytes",
+        ] {
+            assert_eq!(
+                outcome(r, t, test).outcome,
+                Outcome::Passed,
+                "{test} on {t}"
+            );
+        }
+    }
+    let command = |triple: &str| {
+        let t = r.targets.iter().find(|t| t.triple == triple).unwrap();
+        t.build.as_ref().unwrap().command.clone()
+    };
+    for t in [AARCH64_BE, ARMEB] {
+        assert!(
+            command(t).contains("rustix_use_libc"),
+            "{t}: {}",
+            command(t)
+        );
+    }
+    assert!(
+        !command(X86_64).contains("rustix_use_libc"),
+        "{}",
+        command(X86_64)
     );
 }

@@ -199,6 +199,19 @@ pub struct DerivedSpec {
 // toml values hold floats, so `Eq` is declared by hand for what a table can hold.
 impl Eq for DerivedSpec {}
 
+/// Flags a published crate needs to build for a target as it is (a workaround, with its
+/// reason): given to a build only when the workspace's dependency graph holds the crate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrateFlags {
+    /// The crate's name on crates.io.
+    #[serde(rename = "crate")]
+    pub name: String,
+    pub rustflags: Vec<String>,
+    /// Why the crate needs them, for the README and the build's notes.
+    pub why: String,
+}
+
 /// One row of the target table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -223,6 +236,9 @@ pub struct Target {
     /// Flags rustc needs for this target, set per build as `CARGO_TARGET_<T>_RUSTFLAGS`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rustflags: Vec<String>,
+    /// Workarounds for published crates that do not build for this target as they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crate_flags: Vec<CrateFlags>,
     /// For a target rustc does not know: how its spec is derived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<DerivedSpec>,
@@ -459,6 +475,15 @@ fn check_entry(t: &Target) -> Result<(), String> {
                         t.u64_align
                     ),
                 );
+    }
+    for c in &t.crate_flags {
+        if c.name.is_empty() || c.rustflags.is_empty() || c.why.trim().is_empty() {
+            return Err(format!(
+                "a crate_flags entry of `{}` needs `crate` (a crate's name), `rustflags` \
+                 (at least one flag) and `why` (the reason, shown to users)",
+                t.triple
+            ));
+        }
     }
     if t.packages.is_empty() {
         return Err(format!(

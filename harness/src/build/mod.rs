@@ -52,6 +52,9 @@ pub struct TargetTools {
     pub spec_file: Option<PathBuf>,
     /// zig's `cc` and `ar`, for the zig route.
     pub zig: Option<Wrappers>,
+    /// Rust flags of the target's crate workarounds whose crate this workspace depends on
+    /// (`crate_flags` in the target table): the crate build's, never std's.
+    pub crate_flags: Vec<String>,
     /// Which builder builds the target (each has a target dir of its own), and how many
     /// jobs its cargo may run when there are several (`None`: cargo's default, every core).
     pub builder: Builder,
@@ -228,6 +231,7 @@ fn cargo_base(
         }
     }
     let mut rustflags = target.rustflags.clone();
+    rustflags.extend(tools.crate_flags.iter().cloned());
     if let Some(sysroot) = &tools.sysroot {
         let flag = ["--sysroot".to_string(), sysroot.display().to_string()];
         rustflags.extend(flag.iter().cloned());

@@ -88,6 +88,31 @@ impl Workspace {
         })
     }
 
+    /// The name of every package in the workspace's resolved dependency graph, for every
+    /// platform: `cargo metadata` with dependencies resolves as the build would (and
+    /// writes `Cargo.lock` where the build would).
+    pub fn dependency_names(
+        &self,
+        env: &HostEnv,
+    ) -> Result<std::collections::BTreeSet<String>, WorkspaceError> {
+        let spec = CommandSpec::new("cargo", &self.root).args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--manifest-path",
+            &self.manifest_path.display().to_string(),
+        ]);
+        let fail = |message: String| WorkspaceError::Metadata {
+            manifest: self.manifest_path.display().to_string(),
+            message,
+        };
+        let out = spec.output(&env.vars).map_err(|e| fail(e.to_string()))?;
+        if !out.success {
+            return Err(fail(out.stderr.trim().to_string()));
+        }
+        package_names(&out.stdout).map_err(fail)
+    }
+
     /// Parses `cargo metadata --format-version 1 --no-deps` output.
     pub fn parse(json: &str) -> Result<Workspace, WorkspaceError> {
         let md =
@@ -201,11 +226,38 @@ pub fn git_commit(dir: &Path, env: &HostEnv) -> Option<String> {
     Some(if dirty { format!("{head}-dirty") } else { head })
 }
 
+/// The package names in `cargo metadata` output.
+fn package_names(json: &str) -> Result<std::collections::BTreeSet<String>, String> {
+    #[derive(Deserialize)]
+    struct Metadata {
+        packages: Vec<Named>,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let md: Metadata = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    Ok(md.packages.into_iter().map(|p| p.name).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const METADATA: &str = include_str!("../../tests/captured/metadata-fixtures.json");
+
+    /// `cargo metadata` with dependencies of a crate whose only dev-dependency is proptest
+    /// (default features), each package cut to its name, version, id, source and manifest.
+    #[test]
+    fn the_resolved_graph_names_every_package() {
+        let text = include_str!("../../tests/captured/metadata-proptest-deps.json");
+        let names = package_names(text).unwrap();
+        assert_eq!(names.len(), 51);
+        for name in ["proptest", "tempfile", "rustix", "linux-raw-sys", "ptcrate"] {
+            assert!(names.contains(name), "{name}: {names:?}");
+        }
+        assert!(package_names("{}").unwrap_err().contains("packages"));
+    }
 
     #[test]
     fn captured_metadata() {

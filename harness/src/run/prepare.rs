@@ -1,6 +1,7 @@
 //! Before the first build: targets checked against this machine, their tools prepared,
 //! std put in bele's cache ahead of the builds, facts asked beside them.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -33,6 +34,8 @@ pub(super) fn prepare_targets(
     reporter: &mut dyn Reporter,
 ) -> Result<PerTarget<Ready>, ResultsError> {
     let mut ready = Vec::new();
+    // The workspace's dependency graph, asked once and only if a target has workarounds.
+    let mut graph: Option<Option<BTreeSet<String>>> = None;
     for check in doctor::check(&plan.targets, toolchain, env) {
         let t = check.target;
         let runner = if check.native {
@@ -93,6 +96,12 @@ pub(super) fn prepare_targets(
                     probe_dir,
                     filter: plan.filter.clone(),
                 };
+                let mut tools = tools;
+                if !t.crate_flags.is_empty() {
+                    let graph =
+                        graph.get_or_insert_with(|| plan.workspace.dependency_names(env).ok());
+                    tools.crate_flags = crate_flags(t, graph.as_ref());
+                }
                 ready.push(Some((exec, tools)));
             }
         }
@@ -219,6 +228,15 @@ pub(crate) struct StdBuild {
     pub(super) error: Option<String>,
 }
 
+/// The flags of `t`'s crate workarounds whose crate is in `graph` (all of them when the
+/// graph is unknown: they are `--cfg`s a graph without the crate never reads).
+pub(super) fn crate_flags(t: &Target, graph: Option<&BTreeSet<String>>) -> Vec<String> {
+    (t.crate_flags.iter())
+        .filter(|c| graph.is_none_or(|g| g.contains(&c.name)))
+        .flat_map(|c| c.rustflags.iter().cloned())
+        .collect()
+}
+
 /// What a ready target's build needs from this machine and run: its derived spec written,
 /// zig's wrappers in place, its builder among `cpus`. `Err` is why the target cannot be used
 /// after all.
@@ -252,6 +270,7 @@ pub(super) fn prepare(
         zig,
         sysroot: None,
         std_cache,
+        crate_flags: Vec::new(),
         builder: Builder::of(&t.triple, plan.builders, cpus),
     })
 }
