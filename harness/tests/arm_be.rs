@@ -50,6 +50,18 @@ fn a_big_endian_bug_fails_on_big_endian_arm_only() {
             target.runner_prefix
         );
     }
+    // The replay of the failure, pasted into a shell, fails the same way.
+    let armeb = r.targets.iter().find(|t| t.triple == ARMEB).unwrap();
+    let b = (armeb.binaries.iter())
+        .find(|b| b.tests.iter().any(|t| t.name == BUG))
+        .unwrap();
+    let line = bele::testing::repro_line(armeb, b, BUG, &r.config);
+    let (code, out) = support::bash(&line);
+    assert_eq!(code, Some(101), "{line}\n{out}");
+    assert!(
+        out.contains(&format!("test {BUG} ... FAILED")),
+        "{line}\n{out}"
+    );
     let v = bele::testing::tests_across(r)
         .into_iter()
         .find(|t| t.name == BUG)
@@ -255,4 +267,29 @@ fn proptest_with_default_features_passes_on_big_endian_arm() {
         "{}",
         command(X86_64)
     );
+    // Every kind of printed command runs as pasted (the zig route's `CC_<triple>` names
+    // hold `-`, which a shell cannot assign: `env` sets them).
+    let build = command(AARCH64_BE);
+    assert!(build.starts_with("env "), "{build}");
+    let (code, out) = support::bash(&build);
+    assert_eq!(code, Some(0), "{build}\n{out}");
+    let target = |triple: &str| r.targets.iter().find(|t| t.triple == triple).unwrap();
+    let repro = |triple: &str, binary: &str, test: &str| {
+        let t = target(triple);
+        let b = t.binaries.iter().find(|b| b.id == binary).unwrap();
+        bele::testing::repro_line(t, b, test, &r.config)
+    };
+    let line = repro(AARCH64_BE, "fx-corpus", "tests::proptest_round_trips");
+    let (code, out) = support::bash(&line);
+    assert_eq!(code, Some(0), "{line}\n{out}");
+    assert!(
+        out.contains("test tests::proptest_round_trips ... ok"),
+        "{line}\n{out}"
+    );
+    let doc = "src/lib.rs - put_len (line 6)";
+    assert_eq!(outcome(r, ARMEB, doc).outcome, Outcome::Passed);
+    let line = repro(ARMEB, "fx-corpus::doc-tests", doc);
+    let (code, out) = support::bash(&line);
+    assert_eq!(code, Some(0), "{line}\n{out}");
+    assert!(out.contains(&format!("test {doc} ... ok")), "{line}\n{out}");
 }

@@ -75,17 +75,11 @@ impl Invocation {
     /// A line a person can paste into a shell to run the same thing (the added variables,
     /// the working directory and the command; the inherited environment is not repeated).
     pub fn shell_line(&self) -> String {
-        let mut parts = vec![format!(
-            "cd {} &&",
-            shell_quote(&self.cwd.display().to_string())
-        )];
-        parts.extend(
-            self.env
-                .iter()
-                .map(|(k, v)| format!("{k}={}", shell_quote(v))),
-        );
-        parts.extend(self.argv().iter().map(|a| shell_quote(a)));
-        parts.join(" ")
+        format!(
+            "cd {} && {}",
+            shell_quote(&self.cwd.display().to_string()),
+            shell_command(&self.env, &self.argv())
+        )
     }
 
     pub(crate) fn to_command(&self) -> std::process::Command {
@@ -99,6 +93,28 @@ impl Invocation {
             .current_dir(&self.cwd);
         cmd
     }
+}
+
+/// `argv` with the variables `env` added, as one line a POSIX shell runs: `K=v cmd ...`
+/// when every name can be assigned that way, else `env 'K=v' ... cmd ...` (cargo reads
+/// names such as `CC_aarch64_be-unknown-linux-musl`, which a shell cannot assign).
+pub fn shell_command(env: &[(String, String)], argv: &[String]) -> String {
+    let assignable = |k: &str| {
+        k.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let mut parts: Vec<String> = Vec::new();
+    if env.iter().all(|(k, _)| assignable(k)) {
+        // An assignment's name and `=` must stay unquoted.
+        parts.extend(env.iter().map(|(k, v)| format!("{k}={}", shell_quote(v))));
+    } else {
+        parts.push("env".into());
+        parts.extend(env.iter().map(|(k, v)| shell_quote(&format!("{k}={v}"))));
+    }
+    parts.extend(argv.iter().map(|a| shell_quote(a)));
+    parts.join(" ")
 }
 
 /// Quotes `s` for a POSIX shell when it needs quoting.
@@ -116,6 +132,47 @@ pub fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each printed line runs in a real shell and sets what it says.
+    #[test]
+    fn printed_commands_are_valid_shell() {
+        let run = |env: &[(&str, &str)]| {
+            let env: Vec<(String, String)> = (env.iter())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let argv = ["/usr/bin/env".to_string()];
+            let line = shell_command(&env, &argv);
+            #[allow(clippy::disallowed_methods)] // a shell, to check the line as a user runs it
+            let out = std::process::Command::new("bash")
+                .args(["-c", &line])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{line}: {out:?}");
+            (
+                line,
+                format!("\n{}", String::from_utf8(out.stdout).unwrap()),
+            )
+        };
+        let (line, out) = run(&[("RUSTFLAGS", "-C a b"), ("X", "it's")]);
+        assert_eq!(line, "RUSTFLAGS='-C a b' X='it'\\''s' /usr/bin/env");
+        assert!(
+            out.contains("\nRUSTFLAGS=-C a b\n") && out.contains("\nX=it's\n"),
+            "{out}"
+        );
+        let (line, out) = run(&[
+            ("CC_aarch64_be-unknown-linux-musl", "/z/cc"),
+            ("RUSTFLAGS", "-C a b"),
+        ]);
+        assert_eq!(
+            line,
+            "env CC_aarch64_be-unknown-linux-musl=/z/cc 'RUSTFLAGS=-C a b' /usr/bin/env"
+        );
+        assert!(
+            out.contains("\nCC_aarch64_be-unknown-linux-musl=/z/cc\n"),
+            "{out}"
+        );
+        assert!(out.contains("\nRUSTFLAGS=-C a b\n"), "{out}");
+    }
 
     fn inv(runner: Runner) -> Invocation {
         Invocation {

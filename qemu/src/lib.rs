@@ -14,7 +14,7 @@ mod system;
 mod version;
 
 pub use exit::{signal_name, Exit, GuestSignal};
-pub use invocation::{shell_quote, Invocation, Runner};
+pub use invocation::{shell_command, shell_quote, Invocation, Runner};
 pub use process::{
     run_captured, run_lines, Captured, Cut, Line, Next, Process, SpawnError, Stream, CAPTURED_HEAD,
     CAPTURED_TAIL,

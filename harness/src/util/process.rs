@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use bele_qemu::clip;
-use bele_qemu::shell_quote;
 
 /// A command to run: program, arguments, added environment and working directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,13 +72,10 @@ impl CommandSpec {
 
     /// The command as a line to paste into a shell (added variables, program, arguments).
     pub fn display(&self) -> String {
-        self.env
-            .iter()
-            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
-            .chain(std::iter::once(shell_quote(&self.program)))
-            .chain(self.args.iter().map(|a| shell_quote(a)))
-            .collect::<Vec<_>>()
-            .join(" ")
+        let argv: Vec<String> = std::iter::once(self.program.clone())
+            .chain(self.args.iter().cloned())
+            .collect();
+        bele_qemu::shell_command(&self.env, &argv)
     }
 
     fn error(&self, message: impl ToString) -> CommandError {

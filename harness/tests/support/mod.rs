@@ -242,3 +242,19 @@ pub fn chromium(html: &Path, extra: &[&str], fragment: &str) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// Runs `line` as a user pasting it would, with `bash -c`: its exit code and its output
+/// (stdout then stderr).
+pub fn bash(line: &str) -> (Option<i32>, String) {
+    #[allow(clippy::disallowed_methods)] // the shell a user pastes into
+    let out = std::process::Command::new("bash")
+        .args(["-c", line])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
