@@ -293,3 +293,72 @@ fn proptest_with_default_features_passes_on_big_endian_arm() {
     assert_eq!(code, Some(0), "{line}\n{out}");
     assert!(out.contains(&format!("test {doc} ... ok")), "{line}\n{out}");
 }
+
+/// Without the table's workaround, rustix (a real published crate, through proptest's
+/// default features) does not compile for aarch64_be: the verdict names the dependency and
+/// does not blame the workspace's code, in the results, the target's reason and the reports.
+#[test]
+fn a_dependency_that_does_not_build_is_named_not_blamed_on_the_workspace() {
+    let builtin = std::fs::read_to_string(support::repo().join("targets/targets.toml")).unwrap();
+    // The table without its crate workarounds: each is a header and three lines.
+    let mut table = String::new();
+    let mut skip = 0;
+    for line in builtin.lines() {
+        if line.trim() == "[[target.crate_flags]]" {
+            skip = 4;
+        }
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        table.push_str(line);
+        table.push('\n');
+    }
+    assert!(!table.contains("rustix_use_libc"));
+    let path = scratch("no-workarounds-table.toml");
+    std::fs::write(&path, table).unwrap();
+    let manifest = support::repo().join("fixtures/corpus/Cargo.toml");
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--targets",
+            &[X86_64, AARCH64_BE].join(","),
+            "--target-table",
+            path.to_str().unwrap(),
+        ],
+        &[],
+        "corpus-no-workaround",
+    );
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 1, "a target could not be tested\n{}", run.stdout);
+    let be = r.targets.iter().find(|t| t.triple == AARCH64_BE).unwrap();
+    assert_eq!(be.status, TargetStatus::BuildFailed);
+    let build = be.build.as_ref().unwrap();
+    let failed: Vec<(&str, Option<&str>, bool)> = (build.failed_crates.iter())
+        .map(|c| (c.name.as_str(), c.version.as_deref(), c.dependency))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!((failed[0].0, failed[0].2), ("rustix", true));
+    let version = failed[0]
+        .1
+        .expect("the version from cargo's Compiling line");
+    let reason = be.reason.as_deref().unwrap();
+    assert!(
+        reason.starts_with(&format!(
+            "a dependency failed to build: rustix {version} (not the workspace's code)"
+        )),
+        "{reason}"
+    );
+    let x86 = r.targets.iter().find(|t| t.triple == X86_64).unwrap();
+    assert_eq!(x86.status, TargetStatus::Ran);
+    let said = format!("in a dependency, rustix {version} (not the workspace's code)");
+    assert!(run.stdout.contains(&said), "{}", run.stdout);
+    for format in ["md", "ktap", "github"] {
+        let text = support::report(&run.results_file, format)
+            .replace("%3A", ":")
+            .replace("%2C", ",");
+        assert!(text.contains(&said), "{format}: {text}");
+    }
+}

@@ -98,6 +98,11 @@ pub struct BuildTriage<'r> {
     pub verdict_label: String,
     /// Triples of the targets that failed to build.
     pub failed: Vec<&'r str>,
+    /// When every failed build failed only in dependencies (crates not of the workspace):
+    /// those crates (`rustix 1.1.6`). The label then says so: the verdict is not about the
+    /// workspace's code.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
 }
 
 /// The verdict over the targets that were built: "build fails on 32-bit only".
@@ -120,14 +125,38 @@ pub fn build_triage(results: &RunResults) -> Option<BuildTriage<'_>> {
         })
         .collect();
     let verdict = verdict(&members, Subject::Build);
+    let failed: Vec<&TargetResult> = (tried.iter().copied())
+        .filter(|t| t.status == TargetStatus::BuildFailed)
+        .collect();
+    // Blame carefully: a dependency that does not build is not the workspace's bug.
+    let mut dependencies: Vec<String> = Vec::new();
+    for t in &failed {
+        match t
+            .build
+            .as_ref()
+            .and_then(crate::model::BuildInfo::failed_dependencies)
+        {
+            Some(deps) => dependencies.extend(deps),
+            None => {
+                dependencies.clear();
+                break;
+            }
+        }
+    }
+    dependencies.sort();
+    dependencies.dedup();
+    let mut verdict_label = verdict.label_for(Subject::Build);
+    if !dependencies.is_empty() {
+        verdict_label = format!(
+            "{verdict_label}: in a dependency, {} (not the workspace's code)",
+            dependencies.join(", ")
+        );
+    }
     Some(BuildTriage {
-        verdict_label: verdict.label_for(Subject::Build),
+        verdict_label,
         verdict,
-        failed: tried
-            .iter()
-            .filter(|t| t.status == TargetStatus::BuildFailed)
-            .map(|t| t.triple.as_str())
-            .collect(),
+        failed: failed.iter().map(|t| t.triple.as_str()).collect(),
+        dependencies,
     })
 }
 

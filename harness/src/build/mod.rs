@@ -7,7 +7,7 @@ use bele_targets::{LinkRoute, Target};
 use cargo_metadata::Message;
 
 use crate::host::zig::Wrappers;
-use crate::model::DocCommand;
+use crate::model::{DocCommand, FailedCrate};
 use crate::plan::selection::Selection;
 use crate::plan::workspace::Workspace;
 use crate::util::env::HostEnv;
@@ -33,6 +33,9 @@ pub struct TestBinary {
 pub struct BuildFailure {
     pub log_tail: String,
     pub duration: Duration,
+    /// The crates cargo could not compile, from its whole stderr (the tail may have lost
+    /// their `Compiling` lines).
+    pub failed_crates: Vec<FailedCrate>,
 }
 
 /// What a target's build needs besides its row of the table: what was found on this machine
@@ -321,10 +324,12 @@ pub fn build(spec: &CommandSpec, ws: &Workspace, env: &HostEnv) -> Result<Built,
         Err(e) => Err(BuildFailure {
             log_tail: e.to_string(),
             duration,
+            failed_crates: Vec::new(),
         }),
         Ok(out) if !out.success => Err(BuildFailure {
             log_tail: tail(&out.stderr_tail, 40),
             duration,
+            failed_crates: failed_crates(&out.stderr_tail, ws),
         }),
         Ok(_) => Ok(Built {
             compiled: messages.compiled,
@@ -385,6 +390,60 @@ impl Messages {
     }
 }
 
+/// The crates cargo says it could not compile (`error: could not compile `x` (lib) ...`,
+/// `error: failed to run custom build command for `x v1.0 (...)``), each once, with the
+/// version of its `Compiling x v1.0` line and whether it is a dependency (not a member of
+/// `ws`).
+pub fn failed_crates(stderr: &str, ws: &Workspace) -> Vec<FailedCrate> {
+    let quoted = |rest: &str| -> Option<String> {
+        Some(rest.strip_prefix('`')?.split('`').next()?.to_string())
+    };
+    // Each name once, with the version cargo's own line gave, if it gave one.
+    let mut named: Vec<(String, Option<String>)> = Vec::new();
+    for line in stderr.lines().map(str::trim) {
+        let found = if let Some(rest) = line.strip_prefix("error: could not compile ") {
+            quoted(rest).map(|n| (n, None))
+        } else if let Some(rest) =
+            line.strip_prefix("error: failed to run custom build command for ")
+        {
+            // `x v1.0 (/path)`
+            quoted(rest).and_then(|q| {
+                let mut words = q.split(' ');
+                let name = words.next()?.to_string();
+                let version = words
+                    .next()
+                    .and_then(|v| v.strip_prefix('v'))
+                    .map(str::to_string);
+                Some((name, version))
+            })
+        } else {
+            None
+        };
+        if let Some((name, version)) = found {
+            if !name.is_empty() && !named.iter().any(|(n, _)| *n == name) {
+                named.push((name, version));
+            }
+        }
+    }
+    named
+        .into_iter()
+        .map(|(name, version)| {
+            let compiling = format!("Compiling {name} v");
+            let version = version.or_else(|| {
+                stderr.lines().find_map(|l| {
+                    let rest = l.trim().strip_prefix(&compiling)?;
+                    Some(rest.split_whitespace().next()?.to_string())
+                })
+            });
+            FailedCrate {
+                dependency: !ws.members.iter().any(|p| p.name == name),
+                name,
+                version,
+            }
+        })
+        .collect()
+}
+
 /// The messages in `stdout`, cargo's whole `--message-format=json` output.
 pub fn parse_messages(stdout: &str, ws: &Workspace) -> Messages {
     let mut messages = Messages::default();
@@ -436,6 +495,38 @@ mod tests {
 
     const METADATA: &str = include_str!("../../tests/captured/metadata-fixtures.json");
     const MESSAGES: &str = include_str!("../../tests/captured/cargo-messages-fx-endian.jsonl");
+
+    /// rustix 1.1.6 for aarch64_be as published: cargo's stderr of the failed build.
+    #[test]
+    fn a_failed_dependency_is_named_from_cargos_stderr() {
+        let ws = Workspace::parse(METADATA).unwrap();
+        let stderr = include_str!("../../tests/captured/cargo-stderr-rustix-aarch64_be.txt");
+        let failed = failed_crates(stderr, &ws);
+        assert_eq!(
+            failed,
+            [FailedCrate {
+                name: "rustix".into(),
+                version: Some("1.1.6".into()),
+                dependency: true,
+            }]
+        );
+        // A member's failure, and a build script's, are named as such.
+        let own = "   Compiling fx-endian v0.0.0 (/checkout/fixtures/endian)\n\
+                   error: could not compile `fx-endian` (lib test) due to 1 previous error\n\
+                   error: failed to run custom build command for `ring v0.17.8`\n";
+        let failed = failed_crates(own, &ws);
+        let got: Vec<(&str, Option<&str>, bool)> = (failed.iter())
+            .map(|c| (c.name.as_str(), c.version.as_deref(), c.dependency))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("fx-endian", Some("0.0.0"), false),
+                ("ring", Some("0.17.8"), true)
+            ]
+        );
+        assert!(failed_crates("error: linker `cc` not found", &ws).is_empty());
+    }
 
     #[test]
     fn test_executables_from_captured_cargo_messages() {

@@ -331,6 +331,7 @@ fn finish_target(
                 success: false,
                 log_tail: Some(log),
                 command,
+                failed_crates: Vec::new(),
             });
             return;
         }
@@ -349,6 +350,7 @@ fn finish_target(
         success: true,
         log_tail: None,
         command,
+        failed_crates: Vec::new(),
     });
     t.qemu_version = bele_qemu::query_version(&k.qemu, &env.vars);
     let mut append = format!("kunit.enable=1 console={} kunit_shutdown=reboot", k.console);

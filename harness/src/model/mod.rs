@@ -235,6 +235,39 @@ pub struct BuildInfo {
     pub log_tail: Option<String>,
     /// The cargo command, for reproducing the build by hand.
     pub command: String,
+    /// The crates whose compilation (or build script) failed, as cargo named them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_crates: Vec<FailedCrate>,
+}
+
+/// A crate cargo could not compile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedCrate {
+    pub name: String,
+    /// From cargo's `Compiling <name> v<version>` line, when the log kept it.
+    pub version: Option<String>,
+    /// Not a member of the workspace: someone else's code (a registry, git or path
+    /// dependency).
+    pub dependency: bool,
+}
+
+impl FailedCrate {
+    /// `rustix 1.1.6`, or the name alone.
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{} {v}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+impl BuildInfo {
+    /// The crates that failed, when every one of them is a dependency (not the workspace's
+    /// code); `None` when the workspace's own crates failed or nothing was named.
+    pub fn failed_dependencies(&self) -> Option<Vec<String>> {
+        let all = !self.failed_crates.is_empty() && self.failed_crates.iter().all(|c| c.dependency);
+        all.then(|| self.failed_crates.iter().map(FailedCrate::label).collect())
+    }
 }
 
 /// One test executable (a lib's unit tests, an integration test, a bin's tests).

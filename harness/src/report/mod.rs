@@ -190,6 +190,57 @@ mod tests {
             "the summary line is red: {text}"
         );
     }
+    /// A build that failed only in a dependency is said to, in every format: the verdict
+    /// does not blame the workspace's code (before, "build fails on powerpc only").
+    #[test]
+    fn a_dependencys_build_failure_is_named_in_every_format() {
+        let mut r = crate::model::testdata::every_status();
+        let broken = (r.targets.iter_mut())
+            .find(|t| t.status == crate::model::TargetStatus::BuildFailed)
+            .unwrap();
+        broken.build.as_mut().unwrap().failed_crates = vec![crate::model::FailedCrate {
+            name: "rustix".into(),
+            version: Some("1.1.6".into()),
+            dependency: true,
+        }];
+        let said = "in a dependency, rustix 1.1.6 (not the workspace's code)";
+        for format in [
+            Format::Json,
+            Format::Junit,
+            Format::Ktap,
+            Format::Md,
+            Format::Html,
+            Format::Github,
+        ] {
+            let mut out = Vec::new();
+            render(format, &r, &mut out).unwrap();
+            // The markup formats escape the apostrophe, GitHub's titles `:` and `,`.
+            let text = String::from_utf8(out)
+                .unwrap()
+                .replace("&apos;", "'")
+                .replace("&#39;", "'")
+                .replace("%3A", ":")
+                .replace("%2C", ",");
+            assert!(text.contains(said), "{format:?}: {text}");
+        }
+        let mut out = Vec::new();
+        write_summary(&mut out, &r, Style { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(said), "{text}");
+        // A member's failure is the workspace's.
+        let broken = (r.targets.iter_mut())
+            .find(|t| t.status == crate::model::TargetStatus::BuildFailed)
+            .unwrap();
+        broken.build.as_mut().unwrap().failed_crates[0].dependency = false;
+        let b = crate::analyze::triage::build_triage(&r).unwrap();
+        assert!(
+            !b.verdict_label.contains("dependency"),
+            "{}",
+            b.verdict_label
+        );
+        assert!(b.dependencies.is_empty());
+    }
+
     /// Records a probe file lost are not compared, and what was lost is in every format
     /// (before, the reader's problems were dropped: the records compared as if complete).
     #[test]

@@ -529,6 +529,7 @@ mod tests {
             success: true,
             log_tail: None,
             command: "cargo test".into(),
+            failed_crates: Vec::new(),
         });
         t.run_ms = Some(5_000);
         let mut out = Vec::new();

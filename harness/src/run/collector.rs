@@ -12,6 +12,19 @@ use crate::util::time::millis;
 use super::*;
 
 /// Least time between two saves of the results while a run goes.
+/// Why a target's build failed, for its row: in a dependency (not the workspace's code)
+/// when every crate cargo could not compile is one, with the command either way.
+fn build_failure_reason(build: Option<&BuildInfo>) -> String {
+    let command = build.map_or("", |b| b.command.as_str());
+    match build.and_then(BuildInfo::failed_dependencies) {
+        Some(deps) => format!(
+            "a dependency failed to build: {} (not the workspace's code): `{command}`",
+            deps.join(", ")
+        ),
+        None => format!("the build failed: `{command}`"),
+    }
+}
+
 pub(super) const SAVE_EVERY: Duration = Duration::from_secs(1);
 
 /// Turns the builder's and workers' messages into results and events, and saves the
@@ -53,12 +66,9 @@ impl Collector<'_, '_, '_> {
                 compiled,
                 std,
                 command,
+                failed_crates,
             } => {
                 let t = &mut self.results.targets[idx.get()];
-                if outcome.is_err() {
-                    t.status = TargetStatus::BuildFailed;
-                    t.reason = Some(format!("the build failed: `{command}`"));
-                }
                 if std.cached {
                     t.std = Some(StdUsed::StdCache);
                 }
@@ -70,7 +80,12 @@ impl Collector<'_, '_, '_> {
                     success: outcome.is_ok(),
                     log_tail: outcome.as_ref().err().cloned(),
                     command,
+                    failed_crates,
                 });
+                if outcome.is_err() {
+                    t.status = TargetStatus::BuildFailed;
+                    t.reason = Some(build_failure_reason(t.build.as_ref()));
+                }
                 self.reporter.event(&Event::BuildFinished {
                     triple: &t.triple,
                     success: outcome.is_ok(),

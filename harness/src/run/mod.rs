@@ -94,6 +94,8 @@ pub(crate) enum Msg {
         compiled: u64,
         std: StdBuild,
         command: String,
+        /// For a failed build: the crates cargo could not compile.
+        failed_crates: Vec<FailedCrate>,
     },
     Test {
         idx: TargetIdx,

@@ -68,6 +68,7 @@ pub(super) fn build_queue(
                     compiled: built.compiled,
                     std,
                     command,
+                    failed_crates: Vec::new(),
                 });
                 for b in binaries {
                     let _ = work_tx.send((idx, b));
@@ -82,6 +83,7 @@ pub(super) fn build_queue(
                     compiled: 0,
                     std,
                     command,
+                    failed_crates: f.failed_crates,
                 });
             }
         }
