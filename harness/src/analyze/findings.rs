@@ -263,18 +263,17 @@ impl RunSummary {
     }
 
     /// The last line, in the form CI systems read: `bele: P passed, F failed, S skipped`,
-    /// then whatever else happened, each only when it did. `build` names the build verdict.
+    /// then whatever else happened, each only when it did: tests not run are counted apart
+    /// from those skipped on purpose (`#[ignore]`). `build` names the build verdict.
     pub fn closing_line(&self, build: Option<&str>) -> String {
         let plural =
             |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
         let mut line = format!(
             "bele: {} passed, {} failed, {} skipped",
-            self.passed,
-            self.failed,
-            self.skipped + self.not_run
+            self.passed, self.failed, self.skipped
         );
         if self.not_run > 0 {
-            line += &format!(" ({} not run)", self.not_run);
+            line += &format!(", {} not run", self.not_run);
         }
         if self.executables_failed > 0 {
             let n = self.executables_failed;

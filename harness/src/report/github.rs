@@ -94,6 +94,16 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
             error,
         )?;
     }
+    if found.summary.not_run > 0 {
+        let n = found.summary.not_run;
+        command(
+            out,
+            "warning",
+            None,
+            &format!("{n} {} not run", if n == 1 { "test" } else { "tests" }),
+            "selected, but never run to an outcome (the run was interrupted, or a process died before reaching them): the results file names each",
+        )?;
+    }
     for s in &found.not_compared {
         let title = format!("{} {}: probe records not compared", s.binary, s.test);
         command(out, "warning", None, &title, &s.reason)?;

@@ -46,6 +46,12 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         results.config.seed,
         esc(&results.toolchain.rustc)
     )?;
+    let build = found.build.as_ref().map(|b| b.verdict_label.as_str());
+    writeln!(
+        out,
+        "<p class=\"summary\">{}</p>",
+        esc(&found.summary.closing_line(build))
+    )?;
     write_filters(out, results, &found)?;
     // Rows and failure details in verdict order (byte-order bugs first), by name within.
     let mut order: Vec<usize> = (0..tests.len()).collect();

@@ -128,6 +128,7 @@ fn write_suite_start(
         ),
         ("status", format!("{:?}", t.status)),
         ("seed", results.config.seed.to_string()),
+        ("not_run", c.not_run.to_string()),
     ] {
         writeln!(out, r#"      <property name="{k}" value="{}"/>"#, esc(&v))?;
     }
@@ -227,10 +228,16 @@ fn write_test_case(
                 body()
             )
         }
-        Outcome::Ignored | Outcome::NotRun => writeln!(
+        Outcome::Ignored => writeln!(
             out,
             ">\n      <skipped message=\"{}\"/>\n    </testcase>",
             esc(r.output.as_deref().unwrap_or(r.outcome.label()))
+        ),
+        // JUnit has no "not run": a skip that says it was not one on purpose.
+        Outcome::NotRun => writeln!(
+            out,
+            ">\n      <skipped message=\"not run: {}\"/>\n    </testcase>",
+            esc(r.output.as_deref().unwrap_or_default())
         ),
     }
 }

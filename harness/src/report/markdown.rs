@@ -20,6 +20,8 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
         found.tests.len(),
         results.targets.len()
     )?;
+    let build = found.build.as_ref().map(|b| b.verdict_label.as_str());
+    writeln!(out, "**{}**\n", found.summary.closing_line(build))?;
     write_targets(out, results)?;
     write_time_spent(out, results)?;
     if let Some(b) = &found.build {
@@ -54,9 +56,9 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
 fn write_targets(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     writeln!(
         out,
-        "| target | endian | bits | status | passed | failed | crashed | timed out | ignored |"
+        "| target | endian | bits | status | passed | failed | crashed | timed out | ignored | not run |"
     )?;
-    writeln!(out, "|---|---|---|---|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---|---|---|---|---:|---:|---:|---:|---:|---:|")?;
     for t in &results.targets {
         let c = t.counts();
         let status = match t.status {
@@ -71,7 +73,7 @@ fn write_targets(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         };
         writeln!(
             out,
-            "| `{}` | {} | {} | {status} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {status} | {} | {} | {} | {} | {} | {} |",
             t.triple,
             t.endian,
             t.pointer_width,
@@ -79,7 +81,8 @@ fn write_targets(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             c.failed,
             c.crashed,
             c.timed_out,
-            c.ignored
+            c.ignored,
+            c.not_run
         )?;
     }
     Ok(())

@@ -241,6 +241,25 @@ mod tests {
         assert!(b.dependencies.is_empty());
     }
 
+    /// A test never run to an outcome is counted apart from the skipped ones, everywhere.
+    #[test]
+    fn not_run_is_counted_apart_in_every_format() {
+        let r = crate::model::testdata::every_status();
+        for (format, said) in [
+            (Format::Md, ", 1 not run"),
+            (Format::Html, ", 1 not run"),
+            (Format::Junit, "<skipped message=\"not run: "),
+            (Format::Junit, "<property name=\"not_run\" value=\"1\"/>"),
+            (Format::Ktap, " # SKIP not run: "),
+            (Format::Github, "::warning title=1 test not run::"),
+        ] {
+            let mut out = Vec::new();
+            render(format, &r, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains(said), "{format:?} lacks {said:?}: {text}");
+        }
+    }
+
     /// Records a probe file lost are not compared, and what was lost is in every format
     /// (before, the reader's problems were dropped: the records compared as if complete).
     #[test]

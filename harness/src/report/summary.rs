@@ -581,6 +581,18 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("\nbuild fails on one target only (suspect the target or QEMU): powerpc-unknown-linux-gnu\n"), "{text}");
         assert!(text.ends_with(", 1 target failed to build (build fails on one target only (suspect the target or QEMU)), 1 unavailable\n"), "{text}");
+        // The test the run never reached is counted apart from the ignored ones.
+        let r = crate::model::testdata::every_status();
+        let s = Findings::of(&r).summary;
+        assert_eq!(s.not_run, 1);
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.starts_with(&format!(
+                "bele: {} passed, {} failed, {} skipped, 1 not run, ",
+                s.passed, s.failed, s.skipped
+            )),
+            "{last}"
+        );
     }
 
     #[test]
