@@ -837,3 +837,90 @@ fn html_report_renders_in_headless_chromium() {
         "the screenshot shows a rendered page"
     );
 }
+
+/// QEMU user mode sets AT_HWCAP from its CPU model: a test that reads it fails on s390x
+/// under the default model and passes under the table's second one. bele runs it again
+/// there and calls it emulator-dependent (not a failure of the run unless `--strict`); a
+/// real byte-order bug failing on one target is run again too, fails the same, and keeps
+/// its verdict, saying it was re-checked. Every format shows both.
+#[test]
+fn a_failure_that_depends_on_the_emulated_cpu_is_rechecked_not_blamed() {
+    const HWCAP: &str = "tests::the_cpu_has_no_vector_enhancements";
+    const BUG: &str = "tests::buggy_decode_reads_wire_order";
+    let manifest = fixtures();
+    let targets = [X86_64, S390X].join(",");
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut a: Vec<String> = ["test", "--manifest-path", manifest.to_str().unwrap()]
+            .map(String::from)
+            .to_vec();
+        a.extend(["--targets".into(), targets.clone()]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run_with = |extra: &[&'static str], name: &str| {
+        let a = args(extra);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        bele(&a, &[], name)
+    };
+    let run = run_with(&["-p", "fx-emulator", "-p", "fx-endian"], "recheck-both");
+    let r = run.results.as_ref().unwrap();
+    support::check_machine_reports(&run.results_file);
+    assert_eq!(
+        run.code, 1,
+        "the byte-order bug fails the run\n{}",
+        run.stdout
+    );
+    assert_eq!(outcome(r, S390X, HWCAP).outcome, Outcome::Failed);
+    let checks: Vec<(&str, &str, Outcome)> = (r.emulator_checks.iter())
+        .map(|c| (c.test.as_str(), c.target.as_str(), c.outcome))
+        .collect();
+    assert!(
+        checks.contains(&(HWCAP, S390X, Outcome::Passed)),
+        "{checks:?}"
+    );
+    assert!(
+        checks.contains(&(BUG, S390X, Outcome::Failed)),
+        "{checks:?}"
+    );
+    let verdict = |name: &str| {
+        let t = tests_across(r)
+            .into_iter()
+            .find(|t| t.name == name)
+            .unwrap();
+        (t.verdict.id(), t.verdict.label())
+    };
+    let (id, emulator) = verdict(HWCAP);
+    assert_eq!(id, "emulator-dependent");
+    assert!(
+        emulator.starts_with("emulator-dependent on s390x: passes with QEMU_CPU="),
+        "{emulator}"
+    );
+    let (id, kept) = verdict(BUG);
+    assert_eq!(id, "big-endian-only");
+    assert!(
+        kept.starts_with("fails on big-endian only (re-checked with QEMU_CPU="),
+        "{kept}"
+    );
+    assert!(
+        run.stdout.contains(", 1 emulator-dependent"),
+        "{}",
+        run.stdout
+    );
+    for format in ["md", "junit", "ktap", "html", "github"] {
+        let text = support::report(&run.results_file, format)
+            .replace("%3A", ":")
+            .replace("%2C", ",");
+        for said in [
+            "emulator-dependent on s390x: passes with QEMU_CPU=",
+            "(re-checked with QEMU_CPU=",
+        ] {
+            assert!(text.contains(said), "{format} lacks {said}: {text}");
+        }
+    }
+    // Alone, the emulator-dependent failure does not fail the run; with --strict it does.
+    let run = run_with(&["-p", "fx-emulator"], "recheck-alone");
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = run_with(&["-p", "fx-emulator", "--strict"], "recheck-strict");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.results.as_ref().unwrap().config.strict);
+}

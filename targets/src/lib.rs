@@ -236,6 +236,11 @@ pub struct Target {
     /// Flags rustc needs for this target, set per build as `CARGO_TARGET_<T>_RUSTFLAGS`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rustflags: Vec<String>,
+    /// A second CPU model for QEMU (`QEMU_CPU`), for the suspect-emulator re-check: a
+    /// failure on this target alone is run again under it, with one instruction per
+    /// translation block. Without it the re-check changes the translation blocks only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recheck_cpu: Option<String>,
     /// Workarounds for published crates that do not build for this target as they are.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crate_flags: Vec<CrateFlags>,

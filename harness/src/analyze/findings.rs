@@ -31,9 +31,10 @@ impl<'r> Findings<'r> {
                 by_target.entry((t, d.binary, d.test)).or_default().push(i);
             }
         }
+        let tests = crate::analyze::triage::tests_across(results);
         Findings {
-            summary: RunSummary::of(results, analysis.differences.len()),
-            tests: crate::analyze::triage::tests_across(results),
+            summary: RunSummary::of(results, analysis.differences.len(), &tests),
+            tests,
             differences: analysis.differences,
             not_compared: analysis.skipped,
             alone: analysis.alone,
@@ -212,6 +213,9 @@ pub struct RunSummary {
     pub executables_failed: usize,
     /// Probe records that differ where they must agree.
     pub outputs_differ: usize,
+    /// Failures that passed under a second emulator configuration (not in `failed` unless
+    /// the run was `--strict`).
+    pub emulator_dependent: usize,
     /// Targets that failed to build.
     pub build_failed: usize,
     pub unavailable: usize,
@@ -221,11 +225,23 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    pub fn of(results: &RunResults, differences: usize) -> RunSummary {
+    pub fn of(
+        results: &RunResults,
+        differences: usize,
+        tests: &[crate::analyze::triage::TestAcross<'_>],
+    ) -> RunSummary {
         let mut s = RunSummary {
             outputs_differ: differences,
             ..RunSummary::default()
         };
+        for t in tests {
+            if matches!(
+                t.verdict,
+                crate::analyze::verdict::Verdict::EmulatorDependent { .. }
+            ) {
+                s.emulator_dependent += t.failures(results).len();
+            }
+        }
         for t in &results.targets {
             let c = t.counts();
             s.passed += c.passed;
@@ -239,6 +255,9 @@ impl RunSummary {
                 TargetStatus::Interrupted | TargetStatus::Pending => s.interrupted += 1,
                 TargetStatus::Ran => {}
             }
+        }
+        if !results.config.strict {
+            s.failed -= s.emulator_dependent.min(s.failed);
         }
         let failed = s.failed + s.executables_failed + s.outputs_differ + s.build_failed > 0;
         let incomplete =
@@ -281,6 +300,9 @@ impl RunSummary {
                 ", {n} test {} could not run",
                 plural(n, "executable", "executables")
             );
+        }
+        if self.emulator_dependent > 0 {
+            line += &format!(", {} emulator-dependent", self.emulator_dependent);
         }
         if self.outputs_differ > 0 {
             line += &format!(", {} outputs differ", self.outputs_differ);

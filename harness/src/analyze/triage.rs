@@ -81,14 +81,60 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                     })
                 })
                 .collect();
+            let verdict = rechecked(
+                verdict(&members, Subject::Test),
+                results,
+                (binary, name),
+                &per_target,
+            );
             TestAcross {
                 binary,
                 name,
-                verdict: verdict(&members, Subject::Test),
+                verdict,
                 per_target,
             }
         })
         .collect()
+}
+
+/// `verdict` after the suspect-emulator re-check of `(binary, test)`: emulator-dependent
+/// when every failure was run again and passed, re-checked (and standing) when every one
+/// failed again, as it was when no failure was checked or the checks disagree.
+fn rechecked(
+    verdict: Verdict,
+    results: &RunResults,
+    (binary, test): (&str, &str),
+    per_target: &[Option<&TestResult>],
+) -> Verdict {
+    let checks: Vec<&crate::model::EmulatorCheck> = (results.emulator_checks.iter())
+        .filter(|c| c.binary == binary && c.test == test)
+        .collect();
+    let Some(first) = checks.first() else {
+        return verdict;
+    };
+    let failing: Vec<&TargetResult> = (per_target.iter().zip(&results.targets))
+        .filter(|(r, _)| r.is_some_and(|r| r.outcome.is_failure()))
+        .map(|(_, t)| t)
+        .collect();
+    let check_of = |t: &TargetResult| checks.iter().find(|c| c.target == t.triple);
+    if !failing.iter().all(|t| check_of(t).is_some()) {
+        return verdict;
+    }
+    let passed = |t: &&TargetResult| check_of(t).is_some_and(|c| c.outcome == Outcome::Passed);
+    let config = first.config();
+    if failing.iter().all(passed) {
+        Verdict::EmulatorDependent {
+            targets: failing.iter().map(|t| t.short_name().to_string()).collect(),
+            config,
+        }
+    } else if !failing.iter().any(passed) {
+        Verdict::Rechecked {
+            verdict: Box::new(verdict),
+            config,
+        }
+    } else {
+        verdict
+    }
 }
 
 /// Where the builds of a run failed: `None` when every build that was tried succeeded.

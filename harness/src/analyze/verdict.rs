@@ -43,8 +43,20 @@ pub struct Explanation {
 pub enum Verdict {
     // Ordered by how a maintainer should read them: byte-order bugs first.
     Explained(Explanation),
+    /// A verdict whose failures were run again under a second emulator configuration
+    /// (`config`, as it reads in a label) and failed the same: it stands.
+    Rechecked {
+        verdict: Box<Verdict>,
+        config: String,
+    },
     OneTargetOnly,
     Mixed,
+    /// Every failure passed when run again under a second emulator configuration: the
+    /// emulator's fault as likely as the code's (`targets`: short names).
+    EmulatorDependent {
+        targets: Vec<String>,
+        config: String,
+    },
     FailsEverywhere,
     NotComparable,
     PassesEverywhere,
@@ -113,6 +125,14 @@ impl Verdict {
                     Described::Both(words) => format!("{verb} on {words}{list}"),
                 }
             }
+            Verdict::Rechecked { verdict, config } => format!(
+                "{} (re-checked with {config}: the same)",
+                verdict.label_for(subject)
+            ),
+            Verdict::EmulatorDependent { targets, config } => format!(
+                "emulator-dependent on {}: passes with {config}",
+                targets.join(", ")
+            ),
             Verdict::OneTargetOnly => {
                 format!("{verb} on one target only (suspect the target or QEMU)")
             }
@@ -135,6 +155,8 @@ impl Verdict {
                 let slugs: Vec<String> = e.traits.iter().map(|t| t.slug()).collect();
                 format!("{}-only", slugs.join("+"))
             }
+            Verdict::Rechecked { verdict, .. } => verdict.id(),
+            Verdict::EmulatorDependent { .. } => "emulator-dependent".into(),
             Verdict::OneTargetOnly => "one-target-only".into(),
             Verdict::Mixed => "mixed".into(),
             Verdict::FailsEverywhere => "fails-everywhere".into(),

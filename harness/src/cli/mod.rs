@@ -280,6 +280,10 @@ pub struct TestArgs {
     /// Do not keep or compare what tests record with `bele_probe` (also: BELE_NO_PROBES=1).
     #[arg(long, help_heading = "Run Options")]
     pub no_probes: bool,
+    /// Fail the run on emulator-dependent failures too (a failure on one target that passes
+    /// when run again under the target's second emulator configuration).
+    #[arg(long, help_heading = "Run Options")]
+    pub strict: bool,
     /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md,
     /// html, github (repeatable).
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report, help_heading = "Output Options")]
@@ -850,6 +854,7 @@ fn test(
                 .is_none_or(|v| v.is_empty() || v == "0"),
         std_cache: !args.no_std_cache && crate::host::stdcache::enabled(&ctx.env),
         builders: builders(args.builders, &ctx.env)?,
+        strict: args.strict,
         run_id,
         out: out_path.clone(),
         workspace,

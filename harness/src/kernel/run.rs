@@ -471,10 +471,12 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
                 kunitconfigs: plan.kunitconfigs.iter().map(|(p, _)| p.clone()).collect(),
                 filter_globs: plan.filter_glob.iter().cloned().collect(),
             }),
+            strict: false,
         },
         targets: Vec::new(),
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
+        emulator_checks: Vec::new(),
     }
 }
 

@@ -43,6 +43,30 @@ pub struct RunResults {
     /// difference is real: same records on a second run, same proptest inputs across widths.
     #[serde(default)]
     pub probe_checks: Vec<ProbeCheck>,
+    /// Failures on one target (or on a set no trait explains) run again under a second
+    /// emulator configuration, to tell the emulator's faults from the code's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emulator_checks: Vec<EmulatorCheck>,
+}
+
+/// A failing test run again, alone, on the target it failed on, under the table's second
+/// emulator configuration (`env`: the QEMU variables that set it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmulatorCheck {
+    pub binary: String,
+    pub test: String,
+    pub target: String,
+    pub env: Vec<(String, String)>,
+    /// Its outcome there (`not-run`: the process gave no result).
+    pub outcome: Outcome,
+}
+
+impl EmulatorCheck {
+    /// The configuration as a label reads it: `QEMU_CPU=max,vxeh=off QEMU_SINGLESTEP=1`.
+    pub fn config(&self) -> String {
+        let parts: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        parts.join(" ")
+    }
 }
 
 /// What a `bele kernel` run built: the tree, its version, the user's configuration.
@@ -110,6 +134,9 @@ pub struct RunConfigInfo {
     /// For `bele kernel`: the tree and configuration the kernels were built from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<KernelInfo>,
+    /// `--strict`: an emulator-dependent failure fails the run too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
 }
 
 /// Everything about one target in one run.

@@ -99,10 +99,12 @@ pub fn results(targets: Vec<TargetResult>) -> RunResults {
             profile: None,
             filter: Default::default(),
             kernel: None,
+            strict: false,
         },
         targets,
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
+        emulator_checks: Vec::new(),
     }
 }
 

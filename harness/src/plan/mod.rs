@@ -43,6 +43,8 @@ pub struct Plan<'t> {
     pub std_cache: bool,
     /// How many cargo builds run at once, each in a target dir of its own (`builders`).
     pub builders: usize,
+    /// Whether an emulator-dependent failure fails the run.
+    pub strict: bool,
     pub run_id: String,
     pub out: PathBuf,
 }

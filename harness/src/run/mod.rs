@@ -2,13 +2,15 @@
 //! earlier builds delivered, the collector turns every result into the results model and
 //! saves it while the run goes, and the probe check confirms differences at the end.
 //! Stages, each in its own file: `prepare`, `order`, `pool` (builders and workers),
-//! `collector`, `confirm`.
+//! `collector`, `confirm`, `recheck` (failures on one target run again under a second
+//! emulator configuration).
 
 pub(crate) mod collector;
 pub(crate) mod confirm;
 pub(crate) mod order;
 pub(crate) mod pool;
 pub(crate) mod prepare;
+pub(crate) mod recheck;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -230,6 +232,9 @@ pub fn run(
     if plan.probes && !cancel.load(Ordering::Relaxed) {
         check_probes(&mut results, &ready, plan, early, cancel, reporter);
     }
+    if !cancel.load(Ordering::Relaxed) {
+        recheck::recheck_suspects(&mut results, &ready, &plan.targets, cancel);
+    }
     let _ = std::fs::remove_dir_all(&probe_root);
     finish_run(&mut results, cancel, start);
     save(&results, plan, reporter)?;
@@ -274,10 +279,12 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
             profile: plan.selection.profile.clone(),
             filter: plan.filter.clone(),
             kernel: None,
+            strict: plan.strict,
         },
         targets: Vec::new(),
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
+        emulator_checks: Vec::new(),
     }
 }
 
