@@ -68,10 +68,17 @@ impl<'r> Findings<'r> {
 
     /// The verdict label of every test by `(binary, test name)`, for reports that walk the
     /// results target by target.
+    /// A failure re-checked under a second emulator configuration says so after its label.
     pub fn verdict_labels(&self) -> std::collections::HashMap<(&'r str, &'r str), String> {
         self.tests
             .iter()
-            .map(|t| ((t.binary, t.name), t.verdict.label()))
+            .map(|t| {
+                let label = match &t.rechecked {
+                    Some(note) => format!("{} ({note})", t.verdict.label()),
+                    None => t.verdict.label(),
+                };
+                ((t.binary, t.name), label)
+            })
             .collect()
     }
 

@@ -16,6 +16,9 @@ pub struct TestAcross<'r> {
     /// Indexed like `results.targets`; `None` where the test has no result there.
     pub per_target: Vec<Option<&'r TestResult>>,
     pub verdict: Verdict,
+    /// When its failures were run again under a second emulator configuration and failed
+    /// the same (the verdict stands): `re-checked with <config>: fails the same`.
+    pub rechecked: Option<String>,
 }
 
 impl<'r> TestAcross<'r> {
@@ -81,7 +84,7 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                     })
                 })
                 .collect();
-            let verdict = rechecked(
+            let (verdict, rechecked) = rechecked(
                 verdict(&members, Subject::Test),
                 results,
                 (binary, name),
@@ -92,25 +95,26 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                 name,
                 verdict,
                 per_target,
+                rechecked,
             }
         })
         .collect()
 }
 
 /// `verdict` after the suspect-emulator re-check of `(binary, test)`: emulator-dependent
-/// when every failure was run again and passed, re-checked (and standing) when every one
-/// failed again, as it was when no failure was checked or the checks disagree.
+/// when every failure was run again and passed; when every one failed again it stands,
+/// with a note saying so; as it was when no failure was checked or the checks disagree.
 fn rechecked(
     verdict: Verdict,
     results: &RunResults,
     (binary, test): (&str, &str),
     per_target: &[Option<&TestResult>],
-) -> Verdict {
+) -> (Verdict, Option<String>) {
     let checks: Vec<&crate::model::EmulatorCheck> = (results.emulator_checks.iter())
         .filter(|c| c.binary == binary && c.test == test)
         .collect();
     let Some(first) = checks.first() else {
-        return verdict;
+        return (verdict, None);
     };
     let failing: Vec<&TargetResult> = (per_target.iter().zip(&results.targets))
         .filter(|(r, _)| r.is_some_and(|r| r.outcome.is_failure()))
@@ -118,22 +122,20 @@ fn rechecked(
         .collect();
     let check_of = |t: &TargetResult| checks.iter().find(|c| c.target == t.triple);
     if !failing.iter().all(|t| check_of(t).is_some()) {
-        return verdict;
+        return (verdict, None);
     }
     let passed = |t: &&TargetResult| check_of(t).is_some_and(|c| c.outcome == Outcome::Passed);
     let config = first.config();
     if failing.iter().all(passed) {
-        Verdict::EmulatorDependent {
-            targets: failing.iter().map(|t| t.short_name().to_string()).collect(),
-            config,
-        }
+        let targets = failing.iter().map(|t| t.short_name().to_string()).collect();
+        (Verdict::EmulatorDependent { targets, config }, None)
     } else if !failing.iter().any(passed) {
-        Verdict::Rechecked {
-            verdict: Box::new(verdict),
-            config,
-        }
+        (
+            verdict,
+            Some(format!("re-checked with {config}: fails the same")),
+        )
     } else {
-        verdict
+        (verdict, None)
     }
 }
 
@@ -214,6 +216,9 @@ pub struct TriageEntry<'r> {
     pub test: &'r str,
     pub verdict: Verdict,
     pub verdict_label: String,
+    /// Its failures ran again under a second emulator configuration and failed the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rechecked: Option<String>,
     pub failures: Vec<TriageFailure<'r>>,
 }
 
@@ -241,6 +246,7 @@ pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
             test: t.name,
             verdict: t.verdict.clone(),
             verdict_label: t.verdict.label(),
+            rechecked: t.rechecked.clone(),
             failures: t
                 .failures(results)
                 .into_iter()

@@ -43,12 +43,6 @@ pub struct Explanation {
 pub enum Verdict {
     // Ordered by how a maintainer should read them: byte-order bugs first.
     Explained(Explanation),
-    /// A verdict whose failures were run again under a second emulator configuration
-    /// (`config`, as it reads in a label) and failed the same: it stands.
-    Rechecked {
-        verdict: Box<Verdict>,
-        config: String,
-    },
     OneTargetOnly,
     Mixed,
     /// Every failure passed when run again under a second emulator configuration: the
@@ -125,10 +119,6 @@ impl Verdict {
                     Described::Both(words) => format!("{verb} on {words}{list}"),
                 }
             }
-            Verdict::Rechecked { verdict, config } => format!(
-                "{} (re-checked with {config}: the same)",
-                verdict.label_for(subject)
-            ),
             Verdict::EmulatorDependent { targets, config } => format!(
                 "emulator-dependent on {}: passes with {config}",
                 targets.join(", ")
@@ -155,7 +145,6 @@ impl Verdict {
                 let slugs: Vec<String> = e.traits.iter().map(|t| t.slug()).collect();
                 format!("{}-only", slugs.join("+"))
             }
-            Verdict::Rechecked { verdict, .. } => verdict.id(),
             Verdict::EmulatorDependent { .. } => "emulator-dependent".into(),
             Verdict::OneTargetOnly => "one-target-only".into(),
             Verdict::Mixed => "mixed".into(),

@@ -27,6 +27,9 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
             .map(|(r, target)| failure_label(r, target))
             .collect();
         let mut message = format!("{}: {}", t.verdict.label(), wheres.join(", "));
+        if let Some(note) = &t.rechecked {
+            message.push_str(&format!("\n{note}"));
+        }
         if let Some(input) = &first.minimal_input {
             message.push_str(&format!("\nminimal failing input: {input}"));
         }

@@ -235,6 +235,9 @@ fn write_failures(
             esc(t.name),
             esc(&label)
         )?;
+        if let Some(note) = &t.rechecked {
+            writeln!(out, "<p class=\"rechecked\">{}</p>", esc(note))?;
+        }
         for (r, target) in failing {
             writeln!(
                 out,

@@ -154,6 +154,9 @@ fn write_failing(
             code(t.name),
             on.join(", ")
         )?;
+        if let Some(note) = &t.rechecked {
+            writeln!(out, "  - {}", one_line(note))?;
+        }
         let first = failures.first().copied();
         if let Some((r, target)) = first {
             if let Some(input) = &r.minimal_input {

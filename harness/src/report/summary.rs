@@ -341,6 +341,9 @@ fn write_failures(
             style.bold(t.name),
             where_.join(", ")
         )?;
+        if let Some(note) = &t.rechecked {
+            writeln!(out, "    {}", style.yellow(note))?;
+        }
         // The first failing target's output and repro line stand for the rest.
         let first = failures.first().copied();
         if let Some((r, target)) = first {
