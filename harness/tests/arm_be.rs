@@ -216,24 +216,28 @@ fn an_underivable_spec_makes_its_target_unavailable() {
     );
 }
 
+/// `bele test` on `fixtures/corpus` (its own workspace) on `targets`.
+fn test_corpus(targets: &[&str], extra: &[&str], name: &str) -> support::Run {
+    let manifest = support::repo().join("fixtures/corpus/Cargo.toml");
+    let targets = targets.join(",");
+    let mut args = vec![
+        "test",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--targets",
+        &targets,
+    ];
+    args.extend_from_slice(extra);
+    bele(&args, &[], name)
+}
+
 /// A crate whose dev-dependencies are proptest and tempfile with their default features (as
 /// most real crates' are) builds and passes on big-endian ARM: rustix, which they pull in,
 /// does not build there as published, and the target table's workaround is given to this
 /// build because its dependency graph holds rustix, and only then.
 #[test]
 fn proptest_with_default_features_passes_on_big_endian_arm() {
-    let manifest = support::repo().join("fixtures/corpus/Cargo.toml");
-    let run = bele(
-        &[
-            "test",
-            "--manifest-path",
-            manifest.to_str().unwrap(),
-            "--targets",
-            &[X86_64, AARCH64_BE, ARMEB].join(","),
-        ],
-        &[],
-        "corpus-arm-be",
-    );
+    let run = test_corpus(&[X86_64, AARCH64_BE, ARMEB], &[], "corpus-arm-be");
     let r = run
         .results
         .as_ref()
@@ -317,18 +321,9 @@ fn a_dependency_that_does_not_build_is_named_not_blamed_on_the_workspace() {
     assert!(!table.contains("rustix_use_libc"));
     let path = scratch("no-workarounds-table.toml");
     std::fs::write(&path, table).unwrap();
-    let manifest = support::repo().join("fixtures/corpus/Cargo.toml");
-    let run = bele(
-        &[
-            "test",
-            "--manifest-path",
-            manifest.to_str().unwrap(),
-            "--targets",
-            &[X86_64, AARCH64_BE].join(","),
-            "--target-table",
-            path.to_str().unwrap(),
-        ],
-        &[],
+    let run = test_corpus(
+        &[X86_64, AARCH64_BE],
+        &["--target-table", path.to_str().unwrap()],
         "corpus-no-workaround",
     );
     let r = run.results.as_ref().unwrap();

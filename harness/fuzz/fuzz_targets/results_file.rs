@@ -10,14 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(results) = RunResults::parse(&String::from_utf8_lossy(data), "fuzz.json".into()) else {
         return;
     };
-    for format in [
-        Format::Json,
-        Format::Junit,
-        Format::Ktap,
-        Format::Md,
-        Format::Html,
-        Format::Github,
-    ] {
+    for format in Format::ALL {
         let mut out = Vec::new();
         report::render(format, &results, &mut out).expect("rendering into memory");
     }

@@ -60,6 +60,18 @@ pub enum Format {
     Github,
 }
 
+impl Format {
+    /// Every format, in the order `--report` lists them.
+    pub const ALL: [Format; 6] = [
+        Format::Json,
+        Format::Junit,
+        Format::Ktap,
+        Format::Md,
+        Format::Html,
+        Format::Github,
+    ];
+}
+
 /// Renders `results` in `format`.
 pub fn render(
     format: Format,
@@ -142,6 +154,25 @@ pub(crate) fn printable(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// `results` in every format, as a reader sees the text: the markup formats' escaped
+    /// apostrophe and GitHub's escaped `:` and `,` in titles read back.
+    fn every_format(results: &crate::model::RunResults) -> Vec<(Format, String)> {
+        Format::ALL
+            .into_iter()
+            .map(|format| {
+                let mut out = Vec::new();
+                render(format, results, &mut out).unwrap();
+                let text = String::from_utf8(out)
+                    .unwrap()
+                    .replace("&apos;", "'")
+                    .replace("&#39;", "'")
+                    .replace("%3A", ":")
+                    .replace("%2C", ",");
+                (format, text)
+            })
+            .collect()
+    }
+
     #[test]
     fn terminal_sequences_and_control_characters_are_dropped() {
         assert_eq!(
@@ -204,23 +235,7 @@ mod tests {
             dependency: true,
         }];
         let said = "in a dependency, rustix 1.1.6 (not the workspace's code)";
-        for format in [
-            Format::Json,
-            Format::Junit,
-            Format::Ktap,
-            Format::Md,
-            Format::Html,
-            Format::Github,
-        ] {
-            let mut out = Vec::new();
-            render(format, &r, &mut out).unwrap();
-            // The markup formats escape the apostrophe, GitHub's titles `:` and `,`.
-            let text = String::from_utf8(out)
-                .unwrap()
-                .replace("&apos;", "'")
-                .replace("&#39;", "'")
-                .replace("%3A", ":")
-                .replace("%2C", ",");
+        for (format, text) in every_format(&r) {
             assert!(text.contains(said), "{format:?}: {text}");
         }
         let mut out = Vec::new();
@@ -278,21 +293,7 @@ mod tests {
         let lost = "more than 1000000 records in one test process: the rest were not kept";
         r.targets[1].binaries[0].probe_problems = vec![lost.into()];
         r.targets[0].binaries[0].unattributed_records = 2;
-        for format in [
-            Format::Json,
-            Format::Junit,
-            Format::Ktap,
-            Format::Md,
-            Format::Html,
-            Format::Github,
-        ] {
-            let mut out = Vec::new();
-            render(format, &r, &mut out).unwrap();
-            // The markup formats escape the apostrophe.
-            let text = String::from_utf8(out)
-                .unwrap()
-                .replace("&apos;", "'")
-                .replace("&#39;", "'");
+        for (format, text) in every_format(&r) {
             assert!(
                 text.contains(lost),
                 "{format:?} does not say what was lost: {text}"
