@@ -84,13 +84,13 @@ fn crashes_on_big_endian_arm_are_named() {
     for t in [AARCH64_BE, ARMEB] {
         let abort = outcome(r, t, "tests::aborts");
         assert_eq!(
-            (abort.outcome, abort.signal.as_deref()),
+            (abort.outcome, abort.signal_text().as_deref()),
             (Outcome::Crashed, Some("SIGABRT")),
             "{t}"
         );
         let segv = outcome(r, t, "tests::segfaults");
         assert_eq!(
-            (segv.outcome, segv.signal.as_deref()),
+            (segv.outcome, segv.signal_text().as_deref()),
             (Outcome::Crashed, Some("SIGSEGV")),
             "{t}"
         );

@@ -199,7 +199,7 @@ fn crashes_are_classified_and_cost_no_sibling_its_result() {
         }
         let aborts = outcome(r, triple, "tests::aborts");
         assert_eq!(
-            (aborts.outcome, aborts.signal.as_deref()),
+            (aborts.outcome, aborts.signal_text().as_deref()),
             (Outcome::Crashed, Some("SIGABRT")),
             "{triple}"
         );
@@ -209,7 +209,7 @@ fn crashes_are_classified_and_cost_no_sibling_its_result() {
         );
         let segv = outcome(r, triple, "tests::segfaults");
         assert_eq!(
-            (segv.outcome, segv.signal.as_deref()),
+            (segv.outcome, segv.signal_text().as_deref()),
             (Outcome::Crashed, Some("SIGSEGV")),
             "{triple}"
         );
@@ -217,7 +217,7 @@ fn crashes_are_classified_and_cost_no_sibling_its_result() {
     // A real misaligned load: tolerated by x86, a bus error on SPARC.
     let bus = outcome(r, SPARC64, "tests::misaligned_load");
     assert_eq!(
-        (bus.outcome, bus.signal.as_deref()),
+        (bus.outcome, bus.signal_text().as_deref()),
         (Outcome::Crashed, Some("SIGBUS"))
     );
     assert_eq!(

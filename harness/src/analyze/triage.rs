@@ -80,7 +80,7 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                         name: t.short_name(),
                         traits: t.traits(),
                         bad: r.outcome.is_failure(),
-                        bus_error: r.signal.as_deref() == Some("SIGBUS"),
+                        bus_error: r.signal.as_ref().is_some_and(|s| s.is_signal("SIGBUS")),
                     })
                 })
                 .collect();
@@ -226,7 +226,7 @@ pub struct TriageEntry<'r> {
 pub struct TriageFailure<'r> {
     pub target: &'r str,
     pub outcome: Outcome,
-    pub signal: Option<&'r str>,
+    pub signal: Option<&'r crate::model::Ended>,
     pub minimal_input: Option<&'r str>,
     /// The shell line that re-runs the test on this target alone with the run's seed.
     pub replay: String,
@@ -253,7 +253,7 @@ pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
                 .map(|(r, target)| TriageFailure {
                     target: &target.triple,
                     outcome: r.outcome,
-                    signal: r.signal.as_deref(),
+                    signal: r.signal.as_ref(),
                     minimal_input: r.minimal_input.as_deref(),
                     replay: crate::execute::invocation::repro_of(
                         target,

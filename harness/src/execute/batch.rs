@@ -13,7 +13,7 @@ use super::libtest::{
     Event,
 };
 use super::{millis, output_clip};
-use crate::model::{Outcome, TestResult};
+use crate::model::{Ended, Outcome, TestResult};
 
 /// libtest's exit code when a test failed (0 when all passed): the process ended by itself.
 pub(crate) const LIBTEST_FAILED: i32 = 101;
@@ -197,7 +197,7 @@ impl BatchState {
             .doc
             .then(|| doctest_signal(&output))
             .flatten()
-            .map(signal_name);
+            .map(|n| Ended::from(signal_name(n)));
         let outcome = if signal.is_some() {
             Outcome::Crashed
         } else {

@@ -20,7 +20,7 @@ pub mod libtest;
 pub mod probe_file;
 
 use crate::build::TestBinary;
-use crate::model::{BinaryResult, Outcome, ProbeSequence, TestResult};
+use crate::model::{BinaryResult, Ended, Outcome, ProbeSequence, TestResult};
 use crate::plan::selection::Filter;
 use batch::{BatchEnd, BatchRules, BatchState, InputsDigest, Mode};
 use libtest::{doc_test_word, listed_test};
@@ -536,7 +536,9 @@ fn crashed(name: &str, elapsed: Duration, exit: Exit, output: &str) -> TestResul
     let guest = GuestSignal::parse(output)
         .map(|g| format!(" (QEMU: guest signal {} {})", g.number, g.description));
     TestResult {
-        signal: Some(exit.signal_name().unwrap_or_else(|| exit.to_string())),
+        signal: Some(Ended::from(
+            exit.signal_name().unwrap_or_else(|| exit.to_string()),
+        )),
         ..TestResult::new(name, Outcome::Crashed, millis(elapsed)).with_output(limit(format!(
             "the test process died of {exit}{}\n{output}",
             guest.unwrap_or_default()

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::ktap::{crashed, timed_out, Console, Node, Status};
-use crate::model::{BinaryResult, Outcome, TestResult};
+use crate::model::{BinaryResult, Ended, Outcome, TestResult};
 
 /// How the emulator's run of the kernel ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub fn binaries(
                 let mut r = TestResult::new(name, outcome, 0)
                     .with_output(format!("{what}\n{output}\n{}", tail()));
                 if outcome == Outcome::Crashed {
-                    r.signal = Some("kernel crash".into());
+                    r.signal = Some(Ended::KernelCrash);
                 }
                 tests.push(r);
             }
@@ -150,7 +150,7 @@ fn leaves(node: &Node, prefix: &str, out: &mut Vec<TestResult>) {
             TestResult::new(name, Outcome::TimedOut, 0).with_output(output)
         }
         Some(Status::Failed) if crashed(&node.output) => TestResult {
-            signal: Some("kernel crash".into()),
+            signal: Some(Ended::KernelCrash),
             ..TestResult::new(name, Outcome::Crashed, 0).with_output(output)
         },
         Some(Status::Failed) => TestResult::new(name, Outcome::Failed, 0).with_output(output),

@@ -208,6 +208,56 @@ impl std::fmt::Display for RunnerName {
     }
 }
 
+/// How a crashed test's process ended, as the results file writes it: a signal by name
+/// (`SIGBUS`), `exit code N`, `kernel crash` (a kernel test whose kernel oopsed or
+/// panicked), or what else was said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Ended {
+    Signal(String),
+    ExitCode(i32),
+    KernelCrash,
+    Other(String),
+}
+
+impl Ended {
+    /// Whether the process died of signal `name` (`SIGBUS`).
+    pub fn is_signal(&self, name: &str) -> bool {
+        matches!(self, Ended::Signal(s) if s == name)
+    }
+}
+
+impl From<String> for Ended {
+    fn from(s: String) -> Ended {
+        if s == "kernel crash" {
+            return Ended::KernelCrash;
+        }
+        if let Some(code) = s.strip_prefix("exit code ").and_then(|c| c.parse().ok()) {
+            return Ended::ExitCode(code);
+        }
+        if s.starts_with("SIG") && s[3..].chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ended::Signal(s);
+        }
+        Ended::Other(s)
+    }
+}
+
+impl From<Ended> for String {
+    fn from(e: Ended) -> String {
+        e.to_string()
+    }
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Signal(name) | Ended::Other(name) => f.write_str(name),
+            Ended::ExitCode(code) => write!(f, "exit code {code}"),
+            Ended::KernelCrash => f.write_str("kernel crash"),
+        }
+    }
+}
+
 /// How a target's std was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -370,7 +420,7 @@ pub struct TestResult {
     /// Output of a test that did not pass (captured stdout/stderr, QEMU's messages).
     pub output: Option<String>,
     /// For `crashed`: the signal (`SIGBUS`) or `exit code N`.
-    pub signal: Option<String>,
+    pub signal: Option<Ended>,
     /// For a failed property: proptest's minimal failing input after shrinking.
     pub minimal_input: Option<String>,
     /// What the test recorded with `bele_probe`, per label in the order first recorded.
@@ -403,6 +453,11 @@ impl TestResult {
     }
 
     /// A test that never ran to an outcome, and why.
+    /// How its process ended, as text (`SIGBUS`, `exit code 3`), when it crashed.
+    pub fn signal_text(&self) -> Option<String> {
+        self.signal.as_ref().map(ToString::to_string)
+    }
+
     pub fn not_run(name: impl Into<String>, why: impl Into<String>) -> TestResult {
         TestResult::new(name, Outcome::NotRun, 0).with_output(why)
     }
@@ -750,6 +805,28 @@ mod tests {
         a.targets.truncate(1);
         b.targets.remove(0);
         (a, b)
+    }
+
+    /// How a process ended reads back as it was written, typed.
+    #[test]
+    fn ended_is_the_same_string_typed() {
+        for (text, ended) in [
+            ("SIGBUS", Ended::Signal("SIGBUS".into())),
+            ("exit code 3", Ended::ExitCode(3)),
+            ("kernel crash", Ended::KernelCrash),
+            (
+                "signal 77 (unknown)",
+                Ended::Other("signal 77 (unknown)".into()),
+            ),
+        ] {
+            assert_eq!(Ended::from(text.to_string()), ended);
+            assert_eq!(ended.to_string(), text);
+            let json = serde_json::to_string(&ended).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<Ended>(&json).unwrap(), ended);
+        }
+        assert!(Ended::Signal("SIGBUS".into()).is_signal("SIGBUS"));
+        assert!(!Ended::Other("SIGBUS (x)".into()).is_signal("SIGBUS"));
     }
 
     /// The typed values are written as the strings the schema names.

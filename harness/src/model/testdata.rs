@@ -12,7 +12,7 @@ pub fn test(
 ) -> TestResult {
     TestResult {
         output: output.map(String::from),
-        signal: signal.map(String::from),
+        signal: signal.map(|s| Ended::from(s.to_string())),
         ..TestResult::new(name, outcome, 1)
     }
 }

@@ -180,8 +180,8 @@ fn write_matrix(
                 (_, Some(r)) => (
                     class(r.outcome),
                     r.signal
-                        .clone()
-                        .unwrap_or_else(|| r.outcome.label().to_string()),
+                        .as_ref()
+                        .map_or_else(|| r.outcome.label().to_string(), ToString::to_string),
                 ),
             };
             write!(
@@ -243,7 +243,10 @@ fn write_failures(
                 out,
                 "<h5>{}: {}</h5>",
                 esc(&target.triple),
-                esc(&r.signal.clone().unwrap_or_else(|| r.outcome.label().into()))
+                esc(&r
+                    .signal
+                    .as_ref()
+                    .map_or_else(|| r.outcome.label().into(), ToString::to_string))
             )?;
             if let Some(input) = &r.minimal_input {
                 writeln!(out, "<p>minimal input: <code>{}</code></p>", esc(input))?;

@@ -138,7 +138,7 @@ fn write_binary(
             Outcome::Failed => format!("not ok {i} {test}"),
             Outcome::Crashed => format!(
                 "not ok {i} {test} # ERROR crashed: {}",
-                r.signal.as_deref().unwrap_or("?")
+                r.signal.as_ref().map_or("?".into(), ToString::to_string)
             ),
             Outcome::TimedOut => format!("not ok {i} {test} # TIMEOUT"),
             Outcome::Ignored => format!(
