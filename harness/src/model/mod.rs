@@ -57,7 +57,7 @@ pub struct EmulatorCheck {
     pub test: String,
     pub target: String,
     pub env: Vec<(String, String)>,
-    /// Its outcome there (`not-run`: the process gave no result).
+    /// Its outcome there (`crashed` too when the process died before giving one).
     pub outcome: Outcome,
 }
 

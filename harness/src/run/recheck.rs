@@ -20,19 +20,23 @@ pub(crate) const MAX: usize = 20;
 
 /// The failures worth a second emulator configuration, as `(target index, executable,
 /// test)`: those of tests that fail on one target only or on a set no trait explains, on
-/// emulated targets, in the order of the tests, at most `max`.
+/// emulated targets, time-outs left out, in the order of the tests, at most `max`.
 pub(crate) fn suspects(results: &RunResults, max: usize) -> Vec<(usize, String, String)> {
     let mut out = Vec::new();
     for t in crate::analyze::triage::tests_across(results) {
-        let failing: Vec<usize> = (t.per_target.iter().enumerate())
-            .filter(|(_, r)| r.is_some_and(|r| r.outcome.is_failure()))
-            .map(|(i, _)| i)
+        let failing: Vec<(usize, Outcome)> = (t.per_target.iter().enumerate())
+            .filter_map(|(i, r)| r.filter(|r| r.outcome.is_failure()).map(|r| (i, r.outcome)))
             .collect();
         let suspect = failing.len() == 1 || t.verdict == Verdict::Mixed;
         if !suspect {
             continue;
         }
-        for i in failing {
+        for (i, outcome) in failing {
+            // A time-out says nothing more under one instruction per block, which is
+            // slower: it would only wait for the timeout again.
+            if outcome == Outcome::TimedOut {
+                continue;
+            }
             if results.targets[i].runner == RunnerName::Native || out.len() >= max {
                 continue;
             }
@@ -79,9 +83,10 @@ pub(super) fn recheck_suspects(
         };
         let env = second_configuration(targets[i]);
         let found = run_again(&bin, cfg, std::slice::from_ref(&test), &env, cancel);
+        // No result: the process died (or hung) before giving one.
         let outcome = found
             .get(&test)
-            .map_or(Outcome::NotRun, |r| r.result.outcome);
+            .map_or(Outcome::Crashed, |r| r.result.outcome);
         let target = t.triple.clone();
         results.emulator_checks.push(EmulatorCheck {
             binary,
@@ -121,6 +126,14 @@ mod tests {
         assert_eq!(names, ["be_bug", "prop <script>|#"]);
         assert!(picked.iter().all(|(i, b, _)| *i == 1 && b == "pkg"));
         assert_eq!(suspects(&r, 1).len(), 1);
+        // A time-out is not run again (slower still, it would time out again).
+        let mut slow = sample();
+        slow.targets[1].binaries[0].tests[1].outcome = Outcome::TimedOut;
+        let names: Vec<String> = suspects(&slow, MAX)
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .collect();
+        assert_eq!(names, ["prop <script>|#"]);
         let s390x = bele_targets::Table::builtin();
         let env = second_configuration(s390x.get("s390x-unknown-linux-gnu").unwrap());
         assert_eq!(
