@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 E2E_TARGETS=x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,armv7-unknown-linux-gnueabihf,aarch64-unknown-linux-gnu,aarch64_be-unknown-linux-musl,armeb-bele-linux-musleabi,mips-unknown-linux-gnu,powerpc-unknown-linux-gnu,powerpc64-unknown-linux-gnu,s390x-unknown-linux-gnu,sparc64-unknown-linux-gnu
 # Gates first: formatting, lints (warnings are errors; functions over 120 lines are warned;
-# clippy.toml disallows spawning
-# processes and exiting outside their one place) and the docs' links.
+# clippy.toml disallows spawning processes and exiting outside their one place) and the
+# docs' links.
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all --check
 cargo clippy -q --workspace --all-targets -- -D warnings
