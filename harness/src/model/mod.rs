@@ -731,6 +731,9 @@ pub fn merge(parts: Vec<(String, RunResults)>, order: &[&str]) -> Result<RunResu
         }
         merged.probe_sequences.extend(part.probe_sequences);
         merged.probe_checks.extend(part.probe_checks);
+        merged.emulator_checks.extend(part.emulator_checks);
+        // A shard run `--strict` keeps the merged run strict: its exit code said so.
+        merged.config.strict |= part.config.strict;
         merged.duration_ms = merged.duration_ms.max(part.duration_ms);
         merged.started_at_ms = merged.started_at_ms.min(part.started_at_ms);
         if part.state != RunState::Complete {
@@ -856,6 +859,28 @@ mod tests {
         let order = ["x86_64-unknown-linux-gnu", "s390x-unknown-linux-gnu"];
         let merged = merge(vec![("b.json".into(), b), ("a.json".into(), a)], &order).unwrap();
         assert_eq!(merged, sample());
+    }
+
+    /// A shard's emulator re-checks, and its `--strict`, survive the merge whichever
+    /// shard comes first.
+    #[test]
+    fn merged_shards_keep_every_emulator_check() {
+        let (a, mut b) = split();
+        b.emulator_checks = vec![EmulatorCheck {
+            binary: "pkg".into(),
+            test: "be_bug".into(),
+            target: "s390x-unknown-linux-gnu".into(),
+            env: vec![("QEMU_SINGLESTEP".into(), "1".into())],
+            outcome: Outcome::Passed,
+        }];
+        b.config.strict = true;
+        let merged = merge(
+            vec![("a.json".into(), a), ("b.json".into(), b.clone())],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(merged.emulator_checks, b.emulator_checks);
+        assert!(merged.config.strict, "the stricter shard decides");
     }
 
     #[test]
