@@ -67,8 +67,8 @@ impl<'r> Findings<'r> {
     }
 
     /// The verdict label of every test by `(binary, test name)`, for reports that walk the
-    /// results target by target.
-    /// A failure re-checked under a second emulator configuration says so after its label.
+    /// results target by target; a failure re-checked under a second emulator
+    /// configuration says so after its label.
     pub fn verdict_labels(&self) -> std::collections::HashMap<(&'r str, &'r str), String> {
         self.tests
             .iter()

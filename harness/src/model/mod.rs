@@ -452,12 +452,12 @@ impl TestResult {
         }
     }
 
-    /// A test that never ran to an outcome, and why.
     /// How its process ended, as text (`SIGBUS`, `exit code 3`), when it crashed.
     pub fn signal_text(&self) -> Option<String> {
         self.signal.as_ref().map(ToString::to_string)
     }
 
+    /// A test that never ran to an outcome, and why.
     pub fn not_run(name: impl Into<String>, why: impl Into<String>) -> TestResult {
         TestResult::new(name, Outcome::NotRun, 0).with_output(why)
     }

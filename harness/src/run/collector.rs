@@ -11,7 +11,6 @@ use crate::util::time::millis;
 
 use super::*;
 
-/// Least time between two saves of the results while a run goes.
 /// Why a target's build failed, for its row: in a dependency (not the workspace's code)
 /// when every crate cargo could not compile is one, with the command either way.
 fn build_failure_reason(build: Option<&BuildInfo>) -> String {
@@ -25,6 +24,7 @@ fn build_failure_reason(build: Option<&BuildInfo>) -> String {
     }
 }
 
+/// Least time between two saves of the results while a run goes.
 pub(super) const SAVE_EVERY: Duration = Duration::from_secs(1);
 
 /// Turns the builder's and workers' messages into results and events, and saves the
