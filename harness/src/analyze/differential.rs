@@ -113,6 +113,16 @@ pub struct Skipped<'r> {
     pub reason: String,
 }
 
+impl Skipped<'_> {
+    /// The skip as one line of a report.
+    pub fn line(&self) -> String {
+        format!(
+            "probe records of {} {} not compared: {}",
+            self.binary, self.test, self.reason
+        )
+    }
+}
+
 /// A target on which proptest drew inputs no other target drew, for some tests: their
 /// records there were compared with nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

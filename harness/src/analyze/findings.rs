@@ -66,6 +66,11 @@ impl<'r> Findings<'r> {
         }
     }
 
+    /// The run's closing line, naming the build verdict when builds failed.
+    pub fn closing_line(&self) -> String {
+        (self.summary).closing_line(self.build.as_ref().map(|b| b.verdict_label.as_str()))
+    }
+
     /// The verdict label of every test by `(binary, test name)`, for reports that walk the
     /// results target by target; a failure re-checked under a second emulator
     /// configuration says so after its label.

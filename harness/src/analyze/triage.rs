@@ -176,21 +176,12 @@ pub fn build_triage(results: &RunResults) -> Option<BuildTriage<'_>> {
     let failed: Vec<&TargetResult> = (tried.iter().copied())
         .filter(|t| t.status == TargetStatus::BuildFailed)
         .collect();
-    // Blame carefully: a dependency that does not build is not the workspace's bug.
-    let mut dependencies: Vec<String> = Vec::new();
-    for t in &failed {
-        match t
-            .build
-            .as_ref()
-            .and_then(crate::model::BuildInfo::failed_dependencies)
-        {
-            Some(deps) => dependencies.extend(deps),
-            None => {
-                dependencies.clear();
-                break;
-            }
-        }
-    }
+    // Blame carefully: a dependency that does not build is not the workspace's bug. Only
+    // when every failed build failed in dependencies alone.
+    let per_target: Option<Vec<Vec<String>>> = (failed.iter())
+        .map(|t| (t.build.as_ref()).and_then(crate::model::BuildInfo::failed_dependencies))
+        .collect();
+    let mut dependencies: Vec<String> = per_target.into_iter().flatten().flatten().collect();
     dependencies.sort();
     dependencies.dedup();
     let mut verdict_label = verdict.label_for(Subject::Build);

@@ -7,7 +7,7 @@ use bele_targets::{LinkRoute, Target};
 use cargo_metadata::Message;
 
 use crate::host::zig::Wrappers;
-use crate::model::{DocCommand, FailedCrate};
+use crate::model::{BinaryResult, DocCommand, FailedCrate};
 use crate::plan::selection::Selection;
 use crate::plan::workspace::Workspace;
 use crate::util::env::HostEnv;
@@ -26,6 +26,18 @@ pub struct TestBinary {
     /// For doc-tests: the cargo command that compiles them and runs each through the
     /// target's runner; the test harness's arguments follow its own after `--`.
     pub doc: Option<DocCommand>,
+}
+
+impl TestBinary {
+    /// The executable a result names, to run it again (the probe check, the re-check).
+    pub fn of(b: &BinaryResult) -> TestBinary {
+        TestBinary {
+            id: b.id.clone(),
+            path: b.executable.clone(),
+            cwd: b.cwd.clone(),
+            doc: b.doc.clone(),
+        }
+    }
 }
 
 /// A build that did not produce test executables.

@@ -46,11 +46,10 @@ pub fn write_html(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         results.config.seed,
         esc(&results.toolchain.rustc)
     )?;
-    let build = found.build.as_ref().map(|b| b.verdict_label.as_str());
     writeln!(
         out,
         "<p class=\"summary\">{}</p>",
-        esc(&found.summary.closing_line(build))
+        esc(&found.closing_line())
     )?;
     write_filters(out, results, &found)?;
     // Rows and failure details in verdict order (byte-order bugs first), by name within.
@@ -345,13 +344,7 @@ fn write_differences(
         writeln!(out, "</section>")?;
     }
     for s in &found.not_compared {
-        writeln!(
-            out,
-            "<p>probe records of {} {} not compared: {}</p>",
-            esc(s.binary),
-            esc(s.test),
-            esc(&s.reason)
-        )?;
+        writeln!(out, "<p>{}</p>", esc(&s.line()))?;
     }
     for a in &found.alone {
         writeln!(out, "<p>{}</p>", esc(&super::alone_line(a)))?;

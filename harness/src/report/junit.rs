@@ -52,12 +52,7 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
             .not_compared
             .iter()
             .filter(|s| has(s.binary, s.test))
-            .map(|s| {
-                format!(
-                    "probe records of {} {} not compared: {}",
-                    s.binary, s.test, s.reason
-                )
-            })
+            .map(|s| s.line())
             .chain(
                 found
                     .probe_notes

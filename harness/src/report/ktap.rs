@@ -19,11 +19,7 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         results.run_id, results.config.seed
     )?;
     for s in &found.not_compared {
-        let line = format!(
-            "probe records of {} {} not compared: {}",
-            s.binary, s.test, s.reason
-        );
-        writeln!(out, "# {}", one_line(&line))?;
+        writeln!(out, "# {}", one_line(&s.line()))?;
     }
     for (ti, t) in results.targets.iter().enumerate() {
         let n = ti + 1;

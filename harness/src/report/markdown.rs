@@ -20,8 +20,7 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
         found.tests.len(),
         results.targets.len()
     )?;
-    let build = found.build.as_ref().map(|b| b.verdict_label.as_str());
-    writeln!(out, "**{}**\n", found.summary.closing_line(build))?;
+    writeln!(out, "**{}**\n", found.closing_line())?;
     write_targets(out, results)?;
     write_time_spent(out, results)?;
     if let Some(b) = &found.build {

@@ -43,14 +43,7 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
     }
     write_differences(out, results, &found, style)?;
     for s in &found.not_compared {
-        writeln!(
-            out,
-            "{}",
-            style.yellow(&format!(
-                "probe records of {} {} not compared: {}",
-                s.binary, s.test, s.reason
-            ))
-        )?;
+        writeln!(out, "{}", style.yellow(&s.line()))?;
     }
     for a in &found.alone {
         writeln!(out, "{}", style.yellow(&super::alone_line(a)))?;
@@ -95,10 +88,7 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
             style.green(&line)
         }
     )?;
-    let closing = found
-        .summary
-        .closing_line(found.build.as_ref().map(|b| b.verdict_label.as_str()));
-    writeln!(out, "{closing}")
+    writeln!(out, "{}", found.closing_line())
 }
 
 fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) -> io::Result<()> {

@@ -59,12 +59,7 @@ pub fn work(results: &RunResults, needs: &[CheckNeed], done: &BTreeSet<Asked>) -
                 .find(|b| b.id == binary)?;
             Some(Work {
                 idx,
-                binary: TestBinary {
-                    id: b.id.clone(),
-                    path: b.executable.clone(),
-                    cwd: b.cwd.clone(),
-                    doc: b.doc.clone(),
-                },
+                binary: TestBinary::of(b),
                 tests,
             })
         })

@@ -66,7 +66,7 @@ pub(super) fn prepare_targets(
                 });
                 ready.push(None);
             }
-            Ok(tools) => {
+            Ok(mut tools) => {
                 // A ready target's std is prebuilt or built with the crate (a cache hit is said
                 // when the build reports it).
                 tr.std = Some(if check.std == StdAvailability::Prebuilt {
@@ -96,7 +96,6 @@ pub(super) fn prepare_targets(
                     probe_dir,
                     filter: plan.filter.clone(),
                 };
-                let mut tools = tools;
                 if !t.crate_flags.is_empty() {
                     let graph =
                         graph.get_or_insert_with(|| plan.workspace.dependency_names(env).ok());
@@ -115,12 +114,12 @@ pub(super) fn emulators(
     results: &RunResults,
     ready: &PerTarget<Ready>,
 ) -> Vec<(TargetIdx, String)> {
-    (ready
-        .iter()
-        .map(|(idx, r)| (idx, (&results.targets[idx.get()], r))))
-    .filter(|(_, (t, r))| r.is_some() && t.runner != RunnerName::Native)
-    .map(|(idx, (t, _))| (idx, t.runner.to_string()))
-    .collect()
+    (ready.iter().filter(|(_, r)| r.is_some()))
+        .filter_map(|(idx, _)| match &results.targets[idx.get()].runner {
+            RunnerName::Emulator(binary) => Some((idx, binary.clone())),
+            RunnerName::Native => None,
+        })
+        .collect()
 }
 
 /// Asks the workspace's commit and every emulator its version, all at once and beside the

@@ -75,12 +75,7 @@ pub(super) fn recheck_suspects(
         let Some(b) = t.binaries.iter().find(|b| b.id == binary) else {
             continue;
         };
-        let bin = TestBinary {
-            id: b.id.clone(),
-            path: b.executable.clone(),
-            cwd: b.cwd.clone(),
-            doc: b.doc.clone(),
-        };
+        let bin = TestBinary::of(b);
         let env = second_configuration(targets[i]);
         let found = run_again(&bin, cfg, std::slice::from_ref(&test), &env, cancel);
         // No result: the process died (or hung) before giving one.
