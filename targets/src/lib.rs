@@ -212,6 +212,43 @@ pub struct CrateFlags {
     pub why: String,
 }
 
+/// A published crate known to misbehave on a target (wrong results, not a build failure),
+/// for versions of it and, optionally, of rustc: a test that fails on such targets only is
+/// not blamed on the workspace when its dependency graph holds a matching version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownFault {
+    /// The crate's name on crates.io.
+    #[serde(rename = "crate")]
+    pub name: String,
+    /// The faulty versions, as a Cargo version requirement (`">=2.8.1"`).
+    pub versions: String,
+    /// The rustc versions with which they are faulty (`"<1.97"`); every one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rustc: Option<String>,
+    /// What goes wrong, shown to users.
+    pub what: String,
+    /// Where it is reported upstream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub see: Option<String>,
+}
+
+impl KnownFault {
+    /// Whether `version` of the crate, built by rustc `rustc`, is faulty. Requirements
+    /// that do not parse match nothing (the table's loader refuses them).
+    pub fn matches(&self, version: &semver::Version, rustc: Option<&semver::Version>) -> bool {
+        let req = |s: &str| semver::VersionReq::parse(s).ok();
+        let crate_matches = req(&self.versions).is_some_and(|r| r.matches(version));
+        let rustc_matches = match (&self.rustc, rustc) {
+            (None, _) => true,
+            (Some(r), Some(v)) => req(r).is_some_and(|r| r.matches(v)),
+            // Unknown rustc: the fault may apply.
+            (Some(_), None) => true,
+        };
+        crate_matches && rustc_matches
+    }
+}
+
 /// One row of the target table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -244,6 +281,9 @@ pub struct Target {
     /// Workarounds for published crates that do not build for this target as they are.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crate_flags: Vec<CrateFlags>,
+    /// Published crates known to give wrong results on this target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_faults: Vec<KnownFault>,
     /// For a target rustc does not know: how its spec is derived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<DerivedSpec>,
@@ -488,6 +528,27 @@ fn check_entry(t: &Target) -> Result<(), String> {
                  (at least one flag) and `why` (the reason, shown to users)",
                 t.triple
             ));
+        }
+    }
+    for f in &t.known_faults {
+        if f.name.is_empty() || f.what.trim().is_empty() {
+            return Err(format!(
+                "a known_faults entry of `{}` needs `crate` (a crate's name) and `what` (what \
+                 goes wrong, shown to users)",
+                t.triple
+            ));
+        }
+        let requirements = std::iter::once(("versions", &f.versions))
+            .chain(f.rustc.as_ref().map(|r| ("rustc", r)));
+        for (key, value) in requirements {
+            if let Err(e) = semver::VersionReq::parse(value) {
+                return Err(format!(
+                    "known_faults of `{}`, crate `{}`: {key} = \"{value}\" is not a version \
+                     requirement ({e}; write it as in Cargo.toml, for example \">=2.8.1\" or \
+                     \"<1.97\")",
+                    t.triple, f.name
+                ));
+            }
         }
     }
     if t.packages.is_empty() {

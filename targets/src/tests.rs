@@ -423,3 +423,34 @@ fn every_target_has_its_own_traits_and_the_table_covers_both_values() {
     let i686 = table.get("i686-unknown-linux-gnu").unwrap().traits();
     assert!(i686.has(Trait::U64Align(4)));
 }
+
+/// A known fault matches the crate versions and rustc releases it names; a requirement that
+/// is not one is refused with the entry, the value and the form to write.
+#[test]
+fn known_faults_match_versions_and_refuse_bad_requirements() {
+    let entry = |versions: &str, rustc: &str| {
+        format!(
+            "{ONE}\n[[target.known_faults]]\ncrate = \"memchr\"\nversions = \"{versions}\"\n{rustc}what = \"wrong positions\"\n"
+        )
+    };
+    let table = Table::parse(&entry(">=2.8.1", "rustc = \"<1.97\"\n"), "x").unwrap();
+    let f = &table.targets()[0].known_faults[0];
+    let v = |s: &str| semver::Version::parse(s).unwrap();
+    assert!(f.matches(&v("2.8.3"), Some(&v("1.95.0"))));
+    assert!(!f.matches(&v("2.8.0"), Some(&v("1.95.0"))));
+    assert!(!f.matches(&v("2.8.3"), Some(&v("1.97.0"))));
+    // An unknown rustc may be the faulty one.
+    assert!(f.matches(&v("2.8.3"), None));
+    let any_rustc = Table::parse(&entry("=1.5.5", ""), "x").unwrap();
+    assert!(any_rustc.targets()[0].known_faults[0].matches(&v("1.5.5"), Some(&v("1.97.0"))));
+    let err = parse_err(&entry("2.8.1 or later", ""));
+    assert!(
+        err.contains("known_faults of `s390x-unknown-linux-gnu`, crate `memchr`: versions = \"2.8.1 or later\" is not a version requirement"),
+        "{err}"
+    );
+    assert!(err.contains("\">=2.8.1\""), "{err}");
+    let err = parse_err(&entry(">=2", "rustc = \"new\"\n"));
+    assert!(err.contains("rustc = \"new\""), "{err}");
+    let err = parse_err(&entry(">=2", "").replace("what = \"wrong positions\"", "what = \" \""));
+    assert!(err.contains("needs `crate`"), "{err}");
+}
