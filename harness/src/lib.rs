@@ -25,6 +25,7 @@ pub(crate) mod util;
 #[doc(hidden)]
 pub mod testing {
     pub use crate::analyze::diff::diff;
+    pub use crate::analyze::findings::Findings;
     pub use crate::analyze::triage::tests_across;
     pub use crate::analyze::verdict::Verdict;
     pub use crate::build::{parse_messages, Builder};

@@ -228,6 +228,9 @@ pub struct RunSummary {
     /// Failures that passed under a second emulator configuration (not in `failed` unless
     /// the run was `--strict`).
     pub emulator_dependent: usize,
+    /// Failures on targets only where a dependency is known to be faulty (not in `failed`
+    /// unless the run was `--strict`).
+    pub dependency_faults: usize,
     /// Targets that failed to build.
     pub build_failed: usize,
     pub unavailable: usize,
@@ -247,11 +250,15 @@ impl RunSummary {
             ..RunSummary::default()
         };
         for t in tests {
-            if matches!(
-                t.verdict,
-                crate::analyze::verdict::Verdict::EmulatorDependent { .. }
-            ) {
-                s.emulator_dependent += t.failures(results).len();
+            use crate::analyze::verdict::Verdict;
+            match t.verdict {
+                Verdict::EmulatorDependent { .. } => {
+                    s.emulator_dependent += t.failures(results).len();
+                }
+                Verdict::DependencyFault { .. } => {
+                    s.dependency_faults += t.failures(results).len();
+                }
+                _ => {}
             }
         }
         for t in &results.targets {
@@ -269,7 +276,7 @@ impl RunSummary {
             }
         }
         if !results.config.strict {
-            s.failed -= s.emulator_dependent.min(s.failed);
+            s.failed -= (s.emulator_dependent + s.dependency_faults).min(s.failed);
         }
         let failed = s.failed + s.executables_failed + s.outputs_differ + s.build_failed > 0;
         let incomplete =
@@ -315,6 +322,13 @@ impl RunSummary {
         }
         if self.emulator_dependent > 0 {
             line += &format!(", {} emulator-dependent", self.emulator_dependent);
+        }
+        if self.dependency_faults > 0 {
+            let n = self.dependency_faults;
+            line += &format!(
+                ", {n} {}",
+                plural(n, "dependency fault", "dependency faults")
+            );
         }
         if self.outputs_differ > 0 {
             line += &format!(", {} outputs differ", self.outputs_differ);

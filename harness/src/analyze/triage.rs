@@ -90,6 +90,7 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                 (binary, name),
                 &per_target,
             );
+            let verdict = dependency_fault(verdict, results, &per_target);
             TestAcross {
                 binary,
                 name,
@@ -136,6 +137,46 @@ fn rechecked(
         )
     } else {
         (verdict, None)
+    }
+}
+
+/// `verdict` as a dependency fault when every failure of the test is on a target with known
+/// faults of crates in the dependency graph, and it passed on some other target; as it was
+/// otherwise (a test failing everywhere, or also where nothing is known, is the workspace's).
+fn dependency_fault(
+    verdict: Verdict,
+    results: &RunResults,
+    per_target: &[Option<&TestResult>],
+) -> Verdict {
+    if matches!(
+        verdict,
+        Verdict::PassesEverywhere | Verdict::EmulatorDependent { .. }
+    ) {
+        return verdict;
+    }
+    let ran: Vec<(&TestResult, &TargetResult)> = (per_target.iter().zip(&results.targets))
+        .filter_map(|(r, t)| r.filter(|r| r.outcome.ran()).map(|r| (r, t)))
+        .collect();
+    let (failing, passing): (Vec<_>, Vec<_>) =
+        ran.into_iter().partition(|(r, _)| r.outcome.is_failure());
+    if failing.is_empty()
+        || passing.is_empty()
+        || failing.iter().any(|(_, t)| t.known_faults.is_empty())
+    {
+        return verdict;
+    }
+    let mut faults: Vec<String> = Vec::new();
+    for f in failing.iter().flat_map(|(_, t)| &t.known_faults) {
+        if !faults.contains(f) {
+            faults.push(f.clone());
+        }
+    }
+    Verdict::DependencyFault {
+        targets: failing
+            .iter()
+            .map(|(_, t)| t.short_name().to_string())
+            .collect(),
+        faults,
     }
 }
 
@@ -257,4 +298,64 @@ pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
                 .collect(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::findings::Findings;
+    use crate::model::testdata::sample;
+
+    const MEMCHR: &str = "memchr 2.8.3: its NEON searches return wrong positions";
+
+    /// Failures only on targets with a known fault of a dependency are that dependency's:
+    /// the verdict names it, the run does not fail unless `--strict`. A test that also fails
+    /// where nothing is known, or everywhere, stays the workspace's.
+    #[test]
+    fn failures_where_a_dependency_is_known_faulty_are_not_the_workspaces() {
+        let mut r = sample();
+        let before = Findings::of(&r).summary;
+        assert!(before.failed > 0);
+        let fails = |r: &RunResults| -> Vec<(String, String)> {
+            Findings::of(r)
+                .tests
+                .iter()
+                .filter(|t| t.has_failure())
+                .map(|t| (t.name.to_string(), t.verdict.id()))
+                .collect()
+        };
+        assert!(fails(&r).iter().all(|(_, v)| v != "dependency-fault"));
+        // The sample's failures are on s390x (index 1) only.
+        r.targets[1].known_faults = vec![MEMCHR.into()];
+        let found = Findings::of(&r);
+        let be_bug = found.tests.iter().find(|t| t.name == "be_bug").unwrap();
+        assert_eq!(be_bug.verdict.id(), "dependency-fault");
+        let label = be_bug.verdict.label();
+        assert!(
+            label.starts_with("fails on s390x only, where a dependency is known to be faulty (not the workspace's code): memchr 2.8.3"),
+            "{label}"
+        );
+        let s = &found.summary;
+        assert_eq!(s.failed, 0, "{s:?}");
+        assert_eq!(s.dependency_faults, before.failed);
+        assert!(
+            s.closing_line(None)
+                .contains(&format!(", {} dependency fault", before.failed)),
+            "{}",
+            s.closing_line(None)
+        );
+        r.config.strict = true;
+        assert_eq!(Findings::of(&r).summary.failed, before.failed);
+        r.config.strict = false;
+        // Failing on x86_64 as well, where nothing is known: the workspace's.
+        let test = &mut r.targets[0].binaries[0].tests;
+        let x = test.iter_mut().find(|t| t.name == "be_bug").unwrap();
+        x.outcome = Outcome::Failed;
+        let verdict = fails(&r)
+            .into_iter()
+            .find(|(n, _)| n == "be_bug")
+            .unwrap()
+            .1;
+        assert_eq!(verdict, "fails-everywhere");
+    }
 }

@@ -18,6 +18,10 @@
 //! | one target only        | one target failed and no trait explains it: suspect it or QEMU      |
 //! | mixed                  | anything else; the failing targets are listed                       |
 //!
+//! Two verdicts come after the rules, from what else is known (`triage`): emulator-dependent
+//! (every failure passed under the re-check's second emulator configuration) and dependency
+//! fault (every failing target has a known fault of a crate in the dependency graph).
+//!
 //! Traits are data in `targets/targets.toml`; when several explanations of the same size fit,
 //! the first in the order endianness, pointer width, `u64` alignment, `c_char` signedness,
 //! strict alignment, 64-bit atomics, arch family wins.
@@ -50,6 +54,13 @@ pub enum Verdict {
     EmulatorDependent {
         targets: Vec<String>,
         config: String,
+    },
+    /// Every failure was on a target where a crate of the dependency graph is known to give
+    /// wrong results (the table's `known_faults`): not blamed on the workspace.
+    DependencyFault {
+        targets: Vec<String>,
+        /// `memchr 2.8.3: what goes wrong (see ...)`.
+        faults: Vec<String>,
     },
     FailsEverywhere,
     NotComparable,
@@ -123,6 +134,12 @@ impl Verdict {
                 "emulator-dependent on {}: passes with {config}",
                 targets.join(", ")
             ),
+            Verdict::DependencyFault { targets, faults } => format!(
+                "{verb} on {} only, where a dependency is known to be faulty (not the \
+                 workspace's code): {}",
+                targets.join(", "),
+                faults.join("; ")
+            ),
             Verdict::OneTargetOnly => {
                 format!("{verb} on one target only (suspect the target or QEMU)")
             }
@@ -146,6 +163,7 @@ impl Verdict {
                 format!("{}-only", slugs.join("+"))
             }
             Verdict::EmulatorDependent { .. } => "emulator-dependent".into(),
+            Verdict::DependencyFault { .. } => "dependency-fault".into(),
             Verdict::OneTargetOnly => "one-target-only".into(),
             Verdict::Mixed => "mixed".into(),
             Verdict::FailsEverywhere => "fails-everywhere".into(),

@@ -18,7 +18,7 @@ pub(crate) mod testdata;
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,6 +166,10 @@ pub struct TargetResult {
     /// Wall time from its first test executable's start to its last one's end.
     pub run_ms: Option<u64>,
     pub binaries: Vec<BinaryResult>,
+    /// Faults of crates in the workspace's dependency graph known on this target (the
+    /// table's `known_faults`): `memchr 2.8.3: what goes wrong (see ...)`. A test failing
+    /// only on such targets is not blamed on the workspace.
+    pub known_faults: Vec<String>,
 }
 
 /// What runs a target's test executables, as the results file names it: `native`, or the
@@ -570,6 +574,7 @@ impl TargetResult {
             build: None,
             run_ms: None,
             binaries: Vec::new(),
+            known_faults: Vec::new(),
         }
     }
 

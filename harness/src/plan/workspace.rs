@@ -88,13 +88,10 @@ impl Workspace {
         })
     }
 
-    /// The name of every package in the workspace's resolved dependency graph, for every
-    /// platform: `cargo metadata` with dependencies resolves as the build would (and
-    /// writes `Cargo.lock` where the build would).
-    pub fn dependency_names(
-        &self,
-        env: &HostEnv,
-    ) -> Result<std::collections::BTreeSet<String>, WorkspaceError> {
+    /// Every package in the workspace's resolved dependency graph, for every platform:
+    /// `cargo metadata` with dependencies resolves as the build would (and writes
+    /// `Cargo.lock` where the build would).
+    pub fn dependency_graph(&self, env: &HostEnv) -> Result<Packages, WorkspaceError> {
         let spec = CommandSpec::new("cargo", &self.root).args([
             "metadata",
             "--format-version",
@@ -110,7 +107,7 @@ impl Workspace {
         if !out.success {
             return Err(fail(out.stderr.trim().to_string()));
         }
-        package_names(&out.stdout).map_err(fail)
+        Packages::parse(&out.stdout).map_err(fail)
     }
 
     /// Parses `cargo metadata --format-version 1 --no-deps` output.
@@ -227,17 +224,48 @@ pub fn git_commit(dir: &Path, env: &HostEnv) -> Option<String> {
 }
 
 /// The package names in `cargo metadata` output.
-fn package_names(json: &str) -> Result<std::collections::BTreeSet<String>, String> {
-    #[derive(Deserialize)]
-    struct Metadata {
-        packages: Vec<Named>,
+/// The packages of a resolved dependency graph: each name with its versions (a graph can
+/// hold two majors of a crate).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Packages(std::collections::BTreeMap<String, Vec<cargo_metadata::semver::Version>>);
+
+impl Packages {
+    /// Reads `cargo metadata --format-version 1` output (with dependencies).
+    pub fn parse(json: &str) -> Result<Packages, String> {
+        #[derive(Deserialize)]
+        struct Metadata {
+            packages: Vec<Named>,
+        }
+        #[derive(Deserialize)]
+        struct Named {
+            name: String,
+            version: cargo_metadata::semver::Version,
+        }
+        let md: Metadata = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let mut map = std::collections::BTreeMap::<_, Vec<_>>::new();
+        for p in md.packages {
+            map.entry(p.name).or_default().push(p.version);
+        }
+        map.values_mut().for_each(|v| v.sort());
+        Ok(Packages(map))
     }
-    #[derive(Deserialize)]
-    struct Named {
-        name: String,
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
     }
-    let md: Metadata = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    Ok(md.packages.into_iter().map(|p| p.name).collect())
+
+    /// The versions of `name` in the graph, oldest first.
+    pub fn versions(&self, name: &str) -> &[cargo_metadata::semver::Version] {
+        self.0.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -251,12 +279,19 @@ mod tests {
     #[test]
     fn the_resolved_graph_names_every_package() {
         let text = include_str!("../../tests/captured/metadata-proptest-deps.json");
-        let names = package_names(text).unwrap();
+        let names = Packages::parse(text).unwrap();
         assert_eq!(names.len(), 51);
         for name in ["proptest", "tempfile", "rustix", "linux-raw-sys", "ptcrate"] {
             assert!(names.contains(name), "{name}: {names:?}");
         }
-        assert!(package_names("{}").unwrap_err().contains("packages"));
+        let rustix: Vec<String> = names
+            .versions("rustix")
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        assert_eq!(rustix, ["1.1.6"]);
+        assert!(names.versions("sha2").is_empty());
+        assert!(Packages::parse("{}").unwrap_err().contains("packages"));
     }
 
     #[test]

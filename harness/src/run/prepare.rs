@@ -1,7 +1,6 @@
 //! Before the first build: targets checked against this machine, their tools prepared,
 //! std put in bele's cache ahead of the builds, facts asked beside them.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -16,9 +15,11 @@ use crate::execute::ExecConfig;
 use crate::host::doctor;
 use crate::host::toolchain::{StdAvailability, ToolchainInfo};
 use crate::model::*;
+use crate::plan::workspace::Packages;
 use crate::plan::Plan;
 use crate::report::events::{Event, Reporter};
 use crate::util::env::HostEnv;
+use cargo_metadata::semver;
 
 use super::*;
 
@@ -34,8 +35,10 @@ pub(super) fn prepare_targets(
     reporter: &mut dyn Reporter,
 ) -> Result<PerTarget<Ready>, ResultsError> {
     let mut ready = Vec::new();
-    // The workspace's dependency graph, asked once and only if a target has workarounds.
-    let mut graph: Option<Option<BTreeSet<String>>> = None;
+    // The workspace's dependency graph, asked once and only if a target has workarounds or
+    // known faults.
+    let mut graph: Option<Option<Packages>> = None;
+    let rustc = rustc_version(&results.toolchain.rustc);
     for check in doctor::check(&plan.targets, toolchain, env) {
         let t = check.target;
         let runner = if check.native {
@@ -96,10 +99,11 @@ pub(super) fn prepare_targets(
                     probe_dir,
                     filter: plan.filter.clone(),
                 };
-                if !t.crate_flags.is_empty() {
+                if !t.crate_flags.is_empty() || !t.known_faults.is_empty() {
                     let graph =
-                        graph.get_or_insert_with(|| plan.workspace.dependency_names(env).ok());
+                        graph.get_or_insert_with(|| plan.workspace.dependency_graph(env).ok());
                     tools.crate_flags = crate_flags(t, graph.as_ref());
+                    tr.known_faults = known_faults(t, graph.as_ref(), rustc.as_ref());
                 }
                 ready.push(Some((exec, tools)));
             }
@@ -227,9 +231,43 @@ pub(crate) struct StdBuild {
     pub(super) error: Option<String>,
 }
 
+/// `t`'s known faults that the graph's crate versions (and rustc's) match, each as users
+/// read it: `memchr 2.8.3: what goes wrong (see ...)`. None when the graph is unknown.
+pub(super) fn known_faults(
+    t: &Target,
+    graph: Option<&Packages>,
+    rustc: Option<&semver::Version>,
+) -> Vec<String> {
+    let Some(graph) = graph else {
+        return Vec::new();
+    };
+    (t.known_faults.iter())
+        .flat_map(|f| {
+            (graph.versions(&f.name).iter())
+                .filter(|v| f.matches(v, rustc))
+                .map(move |v| {
+                    let see = f
+                        .see
+                        .as_ref()
+                        .map(|s| format!(" (see {s})"))
+                        .unwrap_or_default();
+                    format!("{} {v}: {}{see}", f.name, f.what)
+                })
+        })
+        .collect()
+}
+
+/// The release `rustc -V` names (`rustc 1.97.0-nightly (...)` is 1.97.0): a nightly or beta
+/// has its release's bugs.
+pub(super) fn rustc_version(rustc_v: &str) -> Option<semver::Version> {
+    let v = rustc_v.split_whitespace().nth(1)?;
+    let v = semver::Version::parse(v).ok()?;
+    Some(semver::Version::new(v.major, v.minor, v.patch))
+}
+
 /// The flags of `t`'s crate workarounds whose crate is in `graph` (all of them when the
 /// graph is unknown: they are `--cfg`s a graph without the crate never reads).
-pub(super) fn crate_flags(t: &Target, graph: Option<&BTreeSet<String>>) -> Vec<String> {
+pub(super) fn crate_flags(t: &Target, graph: Option<&Packages>) -> Vec<String> {
     (t.crate_flags.iter())
         .filter(|c| graph.is_none_or(|g| g.contains(&c.name)))
         .flat_map(|c| c.rustflags.iter().cloned())
@@ -272,4 +310,44 @@ pub(super) fn prepare(
         crate_flags: Vec::new(),
         builder: Builder::of(&t.triple, plan.builders, cpus),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The aarch64_be row's known faults as a run would find them: memchr's by the rustc
+    /// that builds it, crc32fast's whatever the rustc; none for crates not in the graph.
+    #[test]
+    fn known_faults_follow_the_graph_and_the_rustc() {
+        let table = bele_targets::Table::builtin();
+        let be = table.get("aarch64_be-unknown-linux-musl").unwrap();
+        let metadata = r#"{"packages": [
+            {"name": "memchr", "version": "2.8.3"},
+            {"name": "crc32fast", "version": "1.5.5"},
+            {"name": "regex", "version": "1.13.2"}]}"#;
+        let graph = Packages::parse(metadata).unwrap();
+        let names = |rustc: &str| -> Vec<String> {
+            let v = rustc_version(rustc);
+            known_faults(be, Some(&graph), v.as_ref())
+                .iter()
+                .map(|f| f.split(':').next().unwrap().to_string())
+                .collect()
+        };
+        let stable = "rustc 1.95.0 (59807616e 2026-04-14)";
+        assert_eq!(names(stable), ["memchr 2.8.3", "crc32fast 1.5.5"]);
+        assert_eq!(
+            names("rustc 1.97.0-nightly (2d8144b78 2026-06-01)"),
+            ["crc32fast 1.5.5"]
+        );
+        let line = &known_faults(be, Some(&graph), rustc_version(stable).as_ref())[0];
+        assert!(
+            line.ends_with("(see https://github.com/BurntSushi/memchr/pull/222)"),
+            "{line}"
+        );
+        assert!(known_faults(be, None, None).is_empty());
+        let x86 = table.get("x86_64-unknown-linux-gnu").unwrap();
+        assert!(known_faults(x86, Some(&graph), None).is_empty());
+        assert_eq!(rustc_version("rustc"), None);
+    }
 }
