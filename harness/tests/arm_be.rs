@@ -216,9 +216,11 @@ fn an_underivable_spec_makes_its_target_unavailable() {
     );
 }
 
-/// `bele test` on `fixtures/corpus` (its own workspace) on `targets`.
-fn test_corpus(targets: &[&str], extra: &[&str], name: &str) -> support::Run {
-    let manifest = support::repo().join("fixtures/corpus/Cargo.toml");
+/// `bele test` on `fixtures/proptest-defaults` (its own workspace) on `targets`. The
+/// compatibility corpus on every target, the workaround's success included, is
+/// `tests/corpus.rs`.
+fn test_proptest_defaults(targets: &[&str], extra: &[&str], name: &str) -> support::Run {
+    let manifest = support::repo().join("fixtures/proptest-defaults/Cargo.toml");
     let targets = targets.join(",");
     let mut args = vec![
         "test",
@@ -229,73 +231,6 @@ fn test_corpus(targets: &[&str], extra: &[&str], name: &str) -> support::Run {
     ];
     args.extend_from_slice(extra);
     bele(&args, &[], name)
-}
-
-/// A crate whose dev-dependencies are proptest and tempfile with their default features (as
-/// most real crates' are) builds and passes on big-endian ARM: rustix, which they pull in,
-/// does not build there as published, and the target table's workaround is given to this
-/// build because its dependency graph holds rustix, and only then.
-#[test]
-fn proptest_with_default_features_passes_on_big_endian_arm() {
-    let run = test_corpus(&[X86_64, AARCH64_BE, ARMEB], &[], "corpus-arm-be");
-    let r = run
-        .results
-        .as_ref()
-        .unwrap_or_else(|| panic!("no results\n{}\n{}", run.stdout, run.stderr));
-    assert_eq!(run.code, 0, "{}", run.stdout);
-    for t in [X86_64, AARCH64_BE, ARMEB] {
-        for test in [
-            "tests::proptest_round_trips",
-            "tests::tempfile_holds_the_wire_bytes",
-        ] {
-            assert_eq!(
-                outcome(r, t, test).outcome,
-                Outcome::Passed,
-                "{test} on {t}"
-            );
-        }
-    }
-    let command = |triple: &str| {
-        let t = r.targets.iter().find(|t| t.triple == triple).unwrap();
-        t.build.as_ref().unwrap().command.clone()
-    };
-    for t in [AARCH64_BE, ARMEB] {
-        assert!(
-            command(t).contains("rustix_use_libc"),
-            "{t}: {}",
-            command(t)
-        );
-    }
-    assert!(
-        !command(X86_64).contains("rustix_use_libc"),
-        "{}",
-        command(X86_64)
-    );
-    // Every kind of printed command runs as pasted (the zig route's `CC_<triple>` names
-    // hold `-`, which a shell cannot assign: `env` sets them).
-    let build = command(AARCH64_BE);
-    assert!(build.starts_with("env "), "{build}");
-    let (code, out) = support::bash(&build);
-    assert_eq!(code, Some(0), "{build}\n{out}");
-    let target = |triple: &str| r.targets.iter().find(|t| t.triple == triple).unwrap();
-    let repro = |triple: &str, binary: &str, test: &str| {
-        let t = target(triple);
-        let b = t.binaries.iter().find(|b| b.id == binary).unwrap();
-        bele::testing::repro_line(t, b, test, &r.config)
-    };
-    let line = repro(AARCH64_BE, "fx-corpus", "tests::proptest_round_trips");
-    let (code, out) = support::bash(&line);
-    assert_eq!(code, Some(0), "{line}\n{out}");
-    assert!(
-        out.contains("test tests::proptest_round_trips ... ok"),
-        "{line}\n{out}"
-    );
-    let doc = "src/lib.rs - put_len (line 6)";
-    assert_eq!(outcome(r, ARMEB, doc).outcome, Outcome::Passed);
-    let line = repro(ARMEB, "fx-corpus::doc-tests", doc);
-    let (code, out) = support::bash(&line);
-    assert_eq!(code, Some(0), "{line}\n{out}");
-    assert!(out.contains(&format!("test {doc} ... ok")), "{line}\n{out}");
 }
 
 /// Without the table's workaround, rustix (a real published crate, through proptest's
@@ -321,10 +256,10 @@ fn a_dependency_that_does_not_build_is_named_not_blamed_on_the_workspace() {
     assert!(!table.contains("rustix_use_libc"));
     let path = scratch("no-workarounds-table.toml");
     std::fs::write(&path, table).unwrap();
-    let run = test_corpus(
+    let run = test_proptest_defaults(
         &[X86_64, AARCH64_BE],
         &["--target-table", path.to_str().unwrap()],
-        "corpus-no-workaround",
+        "proptest-defaults-no-workaround",
     );
     let r = run.results.as_ref().unwrap();
     assert_eq!(run.code, 1, "a target could not be tested\n{}", run.stdout);
