@@ -63,11 +63,84 @@ pub fn enabled() -> bool {
     }
 }
 
-/// The two kinds of record, as the file marks them.
+/// Declares that a type's memory layout must be the same on every target: its size and each
+/// named field's offset and size. bele compares the layouts across targets and fails the run
+/// where they differ (a `u64` after a `u32` is at offset 4 on i686, 8 elsewhere), naming the
+/// fields, even when every test passes. The alignment is recorded and shown beside such a
+/// difference; alone it moves no byte of the type and is not one (where it moves a field of
+/// a type that embeds this one, that type's declaration shows it).
+///
+/// ```
+/// #[repr(C)]
+/// struct Desc {
+///     addr: u64,
+///     len: u32,
+///     flags: u32,
+/// }
+/// bele_probe::layout!(Desc { addr, len, flags });
+/// ```
+///
+/// Call it in a test (each call records under the test that makes it). Fields are named as
+/// in a struct pattern, tuple fields by index (`Pair { 0, 1 }`); fields left out are not
+/// compared, but still count in the size. Needs Rust 1.77 (`core::mem::offset_of!`); the
+/// type's fields must be readable where it is called and the type must not implement `Drop`.
+#[macro_export]
+macro_rules! layout {
+    ($ty:ty { $($field:tt),* $(,)? }) => {
+        $crate::record_layout(
+            ::core::stringify!($ty),
+            ::core::mem::size_of::<$ty>(),
+            ::core::mem::align_of::<$ty>(),
+            &[$((
+                ::core::stringify!($field),
+                ::core::mem::offset_of!($ty, $field),
+                $crate::field_size(|v: $ty| v.$field),
+            )),*],
+        )
+    };
+}
+
+/// The size of the type a field projection returns: `layout!` names field types this way
+/// (the closure is never called).
+#[doc(hidden)]
+pub fn field_size<T, F>(_project: fn(T) -> F) -> usize {
+    core::mem::size_of::<F>()
+}
+
+/// What `layout!` records: one record `size S align A` and one `FIELD OFFSET SIZE` per field,
+/// as text, under the label `name` with the kind [`Kind::Layout`].
+#[doc(hidden)]
+pub fn record_layout(name: &str, size: usize, align: usize, fields: &[(&str, usize, usize)]) {
+    #[cfg(feature = "std")]
+    {
+        use std::format;
+        if !enabled() {
+            return;
+        }
+        record(
+            Kind::Layout,
+            name,
+            format!("size {size} align {align}").as_bytes(),
+        );
+        for (field, offset, len) in fields {
+            record(
+                Kind::Layout,
+                name,
+                format!("{field} {offset} {len}").as_bytes(),
+            );
+        }
+    }
+    #[cfg(not(feature = "std"))]
+    let _ = (name, size, align, fields);
+}
+
+/// The kinds of record, as the file marks them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Wire,
     Host,
+    /// A type's layout, declared with [`layout!`]: the same on every target.
+    Layout,
 }
 
 impl Kind {
@@ -76,6 +149,7 @@ impl Kind {
         match self {
             Kind::Wire => 'w',
             Kind::Host => 'h',
+            Kind::Layout => 'l',
         }
     }
 }
@@ -270,6 +344,27 @@ mod tests {
         assert_eq!(digest(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(digest(b"foobar"), 0x8594_4171_f739_67e8);
         assert_eq!(digest_from(digest(b"foo"), b"bar"), digest(b"foobar"));
+    }
+
+    #[repr(C)]
+    struct Desc {
+        addr: u64,
+        len: u32,
+        flags: u8,
+    }
+
+    #[repr(C, packed)]
+    struct Packed(u8, u32);
+
+    #[test]
+    fn layout_names_field_sizes_and_offsets() {
+        assert_eq!(field_size(|d: Desc| d.flags), 1);
+        assert_eq!(field_size(|d: Desc| d.addr), 8);
+        assert_eq!(field_size(|p: Packed| p.1), 4);
+        // Outside bele it records nothing and does not fail, on any form of field.
+        layout!(Desc { addr, len, flags });
+        layout!(Packed { 0, 1 });
+        layout!(self::Desc { addr });
     }
 
     #[cfg(feature = "std")]

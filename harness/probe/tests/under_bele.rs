@@ -101,3 +101,49 @@ fn child_threads_record() {
         h.join().unwrap();
     }
 }
+
+/// Started again by `a_layout_is_recorded_as_text_records` with the variable set.
+#[test]
+fn child_declares_a_layout() {
+    if std::env::var_os("BELE_PROBE_TEST_CHILD").is_none() {
+        return;
+    }
+    #[repr(C)]
+    struct Desc {
+        len: u32,
+        addr: u64,
+    }
+    bele_probe::layout!(Desc { len, addr });
+}
+
+#[test]
+fn a_layout_is_recorded_as_text_records() {
+    let path = file("layout.probe");
+    let _ = std::fs::remove_file(&path);
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_declares_a_layout", "--test-threads=1"])
+        .env(bele_probe::ENV, &path)
+        .env("BELE_PROBE_TEST_CHILD", "1")
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    let got = records(&path);
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let align = std::mem::align_of::<u64>();
+    let expected = [
+        format!("size {} align {align}", 8 + align),
+        "len 0 4".to_string(),
+        format!("addr {align} 8"),
+    ];
+    assert_eq!(got.len(), expected.len(), "{got:?}");
+    for (line, text) in got.iter().zip(&expected) {
+        assert_eq!(
+            line[..3],
+            ["l", "child_declares_a_layout", "Desc"],
+            "{line:?}"
+        );
+        assert_eq!(line[3], text.len().to_string());
+        assert_eq!(line[5], hex(text), "{text}");
+    }
+}

@@ -50,7 +50,7 @@ impl Scope {
 
     fn of(kind: ProbeKind) -> Scope {
         match kind {
-            ProbeKind::Wire => Scope::AllTargets,
+            ProbeKind::Wire | ProbeKind::Layout => Scope::AllTargets,
             ProbeKind::Host => Scope::EachEndiannessAndWidth,
         }
     }
@@ -81,6 +81,9 @@ pub struct Comparison<'r> {
     pub reference_count: u64,
     pub differing_count: u64,
     pub first: FirstDifference,
+    /// For a declared layout: what differs, field by field ("`len` at offset 4 (8
+    /// elsewhere), size 12 (16 elsewhere)").
+    pub layout: Option<String>,
 }
 
 /// Where two sequences of records first part.
@@ -285,17 +288,22 @@ struct GroupKey<'r> {
 fn groups<'p, 'r>(
     results: &'r RunResults,
     parts: &'p Participants<'r>,
-    scope: Scope,
+    kind: ProbeKind,
     drew: &BTreeMap<&'r str, &'r str>,
 ) -> BTreeMap<GroupKey<'r>, Vec<&'p (usize, &'r TestResult)>> {
     let mut map: BTreeMap<GroupKey<'r>, Vec<&'p (usize, &'r TestResult)>> = BTreeMap::new();
     for p in parts {
         let t = &results.targets[p.0];
+        // A layout is the compiler's, whatever proptest drew.
+        let inputs = if kind == ProbeKind::Layout {
+            Inputs::Drew("")
+        } else {
+            drew.get(t.triple.as_str())
+                .map_or(Inputs::Unchecked(t.pointer_width), |d| Inputs::Drew(d))
+        };
         let key = GroupKey {
-            kind_rule: scope.key(t),
-            inputs: drew
-                .get(t.triple.as_str())
-                .map_or(Inputs::Unchecked(t.pointer_width), |d| Inputs::Drew(d)),
+            kind_rule: Scope::of(kind).key(t),
+            inputs,
         };
         map.entry(key).or_default().push(p);
     }
@@ -311,14 +319,17 @@ pub fn needs_check(results: &RunResults) -> Vec<CheckNeed> {
         if records_lost(results, binary, &parts).is_some() {
             continue;
         }
-        let differs = labels(&parts).into_iter().any(|(kind, label)| {
-            let mut firsts: BTreeMap<Option<(Endian, PointerWidth)>, &str> = BTreeMap::new();
-            parts.iter().any(|(i, r)| {
-                let key = Scope::of(kind).key(&results.targets[*i]);
-                let seq = sequence_of(r, kind, label).0;
-                *firsts.entry(key).or_insert(seq) != seq
-            })
-        });
+        // Layouts do not depend on inputs: they need no check.
+        let differs = (labels(&parts).into_iter())
+            .filter(|(kind, _)| *kind != ProbeKind::Layout)
+            .any(|(kind, label)| {
+                let mut firsts: BTreeMap<Option<(Endian, PointerWidth)>, &str> = BTreeMap::new();
+                parts.iter().any(|(i, r)| {
+                    let key = Scope::of(kind).key(&results.targets[*i]);
+                    let seq = sequence_of(r, kind, label).0;
+                    *firsts.entry(key).or_insert(seq) != seq
+                })
+            });
         if !differs {
             continue;
         }
@@ -417,8 +428,22 @@ pub fn differences(results: &RunResults) -> Analysis<'_> {
             }
         }
     }
+    // By verdict, then layouts after records under one verdict: reports group by label.
     analysis.differences.sort_by(|a, b| {
-        (&a.verdict, a.binary, a.test, a.label).cmp(&(&b.verdict, b.binary, b.test, b.label))
+        (
+            &a.verdict,
+            a.kind == ProbeKind::Layout,
+            a.binary,
+            a.test,
+            a.label,
+        )
+            .cmp(&(
+                &b.verdict,
+                b.kind == ProbeKind::Layout,
+                b.binary,
+                b.test,
+                b.label,
+            ))
     });
     analysis
 }
@@ -481,7 +506,7 @@ fn compare<'r>(
     let mut members = Vec::new();
     let mut comparisons = Vec::new();
     // Groups in the order of their first target, the table's.
-    let mut ordered: Vec<_> = groups(results, parts, scope, drew).into_values().collect();
+    let mut ordered: Vec<_> = groups(results, parts, kind, drew).into_values().collect();
     ordered.sort_by_key(|g| g[0].0);
     for group in ordered {
         if group.len() < 2 {
@@ -494,7 +519,16 @@ fn compare<'r>(
         for (i, r) in &group {
             let t = &results.targets[*i];
             let (digest, count) = sequence_of(r, kind, label);
-            let bad = digest != ref_digest;
+            // A layout that differs only in alignment moves no byte of the type: not a
+            // difference (where it moves a field of a type that embeds it, that type's own
+            // layout shows it).
+            let bad = digest != ref_digest
+                && (kind != ProbeKind::Layout
+                    || layout_changes(
+                        results.probe_sequences.get(ref_digest),
+                        results.probe_sequences.get(digest),
+                    )
+                    .is_some());
             members.push(Member {
                 name: t.short_name(),
                 traits: t.traits(),
@@ -510,7 +544,16 @@ fn compare<'r>(
             }
         }
         for (digest, count, triples) in variants {
+            let layout = (kind == ProbeKind::Layout)
+                .then(|| {
+                    layout_changes(
+                        results.probe_sequences.get(ref_digest),
+                        results.probe_sequences.get(digest),
+                    )
+                })
+                .flatten();
             comparisons.push(Comparison {
+                layout,
                 reference: reference.clone(),
                 differing: triples,
                 reference_count: ref_count,
@@ -527,16 +570,23 @@ fn compare<'r>(
     if comparisons.is_empty() {
         return None;
     }
-    let verdict = verdict(&members, Subject::Output);
+    let subject = if kind == ProbeKind::Layout {
+        Subject::Layout
+    } else {
+        Subject::Output
+    };
+    let verdict = verdict(&members, subject);
     Some(Difference {
         binary,
         test,
         kind,
         label,
-        verdict_label: verdict.label_for(Subject::Output),
+        verdict_label: verdict.label_for(subject),
         verdict,
         scope,
-        note: inputs_note(results, parts, drew),
+        note: (kind != ProbeKind::Layout)
+            .then(|| inputs_note(results, parts, drew))
+            .flatten(),
         comparisons,
     })
 }
@@ -590,20 +640,118 @@ pub fn first_difference(
     }
 }
 
+/// A type's layout as `bele_probe::layout!` declared it.
+struct Layout {
+    size: u64,
+    align: u64,
+    /// Name, offset and size of each field.
+    fields: Vec<(String, u64, u64)>,
+}
+
+/// A declared layout's text records (`size S align A`, then `FIELD OFFSET SIZE`), or `None`
+/// if they are not all kept or not of that form.
+fn layout_of(seq: &ProbeSequence) -> Option<Layout> {
+    let text = |r: &crate::model::ProbeRecord| {
+        (r.prefix.len() as u64 == r.len)
+            .then(|| String::from_utf8(r.prefix.clone()).ok())
+            .flatten()
+    };
+    if seq.omitted > 0 {
+        return None;
+    }
+    let (head, fields) = seq.records.split_first()?;
+    let head = text(head)?;
+    let mut words = head.split(' ');
+    let (Some("size"), Some(size), Some("align"), Some(align), None) = (
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+    ) else {
+        return None;
+    };
+    let fields = fields
+        .iter()
+        .map(|r| {
+            let line = text(r)?;
+            let mut words = line.rsplitn(3, ' ');
+            let (len, offset, name) = (words.next()?, words.next()?, words.next()?);
+            Some((name.to_string(), offset.parse().ok()?, len.parse().ok()?))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Layout {
+        size: size.parse().ok()?,
+        align: align.parse().ok()?,
+        fields,
+    })
+}
+
+/// What differs between a reference layout and another, field by field: "`len` at offset
+/// 4 (8 elsewhere), size 12 (16 elsewhere)", with the alignment when it differs too;
+/// `None` when no field and not the size differ (the alignment alone moves no byte).
+fn layout_changes(
+    reference: Option<&ProbeSequence>,
+    other: Option<&ProbeSequence>,
+) -> Option<String> {
+    let (Some(ours), Some(theirs)) = (reference.and_then(layout_of), other.and_then(layout_of))
+    else {
+        return Some("the declared layouts differ (their records were not all kept)".into());
+    };
+    let mut changes = Vec::new();
+    for (name, offset, len) in &theirs.fields {
+        match ours.fields.iter().find(|f| &f.0 == name) {
+            Some((_, o, _)) if o != offset => {
+                changes.push(format!("`{name}` at offset {offset} ({o} elsewhere)"));
+            }
+            Some((_, _, l)) if l != len => {
+                changes.push(format!("`{name}` of {len} bytes ({l} elsewhere)"));
+            }
+            Some(_) => {}
+            None => changes.push(format!("`{name}` declared here only")),
+        }
+    }
+    for (name, _, _) in &ours.fields {
+        if !theirs.fields.iter().any(|f| &f.0 == name) {
+            changes.push(format!("`{name}` not declared here"));
+        }
+    }
+    if theirs.size != ours.size {
+        changes.push(format!("size {} ({} elsewhere)", theirs.size, ours.size));
+    }
+    if changes.is_empty() {
+        return None;
+    }
+    if theirs.align != ours.align {
+        changes.push(format!(
+            "alignment {} ({} elsewhere)",
+            theirs.align, ours.align
+        ));
+    }
+    Some(changes.join(", "))
+}
+
 impl<'r> Difference<'r> {
-    /// `wire record 'frame'`: what differs.
+    /// `wire record 'frame'`, or ``layout of `Desc` ``: what differs.
     pub fn what(&self) -> String {
-        format!("{} record '{}'", self.kind.label(), self.label)
+        match self.kind {
+            ProbeKind::Layout => format!("layout of `{}`", self.label),
+            _ => format!("{} record '{}'", self.kind.label(), self.label),
+        }
     }
 
     /// The lines that explain it: what was compared where, each comparison, the note.
     pub fn details(&self) -> Vec<String> {
-        let mut lines = vec![format!(
-            "{} differs ({}): {}",
-            self.what(),
-            self.scope.label(),
-            self.verdict_label
-        )];
+        let mut lines = vec![if self.kind == ProbeKind::Layout {
+            format!("{}: {}", self.what(), self.verdict_label)
+        } else {
+            format!(
+                "{} differs ({}): {}",
+                self.what(),
+                self.scope.label(),
+                self.verdict_label
+            )
+        }];
         lines.extend(self.comparisons.iter().map(describe_comparison));
         lines.extend(self.note.iter().map(|n| format!("note: {n}")));
         lines
@@ -669,6 +817,13 @@ pub fn describe_comparison(c: &Comparison<'_>) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if let Some(layout) = &c.layout {
+        return format!(
+            "{}: {layout}; elsewhere: {}",
+            names(&c.differing),
+            names(&c.reference)
+        );
+    }
     if !c.first.kept {
         return format!(
             "after record {} (later records are kept as digests only): {} ({} records) | {} ({} records)",
@@ -749,6 +904,75 @@ mod tests {
         );
         assert!(differences(&r).differences.is_empty());
         assert!(needs_check(&r).is_empty());
+    }
+
+    #[test]
+    fn a_declared_layout_names_the_fields_that_moved_whatever_the_inputs() {
+        // `u32 len; u64 addr` in `#[repr(C)]`: `addr` at 4 where u64 aligns to 4.
+        let wide: &[&[u8]] = &[b"size 16 align 8", b"len 0 4", b"addr 8 8"];
+        let i686: &[&[u8]] = &[b"size 12 align 4", b"len 0 4", b"addr 4 8"];
+        let mut r = run(
+            &[(X86_64, wide), (I686, i686), (PPC, wide), (S390X, wide)],
+            ProbeKind::Layout,
+        );
+        // A layout needs no check of proptest's inputs, and is compared across widths
+        // even where inputs differ.
+        assert!(needs_check(&r).is_empty());
+        r.probe_checks = vec![check(&[
+            (X86_64, "a"),
+            (I686, "b"),
+            (PPC, "b"),
+            (S390X, "a"),
+        ])];
+        let a = differences(&r);
+        assert_eq!(a.differences.len(), 1);
+        let d = &a.differences[0];
+        assert_eq!(d.what(), "layout of `frame`");
+        assert_eq!(
+            d.verdict_label,
+            "layout differs where u64 aligns to 4 (i686)"
+        );
+        assert_eq!(d.note, None);
+        assert_eq!(
+            describe_comparison(&d.comparisons[0]),
+            "i686: `addr` at offset 4 (8 elsewhere), size 12 (16 elsewhere), alignment 4 \
+             (8 elsewhere); elsewhere: x86_64, powerpc, s390x"
+        );
+        assert_eq!(
+            d.details()[0],
+            "layout of `frame`: layout differs where u64 aligns to 4 (i686)"
+        );
+        // Fields declared on one side only, a field's size, and records that are not text.
+        let other: &[&[u8]] = &[b"size 16 align 8", b"len 0 8", b"flags 8 8"];
+        assert_eq!(
+            layout_changes(
+                Some(&probed("t", ProbeKind::Layout, "x", wide).1[0].1),
+                Some(&probed("t", ProbeKind::Layout, "x", other).1[0].1)
+            ),
+            Some(
+                "`len` of 8 bytes (4 elsewhere), `flags` declared here only, `addr` not \
+                 declared here"
+                    .into()
+            )
+        );
+        // Alignment alone (`u64` then two `u32`: 4 on i686) moves no byte.
+        let aligned_4: &[&[u8]] = &[b"size 16 align 4", b"len 0 4", b"addr 8 8"];
+        assert_eq!(
+            layout_changes(
+                Some(&probed("t", ProbeKind::Layout, "x", wide).1[0].1),
+                Some(&probed("t", ProbeKind::Layout, "x", aligned_4).1[0].1)
+            ),
+            None
+        );
+        let r = run(&[(X86_64, wide), (I686, aligned_4)], ProbeKind::Layout);
+        assert!(differences(&r).differences.is_empty());
+        let garbage: &[&[u8]] = &[&[0xff, 0xfe]];
+        assert!(layout_changes(
+            Some(&probed("t", ProbeKind::Layout, "x", wide).1[0].1),
+            Some(&probed("t", ProbeKind::Layout, "x", garbage).1[0].1)
+        )
+        .unwrap()
+        .contains("not all kept"));
     }
 
     /// A check: `drew` gives each target's input digest.
@@ -985,6 +1209,7 @@ mod tests {
             reference_count: n,
             differing_count: n,
             first: f,
+            layout: None,
         };
         assert_eq!(
             describe_comparison(&c),

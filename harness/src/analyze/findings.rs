@@ -33,7 +33,7 @@ impl<'r> Findings<'r> {
         }
         let tests = crate::analyze::triage::tests_across(results);
         Findings {
-            summary: RunSummary::of(results, analysis.differences.len(), &tests),
+            summary: RunSummary::of(results, &analysis.differences, &tests),
             tests,
             differences: analysis.differences,
             not_compared: analysis.skipped,
@@ -225,6 +225,8 @@ pub struct RunSummary {
     pub executables_failed: usize,
     /// Probe records that differ where they must agree.
     pub outputs_differ: usize,
+    /// Declared layouts (`bele_probe::layout!`) that differ.
+    pub layouts_differ: usize,
     /// Failures that passed under a second emulator configuration (not in `failed` unless
     /// the run was `--strict`).
     pub emulator_dependent: usize,
@@ -242,11 +244,15 @@ pub struct RunSummary {
 impl RunSummary {
     pub fn of(
         results: &RunResults,
-        differences: usize,
+        differences: &[crate::analyze::differential::Difference<'_>],
         tests: &[crate::analyze::triage::TestAcross<'_>],
     ) -> RunSummary {
+        let layouts = (differences.iter())
+            .filter(|d| d.kind == crate::model::ProbeKind::Layout)
+            .count();
         let mut s = RunSummary {
-            outputs_differ: differences,
+            outputs_differ: differences.len() - layouts,
+            layouts_differ: layouts,
             ..RunSummary::default()
         };
         for t in tests {
@@ -278,7 +284,9 @@ impl RunSummary {
         if !results.config.strict {
             s.failed -= (s.emulator_dependent + s.dependency_faults).min(s.failed);
         }
-        let failed = s.failed + s.executables_failed + s.outputs_differ + s.build_failed > 0;
+        let failed =
+            s.failed + s.executables_failed + s.outputs_differ + s.layouts_differ + s.build_failed
+                > 0;
         let incomplete =
             results.state != RunState::Complete || s.not_run + s.unavailable + s.interrupted > 0;
         s.verdict = Some(if failed {
@@ -332,6 +340,10 @@ impl RunSummary {
         }
         if self.outputs_differ > 0 {
             line += &format!(", {} outputs differ", self.outputs_differ);
+        }
+        if self.layouts_differ > 0 {
+            let n = self.layouts_differ;
+            line += &format!(", {n} {}", plural(n, "layout differs", "layouts differ"));
         }
         if self.build_failed > 0 {
             let n = self.build_failed;

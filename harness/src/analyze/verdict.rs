@@ -76,6 +76,9 @@ pub enum Subject {
     Output,
     /// The builds of a run: "build fails on 32-bit only".
     Build,
+    /// A type's declared layout (`bele_probe::layout!`): "layout differs where u64 aligns
+    /// to 4 (i686)".
+    Layout,
 }
 
 impl Subject {
@@ -90,6 +93,7 @@ impl Subject {
             Subject::Test => "fails",
             Subject::Output => "output differs",
             Subject::Build => "build fails",
+            Subject::Layout => "layout differs",
         }
     }
 }
@@ -150,6 +154,7 @@ impl Verdict {
                 Subject::Test => "passes everywhere".into(),
                 Subject::Output => "output agrees everywhere".into(),
                 Subject::Build => "builds everywhere".into(),
+                Subject::Layout => "layout agrees everywhere".into(),
             },
         }
     }

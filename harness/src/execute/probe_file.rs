@@ -159,6 +159,7 @@ fn parse_line(line: &str) -> Option<(ProbeKind, String, String, ProbeRecord)> {
     let kind = match f.next()? {
         "w" => ProbeKind::Wire,
         "h" => ProbeKind::Host,
+        "l" => ProbeKind::Layout,
         _ => return None,
     };
     let test = unescape(f.next()?)?;

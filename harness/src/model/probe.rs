@@ -15,6 +15,9 @@ pub enum ProbeKind {
     Wire,
     /// `bele_probe::host`: host order by design; compared within one endianness and width.
     Host,
+    /// `bele_probe::layout!`: a type's size, alignment and field offsets, as text records
+    /// (`size S align A`, then `FIELD OFFSET SIZE` per field); the same on every target.
+    Layout,
 }
 
 impl ProbeKind {
@@ -22,6 +25,7 @@ impl ProbeKind {
         match self {
             ProbeKind::Wire => "wire",
             ProbeKind::Host => "host",
+            ProbeKind::Layout => "layout",
         }
     }
 }

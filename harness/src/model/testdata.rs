@@ -28,6 +28,7 @@ pub fn probed(
     let mark = match kind {
         ProbeKind::Wire => bele_probe::Kind::Wire,
         ProbeKind::Host => bele_probe::Kind::Host,
+        ProbeKind::Layout => bele_probe::Kind::Layout,
     };
     let text: String = records
         .iter()

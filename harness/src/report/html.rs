@@ -285,12 +285,12 @@ fn write_differences(
     let mut group = None;
     let mut anchored: Vec<usize> = Vec::new();
     for d in &found.differences {
-        if group != Some(&d.verdict) {
-            group = Some(&d.verdict);
+        if group != Some(&d.verdict_label) {
+            group = Some(&d.verdict_label);
             let n = found
                 .differences
                 .iter()
-                .filter(|o| o.verdict == d.verdict)
+                .filter(|o| o.verdict_label == d.verdict_label)
                 .count();
             writeln!(
                 out,

@@ -176,15 +176,15 @@ fn write_differences(
     results: &RunResults,
     found: &Findings<'_>,
 ) -> io::Result<()> {
-    let mut group: Option<&Verdict> = None;
+    let mut group: Option<&String> = None;
     let mut shown = 0;
     for (i, d) in found.differences.iter().enumerate() {
         let n = found.differences[i..]
             .iter()
-            .take_while(|o| o.verdict == d.verdict)
+            .take_while(|o| o.verdict_label == d.verdict_label)
             .count();
-        if group != Some(&d.verdict) {
-            group = Some(&d.verdict);
+        if group != Some(&d.verdict_label) {
+            group = Some(&d.verdict_label);
             shown = 0;
             writeln!(out, "\n### {} ({n})\n", d.verdict_label)?;
         }

@@ -374,8 +374,8 @@ fn write_differences(
     )?;
     let mut current = None;
     for d in &found.differences {
-        if current != Some(&d.verdict) {
-            current = Some(&d.verdict);
+        if current != Some(&d.verdict_label) {
+            current = Some(&d.verdict_label);
             writeln!(out, "\n{}", style.red(&d.verdict_label))?;
         }
         writeln!(
