@@ -87,6 +87,42 @@ impl Ring {
     }
 }
 
+/// A completion entry the device writes into host memory and the driver reads in place (no
+/// copy, no `FromBytes`): by the device's spec `status` at 0 and `cookie` at 8, 16 bytes.
+/// The reserved word keeps `cookie` at 8 where `u64` aligns to 4 (i686) too; `align(8)`
+/// keeps the entries of an array where the device puts them.
+#[repr(C, align(8))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Completion {
+    status: Le<u32>,
+    /// Planted bug (`mutant-completion-implicit-pad`): without the reserved word the
+    /// compiler pads `cookie` to offset 8 where `u64` aligns to 8, and puts it at 4 where it
+    /// aligns to 4. Round trips through the struct cannot see it.
+    #[cfg(not(feature = "mutant-completion-implicit-pad"))]
+    _reserved: Le<u32>,
+    cookie: Le<u64>,
+}
+
+impl Completion {
+    pub fn new(status: u32, cookie: u64) -> Completion {
+        Completion {
+            status: Le::from_cpu(status),
+            #[cfg(not(feature = "mutant-completion-implicit-pad"))]
+            _reserved: Le::default(),
+            cookie: Le::from_cpu(cookie),
+        }
+    }
+
+    pub fn status(&self) -> u32 {
+        self.status.to_cpu()
+    }
+
+    /// The driver's cookie for the request this completes.
+    pub fn cookie(&self) -> u64 {
+        self.cookie.to_cpu()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +131,12 @@ mod tests {
     #[test]
     fn golden_ring_layout() {
         assert_eq!(core::mem::size_of::<DmaDesc>(), 16);
+        bele_probe::layout!(DmaDesc {
+            addr,
+            len,
+            flags,
+            reserved
+        });
         let mut ring = Ring::default();
         ring.push(DmaDesc::new(0x1_8000_0000, 1514, DESC_OWN | DESC_EOP));
         ring.push(DmaDesc::new(0x2000, 64, 0));
@@ -110,6 +152,14 @@ mod tests {
             0x80,
             "OWN is the top bit of byte 11"
         );
+    }
+
+    #[test]
+    fn a_completion_round_trips() {
+        // The layout the device writes to, declared: bele compares it on every target.
+        bele_probe::layout!(Completion { status, cookie });
+        let c = Completion::new(0x8000_0001, 0x1_2345_6789);
+        assert_eq!((c.status(), c.cookie()), (0x8000_0001, 0x1_2345_6789));
     }
 
     proptest! {

@@ -64,6 +64,18 @@ pub(crate) mod tests {
     #[test]
     fn layout() {
         assert_eq!(core::mem::size_of::<Iphdr>(), 20);
+        bele_probe::layout!(Iphdr {
+            ver_ihl,
+            tos,
+            tot_len,
+            id,
+            frag_off,
+            ttl,
+            protocol,
+            check,
+            saddr,
+            daddr
+        });
     }
 
     #[test]

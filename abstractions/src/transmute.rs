@@ -224,6 +224,14 @@ mod tests {
             "identical on 32- and 64-bit targets"
         );
         assert_eq!(core::mem::offset_of!(FwHeader, crc), 16);
+        bele_probe::layout!(FwHeader {
+            magic,
+            version,
+            hdr_len,
+            payload_len,
+            crc,
+            reserved
+        });
     }
 
     #[test]

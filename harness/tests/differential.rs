@@ -289,3 +289,64 @@ fn merged_shards_keep_the_difference() {
     assert_eq!(doc["differences"][0]["verdict"], "big-endian-only");
     assert_eq!(doc["not_compared"][0]["test"], STAMP);
 }
+
+/// A `#[repr(C)]` descriptor with a `u64` after a `u32`, declared a wire layout with
+/// `bele_probe::layout!` in a test that passes everywhere: bele fails the run on i686 (where
+/// `u64` aligns to 4), not on 32-bit armv7 (where it aligns to 8), names the field that
+/// moved, and says so in every format. Undeclared, the same tests pass and nothing differs.
+#[test]
+fn a_declared_layout_that_moves_a_field_fails_the_run_where_u64_aligns_to_4() {
+    const ARMV7: &str = "armv7-unknown-linux-gnueabihf";
+    let targets = [X86_64, I686, ARMV7];
+    let run = test_fixture("fx-layout", &targets, &["--features", "declare"], &[]);
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for t in targets {
+        for test in [
+            "tests::a_descriptor_keeps_its_fields",
+            "tests::a_handle_keeps_its_cookie",
+        ] {
+            assert_eq!(
+                outcome(r, t, test).outcome,
+                Outcome::Passed,
+                "{test} on {t}"
+            );
+        }
+    }
+    let doc = derived(&run);
+    let differences = doc["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{}", run.stdout);
+    let d = &differences[0];
+    assert_eq!(
+        (
+            d["kind"].as_str(),
+            d["label"].as_str(),
+            d["verdict"].as_str()
+        ),
+        (Some("layout"), Some("Desc"), Some("u64-align-4-only")),
+        "{d}"
+    );
+    assert_eq!(d["comparisons"][0]["differing"], serde_json::json!([I686]));
+    let fields = d["comparisons"][0]["layout"].as_str().unwrap();
+    assert!(
+        fields.starts_with("`addr` at offset 4 (8 elsewhere), `flags` at offset 12 (16 elsewhere), size 16 (24 elsewhere)"),
+        "{fields}"
+    );
+    let verdict = "layout differs where u64 aligns to 4 (i686)";
+    assert!(run.stdout.contains(verdict), "{}", run.stdout);
+    assert!(run.stdout.contains(fields), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("0 failed, 0 skipped, 1 layout differs"),
+        "{}",
+        run.stdout
+    );
+    for format in ["md", "html", "junit", "ktap", "github"] {
+        let text = report(&run.results_file, format);
+        assert!(text.contains("Desc"), "{format}: {text}");
+        assert!(text.contains("u64 aligns to 4"), "{format}: {text}");
+    }
+    // Not declared: the same tests, nothing compared, the run passes.
+    let run = test_fixture("fx-layout", &[X86_64, I686], &[], &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(derived(&run)["differences"], serde_json::json!([]));
+}
