@@ -8,7 +8,8 @@ use super::printable;
 use super::style::{pad, pad_left, Style};
 use crate::analyze::findings::Findings;
 use crate::analyze::triage::{failure_label, TestAcross};
-use crate::model::{Outcome, RunResults, StdUsed, TargetStatus};
+use crate::analyze::verdict::Verdict;
+use crate::model::{Outcome, ProbeKind, RunResults, StdUsed, TargetStatus};
 
 /// Lines of failure output shown per test in the terminal (the results file has it all).
 const OUTPUT_LINES: usize = 8;
@@ -212,12 +213,26 @@ fn write_time_spent(out: &mut dyn Write, results: &RunResults, style: Style) -> 
     Ok(())
 }
 
-fn cell(outcome: Option<Outcome>, status: TargetStatus, differs: bool, style: Style) -> String {
+/// What a cell says beyond the outcome: where its output or a declared layout differs, or
+/// whether its failure is excused (emulator-dependent, a known dependency fault).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    None,
+    OutputDiffers,
+    LayoutDiffers,
+    EmulatorDependent,
+    DependencyFault,
+}
+
+fn cell(outcome: Option<Outcome>, status: TargetStatus, mark: Mark, style: Style) -> String {
     match (status, outcome) {
         (TargetStatus::BuildFailed, _) => style.red("B"),
         (TargetStatus::Unavailable, _) => style.yellow("U"),
         (_, None) => style.dim("-"),
-        (_, Some(Outcome::Passed)) if differs => style.red("D"),
+        (_, Some(Outcome::Passed)) if mark == Mark::OutputDiffers => style.red("D"),
+        (_, Some(Outcome::Passed)) if mark == Mark::LayoutDiffers => style.red("L"),
+        (_, Some(o)) if o.is_failure() && mark == Mark::EmulatorDependent => style.yellow("e"),
+        (_, Some(o)) if o.is_failure() && mark == Mark::DependencyFault => style.yellow("d"),
         (_, Some(o)) => {
             let c = match o {
                 Outcome::Passed => ".",
@@ -242,7 +257,7 @@ fn write_matrix(
     writeln!(
         out,
         "\n{}",
-        style.bold("tests that did not pass everywhere (. passed  F failed  C crashed  T timed out  D output differs  i ignored  B build failed  U unavailable  - not run)")
+        style.bold("tests that did not pass everywhere (. passed  F failed  C crashed  T timed out  D output differs  L layout differs  e emulator-dependent  d dependency fault  i ignored  B build failed  U unavailable  - not run)")
     )?;
     let names: Vec<String> = tests
         .iter()
@@ -266,9 +281,18 @@ fn write_matrix(
             .zip(&results.targets)
             .zip(&header)
             .map(|((r, target), h)| {
-                let differs = !found.differing(&target.triple, t.binary, t.name).is_empty();
+                let differing = found.differing(&target.triple, t.binary, t.name);
+                let mark = match &t.verdict {
+                    Verdict::EmulatorDependent { .. } => Mark::EmulatorDependent,
+                    Verdict::DependencyFault { .. } => Mark::DependencyFault,
+                    _ if differing.iter().any(|d| d.kind != ProbeKind::Layout) => {
+                        Mark::OutputDiffers
+                    }
+                    _ if !differing.is_empty() => Mark::LayoutDiffers,
+                    _ => Mark::None,
+                };
                 pad(
-                    &cell(r.map(|r| r.outcome), target.status, differs, style),
+                    &cell(r.map(|r| r.outcome), target.status, mark, style),
                     h.len(),
                 )
             })
