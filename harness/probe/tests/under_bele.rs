@@ -11,6 +11,17 @@ fn file(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// Runs this test binary's test `name` alone as a child, recording to `path`.
+fn child(name: &str, path: &PathBuf) -> std::process::ExitStatus {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--test-threads=1"])
+        .env(bele_probe::ENV, path)
+        .env("BELE_PROBE_TEST_CHILD", "1")
+        .output()
+        .unwrap()
+        .status
+}
+
 fn records(path: &PathBuf) -> Vec<Vec<String>> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -36,13 +47,7 @@ fn child_records_then_aborts() {
 fn a_crash_keeps_what_was_recorded() {
     let path = file("crash.probe");
     let _ = std::fs::remove_file(&path);
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_records_then_aborts", "--test-threads=1"])
-        .env(bele_probe::ENV, &path)
-        .env("BELE_PROBE_TEST_CHILD", "1")
-        .output()
-        .unwrap()
-        .status;
+    let status = child("child_records_then_aborts", &path);
     assert!(!status.success(), "the child must die");
     let got = records(&path);
     assert_eq!(got.len(), 2, "{got:?}");
@@ -57,13 +62,7 @@ fn a_crash_keeps_what_was_recorded() {
 fn concurrent_threads_keep_their_own_order() {
     let path = file("threads.probe");
     let _ = std::fs::remove_file(&path);
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_threads_record", "--test-threads=1"])
-        .env(bele_probe::ENV, &path)
-        .env("BELE_PROBE_TEST_CHILD", "1")
-        .output()
-        .unwrap()
-        .status;
+    let status = child("child_threads_record", &path);
     assert!(status.success());
     let got = records(&path);
     assert_eq!(got.len(), 8 * 500, "every record is a whole line");
@@ -120,13 +119,7 @@ fn child_declares_a_layout() {
 fn a_layout_is_recorded_as_text_records() {
     let path = file("layout.probe");
     let _ = std::fs::remove_file(&path);
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_declares_a_layout", "--test-threads=1"])
-        .env(bele_probe::ENV, &path)
-        .env("BELE_PROBE_TEST_CHILD", "1")
-        .output()
-        .unwrap()
-        .status;
+    let status = child("child_declares_a_layout", &path);
     assert!(status.success());
     let got = records(&path);
     let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
