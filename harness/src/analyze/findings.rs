@@ -66,6 +66,90 @@ impl<'r> Findings<'r> {
         }
     }
 
+    /// The answer in a few lines, for a report's first screen: one group per verdict, worst
+    /// first (failing tests, differing outputs and layouts, failed builds, then excused
+    /// failures, unavailable targets and tests not run), each with its targets.
+    pub fn groups(&self, results: &'r crate::model::RunResults) -> Vec<VerdictGroup> {
+        use crate::analyze::verdict::Verdict;
+        let short = |t: &str| crate::model::short_name(t).to_string();
+        let mut groups: Vec<VerdictGroup> = Vec::new();
+        let mut add = |kind: GroupKind, label: String, targets: Vec<String>| match groups
+            .iter_mut()
+            .find(|g| g.kind == kind && g.label == label)
+        {
+            Some(g) => {
+                g.count += 1;
+                for t in targets {
+                    if !g.targets.contains(&t) {
+                        g.targets.push(t);
+                    }
+                }
+            }
+            None => groups.push(VerdictGroup {
+                kind,
+                label,
+                targets,
+                count: 1,
+            }),
+        };
+        for t in self.tests.iter().filter(|t| t.has_failure()) {
+            let kind = match t.verdict {
+                Verdict::EmulatorDependent { .. } | Verdict::DependencyFault { .. } => {
+                    GroupKind::Excused
+                }
+                _ => GroupKind::Failing,
+            };
+            let on = t.failing_targets(results).into_iter().map(short).collect();
+            add(kind, t.verdict.label(), on);
+        }
+        for d in &self.differences {
+            let kind = if d.kind == crate::model::ProbeKind::Layout {
+                GroupKind::LayoutDiffers
+            } else {
+                GroupKind::OutputDiffers
+            };
+            let on = d.differing_targets().into_iter().map(short).collect();
+            add(kind, d.verdict_label.clone(), on);
+        }
+        if let Some(b) = &self.build {
+            let on = b.failed.iter().map(|t| short(t)).collect();
+            add(GroupKind::BuildFails, b.verdict_label.clone(), on);
+        }
+        for (triple, _, _) in executable_errors(results) {
+            add(
+                GroupKind::Unrunnable,
+                "test executable could not run".into(),
+                vec![short(triple)],
+            );
+        }
+        for t in &results.targets {
+            match t.status {
+                TargetStatus::Unavailable => add(
+                    GroupKind::Unavailable,
+                    "unavailable".into(),
+                    vec![short(&t.triple)],
+                ),
+                TargetStatus::Interrupted | TargetStatus::Pending => add(
+                    GroupKind::NotRun,
+                    "interrupted".into(),
+                    vec![short(&t.triple)],
+                ),
+                _ if t.counts().not_run > 0 => {
+                    add(GroupKind::NotRun, "not run".into(), vec![short(&t.triple)]);
+                }
+                _ => {}
+            }
+        }
+        // Unavailable and not run count targets, not tests.
+        for g in &mut groups {
+            if matches!(g.kind, GroupKind::Unavailable | GroupKind::NotRun) {
+                g.count = g.targets.len();
+            }
+        }
+        groups.sort_by_key(|g| g.kind);
+        groups
+    }
+
     /// The run's closing line, naming the build verdict when builds failed.
     pub fn closing_line(&self) -> String {
         (self.summary).closing_line(self.build.as_ref().map(|b| b.verdict_label.as_str()))
@@ -360,6 +444,57 @@ impl RunSummary {
         }
         line
     }
+}
+
+/// What a verdict group is about, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GroupKind {
+    Failing,
+    OutputDiffers,
+    LayoutDiffers,
+    BuildFails,
+    /// Test executables that could not be listed or run.
+    Unrunnable,
+    /// Failures that do not fail the run: emulator-dependent, known dependency faults.
+    Excused,
+    Unavailable,
+    NotRun,
+}
+
+impl GroupKind {
+    /// How a count of this kind reads: "3 failing", "1 layout differs".
+    pub fn counted(self, n: usize) -> String {
+        let (one, many) = match self {
+            GroupKind::Failing => ("failing", "failing"),
+            GroupKind::OutputDiffers => ("output differs", "outputs differ"),
+            GroupKind::LayoutDiffers => ("layout differs", "layouts differ"),
+            GroupKind::BuildFails => ("target fails to build", "targets fail to build"),
+            GroupKind::Unrunnable => (
+                "test executable could not run",
+                "test executables could not run",
+            ),
+            GroupKind::Excused => ("excused failure", "excused failures"),
+            GroupKind::Unavailable => ("target unavailable", "targets unavailable"),
+            GroupKind::NotRun => ("target with tests not run", "targets with tests not run"),
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+
+    /// Whether it fails the run.
+    pub fn fails(self) -> bool {
+        self <= GroupKind::Unrunnable
+    }
+}
+
+/// Tests (or targets) that share a verdict, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerdictGroup {
+    pub kind: GroupKind,
+    pub label: String,
+    /// Short names, in the order first met.
+    pub targets: Vec<String>,
+    /// Tests or differences in it; targets, for unavailable and not run.
+    pub count: usize,
 }
 
 /// How `results` ended, for the exit code.

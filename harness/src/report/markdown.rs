@@ -1,5 +1,8 @@
-//! Markdown: totals, verdict groups (byte-order bugs first), minimal inputs and replay
-//! commands, differing probe records, sized for a GitHub job summary or a PR comment.
+//! Markdown: the answer first (counts by verdict, one line per verdict group with its
+//! targets, the tests x targets matrix of what did not pass everywhere), the targets' table
+//! and timings folded in `<details>`, then the verdict groups (byte-order bugs first) with
+//! minimal inputs and replay commands, and differing probe records; sized for a GitHub job
+//! summary or a PR comment.
 
 use std::io::{self, Write};
 
@@ -21,8 +24,20 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
         results.targets.len()
     )?;
     writeln!(out, "**{}**\n", found.closing_line())?;
+    write_answer(out, results, &found)?;
+    writeln!(
+        out,
+        "\n<details><summary>Targets: {} ran, {} not</summary>\n",
+        (results.targets.iter())
+            .filter(|t| t.status == TargetStatus::Ran)
+            .count(),
+        (results.targets.iter())
+            .filter(|t| t.status != TargetStatus::Ran)
+            .count()
+    )?;
     write_targets(out, results)?;
     write_time_spent(out, results)?;
+    writeln!(out, "\n</details>")?;
     if let Some(b) = &found.build {
         let on: Vec<String> = b.failed.iter().map(|t| format!("`{t}`")).collect();
         writeln!(out, "\n### {}\n\n- {}", b.verdict_label, on.join(", "))?;
@@ -49,6 +64,84 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
         writeln!(out, "\nAll tests passed on every target that ran.")?;
     }
     writeln!(out, "\nproptest seed: `{}`", results.config.seed)
+}
+
+/// Rows of the first screen's matrix before the rest is left to the sections below.
+const MATRIX_ROWS: usize = 20;
+
+/// The first screen: counts by verdict, one line per verdict group with its targets, and
+/// the tests x targets matrix of the tests that did not pass everywhere (failures first),
+/// the rest folded into one count.
+fn write_answer(out: &mut dyn Write, results: &RunResults, found: &Findings<'_>) -> io::Result<()> {
+    use crate::analyze::findings::GroupKind;
+    let groups = found.groups(results);
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let mut counts: Vec<(GroupKind, usize)> = Vec::new();
+    for g in &groups {
+        match counts.iter_mut().find(|c| c.0 == g.kind) {
+            Some(c) => c.1 += g.count,
+            None => counts.push((g.kind, g.count)),
+        }
+    }
+    let counts: Vec<String> = counts.iter().map(|(k, n)| k.counted(*n)).collect();
+    writeln!(out, "{}\n", counts.join(" · "))?;
+    for g in &groups {
+        let mark = if g.kind.fails() { "❌" } else { "⚠️" };
+        let n = match g.kind {
+            GroupKind::Unavailable | GroupKind::NotRun => String::new(),
+            _ => format!(" ({})", g.count),
+        };
+        writeln!(
+            out,
+            "- {mark} **{}**{n}: {}",
+            cell(&g.label),
+            g.targets.join(", ")
+        )?;
+    }
+    let mut rows: Vec<_> = (found.tests.iter())
+        .filter(|t| super::summary::troubled(found, t))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Failures first, then differing outputs and layouts.
+    rows.sort_by_key(|t| !t.has_failure());
+    let plain = super::style::Style { color: false };
+    let names: Vec<&str> = results.targets.iter().map(|t| t.short_name()).collect();
+    writeln!(out, "\n| test | {} |", names.join(" | "))?;
+    writeln!(out, "|---|{}", ":-:|".repeat(names.len()))?;
+    for t in rows.iter().take(MATRIX_ROWS) {
+        let cells: Vec<String> = (t.per_target.iter())
+            .zip(&results.targets)
+            .map(|(r, target)| super::summary::matrix_cell(found, t, *r, target, plain))
+            .collect();
+        writeln!(
+            out,
+            "| `{}` | {} |",
+            cell(&code(&format!("{} {}", t.binary, t.name))),
+            cells.join(" | ")
+        )?;
+    }
+    let rest = rows.len().saturating_sub(MATRIX_ROWS);
+    let passing = found.tests.len() - rows.len();
+    writeln!(
+        out,
+        "\n{}{passing} more {} on every target where {} ran. Symbols: {}.",
+        if rest > 0 {
+            format!("{rest} more not shown here (below). ")
+        } else {
+            String::new()
+        },
+        if passing == 1 {
+            "test passes"
+        } else {
+            "tests pass"
+        },
+        if passing == 1 { "it" } else { "they" },
+        super::summary::MATRIX_LEGEND
+    )
 }
 
 /// One row per target: its traits, status and counts.
@@ -287,6 +380,52 @@ mod tests {
         );
         assert!(md.contains("  - replay on `s390x-unknown-linux-gnu`: `cd /src/pkg && PROPTEST_RNG_SEED=42 PROPTEST_RNG_ALGORITHM=xs qemu-x -L /s /t/pkg-1 --exact be_bug --nocapture`"), "{md}");
         assert!(md.ends_with("proptest seed: `42`\n"));
+    }
+
+    #[test]
+    fn the_first_screen_is_the_answer() {
+        let mut out = Vec::new();
+        write_markdown(&mut out, &crate::model::testdata::every_status()).unwrap();
+        let md = String::from_utf8(out).unwrap();
+        // Counts by verdict, the groups with their targets, and the matrix, all before the
+        // targets' table, which is folded.
+        let answer = md.split("<details>").next().unwrap();
+        assert!(
+            answer.contains(
+                "\n3 failing · 1 output differs · 1 target fails to build · 1 test executable \
+                 could not run · 1 target unavailable · 1 target with tests not run\n"
+            ),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("- ❌ **fails on big-endian only** (1): s390x\n"),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("- ❌ **test executable could not run** (1): mips\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("| `pkg prop <script>\\|#` | . | F | B | U | - |"));
+        assert!(
+            answer.contains("- ❌ **output differs on big-endian only** (1): s390x\n"),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("- ⚠️ **unavailable**: sparc64\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("| test | x86_64 | s390x | powerpc | sparc64 | mips |\n"));
+        // Failures first; a test that passed everywhere but whose output differs after.
+        let be_bug = answer.find("| `pkg be_bug` | - | C | B | U | - |").unwrap();
+        let round_trip = answer
+            .find("| `pkg round_trip <&>` | . | D | B | U | - |")
+            .unwrap();
+        assert!(be_bug < round_trip, "{answer}");
+        assert!(answer.contains("more tests pass on every target where they ran"));
+        assert!(
+            md.contains("<details><summary>Targets: 3 ran, 2 not</summary>"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -26,18 +26,8 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
         )?;
     }
     // Tests ignored everywhere are counted in the rows above; the matrix is for trouble.
-    let troubled: Vec<&TestAcross<'_>> = found
-        .tests
-        .iter()
-        .filter(|t| {
-            (!t.verdict.passes()
-                && t.per_target
-                    .iter()
-                    .flatten()
-                    .any(|r| r.outcome != Outcome::Ignored))
-                || !found.differences_of(t.binary, t.name).is_empty()
-        })
-        .collect();
+    let troubled: Vec<&TestAcross<'_>> =
+        found.tests.iter().filter(|t| troubled(&found, t)).collect();
     if !troubled.is_empty() {
         write_matrix(out, results, &found, &troubled, style)?;
         write_failures(out, results, &troubled, style)?;
@@ -224,6 +214,40 @@ enum Mark {
     DependencyFault,
 }
 
+/// Whether test `t` has a row in the matrix: it did not pass everywhere it ran (ignored
+/// aside), or its output or a declared layout differs.
+pub(super) fn troubled(found: &Findings<'_>, t: &TestAcross<'_>) -> bool {
+    (!t.verdict.passes()
+        && t.per_target
+            .iter()
+            .flatten()
+            .any(|r| r.outcome != Outcome::Ignored))
+        || !found.differences_of(t.binary, t.name).is_empty()
+}
+
+/// The symbol of test `t`'s cell on `target` in a tests x targets matrix (`.`, `F`, `D`, `L`,
+/// `e`, `d`, `B`, ...; see [`MATRIX_LEGEND`]), coloured by `style`.
+pub(super) fn matrix_cell(
+    found: &Findings<'_>,
+    t: &TestAcross<'_>,
+    r: Option<&crate::model::TestResult>,
+    target: &crate::model::TargetResult,
+    style: Style,
+) -> String {
+    let differing = found.differing(&target.triple, t.binary, t.name);
+    let mark = match &t.verdict {
+        Verdict::EmulatorDependent { .. } => Mark::EmulatorDependent,
+        Verdict::DependencyFault { .. } => Mark::DependencyFault,
+        _ if differing.iter().any(|d| d.kind != ProbeKind::Layout) => Mark::OutputDiffers,
+        _ if !differing.is_empty() => Mark::LayoutDiffers,
+        _ => Mark::None,
+    };
+    cell(r.map(|r| r.outcome), target.status, mark, style)
+}
+
+/// What the matrix's symbols mean.
+pub(super) const MATRIX_LEGEND: &str = ". passed  F failed  C crashed  T timed out  D output differs  L layout differs  e emulator-dependent  d dependency fault  i ignored  B build failed  U unavailable  - not run";
+
 fn cell(outcome: Option<Outcome>, status: TargetStatus, mark: Mark, style: Style) -> String {
     match (status, outcome) {
         (TargetStatus::BuildFailed, _) => style.red("B"),
@@ -257,7 +281,9 @@ fn write_matrix(
     writeln!(
         out,
         "\n{}",
-        style.bold("tests that did not pass everywhere (. passed  F failed  C crashed  T timed out  D output differs  L layout differs  e emulator-dependent  d dependency fault  i ignored  B build failed  U unavailable  - not run)")
+        style.bold(&format!(
+            "tests that did not pass everywhere ({MATRIX_LEGEND})"
+        ))
     )?;
     let names: Vec<String> = tests
         .iter()
@@ -280,22 +306,7 @@ fn write_matrix(
             .iter()
             .zip(&results.targets)
             .zip(&header)
-            .map(|((r, target), h)| {
-                let differing = found.differing(&target.triple, t.binary, t.name);
-                let mark = match &t.verdict {
-                    Verdict::EmulatorDependent { .. } => Mark::EmulatorDependent,
-                    Verdict::DependencyFault { .. } => Mark::DependencyFault,
-                    _ if differing.iter().any(|d| d.kind != ProbeKind::Layout) => {
-                        Mark::OutputDiffers
-                    }
-                    _ if !differing.is_empty() => Mark::LayoutDiffers,
-                    _ => Mark::None,
-                };
-                pad(
-                    &cell(r.map(|r| r.outcome), target.status, mark, style),
-                    h.len(),
-                )
-            })
+            .map(|((r, target), h)| pad(&matrix_cell(found, t, *r, target, style), h.len()))
             .collect();
         let shown = if name.chars().count() <= width {
             name.clone()
