@@ -12,8 +12,11 @@ use bele::testing::{RunResults, TargetStatus};
 use serde::Deserialize;
 use support::{bele, check_machine_reports, repo, report};
 
-// Little- and big-endian, 32- and 64-bit, and big-endian ARM (aarch64_be, linked by zig).
-const TARGETS: &str = "x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-unknown-linux-gnu,s390x-unknown-linux-gnu,aarch64_be-unknown-linux-musl";
+// Little- and big-endian, 32- and 64-bit, and `u64` aligned to 4 (i686): what tells every
+// verdict of mutants.toml apart. Big-endian ARM runs the abstractions in the main job
+// (ci/matrix.sh) and in harness/tests/arm_be.rs; here it would cost a fifth more for no
+// verdict of its own.
+const TARGETS: &str = "x86_64-unknown-linux-gnu,i686-unknown-linux-gnu,powerpc-unknown-linux-gnu,s390x-unknown-linux-gnu";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -243,11 +246,7 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
     assert_eq!(t.verdict.id(), "big-endian-only");
     assert_eq!(
         t.failing_targets(&results),
-        [
-            PPC,
-            "s390x-unknown-linux-gnu",
-            "aarch64_be-unknown-linux-musl"
-        ]
+        [PPC, "s390x-unknown-linux-gnu"]
     );
     let (failure, target) = t.failures(&results)[0];
     let input = failure
