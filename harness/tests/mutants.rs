@@ -314,13 +314,19 @@ fn a_big_endian_only_mutant_shows_in_every_report() {
         );
     }
 
-    // Markdown: in the big-endian group, which comes first.
+    // Markdown: the first screen names the group and the test; then, past the folded
+    // targets' table, the big-endian group is the first.
     let md = report(&file, "md");
-    let group = section(&md, &format!("### {LABEL} ("), "\n### ");
+    let (answer, groups) = md.split_at(md.find("</details>").unwrap());
     assert!(
-        !md[..md.find("### ").unwrap()].contains(TEST),
-        "big-endian group first"
+        answer.contains(&format!("- ❌ **{LABEL}** (")) && answer.contains(TEST),
+        "Markdown's first screen:\n{answer}"
     );
+    assert!(
+        groups[groups.find("### ").unwrap()..].starts_with(&format!("### {LABEL} (")),
+        "big-endian group first:\n{groups}"
+    );
+    let group = section(groups, &format!("### {LABEL} ("), "\n### ");
     assert_has(
         "Markdown",
         group,
@@ -398,10 +404,16 @@ fn differs_in_every_report(file: &std::path::Path, stdout: &str, test: &str, ver
         .unwrap()
         .to_string();
     let short = differing.split('-').next().unwrap();
-    assert!(label.starts_with("output differs on "), "{label}");
+    // Bytes recorded with `wire`, or a layout declared with `layout!`.
+    let (verb, what) = if d["kind"] == "layout" {
+        ("layout differs ", "layout of ")
+    } else {
+        ("output differs on ", "wire record ")
+    };
+    assert!(label.starts_with(verb), "{label}");
     let summary = section(stdout, &format!("\n{label}\n"), "\n\n");
     assert!(
-        summary.contains(&format!(" {test}: wire record ")),
+        summary.contains(&format!(" {test}: {what}")),
         "terminal:\n{stdout}"
     );
     let xml = unescape(&report(file, "junit"));
@@ -420,11 +432,11 @@ fn differs_in_every_report(file: &std::path::Path, stdout: &str, test: &str, ver
     assert_eq!(k.status, "FAILURE", "KTAP: {k:#?}");
     let md = report(file, "md");
     let group = section(&md, &format!("### {label} ("), "\n### ");
-    assert_has("Markdown", group, &[format!("`{test}`: wire record")]);
+    assert_has("Markdown", group, &[format!("`{test}`: {what}")]);
     let html = unescape(&report(file, "html"));
     let details = section(
         &html,
-        &format!("<h4>abstractions {test}: wire record"),
+        &format!("<h4>abstractions {test}: {what}"),
         "</section>",
     );
     assert_has(
