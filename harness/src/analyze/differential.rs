@@ -513,22 +513,27 @@ fn compare<'r>(
             continue;
         }
         let (ref_digest, ref_count) = sequence_of(group[0].1, kind, label);
-        // Distinct differing variants, in target order.
-        let mut variants: Vec<(&str, u64, Vec<&str>)> = Vec::new();
+        // Distinct differing variants, in target order, each with what moved if it is a
+        // declared layout.
+        let mut variants: Vec<(&str, u64, Vec<&str>, Option<String>)> = Vec::new();
         let mut reference: Vec<&str> = Vec::new();
+        // A declared layout's changes against the reference, worked out once per digest.
+        let mut changes_of: BTreeMap<&str, Option<String>> = BTreeMap::new();
         for (i, r) in &group {
             let t = &results.targets[*i];
             let (digest, count) = sequence_of(r, kind, label);
-            // A layout that differs only in alignment moves no byte of the type: not a
-            // difference (where it moves a field of a type that embeds it, that type's own
-            // layout shows it).
-            let bad = digest != ref_digest
-                && (kind != ProbeKind::Layout
-                    || layout_changes(
+            let changes = (kind == ProbeKind::Layout && digest != ref_digest).then(|| {
+                (changes_of.entry(digest)).or_insert_with(|| {
+                    layout_changes(
                         results.probe_sequences.get(ref_digest),
                         results.probe_sequences.get(digest),
                     )
-                    .is_some());
+                })
+            });
+            // A layout that differs only in alignment moves no byte of the type: not a
+            // difference (where it moves a field of a type that embeds it, that type's own
+            // layout shows it).
+            let bad = digest != ref_digest && changes.as_ref().is_none_or(|c| c.is_some());
             members.push(Member {
                 name: t.short_name(),
                 traits: t.traits(),
@@ -540,18 +545,11 @@ fn compare<'r>(
             } else if let Some(v) = variants.iter_mut().find(|v| v.0 == digest) {
                 v.2.push(t.triple.as_str());
             } else {
-                variants.push((digest, count, vec![t.triple.as_str()]));
+                let layout = changes.and_then(|c| c.clone());
+                variants.push((digest, count, vec![t.triple.as_str()], layout));
             }
         }
-        for (digest, count, triples) in variants {
-            let layout = (kind == ProbeKind::Layout)
-                .then(|| {
-                    layout_changes(
-                        results.probe_sequences.get(ref_digest),
-                        results.probe_sequences.get(digest),
-                    )
-                })
-                .flatten();
+        for (digest, count, triples, layout) in variants {
             comparisons.push(Comparison {
                 layout,
                 reference: reference.clone(),

@@ -223,7 +223,6 @@ pub fn git_commit(dir: &Path, env: &HostEnv) -> Option<String> {
     Some(if dirty { format!("{head}-dirty") } else { head })
 }
 
-/// The package names in `cargo metadata` output.
 /// The packages of a resolved dependency graph: each name with its versions (a graph can
 /// hold two majors of a crate).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
