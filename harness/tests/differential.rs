@@ -336,7 +336,8 @@ fn a_declared_layout_that_moves_a_field_fails_the_run_where_u64_aligns_to_4() {
     assert!(run.stdout.contains(verdict), "{}", run.stdout);
     assert!(run.stdout.contains(fields), "{}", run.stdout);
     assert!(
-        run.stdout.contains("0 failed, 0 skipped, 1 layout differs"),
+        run.stdout
+            .contains("0 failed, 0 skipped, 2 layouts differ, 1 pointer-width dependent layout"),
         "{}",
         run.stdout
     );
@@ -351,8 +352,98 @@ fn a_declared_layout_that_moves_a_field_fails_the_run_where_u64_aligns_to_4() {
         assert!(text.contains("Desc"), "{format}: {text}");
         assert!(text.contains("u64 aligns to 4"), "{format}: {text}");
     }
-    // Not declared: the same tests, nothing compared, the run passes.
-    let run = test_fixture("fx-layout", &[X86_64, I686], &[], &[]);
+    // Not declared, layouts from the compiler left out: nothing compared, the run passes.
+    let run = test_fixture("fx-layout", &[X86_64, I686], &["--no-layouts"], &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(derived(&run)["differences"], serde_json::json!([]));
+    assert_eq!(derived(&run)["layout_differences"], serde_json::json!([]));
+    let r = run.results.as_ref().unwrap();
+    assert!(r.targets.iter().all(|t| t.layouts.is_none()));
+}
+
+/// With no test declaring or asserting any layout, bele compares what the compiler laid
+/// out: the `#[repr(C)]` descriptor with a `u64` after a `u32` differs where `u64` aligns to
+/// 4, the struct with a `usize` follows the pointer width (shown, not failing unless
+/// `--strict`), the packed header and the `#[repr(u8)]` enum agree everywhere.
+#[test]
+fn layouts_from_the_compiler_are_compared_with_no_test_written() {
+    const ARMV7: &str = "armv7-unknown-linux-gnueabihf";
+    let targets = [X86_64, I686, ARMV7];
+    let run = test_fixture("fx-layout", &targets, &[], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let r = run.results.as_ref().unwrap();
+    for t in &r.targets {
+        let layouts = t.layouts.as_ref().unwrap_or_else(|| panic!("{}", t.triple));
+        let names: Vec<&str> = layouts.types.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["Cmd", "Desc", "Handle", "Header"], "{}", t.triple);
+        assert!(layouts.unrecorded.is_empty(), "{:?}", layouts.unrecorded);
+    }
+    let doc = derived(&run);
+    let found = doc["layout_differences"].as_array().unwrap();
+    let names: Vec<&str> = found.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Desc", "Handle"], "{}", run.stdout);
+    let desc = &found[0];
+    assert_eq!(desc["verdict"], "u64-align-4-only", "{desc}");
+    assert_eq!(desc["pointer_width"], false);
+    assert_eq!(
+        desc["comparisons"][0]["differing"],
+        serde_json::json!([I686])
+    );
+    let fields = desc["comparisons"][0]["changes"].as_str().unwrap();
+    assert!(
+        fields.starts_with(
+            "`addr` at offset 4 (8 elsewhere), `flags` at offset 12 (16 elsewhere), size 16 (24 elsewhere)"
+        ),
+        "{fields}"
+    );
+    let handle = &found[1];
+    assert_eq!(handle["pointer_width"], true, "{handle}");
+    assert_eq!(
+        handle["comparisons"][0]["differing"],
+        serde_json::json!([I686, ARMV7])
+    );
+    assert!(
+        run.stdout
+            .contains("layout differs where u64 aligns to 4 (i686)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(fields), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("0 failed, 0 skipped, 1 layout differs, 1 pointer-width dependent layout"),
+        "{}",
+        run.stdout
+    );
+    let row = |name: &str| -> Vec<String> {
+        let line = (run.stdout.lines())
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {}", run.stdout));
+        line.split_whitespace()
+            .skip(2)
+            .take(3)
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(row("layout fx_layout::Desc "), [".", "L", "."]);
+    assert_eq!(row("layout fx_layout::Handle "), [".", "w", "w"]);
+    for format in ["md", "html", "junit", "ktap", "github"] {
+        // GitHub's annotation titles escape `:` and `,`.
+        let text = report(&run.results_file, format)
+            .replace("%3A", ":")
+            .replace("%2C", ",");
+        assert!(text.contains("fx_layout::Desc"), "{format}: {text}");
+        assert!(text.contains("u64 aligns to 4"), "{format}: {text}");
+        assert!(text.contains("pointer-width dependent"), "{format}: {text}");
+        assert!(!text.contains("fx_layout::Header"), "{format}: {text}");
+    }
+    // Under --strict the pointer-width dependent layout fails the run too.
+    let run = test_fixture("fx-layout", &[X86_64, I686], &["--strict"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("2 layouts differ, 1 pointer-width dependent layout"),
+        "{}",
+        run.stdout
+    );
 }

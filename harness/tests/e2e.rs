@@ -362,7 +362,15 @@ fn a_build_failure_on_32_bit_leaves_the_others_running_and_is_explained() {
         "{md}"
     );
     let html = support::report(&run.results_file, "html");
-    assert!(html.contains(&format!("<h2>{label}</h2>")), "{html}");
+    assert!(
+        html.contains(&format!("<h2 id=\"builds\">{label}</h2>")),
+        "{html}"
+    );
+    // The first screen names the build verdict, linking to it.
+    assert!(
+        html.contains(&format!("<a href=\"#builds\"><b>{label}</b></a>")),
+        "{html}"
+    );
 }
 
 /// Failing sets that byte order or width alone do not explain get the trait that does.
@@ -818,10 +826,11 @@ fn html_report_renders_in_headless_chromium() {
     assert_eq!(hidden_rows, 4, "{filtered}");
     // The failure details follow the filter: only the big-endian group stays.
     let shown_groups: Vec<&str> = filtered
-        .split("<h3 class=\"group\" data-verdict=\"")
+        .split("<h3 class=\"group")
         .skip(1)
-        .filter(|h| !h[..h.find('>').unwrap()].contains("hidden"))
-        .map(|h| &h[..h.find('"').unwrap()])
+        .map(|h| &h[..h.find('>').unwrap()])
+        .filter(|tag| !tag.contains("hidden"))
+        .filter_map(|tag| tag.split("data-verdict=\"").nth(1)?.split('"').next())
         .collect();
     assert_eq!(shown_groups, ["fails-on-big-endian-only"], "{filtered}");
     let shot = scratch("report.png");
@@ -836,6 +845,72 @@ fn html_report_renders_in_headless_chromium() {
         std::fs::metadata(&shot).unwrap().len() > 10_000,
         "the screenshot shows a rendered page"
     );
+}
+
+/// The HTML report's first screen is the answer: for a 16-target run with failures, at
+/// 1400x900 the verdict groups and the grid are in view, nothing scrolls sideways, and every
+/// link of the grid and the groups leads to details on the page. The run is fx-endian's on
+/// x86_64 and s390x, its results given to every target of the table by byte order (each
+/// with its own traits), as a full run's would be.
+#[test]
+fn the_html_first_screen_holds_the_answer_for_16_targets() {
+    let run = test_fixture("fx-endian", &[X86_64, S390X], &[], &[]);
+    let mut r = run.results.unwrap();
+    let (le, be) = (r.targets[0].clone(), r.targets[1].clone());
+    assert!(
+        be.counts().failures() > 0,
+        "fx-endian fails on big-endian: {be:?}"
+    );
+    let table = bele_targets::Table::builtin();
+    r.targets = (table.targets().iter())
+        .map(|t| {
+            let mut x = if t.endian == bele_targets::Endian::Big {
+                be.clone()
+            } else {
+                le.clone()
+            };
+            x.triple = t.triple.clone();
+            (x.arch, x.endian, x.pointer_width) = (t.arch, t.endian, t.pointer_width);
+            (x.u64_align, x.c_char) = (t.u64_align, t.c_char);
+            (x.strict_align, x.atomic64) = (t.strict_align, t.atomic64);
+            x
+        })
+        .collect();
+    assert_eq!(r.targets.len(), 16);
+    let json = scratch("sixteen.json");
+    bele::testing::save_json(&r, &json).unwrap();
+    let html = scratch("sixteen.html");
+    std::fs::write(&html, support::report(&json, "html")).unwrap();
+    let m = support::first_screen(&html, 1400, 900);
+    assert_eq!(m["width"], 1400, "{m}");
+    let (width, height) = (m["width"].as_f64().unwrap(), m["height"].as_f64().unwrap());
+    assert!(
+        m["scroll_width"].as_f64().unwrap() <= width,
+        "a horizontal scroll bar: {m}"
+    );
+    for part in ["groups", "grid"] {
+        let b = &m[part];
+        assert!(b.is_object(), "no #{part}: {m}");
+        assert!(
+            b["bottom"].as_f64().unwrap() <= height && b["right"].as_f64().unwrap() <= width,
+            "#{part} is not inside the first screen: {m}"
+        );
+    }
+    // A grid of symbol cells stays compact: one row per failing test, a folded row, the
+    // targets' names.
+    let grid = &m["grid"];
+    assert!(
+        grid["bottom"].as_f64().unwrap() - grid["top"].as_f64().unwrap() < 400.0,
+        "{m}"
+    );
+    let failing = tests_across(&r).iter().filter(|t| t.has_failure()).count();
+    assert!(
+        m["cells"].as_u64().unwrap() >= 16 * failing as u64,
+        "a cell per target of each failing test: {m}"
+    );
+    assert_eq!(m["broken"], serde_json::json!([]), "links to nothing: {m}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("fails on big-endian only"), "{page:.2000}");
 }
 
 /// QEMU user mode sets AT_HWCAP from its CPU model: a test that reads it fails on s390x

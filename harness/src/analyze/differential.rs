@@ -24,7 +24,8 @@ use serde::Serialize;
 
 use crate::analyze::verdict::{verdict, Member, Subject, Verdict};
 use crate::model::{
-    Outcome, ProbeCheck, ProbeKind, ProbeSequence, RunResults, RunnerName, TargetStatus, TestResult,
+    Field, Outcome, ProbeCheck, ProbeKind, ProbeSequence, RunResults, RunnerName, Shape,
+    TargetStatus, TestResult,
 };
 
 /// Which targets a kind of record must agree on.
@@ -638,17 +639,9 @@ pub fn first_difference(
     }
 }
 
-/// A type's layout as `bele_probe::layout!` declared it.
-struct Layout {
-    size: u64,
-    align: u64,
-    /// Name, offset and size of each field.
-    fields: Vec<(String, u64, u64)>,
-}
-
 /// A declared layout's text records (`size S align A`, then `FIELD OFFSET SIZE`), or `None`
 /// if they are not all kept or not of that form.
-fn layout_of(seq: &ProbeSequence) -> Option<Layout> {
+fn layout_of(seq: &ProbeSequence) -> Option<Shape> {
     let text = |r: &crate::model::ProbeRecord| {
         (r.prefix.len() as u64 == r.len)
             .then(|| String::from_utf8(r.prefix.clone()).ok())
@@ -675,19 +668,22 @@ fn layout_of(seq: &ProbeSequence) -> Option<Layout> {
             let line = text(r)?;
             let mut words = line.rsplitn(3, ' ');
             let (len, offset, name) = (words.next()?, words.next()?, words.next()?);
-            Some((name.to_string(), offset.parse().ok()?, len.parse().ok()?))
+            Some(Field {
+                name: name.to_string(),
+                offset: offset.parse().ok()?,
+                size: len.parse().ok()?,
+            })
         })
         .collect::<Option<Vec<_>>>()?;
-    Some(Layout {
+    Some(Shape {
         size: size.parse().ok()?,
         align: align.parse().ok()?,
         fields,
     })
 }
 
-/// What differs between a reference layout and another, field by field: "`len` at offset
-/// 4 (8 elsewhere), size 12 (16 elsewhere)", with the alignment when it differs too;
-/// `None` when no field and not the size differ (the alignment alone moves no byte).
+/// What differs between a reference's declared layout and another's (as for layouts from
+/// the compiler: `layouts::changes`); `None` when only the alignment does.
 fn layout_changes(
     reference: Option<&ProbeSequence>,
     other: Option<&ProbeSequence>,
@@ -696,37 +692,7 @@ fn layout_changes(
     else {
         return Some("the declared layouts differ (their records were not all kept)".into());
     };
-    let mut changes = Vec::new();
-    for (name, offset, len) in &theirs.fields {
-        match ours.fields.iter().find(|f| &f.0 == name) {
-            Some((_, o, _)) if o != offset => {
-                changes.push(format!("`{name}` at offset {offset} ({o} elsewhere)"));
-            }
-            Some((_, _, l)) if l != len => {
-                changes.push(format!("`{name}` of {len} bytes ({l} elsewhere)"));
-            }
-            Some(_) => {}
-            None => changes.push(format!("`{name}` declared here only")),
-        }
-    }
-    for (name, _, _) in &ours.fields {
-        if !theirs.fields.iter().any(|f| &f.0 == name) {
-            changes.push(format!("`{name}` not declared here"));
-        }
-    }
-    if theirs.size != ours.size {
-        changes.push(format!("size {} ({} elsewhere)", theirs.size, ours.size));
-    }
-    if changes.is_empty() {
-        return None;
-    }
-    if theirs.align != ours.align {
-        changes.push(format!(
-            "alignment {} ({} elsewhere)",
-            theirs.align, ours.align
-        ));
-    }
-    Some(changes.join(", "))
+    crate::analyze::layouts::changes(&ours, &theirs)
 }
 
 impl<'r> Difference<'r> {
@@ -947,11 +913,7 @@ mod tests {
                 Some(&probed("t", ProbeKind::Layout, "x", wide).1[0].1),
                 Some(&probed("t", ProbeKind::Layout, "x", other).1[0].1)
             ),
-            Some(
-                "`len` of 8 bytes (4 elsewhere), `flags` declared here only, `addr` not \
-                 declared here"
-                    .into()
-            )
+            Some("`len` of 8 bytes (4 elsewhere), `flags` here only, `addr` not here".into())
         );
         // Alignment alone (`u64` then two `u32`: 4 on i686) moves no byte.
         let aligned_4: &[&[u8]] = &[b"size 16 align 4", b"len 0 4", b"addr 8 8"];

@@ -12,6 +12,9 @@ pub struct Findings<'r> {
     /// Byte-order verdicts first.
     pub differences: Vec<crate::analyze::differential::Difference<'r>>,
     pub not_compared: Vec<crate::analyze::differential::Skipped<'r>>,
+    /// The `#[repr(..)]` types whose layouts (from the compiler) differ between targets:
+    /// failing ones first, pointer-width dependent ones last.
+    pub layouts: Vec<crate::analyze::layouts::LayoutFinding<'r>>,
     pub alone: Vec<crate::analyze::differential::Alone<'r>>,
     /// What went wrong with probe files, per target and executable.
     pub probe_notes: Vec<ProbeNote<'r>>,
@@ -32,8 +35,10 @@ impl<'r> Findings<'r> {
             }
         }
         let tests = crate::analyze::triage::tests_across(results);
+        let layouts = crate::analyze::layouts::compare(results);
         Findings {
-            summary: RunSummary::of(results, &analysis.differences, &tests),
+            summary: RunSummary::of(results, &analysis.differences, &layouts, &tests),
+            layouts,
             tests,
             differences: analysis.differences,
             not_compared: analysis.skipped,
@@ -110,6 +115,15 @@ impl<'r> Findings<'r> {
             };
             let on = d.differing_targets().into_iter().map(short).collect();
             add(kind, d.verdict_label.clone(), on);
+        }
+        for l in &self.layouts {
+            let kind = if l.fails(results.config.strict) {
+                GroupKind::LayoutDiffers
+            } else {
+                GroupKind::PointerWidth
+            };
+            let on = l.differing_targets().into_iter().map(short).collect();
+            add(kind, l.verdict_label.clone(), on);
         }
         if let Some(b) = &self.build {
             let on = b.failed.iter().map(|t| short(t)).collect();
@@ -309,8 +323,12 @@ pub struct RunSummary {
     pub executables_failed: usize,
     /// Probe records that differ where they must agree.
     pub outputs_differ: usize,
-    /// Declared layouts (`bele_probe::layout!`) that differ.
+    /// Layouts that differ: declared ones (`bele_probe::layout!`), and `#[repr(..)]` types
+    /// from the compiler (pointer-width dependent ones only when the run was `--strict`).
     pub layouts_differ: usize,
+    /// `#[repr(..)]` types whose layouts follow the pointer width (not in `layouts_differ`
+    /// unless the run was `--strict`).
+    pub pointer_width_layouts: usize,
     /// Failures that passed under a second emulator configuration (not in `failed` unless
     /// the run was `--strict`).
     pub emulator_dependent: usize,
@@ -329,14 +347,18 @@ impl RunSummary {
     pub fn of(
         results: &RunResults,
         differences: &[crate::analyze::differential::Difference<'_>],
+        layouts: &[crate::analyze::layouts::LayoutFinding<'_>],
         tests: &[crate::analyze::triage::TestAcross<'_>],
     ) -> RunSummary {
-        let layouts = (differences.iter())
+        let declared = (differences.iter())
             .filter(|d| d.kind == crate::model::ProbeKind::Layout)
             .count();
+        let strict = results.config.strict;
+        let by_width = layouts.iter().filter(|l| l.pointer_width).count();
         let mut s = RunSummary {
-            outputs_differ: differences.len() - layouts,
-            layouts_differ: layouts,
+            outputs_differ: differences.len() - declared,
+            layouts_differ: declared + layouts.iter().filter(|l| l.fails(strict)).count(),
+            pointer_width_layouts: by_width,
             ..RunSummary::default()
         };
         for t in tests {
@@ -429,6 +451,13 @@ impl RunSummary {
             let n = self.layouts_differ;
             line += &format!(", {n} {}", plural(n, "layout differs", "layouts differ"));
         }
+        if self.pointer_width_layouts > 0 {
+            let n = self.pointer_width_layouts;
+            line += &format!(
+                ", {n} pointer-width dependent {}",
+                plural(n, "layout", "layouts")
+            );
+        }
         if self.build_failed > 0 {
             let n = self.build_failed;
             line += &format!(", {n} {} failed to build", plural(n, "target", "targets"));
@@ -457,6 +486,8 @@ pub enum GroupKind {
     Unrunnable,
     /// Failures that do not fail the run: emulator-dependent, known dependency faults.
     Excused,
+    /// Layouts that follow the pointer width (they fail the run only under `--strict`).
+    PointerWidth,
     Unavailable,
     NotRun,
 }
@@ -474,6 +505,10 @@ impl GroupKind {
                 "test executables could not run",
             ),
             GroupKind::Excused => ("excused failure", "excused failures"),
+            GroupKind::PointerWidth => (
+                "pointer-width dependent layout",
+                "pointer-width dependent layouts",
+            ),
             GroupKind::Unavailable => ("target unavailable", "targets unavailable"),
             GroupKind::NotRun => ("target with tests not run", "targets with tests not run"),
         };

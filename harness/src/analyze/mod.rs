@@ -5,5 +5,6 @@
 pub(crate) mod diff;
 pub(crate) mod differential;
 pub(crate) mod findings;
+pub(crate) mod layouts;
 pub(crate) mod triage;
 pub(crate) mod verdict;

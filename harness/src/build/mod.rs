@@ -1,5 +1,7 @@
 //! Building a workspace's tests for one target through cargo, and finding the test executables.
 
+pub mod layouts;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -70,6 +72,9 @@ pub struct TargetTools {
     /// Rust flags of the target's crate workarounds whose crate this workspace depends on
     /// (`crate_flags` in the target table): the crate build's, never std's.
     pub crate_flags: Vec<String>,
+    /// The program cargo runs as its rustc wrapper to record layouts (this bele), when
+    /// they are recorded.
+    pub layouts: Option<PathBuf>,
     /// Which builder builds the target (each has a target dir of its own), and how many
     /// jobs its cargo may run when there are several (`None`: cargo's default, every core).
     pub builder: Builder,
@@ -255,6 +260,16 @@ fn cargo_base(
     if !rustflags.is_empty() {
         spec = with_flags(spec, FlagVars::RUSTC, &prefix, &rustflags, env);
     }
+    if let Some(wrapper) = &tools.layouts {
+        let dir = tools.builder.target_dir(&ws.bele_dir()).join("layouts");
+        spec = spec
+            .env("RUSTC_WORKSPACE_WRAPPER", wrapper.display().to_string())
+            .env(layouts::DIR_VAR, dir.display().to_string());
+        // The user's own wrapper still runs: the recording wrapper runs rustc through it.
+        if let Some(theirs) = env.get("RUSTC_WORKSPACE_WRAPPER").filter(|w| !w.is_empty()) {
+            spec = spec.env(layouts::USER_WRAPPER_VAR, theirs);
+        }
+    }
     spec.env("CARGO_TERM_COLOR", "never")
         .env("CARGO_TERM_PROGRESS_WHEN", "never")
 }
@@ -321,6 +336,8 @@ pub struct Built {
     pub duration: Duration,
     /// Units cargo compiled rather than found fresh.
     pub compiled: u64,
+    /// `(package, record file)` of each workspace crate built (`layouts::collect` reads them).
+    pub layout_records: Vec<(String, String)>,
 }
 
 /// Runs `spec` and returns the test executables, or the tail of the compiler's output.
@@ -345,6 +362,7 @@ pub fn build(spec: &CommandSpec, ws: &Workspace, env: &HostEnv) -> Result<Built,
         }),
         Ok(_) => Ok(Built {
             compiled: messages.compiled,
+            layout_records: std::mem::take(&mut messages.layout_records),
             binaries: messages.binaries(),
             duration,
         }),
@@ -357,6 +375,8 @@ pub fn build(spec: &CommandSpec, ws: &Workspace, env: &HostEnv) -> Result<Built,
 pub struct Messages {
     binaries: Vec<TestBinary>,
     pub compiled: u64,
+    /// `(package, record file)` of each workspace crate built, each once.
+    pub layout_records: Vec<(String, String)>,
 }
 
 impl Messages {
@@ -369,18 +389,33 @@ impl Messages {
         if !a.fresh {
             self.compiled += 1;
         }
-        if !a.profile.test {
-            return;
-        }
-        let (Some(path), Some(pkg)) = (a.executable, ws.package_by_id(&a.package_id.repr)) else {
-            return;
-        };
         let kind = a
             .target
             .kind
             .first()
             .map(ToString::to_string)
             .unwrap_or_default();
+        if let Some(pkg) = ws.package_by_id(&a.package_id.repr) {
+            if kind != "custom-build" && kind != "proc-macro" {
+                let krate = a.target.name.replace('-', "_");
+                for f in &a.filenames {
+                    let Some(file) = layouts::record_file_of_artifact(&krate, f.as_std_path())
+                    else {
+                        continue;
+                    };
+                    let entry = (pkg.name.clone(), file);
+                    if !self.layout_records.contains(&entry) {
+                        self.layout_records.push(entry);
+                    }
+                }
+            }
+        }
+        if !a.profile.test {
+            return;
+        }
+        let (Some(path), Some(pkg)) = (a.executable, ws.package_by_id(&a.package_id.repr)) else {
+            return;
+        };
         let id = match kind.as_str() {
             "lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro" => pkg.name.clone(),
             "test" => format!("{}::{}", pkg.name, a.target.name),

@@ -280,8 +280,12 @@ pub struct TestArgs {
     /// Do not keep or compare what tests record with `bele_probe` (also: BELE_NO_PROBES=1).
     #[arg(long, help_heading = "Run Options")]
     pub no_probes: bool,
+    /// Do not record and compare the layouts of `#[repr(..)]` types (also: BELE_NO_LAYOUTS=1).
+    #[arg(long, help_heading = "Run Options")]
+    pub no_layouts: bool,
     /// Fail the run on emulator-dependent failures too (a failure on one target that passes
-    /// when run again under the target's second emulator configuration).
+    /// when run again under the target's second emulator configuration), on failures where a
+    /// dependency is known to be faulty, and on pointer-width dependent layouts.
     #[arg(long, help_heading = "Run Options")]
     pub strict: bool,
     /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md,
@@ -387,6 +391,13 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Whether variable `name` is set to something other than empty or `0`.
+    fn env_flag(&self, name: &str) -> bool {
+        self.env
+            .get(name)
+            .is_some_and(|v| !v.is_empty() && v != "0")
+    }
+
     /// The style of what goes to stdout.
     fn style(&self, choice: ColorChoice) -> Style {
         self.style_for(choice, self.stdout_is_tty)
@@ -847,11 +858,8 @@ fn test(
             .max(1),
         test_threads: args.test_threads,
         seed: args.seed.unwrap_or_else(crate::util::time::fresh_seed),
-        probes: !args.no_probes
-            && ctx
-                .env
-                .get("BELE_NO_PROBES")
-                .is_none_or(|v| v.is_empty() || v == "0"),
+        probes: !args.no_probes && !ctx.env_flag("BELE_NO_PROBES"),
+        layouts: !args.no_layouts && !ctx.env_flag("BELE_NO_LAYOUTS"),
         std_cache: !args.no_std_cache && crate::host::stdcache::enabled(&ctx.env),
         builders: builders(args.builders, &ctx.env)?,
         strict: args.strict,
@@ -985,6 +993,11 @@ fn check_out_dir(given: &Path, path: &Path) -> anyhow::Result<()> {
 /// First Ctrl-C: stop starting work, kill running tests, save what is known; second: quit.
 pub fn main(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     static CANCEL: AtomicBool = AtomicBool::new(false);
+    let argv: Vec<std::ffi::OsString> = argv.into_iter().collect();
+    // Run by cargo as its rustc wrapper, to record layouts (`build::layouts`).
+    if let Some(code) = crate::build::layouts::wrapper_main(&argv) {
+        return code;
+    }
     let cli = Cli::parse_from(argv);
     let _ = ctrlc::set_handler(|| {
         if CANCEL.swap(true, std::sync::atomic::Ordering::SeqCst) {

@@ -11,14 +11,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::plan::selection::{Filter, Kinds};
 
+pub(crate) mod layout;
 pub(crate) mod probe;
 #[cfg(test)]
 pub(crate) mod testdata;
 
+pub use layout::{Field, Layouts, Shape, TypeLayout};
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,6 +172,10 @@ pub struct TargetResult {
     /// table's `known_faults`): `memchr 2.8.3: what goes wrong (see ...)`. A test failing
     /// only on such targets is not blamed on the workspace.
     pub known_faults: Vec<String>,
+    /// The `#[repr(..)]` types of the selected packages as rustc laid them out here; null
+    /// when not recorded (`--no-layouts`, doc-tests only, no build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layouts: Option<Layouts>,
 }
 
 /// What runs a target's test executables, as the results file names it: `native`, or the
@@ -575,6 +581,7 @@ impl TargetResult {
             run_ms: None,
             binaries: Vec::new(),
             known_faults: Vec::new(),
+            layouts: None,
         }
     }
 

@@ -39,6 +39,9 @@ pub struct Plan<'t> {
     pub seed: u64,
     /// Whether tests' `bele_probe` records are kept and compared.
     pub probes: bool,
+    /// Whether the selected packages' `#[repr(..)]` types are laid out and compared across
+    /// targets (`build::layouts`).
+    pub layouts: bool,
     /// Whether build-std targets take std from bele's std cache (building it there once).
     pub std_cache: bool,
     /// How many cargo builds run at once, each in a target dir of its own (`builders`).

@@ -10,6 +10,30 @@ use crate::analyze::triage::failure_label;
 use crate::model::{RunResults, TargetStatus, TestResult};
 
 /// Writes the annotations for `results`.
+/// An `::error` per `#[repr]` type whose layout differs (a `::warning` for one that follows
+/// the pointer width, which does not fail the run).
+fn write_layouts(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+) -> io::Result<()> {
+    for l in &found.layouts {
+        let level = if l.fails(results.config.strict) {
+            "error"
+        } else {
+            "warning"
+        };
+        command(
+            out,
+            level,
+            None,
+            &format!("{}: {}", l.what(), l.verdict_label),
+            &l.lines().join("\n"),
+        )?;
+    }
+    Ok(())
+}
+
 pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let found = Findings::of(results);
     let root = results
@@ -75,6 +99,7 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
             &message,
         )?;
     }
+    write_layouts(out, results, &found)?;
     if let Some(b) = &found.build {
         let mut message = b.failed.join(", ");
         for t in results

@@ -1,7 +1,8 @@
 //! The results file as written: the results model, then what is derived from it for tools
 //! that want verdicts without re-implementing the rules: `triage` (every test that did not
 //! pass everywhere), `build` (where builds failed), `differences`, `not_compared`,
-//! `compared_alone` and `probe_notes` (probe records). Readers of the file ignore the derived parts.
+//! `compared_alone` and `probe_notes` (probe records), `layout_differences` (`#[repr]` types
+//! whose layouts from the compiler differ). Readers of the file ignore the derived parts.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -23,6 +24,7 @@ struct Document<'a> {
     not_compared: Vec<Skipped<'a>>,
     compared_alone: Vec<Alone<'a>>,
     probe_notes: Vec<ProbeNote<'a>>,
+    layout_differences: Vec<crate::analyze::layouts::LayoutFinding<'a>>,
 }
 
 pub fn write_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
@@ -35,6 +37,7 @@ pub fn write_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         not_compared: analysis.skipped,
         compared_alone: analysis.alone,
         probe_notes: crate::analyze::findings::probe_notes(results),
+        layout_differences: crate::analyze::layouts::compare(results),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

@@ -21,6 +21,17 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
         if t.status == TargetStatus::BuildFailed {
             write_build_case(out, &found, t)?;
         }
+        for l in failing_layouts(results, &found, t) {
+            writeln!(
+                out,
+                "    <testcase name=\"{0} [{1}]\" classname=\"{2}.layouts\" time=\"0.000\">\n      <failure message=\"{3}\" type=\"layout-differs\">{4}</failure>\n    </testcase>",
+                esc(&l.what()),
+                esc(t.short_name()),
+                esc(&t.triple),
+                esc(&l.verdict_label),
+                esc(&l.lines().join("\n"))
+            )?;
+        }
         for b in &t.binaries {
             if let Some(error) = &b.error {
                 // An executable that could not be listed or run is an error of its own,
@@ -60,6 +71,12 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
                     .filter(|p| p.target == t.triple)
                     .map(|p| p.line()),
             )
+            .chain(
+                (found.layouts.iter())
+                    .filter(|l| !l.fails(results.config.strict))
+                    .filter(|l| l.differing_targets().contains(&t.triple.as_str()))
+                    .map(|l| format!("{}: {}", l.what(), l.verdict_label)),
+            )
             .collect();
         if notes.is_empty() {
             writeln!(out, "    <system-out/>\n    <system-err/>\n  </testsuite>")?;
@@ -72,6 +89,18 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
         }
     }
     writeln!(out, "</testsuites>")
+}
+
+/// The layouts that fail the run and differ on target `t` from the reference's.
+fn failing_layouts<'f, 'r>(
+    results: &RunResults,
+    found: &'f Findings<'r>,
+    t: &TargetResult,
+) -> Vec<&'f crate::analyze::layouts::LayoutFinding<'r>> {
+    (found.layouts.iter())
+        .filter(|l| l.fails(results.config.strict))
+        .filter(|l| l.differing_targets().contains(&t.triple.as_str()))
+        .collect()
 }
 
 /// A target's `<testsuite>` line with its totals, and its properties.
@@ -93,6 +122,7 @@ fn write_suite_start(
             r.outcome == Outcome::Passed && !found.differing(&t.triple, &b.id, &r.name).is_empty()
         })
         .count();
+    let layouts = failing_layouts(results, found, t).len();
     let time: u64 = t
         .binaries
         .iter()
@@ -102,8 +132,8 @@ fn write_suite_start(
     writeln!(
         out,
         r#"  <testsuite name="{triple}" package="{triple}" id="{id}" timestamp="{timestamp}" hostname="{host}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{}">"#,
-        c.total() + build_failed + executables_failed,
-        c.failed + differing,
+        c.total() + build_failed + executables_failed + layouts,
+        c.failed + differing + layouts,
         c.crashed + c.timed_out + build_failed + executables_failed,
         c.ignored + c.not_run,
         seconds(time),

@@ -48,9 +48,11 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             }
             _ => {}
         }
+        // The layouts from the compiler, as one more subtest where any differ.
+        let layouts = !found.layouts.is_empty() && t.layouts.is_some();
         writeln!(out, "    KTAP version 1")?;
         writeln!(out, "    # Subtest: {triple}")?;
-        writeln!(out, "    1..{}", t.binaries.len())?;
+        writeln!(out, "    1..{}", t.binaries.len() + usize::from(layouts))?;
         for note in found.probe_notes.iter().filter(|p| p.target == t.triple) {
             writeln!(out, "    # {}", one_line(&note.line()))?;
         }
@@ -58,6 +60,9 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         for (bi, b) in t.binaries.iter().enumerate() {
             let bin_ok = write_binary(out, results, (&found, &verdicts), t, bi + 1, b)?;
             target_ok &= bin_ok;
+        }
+        if layouts {
+            target_ok &= write_layouts(out, results, &found, t, t.binaries.len() + 1)?;
         }
         let result = if target_ok { "ok" } else { "not ok" };
         writeln!(out, "{result} {n} {triple}")?;
@@ -151,6 +156,36 @@ fn write_binary(
     let result = if bin_ok { "ok" } else { "not ok" };
     writeln!(out, "    {result} {bn} {binary}")?;
     Ok(bin_ok)
+}
+
+/// The `layouts` subtest of target `t`, numbered `n`: `not ok` where a layout that fails the
+/// run differs here from the reference's; returns whether it is ok.
+fn write_layouts(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+    t: &TargetResult,
+    n: usize,
+) -> io::Result<bool> {
+    let mut ok = true;
+    for l in &found.layouts {
+        if !l.differing_targets().contains(&t.triple.as_str()) {
+            continue;
+        }
+        ok &= !l.fails(results.config.strict);
+        writeln!(
+            out,
+            "    # {}: {}",
+            one_line(&l.what()),
+            one_line(&l.verdict_label)
+        )?;
+        for line in l.lines() {
+            writeln!(out, "    # {}", one_line(&line))?;
+        }
+    }
+    let result = if ok { "ok" } else { "not ok" };
+    writeln!(out, "    {result} {n} layouts")?;
+    Ok(ok)
 }
 
 /// A test name for a KTAP line: one line, and no `#`, which would start a directive (the

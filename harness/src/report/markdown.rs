@@ -60,10 +60,47 @@ pub fn write_markdown(out: &mut dyn Write, results: &RunResults) -> io::Result<(
     }
     let failing = write_failing(out, results, &found)?;
     write_differences(out, results, &found)?;
-    if failing == 0 && found.differences.is_empty() {
+    write_layouts(out, results, &found)?;
+    if failing == 0 && found.differences.is_empty() && found.layouts.is_empty() {
         writeln!(out, "\nAll tests passed on every target that ran.")?;
     }
     writeln!(out, "\nproptest seed: `{}`", results.config.seed)
+}
+
+/// The `#[repr]` types whose layouts differ, a section per verdict (failing ones first),
+/// with what moved where; then the count and what was not compared.
+fn write_layouts(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+) -> io::Result<()> {
+    let Some((line, notes)) = super::layouts_lines(results, found) else {
+        return Ok(());
+    };
+    let mut group: Option<&String> = None;
+    for l in &found.layouts {
+        if group != Some(&l.verdict_label) {
+            group = Some(&l.verdict_label);
+            let n = (found.layouts.iter())
+                .filter(|o| o.verdict_label == l.verdict_label)
+                .count();
+            let note = if l.fails(results.config.strict) {
+                ""
+            } else {
+                ": not failing without `--strict`"
+            };
+            writeln!(out, "\n### {} ({n}){note}\n", l.verdict_label)?;
+        }
+        writeln!(out, "- **{}**", l.what())?;
+        for c in l.lines() {
+            writeln!(out, "  - {}", one_line(&c))?;
+        }
+    }
+    writeln!(out, "\n{}", one_line(&line))?;
+    for n in notes {
+        writeln!(out, "\n- {}", one_line(&n))?;
+    }
+    Ok(())
 }
 
 /// Rows of the first screen's matrix before the rest is left to the sections below.
@@ -103,7 +140,7 @@ fn write_answer(out: &mut dyn Write, results: &RunResults, found: &Findings<'_>)
     let mut rows: Vec<_> = (found.tests.iter())
         .filter(|t| super::summary::troubled(found, t))
         .collect();
-    if rows.is_empty() {
+    if rows.is_empty() && found.layouts.is_empty() {
         return Ok(());
     }
     // Failures first, then differing outputs and layouts.
@@ -124,7 +161,22 @@ fn write_answer(out: &mut dyn Write, results: &RunResults, found: &Findings<'_>)
             cells.join(" | ")
         )?;
     }
-    let rest = rows.len().saturating_sub(MATRIX_ROWS);
+    for l in found
+        .layouts
+        .iter()
+        .take(MATRIX_ROWS.saturating_sub(rows.len()))
+    {
+        let cells: Vec<String> = (results.targets.iter())
+            .map(|t| super::summary::layout_cell(l, t, results.config.strict, plain))
+            .collect();
+        writeln!(
+            out,
+            "| `{}` | {} |",
+            cell(&code(&super::summary::layout_row_name(l))),
+            cells.join(" | ")
+        )?;
+    }
+    let rest = (rows.len() + found.layouts.len()).saturating_sub(MATRIX_ROWS);
     let passing = found.tests.len() - rows.len();
     writeln!(
         out,

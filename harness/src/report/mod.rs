@@ -43,6 +43,75 @@ pub(crate) fn alone_line(a: &crate::analyze::differential::Alone<'_>) -> String 
     )
 }
 
+/// What the compiler's layouts came to, in one line ("7 `#[repr]` types laid out on 3
+/// targets: 1 differs, 1 pointer-width dependent"), or `None` when none were recorded; and
+/// lines for what was not compared (types no compiled code uses, crates with no record).
+pub(crate) fn layouts_lines(
+    results: &crate::model::RunResults,
+    found: &crate::analyze::findings::Findings<'_>,
+) -> Option<(String, Vec<String>)> {
+    let recorded: Vec<&crate::model::TargetResult> = (results.targets.iter())
+        .filter(|t| t.layouts.is_some())
+        .collect();
+    if recorded.is_empty() {
+        return None;
+    }
+    let mut types: Vec<String> = (recorded.iter())
+        .flat_map(|t| {
+            t.layouts
+                .iter()
+                .flat_map(|l| l.types.iter().map(|t| t.path()))
+        })
+        .collect();
+    types.sort();
+    types.dedup();
+    let by_width = found.layouts.iter().filter(|l| l.pointer_width).count();
+    let differ = found.layouts.len() - by_width;
+    let mut line = format!(
+        "{} `#[repr]` {} laid out on {} {}: {differ} {}",
+        types.len(),
+        if types.len() == 1 { "type" } else { "types" },
+        recorded.len(),
+        if recorded.len() == 1 {
+            "target"
+        } else {
+            "targets"
+        },
+        if differ == 1 { "differs" } else { "differ" },
+    );
+    if by_width > 0 {
+        line += &format!(", {by_width} pointer-width dependent");
+    }
+    let mut notes = Vec::new();
+    let mut unused: Vec<&str> = (recorded.iter())
+        .flat_map(|t| {
+            t.layouts
+                .iter()
+                .flat_map(|l| l.not_laid_out.iter().map(String::as_str))
+        })
+        .collect();
+    unused.sort_unstable();
+    unused.dedup();
+    if !unused.is_empty() {
+        notes.push(format!(
+            "not compared, as rustc laid them out nowhere (no compiled code uses them): {}",
+            unused.join(", ")
+        ));
+    }
+    for t in &recorded {
+        let missing = t.layouts.iter().flat_map(|l| &l.unrecorded).count();
+        if missing > 0 {
+            notes.push(format!(
+                "layouts of {missing} crate {} not recorded on {} (built before without bele's \
+                 rustc wrapper): `cargo clean` in its target dir records them again",
+                if missing == 1 { "build" } else { "builds" },
+                t.short_name()
+            ));
+        }
+    }
+    Some((line, notes))
+}
+
 /// A machine or people format a results file can be rendered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -28,11 +28,14 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
     // Tests ignored everywhere are counted in the rows above; the matrix is for trouble.
     let troubled: Vec<&TestAcross<'_>> =
         found.tests.iter().filter(|t| troubled(&found, t)).collect();
-    if !troubled.is_empty() {
+    if !troubled.is_empty() || !found.layouts.is_empty() {
         write_matrix(out, results, &found, &troubled, style)?;
+    }
+    if !troubled.is_empty() {
         write_failures(out, results, &troubled, style)?;
     }
     write_differences(out, results, &found, style)?;
+    write_layouts(out, results, &found, style)?;
     for s in &found.not_compared {
         writeln!(out, "{}", style.yellow(&s.line()))?;
     }
@@ -246,7 +249,35 @@ pub(super) fn matrix_cell(
 }
 
 /// What the matrix's symbols mean.
-pub(super) const MATRIX_LEGEND: &str = ". passed  F failed  C crashed  T timed out  D output differs  L layout differs  e emulator-dependent  d dependency fault  i ignored  B build failed  U unavailable  - not run";
+pub(super) const MATRIX_LEGEND: &str = ". passed  F failed  C crashed  T timed out  D output differs  L layout differs  w layout follows the pointer width  e emulator-dependent  d dependency fault  i ignored  B build failed  U unavailable  - not run";
+
+/// The cell of a `#[repr]` type's layout row on `target`: `L` where it differs and that fails
+/// the run, `w` where it differs by the pointer width, `.` where it agrees with the
+/// reference, `-` where it was not laid out.
+pub(super) fn layout_cell(
+    l: &crate::analyze::layouts::LayoutFinding<'_>,
+    target: &crate::model::TargetResult,
+    strict: bool,
+    style: Style,
+) -> String {
+    let laid_out = (target.layouts.iter())
+        .flat_map(|ls| &ls.types)
+        .any(|t| t.krate == l.krate && t.name == l.name);
+    if !laid_out {
+        style.dim("-")
+    } else if !l.differing_targets().contains(&target.triple.as_str()) {
+        style.green(".")
+    } else if l.fails(strict) {
+        style.red("L")
+    } else {
+        style.yellow("w")
+    }
+}
+
+/// A layout row's name in a matrix: `layout fx_layout::Desc`.
+pub(super) fn layout_row_name(l: &crate::analyze::layouts::LayoutFinding<'_>) -> String {
+    format!("layout {}::{}", l.krate, l.name)
+}
 
 fn cell(outcome: Option<Outcome>, status: TargetStatus, mark: Mark, style: Style) -> String {
     match (status, outcome) {
@@ -289,11 +320,14 @@ fn write_matrix(
         .iter()
         .map(|t| format!("{} {}", t.binary, t.name))
         .collect();
+    let layout_names = found.layouts.iter().map(layout_row_name);
     // A terminal keeps the matrix narrow and cuts names; plain output (CI logs, files)
     // keeps whole names, a name too long for the column on a line of its own.
     let widest = if style.color { 60 } else { PLAIN_NAME_COLUMN };
     let width = names
         .iter()
+        .cloned()
+        .chain(layout_names)
         .map(|n| n.chars().count())
         .max()
         .unwrap_or(0)
@@ -324,6 +358,24 @@ fn write_matrix(
             pad(&shown, width),
             cells.join(" "),
             style.dim(&verdict)
+        )?;
+    }
+    for l in &found.layouts {
+        let cells: Vec<String> = (results.targets.iter())
+            .zip(&header)
+            .map(|(target, h)| {
+                pad(
+                    &layout_cell(l, target, results.config.strict, style),
+                    h.len(),
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "{} {}  {}",
+            pad(&layout_row_name(l), width),
+            cells.join(" "),
+            style.dim(&l.verdict_label)
         )?;
     }
     Ok(())
@@ -438,6 +490,51 @@ fn write_differences(
                 style.dim(&format!("repro ({triple}): {line}"))
             )?;
         }
+    }
+    Ok(())
+}
+
+/// The `#[repr]` types whose layouts differ, by verdict, then those that follow the pointer
+/// width, then what was not compared.
+fn write_layouts(
+    out: &mut dyn Write,
+    results: &RunResults,
+    found: &Findings<'_>,
+    style: Style,
+) -> io::Result<()> {
+    let Some((line, notes)) = super::layouts_lines(results, found) else {
+        return Ok(());
+    };
+    if !found.layouts.is_empty() {
+        writeln!(
+            out,
+            "\n{}",
+            style
+                .bold("layouts of `#[repr]` types that differ between targets (from the compiler)")
+        )?;
+    }
+    let mut current = None;
+    for l in &found.layouts {
+        if current != Some(&l.verdict_label) {
+            current = Some(&l.verdict_label);
+            let head = if l.fails(results.config.strict) {
+                style.red(&l.verdict_label)
+            } else {
+                style.yellow(&format!(
+                    "{}: not failing without --strict",
+                    l.verdict_label
+                ))
+            };
+            writeln!(out, "\n{head}")?;
+        }
+        writeln!(out, "  {}", style.bold(&l.what()))?;
+        for c in l.lines() {
+            writeln!(out, "    {c}")?;
+        }
+    }
+    writeln!(out, "\n{line}")?;
+    for n in notes {
+        writeln!(out, "{}", style.dim(&n))?;
     }
     Ok(())
 }

@@ -67,8 +67,10 @@ impl Collector<'_, '_, '_> {
                 std,
                 command,
                 failed_crates,
+                layouts,
             } => {
                 let t = &mut self.results.targets[idx.get()];
+                t.layouts = layouts;
                 if std.cached {
                     t.std = Some(StdUsed::StdCache);
                 }

@@ -98,6 +98,8 @@ pub(crate) enum Msg {
         command: String,
         /// For a failed build: the crates cargo could not compile.
         failed_crates: Vec<FailedCrate>,
+        /// The selected packages' layouts, when recorded.
+        layouts: Option<crate::model::Layouts>,
     },
     Test {
         idx: TargetIdx,

@@ -42,8 +42,21 @@ pub(super) fn build_queue(
         }
         let spec = build::cargo_command(&plan.workspace, &plan.selection, target, &tools, env);
         let command = spec.display();
+        let layouts_dir = (tools.layouts.as_ref()).map(|_| {
+            tools
+                .builder
+                .target_dir(&plan.workspace.bele_dir())
+                .join("layouts")
+        });
         match build::build(&spec, &plan.workspace, env) {
             Ok(built) => {
+                let layouts = layouts_dir.map(|dir| {
+                    let files: Vec<String> = (built.layout_records.iter())
+                        .filter(|(pkg, _)| plan.selection.packages.contains(pkg))
+                        .map(|(_, file)| file.clone())
+                        .collect();
+                    build::layouts::collect(&dir, &files)
+                });
                 let mut binaries = built.binaries;
                 if plan.selection.kinds.doc_tests() {
                     let runner = exec.runner.prefix();
@@ -69,6 +82,7 @@ pub(super) fn build_queue(
                     std,
                     command,
                     failed_crates: Vec::new(),
+                    layouts,
                 });
                 for b in binaries {
                     let _ = work_tx.send((idx, b));
@@ -84,6 +98,7 @@ pub(super) fn build_queue(
                     std,
                     command,
                     failed_crates: f.failed_crates,
+                    layouts: None,
                 });
             }
         }

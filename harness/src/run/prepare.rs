@@ -308,6 +308,10 @@ pub(super) fn prepare(
         sysroot: None,
         std_cache,
         crate_flags: Vec::new(),
+        // Layouts come from the executables' builds; the wrapper is this bele.
+        layouts: (plan.layouts && plan.selection.kinds.executables())
+            .then(|| std::env::current_exe().ok())
+            .flatten(),
         builder: Builder::of(&t.triple, plan.builders, cpus),
     })
 }

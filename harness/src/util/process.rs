@@ -152,6 +152,40 @@ impl CommandSpec {
     }
 }
 
+impl CommandSpec {
+    /// Runs the command in this process's place, as a compiler wrapper runs the compiler:
+    /// stdin and stderr are this process's, stdout is captured. `None`: killed by a signal.
+    pub fn run_capturing_stdout(
+        &self,
+        base_env: &[(String, String)],
+    ) -> Result<(Option<i32>, String), CommandError> {
+        let out = self.with_cmd(base_env, |cmd| {
+            std::process::Command::from(cmd)
+                .stdin(Stdio::inherit())
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|e| self.error(e))
+        })?;
+        Ok((
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ))
+    }
+
+    /// Runs the command with this process's stdin, stdout and stderr; its exit code.
+    pub fn run_inheriting(
+        &self,
+        base_env: &[(String, String)],
+    ) -> Result<Option<i32>, CommandError> {
+        let status = self.with_cmd(base_env, |cmd| {
+            std::process::Command::from(cmd)
+                .status()
+                .map_err(|e| self.error(e))
+        })?;
+        Ok(status.code())
+    }
+}
+
 /// The last `n` lines of `text`.
 pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -180,6 +214,16 @@ mod tests {
         assert_eq!(out.stdout, "x::/tmp\n");
         assert_eq!(out.stderr, "e\n");
         assert_eq!((out.success, out.code), (false, Some(4)));
+        let (code, stdout) = CommandSpec::new("/bin/sh", "/tmp")
+            .args(["-c", "echo out; exit 5"])
+            .run_capturing_stdout(&[])
+            .unwrap();
+        assert_eq!((code, stdout.as_str()), (Some(5), "out\n"));
+        let code = CommandSpec::new("/bin/sh", "/tmp")
+            .args(["-c", "exit 6"])
+            .run_inheriting(&[])
+            .unwrap();
+        assert_eq!(code, Some(6));
     }
 
     #[test]

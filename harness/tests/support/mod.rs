@@ -243,6 +243,47 @@ pub fn chromium(html: &Path, extra: &[&str], fragment: &str) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Where the HTML report's first screen puts things, measured by headless Chromium in a
+/// window of `width` x `height`: a copy of the page with a script that, once loaded,
+/// writes the measures into the DOM as JSON.
+pub fn first_screen(html: &Path, width: u32, height: u32) -> serde_json::Value {
+    const MEASURE: &str = "<script>window.addEventListener('load',function(){\
+var r=function(id){var e=document.getElementById(id);if(!e)return null;\
+var b=e.getBoundingClientRect();return {left:b.left,top:b.top,right:b.right,bottom:b.bottom}};\
+var links=[].slice.call(document.querySelectorAll('#grid td.c a, #groups a'));\
+var broken=links.map(function(a){return a.getAttribute('href')})\
+.filter(function(h){return !document.getElementById(h.slice(1))});\
+var m={width:innerWidth,height:innerHeight,scroll_width:document.documentElement.scrollWidth,\
+groups:r('groups'),grid:r('grid'),strip:r('strip'),\
+cells:document.querySelectorAll('#grid td.c a').length,broken:broken};\
+var p=document.createElement('pre');p.id='measure';p.textContent='MEASURE'+JSON.stringify(m)+'END';\
+document.body.appendChild(p)})</script>";
+    let page = std::fs::read_to_string(html).unwrap();
+    let copy = html.with_file_name(format!(
+        "measured-{}",
+        html.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&copy, page.replace("</body>", &format!("{MEASURE}</body>"))).unwrap();
+    let dom = chromium(
+        &copy,
+        &["--dump-dom", &format!("--window-size={width},{height}")],
+        "",
+    );
+    // The script's own text holds the marker too, followed by a quote, not a brace.
+    let json = dom
+        .split("MEASURE{")
+        .nth(1)
+        .and_then(|rest| rest.split("}END").next())
+        .map(|inner| format!("{{{inner}}}"))
+        .unwrap_or_else(|| panic!("no measures in the page: {dom:.3000}"));
+    let json = json
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
 /// Runs `line` as a user pasting it would, with `bash -c`: its exit code and its output
 /// (stdout then stderr).
 pub fn bash(line: &str) -> (Option<i32>, String) {
