@@ -361,6 +361,24 @@ fn a_declared_layout_that_moves_a_field_fails_the_run_where_u64_aligns_to_4() {
     assert!(r.targets.iter().all(|t| t.layouts.is_none()));
 }
 
+/// Crates built without bele's rustc wrapper (`--no-layouts`) are fresh to cargo in the
+/// next run, which would leave their layouts unrecorded: bele has cargo build them again.
+#[test]
+fn layouts_are_recorded_for_crates_built_before_without_them() {
+    let records = fixtures().join("target/bele/build/layouts");
+    let _ = std::fs::remove_dir_all(&records);
+    let run = test_fixture("fx-layout", &[X86_64], &["--no-layouts"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = test_fixture("fx-layout", &[X86_64], &[], &[]);
+    let r = run.results.as_ref().unwrap();
+    let t = &r.targets[0];
+    let layouts = t.layouts.as_ref().expect("layouts recorded");
+    assert!(layouts.unrecorded.is_empty(), "{:?}", layouts.unrecorded);
+    let names: Vec<&str> = layouts.types.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["Cmd", "Desc", "Handle", "Header"]);
+    assert!(t.build.as_ref().unwrap().compiled > 0, "built again");
+}
+
 /// With no test declaring or asserting any layout, bele compares what the compiler laid
 /// out: the `#[repr(C)]` descriptor with a `u64` after a `u32` differs where `u64` aligns to
 /// 4, the struct with a `usize` follows the pointer width (shown, not failing unless

@@ -33,6 +33,10 @@ struct Mutant {
     differs: Option<String>,
     #[serde(default)]
     differs_in: Vec<String>,
+    /// `#[repr]` types (`crate::path`) whose layouts from the compiler differ, with the
+    /// mutant's verdict (`differs` or `verdict`); none where not given.
+    #[serde(default)]
+    layouts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +97,44 @@ fn differences(file: &std::path::Path) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// `#[repr]` types whose layouts from the compiler differ and fail the run, with their
+/// verdict ids, from the results file as written.
+fn layout_differences(file: &std::path::Path) -> BTreeMap<String, String> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    (doc["layout_differences"].as_array().unwrap().iter())
+        .filter(|l| l["pointer_width"] == false)
+        .map(|l| {
+            (
+                format!(
+                    "{}::{}",
+                    l["crate"].as_str().unwrap(),
+                    l["name"].as_str().unwrap()
+                ),
+                l["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Layouts from the compiler: exactly the types mutant `m` moves, with its verdict, named
+/// in the summary.
+fn layouts_moved_as_expected(m: &Mutant, results_file: &std::path::Path, stdout: &str) {
+    let moved = layout_differences(results_file);
+    let names: Vec<&String> = moved.keys().collect();
+    let expected: Vec<&String> = m.layouts.iter().collect();
+    assert_eq!(
+        names, expected,
+        "{}: layouts that differ\n{stdout}",
+        m.feature
+    );
+    let verdict = m.verdict.as_ref().or(m.differs.as_ref());
+    for (name, got) in &moved {
+        assert_eq!(Some(got), verdict, "{}: layout of {name}", m.feature);
+        assert!(stdout.contains(&format!("layout of `{name}`")), "{stdout}");
+    }
+}
+
 /// Failing tests with their verdicts and the targets they failed on.
 fn failures(results: &RunResults) -> BTreeMap<String, (Verdict, Vec<String>)> {
     tests_across(results)
@@ -127,6 +169,14 @@ fn every_mutant_gets_its_expected_verdict() {
     assert!(
         differences(&baseline_file).is_empty(),
         "no probe record may differ in the default build\n{stdout}"
+    );
+    assert!(
+        layout_differences(&baseline_file).is_empty(),
+        "no #[repr] layout may differ in the default build\n{stdout}"
+    );
+    assert!(
+        (baseline.targets.iter()).all(|t| t.layouts.as_ref().is_some_and(|l| l.types.len() > 10)),
+        "the abstractions' #[repr] types are laid out on every target"
     );
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&baseline_file).unwrap()).unwrap();
@@ -203,6 +253,7 @@ fn every_mutant_gets_its_expected_verdict() {
             }
             _ => panic!("{}: give `verdict` or `differs`, not both", m.feature),
         }
+        layouts_moved_as_expected(m, &results_file, &stdout);
         let on: std::collections::BTreeSet<&String> =
             failing.values().flat_map(|(_, on)| on).collect();
         report.push(format!(

@@ -532,6 +532,29 @@ pub struct VerdictGroup {
     pub count: usize,
 }
 
+impl VerdictGroup {
+    /// ` (3)` after its label: how many tests or differences (nothing for targets, which
+    /// the list after it counts).
+    pub fn count_suffix(&self) -> String {
+        match self.kind {
+            GroupKind::Unavailable | GroupKind::NotRun => String::new(),
+            _ => format!(" ({})", self.count),
+        }
+    }
+}
+
+/// The counts by verdict of a first screen, worst first: "3 failing", "1 layout differs".
+pub fn group_counts(groups: &[VerdictGroup]) -> Vec<String> {
+    let mut counts: Vec<(GroupKind, usize)> = Vec::new();
+    for g in groups {
+        match counts.iter_mut().find(|c| c.0 == g.kind) {
+            Some(c) => c.1 += g.count,
+            None => counts.push((g.kind, g.count)),
+        }
+    }
+    counts.iter().map(|(k, n)| k.counted(*n)).collect()
+}
+
 /// How `results` ended, for the exit code.
 pub fn run_verdict(results: &RunResults) -> RunVerdict {
     Findings::of(results).summary.verdict()

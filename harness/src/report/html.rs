@@ -148,14 +148,7 @@ fn write_answer(
     let groups = found.groups(results);
     writeln!(out, "<section id=\"answer\">")?;
     if !groups.is_empty() {
-        let mut counts: Vec<(GroupKind, usize)> = Vec::new();
-        for g in &groups {
-            match counts.iter_mut().find(|c| c.0 == g.kind) {
-                Some(c) => c.1 += g.count,
-                None => counts.push((g.kind, g.count)),
-            }
-        }
-        let counts: Vec<String> = counts.iter().map(|(k, n)| k.counted(*n)).collect();
+        let counts = crate::analyze::findings::group_counts(&groups);
         writeln!(out, "<p class=\"counts\">{}</p>", esc(&counts.join(" · ")))?;
         writeln!(out, "<ul id=\"groups\">")?;
         for g in &groups {
@@ -173,10 +166,7 @@ fn write_answer(
                 GroupKind::BuildFails => "#builds".into(),
                 _ => "#strip".into(),
             };
-            let n = match g.kind {
-                GroupKind::Unavailable | GroupKind::NotRun => String::new(),
-                _ => format!(" ({})", g.count),
-            };
+            let n = g.count_suffix();
             writeln!(
                 out,
                 "<li class=\"{class}\">{mark} <a href=\"{href}\"><b>{}</b></a>{n}: {}</li>",
@@ -354,31 +344,26 @@ fn write_layouts(
         out,
         "<h2>layouts that differ between targets (from the compiler)</h2>"
     )?;
-    let mut group = None;
-    for (j, l) in found.layouts.iter().enumerate() {
-        if group != Some(&l.verdict_label) {
-            group = Some(&l.verdict_label);
-            let n = (found.layouts.iter())
-                .filter(|o| o.verdict_label == l.verdict_label)
-                .count();
-            let note = if l.fails(results.config.strict) {
-                ""
-            } else {
-                ": not failing without --strict"
-            };
-            writeln!(
-                out,
-                "<h3 class=\"group\" id=\"g-{0}\" data-verdict=\"{0}\">{1} ({n}){2}</h3>",
-                slug(&l.verdict_label),
-                esc(&l.verdict_label),
-                note
-            )?;
+    for (label, fails, members) in super::layout_groups(found, results.config.strict) {
+        let note = if fails {
+            ""
+        } else {
+            ": not failing without --strict"
+        };
+        writeln!(
+            out,
+            "<h3 class=\"group\" id=\"g-{0}\" data-verdict=\"{0}\">{1} ({2}){note}</h3>",
+            slug(label),
+            esc(label),
+            members.len()
+        )?;
+        for (j, l) in members {
+            writeln!(out, "<section id=\"l{j}\"><h4>{}</h4><ul>", esc(&l.what()))?;
+            for c in l.lines() {
+                writeln!(out, "<li><code>{}</code></li>", esc(&c))?;
+            }
+            writeln!(out, "</ul></section>")?;
         }
-        writeln!(out, "<section id=\"l{j}\"><h4>{}</h4><ul>", esc(&l.what()))?;
-        for c in l.lines() {
-            writeln!(out, "<li><code>{}</code></li>", esc(&c))?;
-        }
-        writeln!(out, "</ul></section>")?;
     }
     writeln!(out, "<p>{}</p>", esc(&line))?;
     for n in notes {

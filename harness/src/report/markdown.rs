@@ -77,23 +77,18 @@ fn write_layouts(
     let Some((line, notes)) = super::layouts_lines(results, found) else {
         return Ok(());
     };
-    let mut group: Option<&String> = None;
-    for l in &found.layouts {
-        if group != Some(&l.verdict_label) {
-            group = Some(&l.verdict_label);
-            let n = (found.layouts.iter())
-                .filter(|o| o.verdict_label == l.verdict_label)
-                .count();
-            let note = if l.fails(results.config.strict) {
-                ""
-            } else {
-                ": not failing without `--strict`"
-            };
-            writeln!(out, "\n### {} ({n}){note}\n", l.verdict_label)?;
-        }
-        writeln!(out, "- **{}**", l.what())?;
-        for c in l.lines() {
-            writeln!(out, "  - {}", one_line(&c))?;
+    for (label, fails, members) in super::layout_groups(found, results.config.strict) {
+        let note = if fails {
+            ""
+        } else {
+            ": not failing without `--strict`"
+        };
+        writeln!(out, "\n### {label} ({}){note}\n", members.len())?;
+        for (_, l) in members {
+            writeln!(out, "- **{}**", l.what())?;
+            for c in l.lines() {
+                writeln!(out, "  - {}", one_line(&c))?;
+            }
         }
     }
     writeln!(out, "\n{}", one_line(&line))?;
@@ -110,26 +105,15 @@ const MATRIX_ROWS: usize = 20;
 /// the tests x targets matrix of the tests that did not pass everywhere (failures first),
 /// the rest folded into one count.
 fn write_answer(out: &mut dyn Write, results: &RunResults, found: &Findings<'_>) -> io::Result<()> {
-    use crate::analyze::findings::GroupKind;
     let groups = found.groups(results);
     if groups.is_empty() {
         return Ok(());
     }
-    let mut counts: Vec<(GroupKind, usize)> = Vec::new();
-    for g in &groups {
-        match counts.iter_mut().find(|c| c.0 == g.kind) {
-            Some(c) => c.1 += g.count,
-            None => counts.push((g.kind, g.count)),
-        }
-    }
-    let counts: Vec<String> = counts.iter().map(|(k, n)| k.counted(*n)).collect();
+    let counts = crate::analyze::findings::group_counts(&groups);
     writeln!(out, "{}\n", counts.join(" · "))?;
     for g in &groups {
         let mark = if g.kind.fails() { "❌" } else { "⚠️" };
-        let n = match g.kind {
-            GroupKind::Unavailable | GroupKind::NotRun => String::new(),
-            _ => format!(" ({})", g.count),
-        };
+        let n = g.count_suffix();
         writeln!(
             out,
             "- {mark} **{}**{n}: {}",

@@ -102,14 +102,42 @@ pub(crate) fn layouts_lines(
         let missing = t.layouts.iter().flat_map(|l| &l.unrecorded).count();
         if missing > 0 {
             notes.push(format!(
-                "layouts of {missing} crate {} not recorded on {} (built before without bele's \
-                 rustc wrapper): `cargo clean` in its target dir records them again",
+                "layouts of {missing} crate {} not recorded on {}, so not compared there (built \
+                 before without bele's rustc wrapper, or rustc could not expand the crate): \
+                 `cargo clean --target-dir {}` records them again",
                 if missing == 1 { "build" } else { "builds" },
-                t.short_name()
+                t.short_name(),
+                t.build
+                    .as_ref()
+                    .and_then(|b| b.command.split(" --target-dir ").nth(1))
+                    .and_then(|rest| rest.split(' ').next())
+                    .unwrap_or("target/bele/build")
             ));
         }
     }
     Some((line, notes))
+}
+
+/// The layouts that differ, grouped by verdict label in their order: the label, whether they
+/// fail the run, and each with its index in `found.layouts` (reports anchor on it).
+pub(crate) type LayoutGroup<'f, 'r> = (
+    &'f str,
+    bool,
+    Vec<(usize, &'f crate::analyze::layouts::LayoutFinding<'r>)>,
+);
+
+pub(crate) fn layout_groups<'f, 'r>(
+    found: &'f crate::analyze::findings::Findings<'r>,
+    strict: bool,
+) -> Vec<LayoutGroup<'f, 'r>> {
+    let mut groups: Vec<LayoutGroup<'f, 'r>> = Vec::new();
+    for (j, l) in found.layouts.iter().enumerate() {
+        match groups.last_mut() {
+            Some(g) if g.0 == l.verdict_label => g.2.push((j, l)),
+            _ => groups.push((&l.verdict_label, l.fails(strict), vec![(j, l)])),
+        }
+    }
+    groups
 }
 
 /// A machine or people format a results file can be rendered in.

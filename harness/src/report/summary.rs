@@ -513,23 +513,18 @@ fn write_layouts(
                 .bold("layouts of `#[repr]` types that differ between targets (from the compiler)")
         )?;
     }
-    let mut current = None;
-    for l in &found.layouts {
-        if current != Some(&l.verdict_label) {
-            current = Some(&l.verdict_label);
-            let head = if l.fails(results.config.strict) {
-                style.red(&l.verdict_label)
-            } else {
-                style.yellow(&format!(
-                    "{}: not failing without --strict",
-                    l.verdict_label
-                ))
-            };
-            writeln!(out, "\n{head}")?;
-        }
-        writeln!(out, "  {}", style.bold(&l.what()))?;
-        for c in l.lines() {
-            writeln!(out, "    {c}")?;
+    for (label, fails, members) in super::layout_groups(found, results.config.strict) {
+        let head = if fails {
+            style.red(label)
+        } else {
+            style.yellow(&format!("{label}: not failing without --strict"))
+        };
+        writeln!(out, "\n{head}")?;
+        for (_, l) in members {
+            writeln!(out, "  {}", style.bold(&l.what()))?;
+            for c in l.lines() {
+                writeln!(out, "    {c}")?;
+            }
         }
     }
     writeln!(out, "\n{line}")?;

@@ -48,15 +48,31 @@ pub(super) fn build_queue(
                 .target_dir(&plan.workspace.bele_dir())
                 .join("layouts")
         });
-        match build::build(&spec, &plan.workspace, env) {
-            Ok(built) => {
-                let layouts = layouts_dir.map(|dir| {
-                    let files: Vec<String> = (built.layout_records.iter())
-                        .filter(|(pkg, _)| plan.selection.packages.contains(pkg))
-                        .map(|(_, file)| file.clone())
-                        .collect();
-                    build::layouts::collect(&dir, &files)
+        let mut outcome = build::build(&spec, &plan.workspace, env);
+        let mut layouts = None;
+        if let (Ok(built), Some(dir)) = (&outcome, &layouts_dir) {
+            let files: Vec<String> = (built.layout_records.iter())
+                .filter(|(pkg, _)| plan.selection.packages.contains(pkg))
+                .map(|(_, file)| file.clone())
+                .collect();
+            let mut found = build::layouts::collect(dir, &files);
+            // Crates built before without the wrapper: cargo found them fresh. Once, their
+            // fingerprints go and the build runs again, recording them.
+            let target_dir = tools.builder.target_dir(&plan.workspace.bele_dir());
+            if !found.unrecorded.is_empty()
+                && build::layouts::forget(&target_dir, &found.unrecorded) > 0
+            {
+                let duration = built.duration;
+                outcome = build::build(&spec, &plan.workspace, env).map(|mut again| {
+                    again.duration += duration;
+                    again
                 });
+                found = build::layouts::collect(dir, &files);
+            }
+            layouts = Some(found);
+        }
+        match outcome {
+            Ok(built) => {
                 let mut binaries = built.binaries;
                 if plan.selection.kinds.doc_tests() {
                     let runner = exec.runner.prefix();

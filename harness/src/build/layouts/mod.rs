@@ -55,8 +55,15 @@ pub fn record_of(krate: &str, printed: &[sizes::Printed], reprs: &[source::ReprT
         });
     }
     types.sort_by(|a, b| a.name.cmp(&b.name));
+    // A derive's helper types (`__ZerocopyKnownLayoutMaybeUninit`) are its business, not
+    // the user's: compared when laid out, never listed as not laid out.
+    let helper = |path: &str| {
+        path.rsplit("::")
+            .next()
+            .is_some_and(|n| n.starts_with("__"))
+    };
     let mut not_laid_out: Vec<String> = (reprs.iter())
-        .filter(|r| !printed.iter().any(|p| base(&p.name) == r.path))
+        .filter(|r| !helper(&r.path) && !printed.iter().any(|p| base(&p.name) == r.path))
         .map(|r| format!("{krate}::{}", r.path))
         .collect();
     not_laid_out.sort();
@@ -270,6 +277,42 @@ pub fn collect(dir: &Path, files: &[String]) -> Layouts {
     layouts
 }
 
+/// Makes cargo compile again the crates whose records `files` name (`crate-hash.json`),
+/// built before without the wrapper (cargo does not rebuild for a new wrapper): removes
+/// their fingerprints under `target_dir` (`<target>/<profile>/.fingerprint/<package>-<hash>`).
+/// Returns how many it removed.
+pub fn forget(target_dir: &Path, files: &[String]) -> usize {
+    let hashes: Vec<&str> = (files.iter())
+        .filter_map(|f| f.strip_suffix(".json")?.rsplit('-').next())
+        .collect();
+    let dirs = |d: &Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(d)
+            .map(|it| {
+                it.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut removed = 0;
+    for profile in dirs(target_dir).iter().flat_map(|t| dirs(t)) {
+        for unit in dirs(&profile.join(".fingerprint")) {
+            let name = unit
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let ours = name
+                .rsplit_once('-')
+                .is_some_and(|(_, h)| hashes.contains(&h));
+            if ours && std::fs::remove_dir_all(&unit).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
 /// The record file of a compiled artifact of crate `krate` (`deps/libx-hash.rlib`,
 /// `deps/x-hash`): `x-hash.json`.
 pub fn record_file_of_artifact(krate: &str, artifact: &Path) -> Option<String> {
@@ -368,6 +411,12 @@ mod tests {
         let made = r.types.iter().find(|t| t.name == "inner::Made").unwrap();
         assert_eq!(made.repr, "C, packed(2)");
         assert_eq!(r.not_laid_out, ["p::Hidden"]);
+        // A derive's helper type is never listed.
+        let helper = [source::ReprType {
+            path: "tests::__ZerocopyKnownLayoutMaybeUninit".into(),
+            repr: "C".into(),
+        }];
+        assert!(record_of("p", &printed, &helper).not_laid_out.is_empty());
     }
 
     #[test]
@@ -406,6 +455,21 @@ mod tests {
         assert_eq!(names, ["A", "B"]);
         assert_eq!(l.not_laid_out, ["x::C"]);
         assert_eq!(l.unrecorded, ["x-3.json", "x-4.json"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn forgetting_removes_only_the_named_crates_fingerprints() {
+        let dir = std::env::temp_dir().join(format!("bele-forget-{}", std::process::id()));
+        let fp = dir.join("i686-unknown-linux-gnu/debug/.fingerprint");
+        for unit in ["fx-layout-4f2a", "fx-layout-77aa", "proptest-4f2b"] {
+            std::fs::create_dir_all(fp.join(unit)).unwrap();
+        }
+        let files = ["fx_layout-4f2a.json".to_string()];
+        assert_eq!(forget(&dir, &files), 1);
+        assert!(!fp.join("fx-layout-4f2a").exists());
+        assert!(fp.join("fx-layout-77aa").exists() && fp.join("proptest-4f2b").exists());
+        assert_eq!(forget(&dir.join("missing"), &files), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
