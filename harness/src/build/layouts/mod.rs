@@ -96,9 +96,13 @@ fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 }
 
 /// The record file a compilation with `args` writes, if it is one to record: a crate of a
-/// selected package (`primary`), not a build script or proc-macro, not a query.
+/// selected package (`primary`) as cargo compiles it (with `-C extra-filename`, which a build
+/// script's probe of the compiler, through the same wrapper, does not pass: a probe runs
+/// unchanged, so it never sees the `RUSTC_BOOTSTRAP` of a recording run), not a build
+/// script or proc-macro, not a query.
 pub fn record_file(args: &[String], primary: bool) -> Option<String> {
     let krate = option(args, "--crate-name")?;
+    let extra = option(args, "extra-filename")?;
     let skip = !primary
         || krate.starts_with("build_script_")
         || option(args, "--crate-type") == Some("proc-macro")
@@ -106,10 +110,7 @@ pub fn record_file(args: &[String], primary: bool) -> Option<String> {
     if skip {
         return None;
     }
-    Some(format!(
-        "{krate}{}.json",
-        option(args, "extra-filename").unwrap_or_default()
-    ))
+    Some(format!("{krate}{extra}.json"))
 }
 
 /// `args` without the options a run that is not the build itself must not have: `-C
@@ -358,6 +359,10 @@ mod tests {
         assert_eq!(record_file(&query, true), None);
         let joined = strings("--crate-name=x -Cextra-filename=-ab");
         assert_eq!(record_file(&joined, true).as_deref(), Some("x-ab.json"));
+        // autocfg's probe from a member's build script: run as it is.
+        let probe =
+            strings("--crate-name probe0 --crate-type lib --out-dir /t/build/x/out probe0.rs");
+        assert_eq!(record_file(&probe, true), None);
     }
 
     #[test]
