@@ -367,9 +367,10 @@ fn a_declared_layout_that_moves_a_field_fails_the_run_where_u64_aligns_to_4() {
 fn layouts_are_recorded_for_crates_built_before_without_them() {
     let records = fixtures().join("target/bele/build/layouts");
     let _ = std::fs::remove_dir_all(&records);
-    let run = test_fixture("fx-layout", &[X86_64], &["--no-layouts"], &[]);
+    // The release profile: artifacts no other test of this file builds at the same time.
+    let run = test_fixture("fx-layout", &[X86_64], &["--release", "--no-layouts"], &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    let run = test_fixture("fx-layout", &[X86_64], &[], &[]);
+    let run = test_fixture("fx-layout", &[X86_64], &["--release"], &[]);
     let r = run.results.as_ref().unwrap();
     let t = &r.targets[0];
     let layouts = t.layouts.as_ref().expect("layouts recorded");
