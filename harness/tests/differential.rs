@@ -365,7 +365,7 @@ fn a_declared_layout_that_moves_a_field_fails_the_run_where_u64_aligns_to_4() {
 /// next run, which would leave their layouts unrecorded: bele has cargo build them again.
 #[test]
 fn layouts_are_recorded_for_crates_built_before_without_them() {
-    let records = fixtures().join("target/bele/build/layouts");
+    let records = support::repo().join("fixtures/target/bele/build/layouts");
     let _ = std::fs::remove_dir_all(&records);
     // The release profile: artifacts no other test of this file builds at the same time.
     let run = test_fixture("fx-layout", &[X86_64], &["--release", "--no-layouts"], &[]);
