@@ -466,3 +466,90 @@ fn layouts_from_the_compiler_are_compared_with_no_test_written() {
         run.stdout
     );
 }
+
+/// Between runs a crate is compiled again incrementally while none of its types changed:
+/// rustc then prints only the layouts it computes again, and bele keeps the rest from the
+/// last record. Edit a function: the layouts stay whole. Edit a type: they follow it.
+#[test]
+fn layouts_follow_edits_between_runs() {
+    let dir = support::scratch_crate("fx_edits", false);
+    let src = |desc: &str, body: &str| {
+        format!(
+            "#[repr(C)]\n#[derive(Default)]\npub struct Desc {{ {desc} }}\n\
+             #[repr(C)]\npub struct Other {{ pub a: u8, pub b: u16 }}\n\
+             pub fn len(d: &Desc) -> u32 {{ {body} }}\n\
+             pub fn other(o: &Other) -> u16 {{ o.b + u16::from(o.a) }}\n\
+             #[test]\nfn it_builds() {{ assert_eq!(len(&Desc {{ len: 3, ..Default::default() }}), 3); }}\n"
+        )
+    };
+    let lib = dir.join("src/lib.rs");
+    let manifest = dir.join("Cargo.toml");
+    let run = |n: usize| {
+        support::bele(
+            &[
+                "test",
+                "--manifest-path",
+                manifest.to_str().unwrap(),
+                "--targets",
+                &format!("{X86_64},{I686}"),
+            ],
+            &[],
+            &format!("edits-{n}"),
+        )
+    };
+    let desc_of = |r: &support::Run, triple: &str| -> (u64, Vec<(String, u64)>) {
+        let t = (r.results.as_ref().unwrap().targets.iter())
+            .find(|t| t.triple == triple)
+            .unwrap();
+        let l = (t.layouts.as_ref().unwrap().types.iter())
+            .find(|l| l.name == "Desc")
+            .unwrap_or_else(|| panic!("no Desc on {triple}: {:?}", t.layouts));
+        let fields = l
+            .shape
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.offset))
+            .collect();
+        (l.shape.size, fields)
+    };
+    std::fs::write(&lib, src("pub len: u32, pub addr: u64", "d.len")).unwrap();
+    let first = run(0);
+    assert_eq!(first.code, 1, "{}", first.stdout);
+    assert_eq!(desc_of(&first, I686).0, 12);
+    // A function edited, no type: the layouts are as before, every type still there.
+    std::fs::write(&lib, src("pub len: u32, pub addr: u64", "d.len + 0")).unwrap();
+    let second = run(1);
+    assert_eq!(second.code, 1, "{}", second.stdout);
+    for triple in [X86_64, I686] {
+        assert_eq!(
+            desc_of(&second, triple),
+            desc_of(&first, triple),
+            "{triple}"
+        );
+        let t = (second.results.as_ref().unwrap().targets.iter())
+            .find(|t| t.triple == triple)
+            .unwrap();
+        let names: Vec<&str> = (t.layouts.as_ref().unwrap().types.iter())
+            .map(|l| l.name.as_str())
+            .collect();
+        assert_eq!(names, ["Desc", "Other"], "{triple}");
+    }
+    assert!(
+        second.stdout.contains("layout of `fx_edits::Desc`"),
+        "{}",
+        second.stdout
+    );
+    // The type edited: the padding made explicit, the same layout everywhere.
+    std::fs::write(
+        &lib,
+        src("pub len: u32, pub pad: u32, pub addr: u64", "d.len"),
+    )
+    .unwrap();
+    let third = run(2);
+    assert_eq!(third.code, 0, "{}", third.stdout);
+    let (size, fields) = desc_of(&third, X86_64);
+    assert_eq!(size, 16);
+    let fields: Vec<(&str, u64)> = fields.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+    assert_eq!(fields, [("len", 0), ("pad", 4), ("addr", 8)]);
+    assert_eq!(desc_of(&third, I686).0, 16);
+}

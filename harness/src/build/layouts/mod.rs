@@ -33,11 +33,24 @@ pub struct Record {
     pub krate: String,
     pub types: Vec<TypeLayout>,
     pub not_laid_out: Vec<String>,
+    /// What the layouts depend on when they were recorded: the crate's types
+    /// (`source::types_digest`) and its dependencies' artifacts ([`extern_stamp`]). While
+    /// it holds, the next compile of the same artifact may be incremental: rustc then prints
+    /// only what it lays out again, and the rest is taken from this record.
+    #[serde(default)]
+    pub depends: String,
 }
 
 /// The record of crate `krate` from what rustc printed and its expanded source: the printed
-/// types whose path (instance arguments left out) is a repr type's, each once.
-pub fn record_of(krate: &str, printed: &[sizes::Printed], reprs: &[source::ReprType]) -> Record {
+/// types whose path (instance arguments left out) is a repr type's, each once; then those
+/// of `earlier` (a record of the same artifact whose types nothing changed since, when this
+/// compile was incremental) that were not printed again and are still repr types.
+pub fn record_of(
+    krate: &str,
+    printed: &[sizes::Printed],
+    reprs: &[source::ReprType],
+    earlier: Option<&Record>,
+) -> Record {
     let base = |name: &str| name.split('<').next().unwrap_or(name).to_string();
     let mut types: Vec<TypeLayout> = Vec::new();
     for p in printed {
@@ -54,6 +67,12 @@ pub fn record_of(krate: &str, printed: &[sizes::Printed], reprs: &[source::ReprT
             shape: p.shape.clone(),
         });
     }
+    for t in earlier.iter().flat_map(|r| &r.types) {
+        let kept = reprs.iter().any(|r| r.path == base(&t.name));
+        if kept && !types.iter().any(|o| o.name == t.name) {
+            types.push(t.clone());
+        }
+    }
     types.sort_by(|a, b| a.name.cmp(&b.name));
     // A derive's helper types (`__ZerocopyKnownLayoutMaybeUninit`) are its business, not
     // the user's: compared when laid out, never listed as not laid out.
@@ -63,7 +82,7 @@ pub fn record_of(krate: &str, printed: &[sizes::Printed], reprs: &[source::ReprT
             .is_some_and(|n| n.starts_with("__"))
     };
     let mut not_laid_out: Vec<String> = (reprs.iter())
-        .filter(|r| !helper(&r.path) && !printed.iter().any(|p| base(&p.name) == r.path))
+        .filter(|r| !helper(&r.path) && !types.iter().any(|t| base(&t.name) == r.path))
         .map(|r| format!("{krate}::{}", r.path))
         .collect();
     not_laid_out.sort();
@@ -72,7 +91,28 @@ pub fn record_of(krate: &str, printed: &[sizes::Printed], reprs: &[source::ReprT
         krate: krate.to_string(),
         types,
         not_laid_out,
+        depends: String::new(),
     }
+}
+
+/// The dependencies' artifacts a compilation with `args` reads (`--extern name=path`), each
+/// with its size and modification time: a dependency built again changes it.
+pub fn extern_stamp(args: &[String]) -> String {
+    let mut stamps: Vec<String> = (args.iter().enumerate())
+        .filter(|(_, a)| *a == "--extern")
+        .filter_map(|(i, _)| args.get(i + 1))
+        .filter_map(|e| e.split_once('='))
+        .map(|(name, path)| {
+            let meta = std::fs::metadata(path).ok();
+            let modified = (meta.as_ref())
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{name}={path}:{}:{modified}", meta.map_or(0, |m| m.len()))
+        })
+        .collect();
+    stamps.sort();
+    stamps.join(";")
 }
 
 /// The value of option `name` in rustc's arguments (`--crate-name x`, `--crate-name=x`,
@@ -146,9 +186,14 @@ fn without(args: &[String], outputs: bool) -> Vec<String> {
     kept
 }
 
-/// The build's own compilation, printing type sizes.
-pub fn sizes_args(args: &[String]) -> Vec<String> {
-    let mut a = without(args, false);
+/// The build's own compilation, printing type sizes; incremental only when `incremental`
+/// (the layouts rustc takes from its cache it does not print).
+pub fn sizes_args(args: &[String], incremental: bool) -> Vec<String> {
+    let mut a = if incremental {
+        args.to_vec()
+    } else {
+        without(args, false)
+    };
     a.push("-Zprint-type-sizes".into());
     a
 }
@@ -201,7 +246,22 @@ pub fn wrapper_main(argv: &[OsString]) -> Option<i32> {
     };
     let mut env = env;
     env.push(("RUSTC_BOOTSTRAP".into(), "1".into()));
-    let build = rustc_command(rustc, sizes_args(&args), user.as_deref());
+    let path = Path::new(&dir).join(file);
+    // The expansion first: whether any type changed since the last record decides whether
+    // this compile may stay incremental.
+    let expanded = rustc_command(rustc, expanded_args(&args), user.as_deref())
+        .output(&env)
+        .ok()
+        .filter(|out| out.success)
+        .map(|out| out.stdout);
+    let depends = expanded
+        .as_ref()
+        .map(|src| format!("{:016x};{}", source::types_digest(src), extern_stamp(&args)));
+    let earlier: Option<Record> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .filter(|r: &Record| depends.as_ref() == Some(&r.depends));
+    let build = rustc_command(rustc, sizes_args(&args, earlier.is_some()), user.as_deref());
     let (code, stdout) = match build.run_capturing_stdout(&env) {
         Ok(out) => out,
         Err(e) => return Some(report(e)),
@@ -213,21 +273,23 @@ pub fn wrapper_main(argv: &[OsString]) -> Option<i32> {
     if code != Some(0) {
         return Some(code.unwrap_or(101));
     }
-    let expanded = rustc_command(rustc, expanded_args(&args), user.as_deref()).output(&env);
     let krate = option(&args, "--crate-name").unwrap_or_default();
-    let record = match expanded {
-        Ok(out) if out.success => record_of(
-            krate,
-            &sizes::parse(&stdout),
-            &source::repr_types(&out.stdout),
-        ),
+    let record = match (&expanded, depends) {
+        (Some(src), Some(depends)) => Record {
+            depends,
+            ..record_of(
+                krate,
+                &sizes::parse(&stdout),
+                &source::repr_types(src),
+                earlier.as_ref(),
+            )
+        },
         // Not expandable on its own (it was compiled): no repr is known, nothing recorded.
         _ => Record {
             krate: krate.to_string(),
             ..Record::default()
         },
     };
-    let path = Path::new(&dir).join(file);
     let written = crate::util::atomic::write(&path, None, |w| {
         serde_json::to_writer(&mut *w, &record).map_err(std::io::Error::other)
     });
@@ -368,9 +430,11 @@ mod tests {
     #[test]
     fn the_runs_drop_incremental_and_the_expansion_writes_nothing() {
         let args = strings(LIB_TEST);
-        let sizes = sizes_args(&args).join(" ");
+        let sizes = sizes_args(&args, false).join(" ");
         assert!(!sizes.contains("incremental"), "{sizes}");
         assert!(sizes.contains("--emit=dep-info,link") && sizes.contains("--out-dir /w/"));
+        let incremental = sizes_args(&args, true).join(" ");
+        assert!(incremental.contains(" -C incremental=/w/"), "{incremental}");
         assert!(sizes.ends_with(" -Zprint-type-sizes"), "{sizes}");
         let expanded = expanded_args(&args).join(" ");
         assert!(
@@ -393,7 +457,7 @@ mod tests {
         let reprs = source::repr_types(include_str!(
             "../../../tests/captured/unpretty-expanded.txt"
         ));
-        let r = record_of("p", &printed, &reprs);
+        let r = record_of("p", &printed, &reprs, None);
         let names: Vec<&str> = r.types.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
             names,
@@ -421,7 +485,35 @@ mod tests {
             path: "tests::__ZerocopyKnownLayoutMaybeUninit".into(),
             repr: "C".into(),
         }];
-        assert!(record_of("p", &printed, &helper).not_laid_out.is_empty());
+        assert!(record_of("p", &printed, &helper, None)
+            .not_laid_out
+            .is_empty());
+        // Incremental: what was not printed again comes from the earlier record while it is
+        // still a repr type; what was printed replaces it.
+        let only_desc: Vec<sizes::Printed> = printed
+            .iter()
+            .filter(|p| p.name == "Desc")
+            .cloned()
+            .collect();
+        let mut earlier = r.clone();
+        earlier.types.push(TypeLayout {
+            name: "Gone".into(),
+            ..r.types[0].clone()
+        });
+        earlier
+            .types
+            .iter_mut()
+            .find(|t| t.name == "Desc")
+            .unwrap()
+            .shape
+            .size = 99;
+        let merged = record_of("p", &only_desc, &reprs, Some(&earlier));
+        let names: Vec<&str> = merged.types.iter().map(|t| t.name.as_str()).collect();
+        let before: Vec<&str> = r.types.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, before);
+        let desc = merged.types.iter().find(|t| t.name == "Desc").unwrap();
+        assert_eq!(desc.shape.size, 24);
+        assert_eq!(merged.not_laid_out, ["p::Hidden"]);
     }
 
     #[test]
@@ -442,11 +534,13 @@ mod tests {
             krate: "x".into(),
             types: vec![t("A", 4)],
             not_laid_out: vec!["x::B".into(), "x::C".into()],
+            depends: String::new(),
         };
         let test = Record {
             krate: "x".into(),
             types: vec![t("A", 4), t("B", 8)],
             not_laid_out: vec!["x::C".into()],
+            depends: String::new(),
         };
         for (f, r) in [("x-1.json", &lib), ("x-2.json", &test)] {
             std::fs::write(dir.join(f), serde_json::to_string(r).unwrap()).unwrap();

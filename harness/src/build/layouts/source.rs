@@ -287,6 +287,56 @@ pub fn repr_types(src: &str) -> Vec<ReprType> {
     found
 }
 
+/// A digest of every item a layout can depend on (`struct`, `enum`, `union`, `type`,
+/// `const`, `static`), token by token: equal digests mean no type of the crate changed,
+/// whatever else did.
+pub fn types_digest(src: &str) -> u64 {
+    let toks = tokens(src);
+    let mut state = bele_probe::digest(b"");
+    let mut i = 0;
+    while i < toks.len() {
+        let Tok::Ident(w) = &toks[i] else {
+            i += 1;
+            continue;
+        };
+        if !matches!(
+            w.as_str(),
+            "struct" | "enum" | "union" | "type" | "const" | "static"
+        ) {
+            i += 1;
+            continue;
+        }
+        // The item: up to its body's closing brace, or a `;` outside brackets.
+        let mut depth = 0usize;
+        let mut j = i;
+        while j < toks.len() {
+            match &toks[j] {
+                Tok::Open(_) => depth += 1,
+                Tok::Close(c) => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 && *c == '}' {
+                        break;
+                    }
+                }
+                Tok::Punct(';') if depth == 0 => break,
+                _ => {}
+            }
+            j += 1;
+        }
+        for t in &toks[i..=j.min(toks.len() - 1)] {
+            let text = match t {
+                Tok::Ident(w) => w.clone(),
+                Tok::Punct(c) | Tok::Open(c) | Tok::Close(c) => c.to_string(),
+                Tok::Other => "_".into(),
+            };
+            state = bele_probe::digest_from(state, text.as_bytes());
+            state = bele_probe::digest_from(state, b" ");
+        }
+        i = j + 1;
+    }
+    state
+}
+
 /// How many `<` are open at token `i` since the last `impl` (generic parameters and
 /// arguments of an impl's head).
 fn angle_depth(toks: &[Tok], i: usize) -> i64 {
@@ -392,6 +442,21 @@ mod tests {
         assert!(repr_types("").is_empty());
         assert!(repr_types("#[repr(C)] struct").is_empty());
         assert!(repr_types("macro_rules! m { () => { #[repr(C)] struct $n; } }").is_empty());
+    }
+
+    #[test]
+    fn the_types_digest_follows_types_not_code() {
+        let src = "pub struct A { x: u32 } const N: usize = 4; fn f() -> u32 { 1 }";
+        let d = types_digest(src);
+        assert_eq!(d, types_digest(&src.replace("{ 1 }", "{ 2 + 3 }")));
+        assert_eq!(d, types_digest(&src.replace("{ x", "{\n    x")));
+        assert_ne!(d, types_digest(&src.replace("x: u32", "x: u64")));
+        assert_ne!(
+            d,
+            types_digest(&src.replace("N: usize = 4", "N: usize = 8"))
+        );
+        assert_ne!(d, types_digest(&format!("{src} struct B(u8);")));
+        assert_ne!(d, types_digest(&src.replace("{ x: u32 }", "(u32);")));
     }
 
     #[test]
