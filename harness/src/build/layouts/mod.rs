@@ -274,21 +274,20 @@ pub fn wrapper_main(argv: &[OsString]) -> Option<i32> {
         return Some(code.unwrap_or(101));
     }
     let krate = option(&args, "--crate-name").unwrap_or_default();
-    let record = match (&expanded, depends) {
-        (Some(src), Some(depends)) => Record {
-            depends,
-            ..record_of(
-                krate,
-                &sizes::parse(&stdout),
-                &source::repr_types(src),
-                earlier.as_ref(),
-            )
-        },
-        // Not expandable on its own (it was compiled): no repr is known, nothing recorded.
-        _ => Record {
-            krate: krate.to_string(),
-            ..Record::default()
-        },
+    let (Some(src), Some(depends)) = (&expanded, depends) else {
+        // Not expandable on its own (it compiled): which types have a repr is not known.
+        // No record, so the run names the crate as not recorded.
+        let _ = std::fs::remove_file(&path);
+        return Some(0);
+    };
+    let record = Record {
+        depends,
+        ..record_of(
+            krate,
+            &sizes::parse(&stdout),
+            &source::repr_types(src),
+            earlier.as_ref(),
+        )
     };
     let written = crate::util::atomic::write(&path, None, |w| {
         serde_json::to_writer(&mut *w, &record).map_err(std::io::Error::other)
