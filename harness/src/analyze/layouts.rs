@@ -45,6 +45,11 @@ impl LayoutFinding<'_> {
         )
     }
 
+    /// Whether the layout on `triple` differs from the reference's.
+    pub fn differs_on(&self, triple: &str) -> bool {
+        (self.comparisons.iter()).any(|c| c.differing.contains(&triple))
+    }
+
     /// Triples whose layout differs from the reference's.
     pub fn differing_targets(&self) -> Vec<&str> {
         (self.comparisons.iter())
@@ -80,22 +85,18 @@ impl LayoutFinding<'_> {
 /// Every recorded type whose layout differs between targets: failing ones (by verdict)
 /// first, pointer-width dependent ones last.
 pub fn compare(results: &RunResults) -> Vec<LayoutFinding<'_>> {
-    // Each type, with where it was laid out, in table order.
-    let mut types: Vec<(&TypeLayout, Vec<(usize, &TypeLayout)>)> = Vec::new();
+    // Each type, with where it was laid out, in table order (the first is the reference).
+    let mut types: Vec<Vec<(usize, &TypeLayout)>> = Vec::new();
     for (i, t) in results.targets.iter().enumerate() {
         for l in t.layouts.iter().flat_map(|l| &l.types) {
-            match types
-                .iter_mut()
-                .find(|(k, _)| k.krate == l.krate && k.name == l.name)
-            {
-                Some((_, on)) => on.push((i, l)),
-                None => types.push((l, vec![(i, l)])),
+            match (types.iter_mut()).find(|on| on[0].1.krate == l.krate && on[0].1.name == l.name) {
+                Some(on) => on.push((i, l)),
+                None => types.push(vec![(i, l)]),
             }
         }
     }
-    let mut found: Vec<LayoutFinding<'_>> = types
-        .into_iter()
-        .filter_map(|(ty, on)| finding(results, ty, &on))
+    let mut found: Vec<LayoutFinding<'_>> = (types.iter())
+        .filter_map(|on| finding(results, on))
         .collect();
     found.sort_by(|a, b| {
         (a.pointer_width, &a.verdict, a.krate, a.name).cmp(&(
@@ -108,9 +109,10 @@ pub fn compare(results: &RunResults) -> Vec<LayoutFinding<'_>> {
     found
 }
 
+/// The finding of one type laid out on the targets `on` (the first is the reference), if
+/// its layout differs anywhere.
 fn finding<'r>(
     results: &'r RunResults,
-    ty: &'r TypeLayout,
     on: &[(usize, &'r TypeLayout)],
 ) -> Option<LayoutFinding<'r>> {
     let (_, reference) = *on.first()?;
@@ -154,9 +156,9 @@ fn finding<'r>(
         verdict.label_for(Subject::Layout)
     };
     Some(LayoutFinding {
-        krate: &ty.krate,
-        name: &ty.name,
-        repr: &ty.repr,
+        krate: &reference.krate,
+        name: &reference.name,
+        repr: &reference.repr,
         verdict,
         verdict_label,
         pointer_width,

@@ -103,6 +103,11 @@ impl Builder {
         }
     }
 
+    /// Where the builds in its target dir under `bele_dir` record layouts.
+    pub fn layouts_dir(&self, bele_dir: &std::path::Path) -> PathBuf {
+        self.target_dir(bele_dir).join("layouts")
+    }
+
     /// Its cargo target dir under `bele_dir`.
     pub fn target_dir(&self, bele_dir: &std::path::Path) -> PathBuf {
         match self.index {
@@ -261,7 +266,7 @@ fn cargo_base(
         spec = with_flags(spec, FlagVars::RUSTC, &prefix, &rustflags, env);
     }
     if let Some(wrapper) = &tools.layouts {
-        let dir = tools.builder.target_dir(&ws.bele_dir()).join("layouts");
+        let dir = tools.builder.layouts_dir(&ws.bele_dir());
         spec = spec
             .env("RUSTC_WORKSPACE_WRAPPER", wrapper.display().to_string())
             .env(layouts::DIR_VAR, dir.display().to_string());
@@ -395,7 +400,8 @@ impl Messages {
             .first()
             .map(ToString::to_string)
             .unwrap_or_default();
-        if let Some(pkg) = ws.package_by_id(&a.package_id.repr) {
+        let pkg = ws.package_by_id(&a.package_id.repr);
+        if let Some(pkg) = pkg {
             if kind != "custom-build" && kind != "proc-macro" {
                 let krate = a.target.name.replace('-', "_");
                 for f in &a.filenames {
@@ -413,7 +419,7 @@ impl Messages {
         if !a.profile.test {
             return;
         }
-        let (Some(path), Some(pkg)) = (a.executable, ws.package_by_id(&a.package_id.repr)) else {
+        let (Some(path), Some(pkg)) = (a.executable, pkg) else {
             return;
         };
         let id = match kind.as_str() {

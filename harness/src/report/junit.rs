@@ -74,7 +74,7 @@ pub fn write_junit(out: &mut dyn Write, results: &RunResults) -> io::Result<()> 
             .chain(
                 (found.layouts.iter())
                     .filter(|l| !l.fails(results.config.strict))
-                    .filter(|l| l.differing_targets().contains(&t.triple.as_str()))
+                    .filter(|l| l.differs_on(&t.triple))
                     .map(|l| format!("{}: {}", l.what(), l.verdict_label)),
             )
             .collect();
@@ -99,7 +99,7 @@ fn failing_layouts<'f, 'r>(
 ) -> Vec<&'f crate::analyze::layouts::LayoutFinding<'r>> {
     (found.layouts.iter())
         .filter(|l| l.fails(results.config.strict))
-        .filter(|l| l.differing_targets().contains(&t.triple.as_str()))
+        .filter(|l| l.differs_on(&t.triple))
         .collect()
 }
 

@@ -169,7 +169,7 @@ fn write_layouts(
 ) -> io::Result<bool> {
     let mut ok = true;
     for l in &found.layouts {
-        if !l.differing_targets().contains(&t.triple.as_str()) {
+        if !l.differs_on(&t.triple) {
             continue;
         }
         ok &= !l.fails(results.config.strict);

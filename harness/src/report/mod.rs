@@ -102,16 +102,11 @@ pub(crate) fn layouts_lines(
         let missing = t.layouts.iter().flat_map(|l| &l.unrecorded).count();
         if missing > 0 {
             notes.push(format!(
-                "layouts of {missing} crate {} not recorded on {}, so not compared there (built \
-                 before without bele's rustc wrapper, or rustc could not expand the crate): \
-                 `cargo clean --target-dir {}` records them again",
+                "layouts of {missing} crate {} not recorded on {}, so not compared there: \
+                 rustc could not expand the crate on its own, or bele could not write its \
+                 record",
                 if missing == 1 { "build" } else { "builds" },
                 t.short_name(),
-                t.build
-                    .as_ref()
-                    .and_then(|b| b.command.split(" --target-dir ").nth(1))
-                    .and_then(|rest| rest.split(' ').next())
-                    .unwrap_or("target/bele/build")
             ));
         }
     }

@@ -265,7 +265,7 @@ pub(super) fn layout_cell(
         .any(|t| t.krate == l.krate && t.name == l.name);
     if !laid_out {
         style.dim("-")
-    } else if !l.differing_targets().contains(&target.triple.as_str()) {
+    } else if !l.differs_on(&target.triple) {
         style.green(".")
     } else if l.fails(strict) {
         style.red("L")

@@ -42,12 +42,8 @@ pub(super) fn build_queue(
         }
         let spec = build::cargo_command(&plan.workspace, &plan.selection, target, &tools, env);
         let command = spec.display();
-        let layouts_dir = (tools.layouts.as_ref()).map(|_| {
-            tools
-                .builder
-                .target_dir(&plan.workspace.bele_dir())
-                .join("layouts")
-        });
+        let bele_dir = plan.workspace.bele_dir();
+        let layouts_dir = (tools.layouts.as_ref()).map(|_| tools.builder.layouts_dir(&bele_dir));
         let mut outcome = build::build(&spec, &plan.workspace, env);
         let mut layouts = None;
         if let (Ok(built), Some(dir)) = (&outcome, &layouts_dir) {
@@ -58,9 +54,9 @@ pub(super) fn build_queue(
             let mut found = build::layouts::collect(dir, &files);
             // Crates built before without the wrapper: cargo found them fresh. Once, their
             // fingerprints go and the build runs again, recording them.
-            let target_dir = tools.builder.target_dir(&plan.workspace.bele_dir());
             if !found.unrecorded.is_empty()
-                && build::layouts::forget(&target_dir, &found.unrecorded) > 0
+                && build::layouts::forget(&tools.builder.target_dir(&bele_dir), &found.unrecorded)
+                    > 0
             {
                 let duration = built.duration;
                 outcome = build::build(&spec, &plan.workspace, env).map(|mut again| {

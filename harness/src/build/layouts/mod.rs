@@ -29,8 +29,6 @@ pub const USER_WRAPPER_VAR: &str = "BELE_USER_WORKSPACE_WRAPPER";
 /// What one compilation of one crate left: its repr types as laid out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
-    #[serde(rename = "crate")]
-    pub krate: String,
     pub types: Vec<TypeLayout>,
     pub not_laid_out: Vec<String>,
     /// What the layouts depend on when they were recorded: the crate's types
@@ -51,7 +49,7 @@ pub fn record_of(
     reprs: &[source::ReprType],
     earlier: Option<&Record>,
 ) -> Record {
-    let base = |name: &str| name.split('<').next().unwrap_or(name).to_string();
+    let base = generic_base;
     let mut types: Vec<TypeLayout> = Vec::new();
     for p in printed {
         let Some(r) = reprs.iter().find(|r| r.path == base(&p.name)) else {
@@ -88,11 +86,16 @@ pub fn record_of(
     not_laid_out.sort();
     not_laid_out.dedup();
     Record {
-        krate: krate.to_string(),
         types,
         not_laid_out,
         depends: String::new(),
     }
+}
+
+/// A printed type's name without its instance's arguments (`inner::G<u64>`: `inner::G`): the
+/// path its declaration has.
+fn generic_base(name: &str) -> &str {
+    name.split('<').next().unwrap_or(name)
 }
 
 /// The dependencies' artifacts a compilation with `args` reads (`--extern name=path`), each
@@ -326,11 +329,9 @@ pub fn collect(dir: &Path, files: &[String]) -> Layouts {
     }
     // Laid out in one of the crate's builds (its test build uses more) is laid out.
     let seen: Vec<String> = layouts.types.iter().map(TypeLayout::path).collect();
-    layouts.not_laid_out.retain(|p| {
-        !seen
-            .iter()
-            .any(|s| s == p || s.split('<').next() == Some(p.as_str()))
-    });
+    layouts
+        .not_laid_out
+        .retain(|p| !seen.iter().any(|s| s == p || generic_base(s) == p));
     layouts.not_laid_out.sort();
     layouts.not_laid_out.dedup();
     layouts
@@ -530,13 +531,11 @@ mod tests {
             },
         };
         let lib = Record {
-            krate: "x".into(),
             types: vec![t("A", 4)],
             not_laid_out: vec!["x::B".into(), "x::C".into()],
             depends: String::new(),
         };
         let test = Record {
-            krate: "x".into(),
             types: vec![t("A", 4), t("B", 8)],
             not_laid_out: vec!["x::C".into()],
             depends: String::new(),
