@@ -553,3 +553,110 @@ fn layouts_follow_edits_between_runs() {
     assert_eq!(fields, [("len", 0), ("pad", 4), ("addr", 8)]);
     assert_eq!(desc_of(&third, I686).0, 16);
 }
+
+/// `#[repr(C)]` descriptors declared where rustc prints paths no declaration spells: in a
+/// trait impl's method (`<Ring as Encode>::encoded_len::TraitDesc`), a generic impl's method
+/// (`Wrap<T>::packed_len::GenericDesc`), a `const _` block (`_::HiddenDesc`) and a closure
+/// (`Ring::closure::{closure#0}::ClosureDesc`): each is compared like any other, a `u32`
+/// then a `u64` differing where `u64` aligns to 4, and none is "not compared".
+#[test]
+fn nested_repr_types_are_compared_like_any_other() {
+    let dir = support::scratch_crate("nested-layouts", false);
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        include_str!("captured/unpretty-expanded-nested.txt")
+            .lines()
+            .skip_while(|l| !l.starts_with("pub trait Encode"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n\n#[test]\nfn uses_them() {\n    assert!(use_all() > 0);\n}\n",
+    )
+    .unwrap();
+    let manifest = dir.join("Cargo.toml");
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--targets",
+            &[X86_64, I686, "armv7-unknown-linux-gnueabihf"].join(","),
+        ],
+        &[],
+        "nested-layouts",
+    );
+    let r = run
+        .results
+        .as_ref()
+        .unwrap_or_else(|| panic!("{}\n{}", run.stdout, run.stderr));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for t in &r.targets {
+        let layouts = t.layouts.as_ref().unwrap();
+        assert!(
+            layouts.not_laid_out.is_empty(),
+            "{}: {:?}",
+            t.triple,
+            layouts.not_laid_out
+        );
+    }
+    let doc = derived(&run);
+    let found = doc["layout_differences"].as_array().unwrap();
+    let mut names: Vec<&str> = found.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "<Ring as Encode>::encoded_len::TraitDesc",
+            "<Wrap<T> as Encode>::encoded_len::TraitGenericDesc",
+            "Ring::closure::{closure#0}::ClosureDesc",
+            "Ring::inherent::InherentDesc",
+            "Wrap<T>::packed_len::GenericDesc",
+            "_::HiddenDesc",
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        found.iter().all(|l| l["verdict"] == "u64-align-4-only"),
+        "{found:?}"
+    );
+    assert!(!run.stdout.contains("not compared"), "{}", run.stdout);
+}
+
+/// cargo runs the layout wrapper with whatever `$RUSTC` names: a compiler whose file name
+/// does not start with `rustc` is wrapped like any other, and its crates' layouts recorded.
+#[test]
+#[allow(clippy::disallowed_methods)] // asks rustup where the real compiler is
+fn a_compiler_of_any_name_is_wrapped() {
+    let dir = support::scratch_crate("any-rustc", false);
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "//! One repr type.\n\n#[repr(C)]\npub struct D {\n    pub a: u32,\n    pub b: u64,\n}\n\n\
+         #[test]\nfn makes_one() {\n    assert_eq!(D { a: 1, b: 2 }.b, 2);\n}\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("rustup")
+        .args(["which", "rustc"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(out.stdout).unwrap();
+    let compiler = dir.join("my-compiler");
+    std::os::unix::fs::symlink(real.trim(), &compiler).unwrap();
+    let manifest = dir.join("Cargo.toml");
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--targets",
+            X86_64,
+        ],
+        &[("RUSTC", compiler.to_str().unwrap())],
+        "any-rustc",
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = run.results.as_ref().unwrap();
+    let layouts = r.targets[0].layouts.as_ref().expect("layouts recorded");
+    let names: Vec<&str> = layouts.types.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["D"]);
+    assert!(layouts.unrecorded.is_empty(), "{:?}", layouts.unrecorded);
+}

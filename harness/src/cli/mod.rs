@@ -995,7 +995,12 @@ pub fn main(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     static CANCEL: AtomicBool = AtomicBool::new(false);
     let argv: Vec<std::ffi::OsString> = argv.into_iter().collect();
     // Run by cargo as its rustc wrapper, to record layouts (`build::layouts`).
-    if let Some(code) = crate::build::layouts::wrapper_main(&argv) {
+    let command = <Cli as clap::CommandFactory>::command();
+    let subcommands: Vec<&str> = command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .collect();
+    if let Some(code) = crate::build::layouts::wrapper_main(&argv, &subcommands) {
         return code;
     }
     let cli = Cli::parse_from(argv);

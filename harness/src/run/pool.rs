@@ -44,29 +44,20 @@ pub(super) fn build_queue(
         let command = spec.display();
         let bele_dir = plan.workspace.bele_dir();
         let layouts_dir = (tools.layouts.as_ref()).map(|_| tools.builder.layouts_dir(&bele_dir));
-        let mut outcome = build::build(&spec, &plan.workspace, env);
-        let mut layouts = None;
-        if let (Ok(built), Some(dir)) = (&outcome, &layouts_dir) {
-            let files: Vec<String> = (built.layout_records.iter())
-                .filter(|(pkg, _)| plan.selection.packages.contains(pkg))
-                .map(|(_, file)| file.clone())
-                .collect();
-            let mut found = build::layouts::collect(dir, &files);
-            // Crates built before without the wrapper: cargo found them fresh. Once, their
-            // fingerprints go and the build runs again, recording them.
-            if !found.unrecorded.is_empty()
-                && build::layouts::forget(&tools.builder.target_dir(&bele_dir), &found.unrecorded)
-                    > 0
-            {
-                let duration = built.duration;
-                outcome = build::build(&spec, &plan.workspace, env).map(|mut again| {
-                    again.duration += duration;
-                    again
-                });
-                found = build::layouts::collect(dir, &files);
+        let outcome = build::build(&spec, &plan.workspace, env);
+        // The records of the selected packages' crates this build made or kept. cargo hashes
+        // the wrapper into a unit, so a crate built before without it is built again now; a
+        // crate whose record could not be made is named, not rebuilt.
+        let layouts = match (&outcome, &layouts_dir) {
+            (Ok(built), Some(dir)) => {
+                let files: Vec<String> = (built.layout_records.iter())
+                    .filter(|(pkg, _)| plan.selection.packages.contains(pkg))
+                    .map(|(_, file)| file.clone())
+                    .collect();
+                Some(build::layouts::collect(dir, &files))
             }
-            layouts = Some(found);
-        }
+            _ => None,
+        };
         match outcome {
             Ok(built) => {
                 let mut binaries = built.binaries;

@@ -49,7 +49,7 @@ pub fn record_of(
     reprs: &[source::ReprType],
     earlier: Option<&Record>,
 ) -> Record {
-    let base = generic_base;
+    let base = declared_path;
     let mut types: Vec<TypeLayout> = Vec::new();
     for p in printed {
         let Some(r) = reprs.iter().find(|r| r.path == base(&p.name)) else {
@@ -92,10 +92,75 @@ pub fn record_of(
     }
 }
 
-/// A printed type's name without its instance's arguments (`inner::G<u64>`: `inner::G`): the
-/// path its declaration has.
-fn generic_base(name: &str) -> &str {
-    name.split('<').next().unwrap_or(name)
+/// The path a printed type's declaration has in the source, as `source` names it: the
+/// instance's arguments left out (`inner::G<u64>`: `inner::G`, `Wrap<T>::f::D`:
+/// `Wrap::f::D`), a trait impl's qualified self type as its type (`<Ring as Encode>::f::D`:
+/// `Ring::f::D`), and the scopes a declaration cannot name left out: `const _` blocks (`_`)
+/// and closures (`{closure#0}`).
+fn declared_path(name: &str) -> String {
+    let b = name.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' => {
+                let end = closing_angle(b, i);
+                // `<Self as Trait>` at a segment's start: the self type, cleaned the same way.
+                let inner = &name[i + 1..end.min(b.len())];
+                if out.is_empty() || out.ends_with("::") {
+                    let this = top_level_split(inner, " as ").unwrap_or(inner);
+                    out.push_str(&declared_path(this));
+                }
+                i = end + 1;
+            }
+            c => {
+                out.push(c as char);
+                i += 1;
+            }
+        }
+    }
+    let segments: Vec<&str> = (out.split("::"))
+        .filter(|s| *s != "_" && !s.starts_with('{'))
+        .collect();
+    segments.join("::")
+}
+
+/// The index of the `>` that closes the `<` at `open` in `b` (an arrow's `>` is not one),
+/// or the end.
+fn closing_angle(b: &[u8], open: usize) -> usize {
+    let mut depth = 0;
+    let mut i = open;
+    while i < b.len() {
+        match b[i] {
+            b'<' => depth += 1,
+            b'>' if i > 0 && b[i - 1] == b'-' => {}
+            b'>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// `text` before the first `sep` outside angle brackets.
+fn top_level_split<'a>(text: &'a str, sep: &str) -> Option<&'a str> {
+    let b = text.as_bytes();
+    let mut depth = 0i32;
+    for i in 0..b.len() {
+        match b[i] {
+            b'<' => depth += 1,
+            b'>' if i > 0 && b[i - 1] == b'-' => {}
+            b'>' => depth -= 1,
+            _ if depth == 0 && text[i..].starts_with(sep) => return Some(&text[..i]),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The dependencies' artifacts a compilation with `args` reads (`--extern name=path`), each
@@ -218,12 +283,13 @@ fn rustc_command(rustc: &str, args: Vec<String>, user_wrapper: Option<&str>) -> 
 }
 
 /// bele as cargo's rustc wrapper, when cargo runs it so (`bele /path/to/rustc ARGS...`
-/// with [`DIR_VAR`] set): the exit code to leave with, or `None` when this is not such a run.
-pub fn wrapper_main(argv: &[OsString]) -> Option<i32> {
+/// with [`DIR_VAR`] set): the exit code to leave with, or `None` when this is not such a run
+/// (`subcommands`: bele's own, which a compiler's path is not; the compiler may have any
+/// name, as `$RUSTC` may).
+pub fn wrapper_main(argv: &[OsString], subcommands: &[&str]) -> Option<i32> {
     let dir = std::env::var_os(DIR_VAR)?;
     let rustc = argv.get(1)?.to_str()?;
-    let name = Path::new(rustc).file_name()?.to_str()?;
-    if !name.starts_with("rustc") {
+    if rustc.starts_with('-') || subcommands.contains(&rustc) {
         return None;
     }
     let args: Vec<String> = argv[2..]
@@ -331,49 +397,13 @@ pub fn collect(dir: &Path, files: &[String]) -> Layouts {
     let seen: Vec<String> = layouts.types.iter().map(TypeLayout::path).collect();
     layouts
         .not_laid_out
-        .retain(|p| !seen.iter().any(|s| s == p || generic_base(s) == p));
+        .retain(|p| !seen.iter().any(|s| s == p || declared_path(s) == *p));
     layouts.not_laid_out.sort();
     layouts.not_laid_out.dedup();
     layouts
         .types
         .sort_by(|a, b| (&a.krate, &a.name).cmp(&(&b.krate, &b.name)));
     layouts
-}
-
-/// Makes cargo compile again the crates whose records `files` name (`crate-hash.json`),
-/// built before without the wrapper (cargo does not rebuild for a new wrapper): removes
-/// their fingerprints under `target_dir` (`<target>/<profile>/.fingerprint/<package>-<hash>`).
-/// Returns how many it removed.
-pub fn forget(target_dir: &Path, files: &[String]) -> usize {
-    let hashes: Vec<&str> = (files.iter())
-        .filter_map(|f| f.strip_suffix(".json")?.rsplit('-').next())
-        .collect();
-    let dirs = |d: &Path| -> Vec<std::path::PathBuf> {
-        std::fs::read_dir(d)
-            .map(|it| {
-                it.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut removed = 0;
-    for profile in dirs(target_dir).iter().flat_map(|t| dirs(t)) {
-        for unit in dirs(&profile.join(".fingerprint")) {
-            let name = unit
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            let ours = name
-                .rsplit_once('-')
-                .is_some_and(|(_, h)| hashes.contains(&h));
-            if ours && std::fs::remove_dir_all(&unit).is_ok() {
-                removed += 1;
-            }
-        }
-    }
-    removed
 }
 
 /// The record file of a compiled artifact of crate `krate` (`deps/libx-hash.rlib`,
@@ -447,6 +477,42 @@ mod tests {
         assert!(expanded.ends_with(" -Zunpretty=expanded"), "{expanded}");
         let split = strings("-C incremental=/i --emit link --out-dir /o -o x -Cincremental=/j a");
         assert_eq!(expanded_args(&split), ["a", "-Zunpretty=expanded"]);
+    }
+
+    /// rustc 1.95 prints types nested in a trait impl's method, a generic impl's method, a
+    /// `const _` block and a closure by paths their declarations cannot spell: each is
+    /// matched to its declaration all the same, and none is "not laid out".
+    #[test]
+    fn nested_types_are_matched_to_their_declarations() {
+        let printed = sizes::parse(include_str!(
+            "../../../tests/captured/print-type-sizes-nested.txt"
+        ));
+        let reprs = source::repr_types(include_str!(
+            "../../../tests/captured/unpretty-expanded-nested.txt"
+        ));
+        assert_eq!(reprs.len(), 6, "{reprs:?}");
+        let r = record_of("p", &printed, &reprs, None);
+        let names: Vec<&str> = r.types.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "<Ring as Encode>::encoded_len::TraitDesc",
+                "<Wrap<T> as Encode>::encoded_len::TraitGenericDesc",
+                "Ring::closure::{closure#0}::ClosureDesc",
+                "Ring::inherent::InherentDesc",
+                "Wrap<T>::packed_len::GenericDesc",
+                "_::HiddenDesc",
+            ]
+        );
+        assert!(r.not_laid_out.is_empty(), "{:?}", r.not_laid_out);
+        for (printed, declared) in [
+            ("inner::G<u64>", "inner::G"),
+            ("<Wrap<T> as Encode>::f::D", "Wrap::f::D"),
+            ("m::<X<fn() -> u8> as T<U>>::g::_::D", "m::X::g::D"),
+            ("G<fn(u8) -> Vec<u8>>", "G"),
+        ] {
+            assert_eq!(declared_path(printed), declared, "{printed}");
+        }
     }
 
     #[test]
@@ -552,21 +618,6 @@ mod tests {
         assert_eq!(names, ["A", "B"]);
         assert_eq!(l.not_laid_out, ["x::C"]);
         assert_eq!(l.unrecorded, ["x-3.json", "x-4.json"]);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn forgetting_removes_only_the_named_crates_fingerprints() {
-        let dir = std::env::temp_dir().join(format!("bele-forget-{}", std::process::id()));
-        let fp = dir.join("i686-unknown-linux-gnu/debug/.fingerprint");
-        for unit in ["fx-layout-4f2a", "fx-layout-77aa", "proptest-4f2b"] {
-            std::fs::create_dir_all(fp.join(unit)).unwrap();
-        }
-        let files = ["fx_layout-4f2a.json".to_string()];
-        assert_eq!(forget(&dir, &files), 1);
-        assert!(!fp.join("fx-layout-4f2a").exists());
-        assert!(fp.join("fx-layout-77aa").exists() && fp.join("proptest-4f2b").exists());
-        assert_eq!(forget(&dir.join("missing"), &files), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
