@@ -690,6 +690,77 @@ fn an_interrupted_run_saves_what_it_knows() {
     support::check_machine_reports(&out);
 }
 
+/// Ctrl-C while a target builds reaches cargo as well as bele (the terminal signals the
+/// whole foreground process group): the build was cut short, not failed. The target is
+/// interrupted, with no build verdict, and bele exits 130.
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn ctrl_c_during_a_build_is_an_interruption_not_a_build_failure() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    let dir = support::scratch_crate("slowbuild", false);
+    // A build script that takes long enough to be interrupted in.
+    std::fs::write(
+        dir.join("build.rs"),
+        "fn main() {\n    std::thread::sleep(std::time::Duration::from_secs(120));\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "//! Builds slowly.\n").unwrap();
+    let out = scratch("interrupted-build.json");
+    let _ = std::fs::remove_file(&out);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bele"))
+        .args(["test", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .args([
+            "--targets",
+            X86_64,
+            "--color",
+            "never",
+            "--no-layouts",
+            "--out",
+        ])
+        .arg(&out)
+        .process_group(0)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.starts_with("building") {
+            break;
+        }
+    }
+    // cargo has started; give it time to reach the build script.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let group = format!("-{}", child.id());
+    let status = Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "{seen:?}");
+    let r = RunResults::load(&out).unwrap();
+    assert_eq!(r.state, bele::testing::RunState::Interrupted);
+    let t = &r.targets[0];
+    assert_eq!(t.status, TargetStatus::Interrupted, "{:?}", t.reason);
+    assert!(
+        t.reason
+            .as_deref()
+            .unwrap()
+            .contains("interrupted during this target's build"),
+        "{:?}",
+        t.reason
+    );
+    let found = bele::testing::Findings::of(&r);
+    assert!(found.build.is_none(), "no build verdict: {:?}", found.build);
+    assert_eq!(found.summary.build_failed, 0);
+}
+
 /// Two CI shards merged back give the unsharded run's results: same tests, same outcomes.
 #[test]
 fn sharded_runs_merge_back_into_the_unsharded_run() {

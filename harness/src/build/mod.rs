@@ -50,7 +50,13 @@ pub struct BuildFailure {
     /// The crates cargo could not compile, from its whole stderr (the tail may have lost
     /// their `Compiling` lines).
     pub failed_crates: Vec<FailedCrate>,
+    /// cargo was stopped by an interrupt (SIGINT, SIGTERM, SIGHUP): the build did not fail,
+    /// it was cut short (Ctrl-C reaches cargo and bele alike).
+    pub interrupted: bool,
 }
+
+/// SIGHUP, SIGINT and SIGTERM: the signals by which a user (or CI) stops a run.
+const INTERRUPTS: [i32; 3] = [1, 2, 15];
 
 /// What a target's build needs besides its row of the table: what was found on this machine
 /// or made for this run.
@@ -359,11 +365,13 @@ pub fn build(spec: &CommandSpec, ws: &Workspace, env: &HostEnv) -> Result<Built,
             log_tail: e.to_string(),
             duration,
             failed_crates: Vec::new(),
+            interrupted: false,
         }),
         Ok(out) if !out.success => Err(BuildFailure {
             log_tail: tail(&out.stderr_tail, 40),
             duration,
             failed_crates: failed_crates(&out.stderr_tail, ws),
+            interrupted: out.signal.is_some_and(|s| INTERRUPTS.contains(&s)),
         }),
         Ok(_) => Ok(Built {
             compiled: messages.compiled,

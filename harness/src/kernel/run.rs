@@ -308,6 +308,13 @@ fn finish_target(
     reporter: &mut dyn Reporter,
 ) {
     let (image, duration, compiled, command) = match built {
+        // Ctrl-C reaches make too: a build it cut short did not fail.
+        Built::Failed { .. } if cancel.load(Ordering::Relaxed) => {
+            t.status = TargetStatus::Interrupted;
+            t.reason = Some("the run was interrupted during this kernel's build".into());
+            reporter.event(&Event::TargetFinished { target: t });
+            return;
+        }
         Built::Failed {
             log,
             duration,

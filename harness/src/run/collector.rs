@@ -49,6 +49,70 @@ pub(super) struct Collector<'a, 'p, 't> {
 }
 
 impl Collector<'_, '_, '_> {
+    /// A target's build ended: its build info, and its status unless tests follow.
+    fn build_done(&mut self, done: BuildDone) -> Result<(), ResultsError> {
+        let BuildDone {
+            idx,
+            outcome,
+            doc_tests,
+            duration,
+            compiled,
+            std,
+            command,
+            failed_crates,
+            layouts,
+            interrupted,
+        } = done;
+        let t = &mut self.results.targets[idx.get()];
+        t.layouts = layouts;
+        if std.cached {
+            t.std = Some(StdUsed::StdCache);
+        }
+        t.build = Some(BuildInfo {
+            duration_ms: millis(duration),
+            std_ms: std.duration.map(millis),
+            std_note: std.error.clone(),
+            compiled,
+            success: outcome.is_ok(),
+            log_tail: outcome.as_ref().err().cloned(),
+            command,
+            failed_crates,
+        });
+        // Ctrl-C reaches cargo too: a build it cut short did not fail, and gets no build
+        // verdict.
+        if outcome.is_err() && (interrupted || self.cancel.load(Ordering::Relaxed)) {
+            t.status = TargetStatus::Interrupted;
+            t.reason = Some("the run was interrupted during this target's build".into());
+            self.reporter.event(&Event::TargetFinished { target: t });
+            return self.save_now();
+        }
+        if outcome.is_err() {
+            t.status = TargetStatus::BuildFailed;
+            t.reason = Some(build_failure_reason(t.build.as_ref()));
+        }
+        self.reporter.event(&Event::BuildFinished {
+            triple: &t.triple,
+            success: outcome.is_ok(),
+            duration,
+            std_duration: std.duration,
+            binaries: *outcome.as_ref().unwrap_or(&0),
+            doc_tests,
+        });
+        match outcome {
+            Ok(n) => {
+                self.outstanding[idx] = Some(n);
+                if n == 0 {
+                    self.finish_target(idx)?;
+                }
+                Ok(())
+            }
+            Err(_) => {
+                self.reporter.event(&Event::TargetFinished { target: t });
+                self.save_now()
+            }
+        }
+    }
+
     pub(super) fn take(&mut self, msg: Msg) -> Result<(), ResultsError> {
         match msg {
             Msg::BuildStarted(idx) => {
@@ -58,57 +122,7 @@ impl Collector<'_, '_, '_> {
                     std: t.std.map(StdUsed::label).unwrap_or_default(),
                 });
             }
-            Msg::BuildDone {
-                idx,
-                outcome,
-                doc_tests,
-                duration,
-                compiled,
-                std,
-                command,
-                failed_crates,
-                layouts,
-            } => {
-                let t = &mut self.results.targets[idx.get()];
-                t.layouts = layouts;
-                if std.cached {
-                    t.std = Some(StdUsed::StdCache);
-                }
-                t.build = Some(BuildInfo {
-                    duration_ms: millis(duration),
-                    std_ms: std.duration.map(millis),
-                    std_note: std.error.clone(),
-                    compiled,
-                    success: outcome.is_ok(),
-                    log_tail: outcome.as_ref().err().cloned(),
-                    command,
-                    failed_crates,
-                });
-                if outcome.is_err() {
-                    t.status = TargetStatus::BuildFailed;
-                    t.reason = Some(build_failure_reason(t.build.as_ref()));
-                }
-                self.reporter.event(&Event::BuildFinished {
-                    triple: &t.triple,
-                    success: outcome.is_ok(),
-                    duration,
-                    std_duration: std.duration,
-                    binaries: *outcome.as_ref().unwrap_or(&0),
-                    doc_tests,
-                });
-                match outcome {
-                    Ok(n) => {
-                        self.outstanding[idx] = Some(n);
-                        if n == 0 {
-                            self.finish_target(idx)?;
-                        }
-                    }
-                    Err(_) => {
-                        self.reporter.event(&Event::TargetFinished { target: t });
-                        self.save_now()?;
-                    }
-                }
-            }
+            Msg::BuildDone(done) => self.build_done(done)?,
             Msg::Test {
                 idx,
                 binary,

@@ -85,22 +85,27 @@ impl<T> std::ops::IndexMut<TargetIdx> for PerTarget<T> {
     }
 }
 
+/// A build that ended: the number of test executables that follow as work, or the log tail.
+pub(crate) struct BuildDone {
+    pub(crate) idx: TargetIdx,
+    pub(crate) outcome: Result<usize, String>,
+    pub(crate) doc_tests: usize,
+    pub(crate) duration: Duration,
+    pub(crate) compiled: u64,
+    pub(crate) std: StdBuild,
+    pub(crate) command: String,
+    /// For a failed build: the crates cargo could not compile.
+    pub(crate) failed_crates: Vec<FailedCrate>,
+    /// The selected packages' layouts, when recorded.
+    pub(crate) layouts: Option<crate::model::Layouts>,
+    /// The build was cut short by an interrupt, not failed.
+    pub(crate) interrupted: bool,
+}
+
 pub(crate) enum Msg {
     BuildStarted(TargetIdx),
-    /// A build ended: the number of test executables that follow as work, or the log tail.
-    BuildDone {
-        idx: TargetIdx,
-        outcome: Result<usize, String>,
-        doc_tests: usize,
-        duration: Duration,
-        compiled: u64,
-        std: StdBuild,
-        command: String,
-        /// For a failed build: the crates cargo could not compile.
-        failed_crates: Vec<FailedCrate>,
-        /// The selected packages' layouts, when recorded.
-        layouts: Option<crate::model::Layouts>,
-    },
+    /// A build ended.
+    BuildDone(BuildDone),
     Test {
         idx: TargetIdx,
         binary: String,

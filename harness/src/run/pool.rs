@@ -76,7 +76,7 @@ pub(super) fn build_queue(
                 }
                 // `BuildDone` goes first, so the collector knows how many results to expect
                 // before any worker can report one.
-                let _ = msg_tx.send(Msg::BuildDone {
+                let _ = msg_tx.send(Msg::BuildDone(BuildDone {
                     idx,
                     outcome: Ok(binaries.len()),
                     doc_tests: binaries.iter().filter(|b| b.doc.is_some()).count(),
@@ -86,13 +86,14 @@ pub(super) fn build_queue(
                     command,
                     failed_crates: Vec::new(),
                     layouts,
-                });
+                    interrupted: false,
+                }));
                 for b in binaries {
                     let _ = work_tx.send((idx, b));
                 }
             }
             Err(f) => {
-                let _ = msg_tx.send(Msg::BuildDone {
+                let _ = msg_tx.send(Msg::BuildDone(BuildDone {
                     idx,
                     outcome: Err(f.log_tail),
                     doc_tests: 0,
@@ -102,7 +103,8 @@ pub(super) fn build_queue(
                     command,
                     failed_crates: f.failed_crates,
                     layouts: None,
-                });
+                    interrupted: f.interrupted || cancel.load(Ordering::Relaxed),
+                }));
             }
         }
     }

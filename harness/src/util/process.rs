@@ -34,6 +34,8 @@ pub const STREAM_STDERR: usize = 256 * 1024;
 pub struct Streamed {
     pub success: bool,
     pub code: Option<i32>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
     pub stderr_tail: String,
 }
 
@@ -133,6 +135,7 @@ impl CommandSpec {
         Ok(Streamed {
             success: status.success(),
             code: status.code(),
+            signal: std::os::unix::process::ExitStatusExt::signal(&status),
             stderr_tail: stderr
                 .and_then(|t| t.join().ok())
                 .map(|kept| kept.finish())
