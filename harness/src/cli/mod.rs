@@ -63,10 +63,24 @@ pub enum Command {
         format: MatrixFormat,
     },
     /// Compare two results files: regressions, fixes, new and missing tests (exit 1 on a regression).
-    Diff { old: PathBuf, new: PathBuf },
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[command(flatten)]
+        color: ColorArg,
+    },
     /// Build a kernel tree's Rust KUnit tests and doc-tests for each kernel target (x86_64,
     /// big-endian s390x), boot each under qemu-system, and report test by test.
     Kernel(Box<kernel::KernelArgs>),
+}
+
+/// `--color` for the subcommands whose output has no colour: accepted, so scripts that pass
+/// it to every subcommand work.
+#[derive(Debug, Args)]
+pub struct ColorArg {
+    /// When to colour output (this subcommand's output has no colour).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +95,8 @@ pub struct MergeArgs {
     /// in its order.
     #[arg(long, value_name = "FILE")]
     pub target_table: Option<PathBuf>,
+    #[command(flatten)]
+    pub color: ColorArg,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +113,8 @@ pub struct ReplayArgs {
     /// Path to the workspace's Cargo.toml, to find the default results file.
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
+    #[command(flatten)]
+    pub color: ColorArg,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +126,8 @@ pub struct ReportArgs {
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub color: ColorArg,
 }
 
 #[derive(Debug, Args)]
@@ -445,7 +465,7 @@ pub fn run(
             write_matrix(out, &selected(&table, &common, None)?, format)?;
             Ok(Outcome::Success)
         }
-        Command::Diff { old, new } => {
+        Command::Diff { old, new, .. } => {
             let old = crate::model::RunResults::load(&ctx.cwd.join(old))?;
             let new = crate::model::RunResults::load(&ctx.cwd.join(new))?;
             let regressed = crate::analyze::diff::write_diff(out, &old, &new)?;
@@ -1089,6 +1109,28 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// Every subcommand, and each of theirs, takes `--color`: scripts pass it everywhere.
+    #[test]
+    fn every_subcommand_takes_color() {
+        use clap::CommandFactory;
+        fn check(cmd: &clap::Command, path: &str) {
+            for sub in cmd.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.has_subcommands() {
+                    check(sub, &path);
+                } else {
+                    assert!(
+                        sub.get_arguments().any(|a| a.get_long() == Some("color")),
+                        "`{path}` does not take --color"
+                    );
+                }
+            }
+        }
+        check(&Cli::command(), "bele");
+        let cli = Cli::try_parse_from(["bele", "diff", "a.json", "b.json", "--color", "never"]);
+        assert!(cli.is_ok(), "{cli:?}");
     }
 
     /// The progress bar and line reporter write to stderr: `--color never` and `NO_COLOR`
