@@ -44,20 +44,29 @@ pub(super) fn build_queue(
         let command = spec.display();
         let bele_dir = plan.workspace.bele_dir();
         let layouts_dir = (tools.layouts.as_ref()).map(|_| tools.builder.layouts_dir(&bele_dir));
-        let outcome = build::build(&spec, &plan.workspace, env);
+        let mut outcome = build::build(&spec, &plan.workspace, env);
         // The records of the selected packages' crates this build made or kept. cargo hashes
-        // the wrapper into a unit, so a crate built before without it is built again now; a
-        // crate whose record could not be made is named, not rebuilt.
-        let layouts = match (&outcome, &layouts_dir) {
-            (Ok(built), Some(dir)) => {
-                let files: Vec<String> = (built.layout_records.iter())
-                    .filter(|(pkg, _)| plan.selection.packages.contains(pkg))
-                    .map(|(_, file)| file.clone())
-                    .collect();
-                Some(build::layouts::collect(dir, &files))
+        // the wrapper into a unit, so a crate built before without it is built again now.
+        // One built under it whose record is gone since is fresh to cargo: once, its
+        // fingerprint goes and the build runs again. One whose record could not be made
+        // (its marker says so) is named, and not built again.
+        let mut layouts = None;
+        if let (Ok(built), Some(dir)) = (&outcome, &layouts_dir) {
+            let files: Vec<String> = (built.layout_records.iter())
+                .filter(|(pkg, _)| plan.selection.packages.contains(pkg))
+                .map(|(_, file)| file.clone())
+                .collect();
+            let gone = build::layouts::never_tried(dir, &files);
+            let target_dir = tools.builder.target_dir(&bele_dir);
+            if !gone.is_empty() && build::layouts::forget(&target_dir, &gone) > 0 {
+                let duration = built.duration;
+                outcome = build::build(&spec, &plan.workspace, env).map(|mut again| {
+                    again.duration += duration;
+                    again
+                });
             }
-            _ => None,
-        };
+            layouts = Some(build::layouts::collect(dir, &files));
+        }
         match outcome {
             Ok(built) => {
                 let mut binaries = built.binaries;

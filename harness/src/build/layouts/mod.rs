@@ -345,10 +345,16 @@ pub fn wrapper_main(argv: &[OsString], subcommands: &[&str]) -> Option<i32> {
     let krate = option(&args, "--crate-name").unwrap_or_default();
     let (Some(src), Some(depends)) = (&expanded, depends) else {
         // Not expandable on its own (it compiled): which types have a repr is not known.
-        // No record, so the run names the crate as not recorded.
+        // No record, so the run names the crate as not recorded; the marker says it was
+        // tried, so no run builds it again for a record.
         let _ = std::fs::remove_file(&path);
+        let _ = std::fs::write(
+            unrecordable(&path),
+            "rustc could not expand it on its own\n",
+        );
         return Some(0);
     };
+    let _ = std::fs::remove_file(unrecordable(&path));
     let record = Record {
         depends,
         ..record_of(
@@ -368,6 +374,23 @@ pub fn wrapper_main(argv: &[OsString], subcommands: &[&str]) -> Option<i32> {
         );
     }
     Some(0)
+}
+
+/// The marker beside record `path` (`x-hash.json`) of a compilation whose record could not
+/// be made: `x-hash.unrecordable`.
+fn unrecordable(path: &Path) -> std::path::PathBuf {
+    path.with_extension("unrecordable")
+}
+
+/// Of the records `files` names that are not in `dir`, those never tried: no marker says
+/// the wrapper compiled the crate and could not record it. Their crates were compiled
+/// under the wrapper before and their records removed since: built again, they are
+/// recorded.
+pub fn never_tried(dir: &Path, files: &[String]) -> Vec<String> {
+    (files.iter())
+        .filter(|f| !dir.join(f).is_file() && !unrecordable(&dir.join(f)).is_file())
+        .cloned()
+        .collect()
 }
 
 /// The layouts a build recorded: the records `files` name in `dir`, merged (a library and
@@ -404,6 +427,42 @@ pub fn collect(dir: &Path, files: &[String]) -> Layouts {
         .types
         .sort_by(|a, b| (&a.krate, &a.name).cmp(&(&b.krate, &b.name)));
     layouts
+}
+
+/// Makes cargo compile again the crates whose records `files` name (`crate-hash.json`),
+/// built before under the wrapper but with their records gone since (cargo finds them
+/// fresh): removes their fingerprints under `target_dir`
+/// (`<target>/<profile>/.fingerprint/<package>-<hash>`). Returns how many it removed.
+pub fn forget(target_dir: &Path, files: &[String]) -> usize {
+    let hashes: Vec<&str> = (files.iter())
+        .filter_map(|f| f.strip_suffix(".json")?.rsplit('-').next())
+        .collect();
+    let dirs = |d: &Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(d)
+            .map(|it| {
+                it.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut removed = 0;
+    for profile in dirs(target_dir).iter().flat_map(|t| dirs(t)) {
+        for unit in dirs(&profile.join(".fingerprint")) {
+            let name = unit
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let ours = name
+                .rsplit_once('-')
+                .is_some_and(|(_, h)| hashes.contains(&h));
+            if ours && std::fs::remove_dir_all(&unit).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
 }
 
 /// The record file of a compiled artifact of crate `krate` (`deps/libx-hash.rlib`,
@@ -513,6 +572,29 @@ mod tests {
         ] {
             assert_eq!(declared_path(printed), declared, "{printed}");
         }
+    }
+
+    #[test]
+    fn forgetting_removes_only_the_named_crates_fingerprints() {
+        let dir = std::env::temp_dir().join(format!("bele-forget-{}", std::process::id()));
+        let fp = dir.join("i686-unknown-linux-gnu/debug/.fingerprint");
+        for unit in ["fx-layout-4f2a", "fx-layout-77aa", "proptest-4f2b"] {
+            std::fs::create_dir_all(fp.join(unit)).unwrap();
+        }
+        let files = ["fx_layout-4f2a.json".to_string()];
+        assert_eq!(forget(&dir, &files), 1);
+        assert!(!fp.join("fx-layout-4f2a").exists());
+        assert!(fp.join("fx-layout-77aa").exists() && fp.join("proptest-4f2b").exists());
+        assert_eq!(forget(&dir.join("missing"), &files), 0);
+        // Only a record never tried is worth a rebuild: one the wrapper could not make left
+        // its marker.
+        let records = dir.join("layouts");
+        std::fs::create_dir_all(&records).unwrap();
+        std::fs::write(records.join("a-1.json"), "{}").unwrap();
+        std::fs::write(records.join("b-2.unrecordable"), "").unwrap();
+        let files = ["a-1.json", "b-2.json", "c-3.json"].map(String::from);
+        assert_eq!(never_tried(&records, &files), ["c-3.json"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
