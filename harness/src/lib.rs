@@ -20,6 +20,11 @@ pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod util;
 
+/// Results built by hand for the unit tests of every stage; above them all, so the model
+/// imports nothing of the stages that fill it.
+#[cfg(test)]
+pub(crate) mod testdata;
+
 /// What the integration tests and fuzz targets use of the library: parsers, the results
 /// model and its renderers. Not an API.
 #[doc(hidden)]

@@ -761,6 +761,60 @@ fn ctrl_c_during_a_build_is_an_interruption_not_a_build_failure() {
     assert_eq!(found.summary.build_failed, 0);
 }
 
+/// `--qemu sid` runs a whole run under Debian unstable's QEMU (fetched into bele's cache):
+/// the results and the replay lines name it, and a test that only QEMU 7.2 fails passes.
+/// A `--qemu` that is not a directory is refused with the value and the fix.
+#[test]
+fn a_run_can_be_pinned_to_another_qemu() {
+    const CPUINFO: &str = "tests::proc_cpuinfo_names_the_cpu";
+    let run = test_fixture(
+        "fx-emulator",
+        &[S390X],
+        &["--qemu", "sid", "--exact", CPUINFO],
+        &[],
+    );
+    let r = run
+        .results
+        .as_ref()
+        .unwrap_or_else(|| panic!("{}\n{}", run.stdout, run.stderr));
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let t = &r.targets[0];
+    let bele::testing::RunnerName::Emulator(binary) = &t.runner else {
+        panic!("{:?}", t.runner)
+    };
+    assert!(
+        binary.ends_with("/usr/bin/qemu-s390x") && binary.contains("qemu-sid"),
+        "{binary}"
+    );
+    let version = t.qemu_version.as_deref().unwrap();
+    assert!(!version.starts_with("7."), "{version}");
+    assert_eq!(outcome(r, S390X, CPUINFO).outcome, Outcome::Passed);
+    assert_eq!(t.runner_prefix[0], *binary);
+    let manifest = fixtures();
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "-p",
+            "fx-emulator",
+            "--targets",
+            S390X,
+            "--qemu",
+            "/nonexistent/qemu",
+        ],
+        &[],
+        "qemu-not-a-dir",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--qemu /nonexistent/qemu: /nonexistent/qemu is not a directory"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Two CI shards merged back give the unsharded run's results: same tests, same outcomes.
 #[test]
 fn sharded_runs_merge_back_into_the_unsharded_run() {
@@ -984,92 +1038,224 @@ fn the_html_first_screen_holds_the_answer_for_16_targets() {
     assert!(page.contains("fails on big-endian only"), "{page:.2000}");
 }
 
-/// QEMU user mode sets AT_HWCAP from its CPU model: a test that reads it fails on s390x
-/// under the default model and passes under the table's second one. bele runs it again
-/// there and calls it emulator-dependent (not a failure of the run unless `--strict`); a
-/// real byte-order bug failing on one target is run again too, fails the same, and keeps
-/// its verdict, saying it was re-checked. Every format shows both.
+/// Failures on one target are run again there: first as they ran, then with the same CPU
+/// and one instruction per translation block, then under the table's second CPU model. A
+/// test that passes a re-run as it ran is flaky and fails the run (unless `--retries`
+/// accepts it); one that fails every re-run and passes only where the emulator alone
+/// changed is emulator-dependent (not failing the run unless `--strict`); one that passes
+/// only under another CPU model keeps its verdict, with that fact beside it; a byte-order
+/// bug fails every re-run and keeps its verdict. The results record each run; every
+/// format shows each verdict and its evidence.
 #[test]
-fn a_failure_that_depends_on_the_emulated_cpu_is_rechecked_not_blamed() {
+#[allow(
+    clippy::too_many_lines,
+    reason = "two real runs, every verdict of the re-check asserted on them"
+)]
+fn reruns_tell_flaky_tests_and_the_emulator_from_the_code() {
     const HWCAP: &str = "tests::the_cpu_has_no_vector_enhancements";
+    const TRANSLATION: &str = "tests::translated_one_instruction_per_block";
+    const FLAKY: &str = "tests::settles_after_the_first_run";
+    const CPUINFO: &str = "tests::proc_cpuinfo_names_the_cpu";
     const BUG: &str = "tests::buggy_decode_reads_wire_order";
     let manifest = fixtures();
     let targets = [X86_64, S390X].join(",");
-    let args = |extra: &[&'static str]| -> Vec<String> {
-        let mut a: Vec<String> = ["test", "--manifest-path", manifest.to_str().unwrap()]
-            .map(String::from)
-            .to_vec();
-        a.extend(["--targets".into(), targets.clone()]);
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
+    let run_with = |extra: &[&str], name: &str| {
+        let mut a: Vec<&str> = vec!["test", "--manifest-path", manifest.to_str().unwrap()];
+        a.extend(["--targets", targets.as_str()]);
+        a.extend(extra);
+        // A fresh marker directory: the flaky test fails the first time it runs in it.
+        let dir = scratch(&format!("{name}-flaky"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        bele(&a, &[("FX_FLAKY_DIR", dir.to_str().unwrap())], name)
     };
-    let run_with = |extra: &[&'static str], name: &str| {
-        let a = args(extra);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        bele(&a, &[], name)
-    };
-    let run = run_with(&["-p", "fx-emulator", "-p", "fx-endian"], "recheck-both");
+    let run = run_with(&["-p", "fx-emulator", "-p", "fx-endian"], "recheck-all");
     let r = run.results.as_ref().unwrap();
     support::check_machine_reports(&run.results_file);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for test in [HWCAP, TRANSLATION, FLAKY, CPUINFO] {
+        assert_eq!(outcome(r, S390X, test).outcome, Outcome::Failed, "{test}");
+    }
+    // What ran again, in order, per test (the second QEMU by its major version: Debian's
+    // unstable suite moves on).
+    let checks = |test: &str| -> Vec<(String, Outcome)> {
+        (r.emulator_checks.iter())
+            .filter(|c| c.test == test && c.target == S390X)
+            .map(|c| {
+                let config = match &c.qemu {
+                    Some(v) => format!("QEMU {}", v.split('.').next().unwrap()),
+                    None => c.config(),
+                };
+                (format!("{:?} {config}", c.kind), c.outcome)
+            })
+            .collect()
+    };
+    let second_version = (r.emulator_checks.iter())
+        .find_map(|c| c.qemu.clone())
+        .expect("a second QEMU ran");
+    let major = second_version.split('.').next().unwrap().to_string();
+    let second = |o| (format!("SecondQemu QEMU {major}"), o);
+    let rerun = || ("Rerun as it ran".to_string(), Outcome::Failed);
+    let one_insn = |o| ("OneInsnPerBlock QEMU_SINGLESTEP=1".to_string(), o);
+    let cpu = |o| ("CpuModel QEMU_CPU=max,vxeh=off".to_string(), o);
     assert_eq!(
-        run.code, 1,
-        "the byte-order bug fails the run\n{}",
-        run.stdout
+        checks(FLAKY),
+        [("Rerun as it ran".to_string(), Outcome::Passed)],
+        "the flaky test passed its first re-run, and nothing else ran"
     );
-    assert_eq!(outcome(r, S390X, HWCAP).outcome, Outcome::Failed);
-    let checks: Vec<(&str, &str, Outcome)> = (r.emulator_checks.iter())
-        .map(|c| (c.test.as_str(), c.target.as_str(), c.outcome))
-        .collect();
-    assert!(
-        checks.contains(&(HWCAP, S390X, Outcome::Passed)),
-        "{checks:?}"
+    assert_eq!(
+        checks(TRANSLATION),
+        [
+            rerun(),
+            rerun(),
+            one_insn(Outcome::Passed),
+            cpu(Outcome::Failed),
+            second(Outcome::Failed)
+        ]
     );
-    assert!(
-        checks.contains(&(BUG, S390X, Outcome::Failed)),
-        "{checks:?}"
+    assert_eq!(
+        checks(HWCAP),
+        [
+            rerun(),
+            rerun(),
+            one_insn(Outcome::Failed),
+            cpu(Outcome::Passed),
+            second(Outcome::Failed)
+        ]
+    );
+    assert_eq!(
+        checks(BUG),
+        [
+            rerun(),
+            rerun(),
+            one_insn(Outcome::Failed),
+            cpu(Outcome::Failed),
+            second(Outcome::Failed)
+        ]
+    );
+    assert_eq!(
+        checks(CPUINFO),
+        [
+            rerun(),
+            rerun(),
+            one_insn(Outcome::Failed),
+            cpu(Outcome::Failed),
+            second(Outcome::Passed)
+        ]
     );
     let verdict = |name: &str| {
         let t = tests_across(r)
             .into_iter()
             .find(|t| t.name == name)
             .unwrap();
-        (t.verdict.id(), t.verdict.label(), t.rechecked)
+        (t.verdict.id(), t.verdict.label(), t.notes)
     };
-    let (id, emulator, _) = verdict(HWCAP);
-    assert_eq!(id, "emulator-dependent");
-    assert!(
-        emulator.starts_with("emulator-dependent on s390x: passes with QEMU_CPU="),
-        "{emulator}"
+    let (id, label, _) = verdict(FLAKY);
+    assert_eq!(
+        (id.as_str(), label.as_str()),
+        ("flaky", "flaky on s390x (failed 1 of 2 runs)")
     );
-    let (id, label, note) = verdict(BUG);
+    let (id, label, _) = verdict(TRANSLATION);
+    assert_eq!(id, "emulator-dependent");
+    assert_eq!(
+        label,
+        "emulator-dependent on s390x: fails every run, passes with the same CPU and one \
+         instruction per translation block (QEMU_SINGLESTEP=1)"
+    );
+    let (id, label, _) = verdict(CPUINFO);
+    assert_eq!(id, "emulator-dependent");
+    assert_eq!(
+        label,
+        format!(
+            "emulator-dependent on s390x: fails every run, passes under QEMU {second_version} \
+             where QEMU {} fails it",
+            r.targets[1].qemu_version.as_deref().unwrap()
+        )
+    );
+    assert!(label.contains(" where QEMU 7.2."), "{label}");
+    // Another CPU model is another path through the code: its verdict stands.
+    let (id, _, notes) = verdict(HWCAP);
+    assert_eq!(id, "big-endian-only");
+    assert!(
+        notes[0].contains("passes with another CPU model (QEMU_CPU=max,vxeh=off)")
+            && notes[0].contains("not an excuse"),
+        "{notes:?}"
+    );
+    let (id, label, notes) = verdict(BUG);
     assert_eq!(
         (id.as_str(), label.as_str()),
         ("big-endian-only", "fails on big-endian only")
     );
-    let note = note.expect("the byte-order failure says it was re-checked");
-    assert!(note.starts_with("re-checked with QEMU_CPU="), "{note}");
-    assert!(note.ends_with(": fails the same"), "{note}");
-    assert!(run.stdout.contains(&note), "{}", run.stdout);
-    assert!(
-        run.stdout.contains(", 1 emulator-dependent"),
-        "{}",
-        run.stdout
+    assert_eq!(
+        notes,
+        [format!(
+            "re-checked on s390x: failed all 3 runs as it ran; fails the same with one \
+             instruction per translation block (QEMU_SINGLESTEP=1); fails the same under \
+             QEMU {second_version}; fails the same with QEMU_CPU=max,vxeh=off"
+        )]
     );
+    assert!(run.stdout.contains(&notes[0]), "{}", run.stdout);
+    let closing = run
+        .stdout
+        .lines()
+        .rfind(|l| l.starts_with("bele: "))
+        .unwrap();
+    assert!(
+        closing.contains(", 2 emulator-dependent") && closing.contains(", 1 flaky"),
+        "{closing}"
+    );
+    // The matrix marks them apart: `f` flaky, `e` emulator-dependent, `F` the rest.
+    let row = |test: &str| {
+        (run.stdout.lines())
+            .find(|l| l.starts_with(&format!("fx-emulator {test} ")))
+            .unwrap_or_else(|| panic!("no row for {test}\n{}", run.stdout))
+            .to_string()
+    };
+    assert!(row(FLAKY).contains(" f "), "{}", row(FLAKY));
+    assert!(row(TRANSLATION).contains(" e "), "{}", row(TRANSLATION));
+    assert!(row(HWCAP).contains(" F "), "{}", row(HWCAP));
     for format in ["md", "junit", "ktap", "html", "github"] {
         let text = support::report(&run.results_file, format)
             .replace("%3A", ":")
             .replace("%2C", ",");
         for said in [
-            "emulator-dependent on s390x: passes with QEMU_CPU=",
-            "re-checked with QEMU_CPU=",
+            "emulator-dependent on s390x: fails every run, passes under QEMU ",
+            "flaky on s390x (failed 1 of 2 runs)",
+            "emulator-dependent on s390x: fails every run",
+            "passes with another CPU model (QEMU_CPU=max,vxeh=off)",
+            "re-checked on s390x: failed all 3 runs as it ran",
         ] {
             assert!(text.contains(said), "{format} lacks {said}: {text}");
         }
     }
-    // Alone, the emulator-dependent failure does not fail the run; with --strict it does.
-    let run = run_with(&["-p", "fx-emulator"], "recheck-alone");
+    // Without the CPU-model test: `--retries 1` accepts the flaky pass and the emulator-
+    // dependent failure does not fail the run; `--strict` fails it.
+    let skip = [
+        "-p",
+        "fx-emulator",
+        "--skip",
+        "the_cpu_has_no_vector_enhancements",
+    ];
+    let run = run_with(
+        &[&skip[..], &["--retries", "1"]].concat(),
+        "recheck-retries",
+    );
     assert_eq!(run.code, 0, "{}", run.stdout);
-    let run = run_with(&["-p", "fx-emulator", "--strict"], "recheck-strict");
+    let r = run.results.as_ref().unwrap();
+    assert_eq!(r.config.retries, 1);
+    let closing = run
+        .stdout
+        .lines()
+        .rfind(|l| l.starts_with("bele: "))
+        .unwrap();
+    assert!(
+        closing.contains(" 0 failed") && closing.contains(", 1 flaky"),
+        "{closing}"
+    );
+    let run = run_with(
+        &[&skip[..], &["--retries", "1", "--strict"]].concat(),
+        "recheck-strict",
+    );
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.results.as_ref().unwrap().config.strict);
 }

@@ -231,6 +231,11 @@ pub struct KnownFault {
     /// Where it is reported upstream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub see: Option<String>,
+    /// A version of the crate shown right on this target (`"1.4.2"`): a failure suspected
+    /// of the fault runs again with it in the faulty version's place, and only passing
+    /// there makes the failure the crate's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
 }
 
 impl KnownFault {
@@ -273,9 +278,9 @@ pub struct Target {
     /// Flags rustc needs for this target, set per build as `CARGO_TARGET_<T>_RUSTFLAGS`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rustflags: Vec<String>,
-    /// A second CPU model for QEMU (`QEMU_CPU`), for the suspect-emulator re-check: a
-    /// failure on this target alone is run again under it, with one instruction per
-    /// translation block. Without it the re-check changes the translation blocks only.
+    /// A second CPU model for QEMU (`QEMU_CPU`): a failure the re-check looks at also runs
+    /// under it, as a fact for the report (code that dispatches on CPU features takes
+    /// another path there, so passing under it never excuses a failure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recheck_cpu: Option<String>,
     /// Workarounds for published crates that do not build for this target as they are.
@@ -537,6 +542,23 @@ fn check_entry(t: &Target) -> Result<(), String> {
                  goes wrong, shown to users)",
                 t.triple
             ));
+        }
+        if let Some(control) = &f.control {
+            let version = semver::Version::parse(control).map_err(|e| {
+                format!(
+                    "known_faults of `{}`, crate `{}`: control = \"{control}\" is not a version \
+                     ({e}; write the exact version shown right, for example \"1.4.2\")",
+                    t.triple, f.name
+                )
+            })?;
+            let faulty = semver::VersionReq::parse(&f.versions).is_ok_and(|r| r.matches(&version));
+            if faulty {
+                return Err(format!(
+                    "known_faults of `{}`, crate `{}`: control = \"{control}\" is among the \
+                     faulty versions (\"{}\"): a control must be a version shown right",
+                    t.triple, f.name, f.versions
+                ));
+            }
         }
         let requirements = std::iter::once(("versions", &f.versions))
             .chain(f.rustc.as_ref().map(|r| ("rustc", r)));

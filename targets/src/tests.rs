@@ -453,4 +453,21 @@ fn known_faults_match_versions_and_refuse_bad_requirements() {
     assert!(err.contains("rustc = \"new\""), "{err}");
     let err = parse_err(&entry(">=2", "").replace("what = \"wrong positions\"", "what = \" \""));
     assert!(err.contains("needs `crate`"), "{err}");
+    // A control is an exact version outside the faulty ones.
+    let with = Table::parse(&entry(">=2.6.0", "control = \"2.5.0\"\n"), "x").unwrap();
+    assert_eq!(
+        with.targets()[0].known_faults[0].control.as_deref(),
+        Some("2.5.0")
+    );
+    let err = parse_err(&entry(">=2.6.0", "control = \"2.7\"\n"));
+    assert!(
+        err.contains("crate `memchr`: control = \"2.7\" is not a version")
+            && err.contains("\"1.4.2\""),
+        "{err}"
+    );
+    let err = parse_err(&entry(">=2.6.0", "control = \"2.7.4\"\n"));
+    assert!(
+        err.contains("control = \"2.7.4\" is among the faulty versions (\">=2.6.0\")"),
+        "{err}"
+    );
 }

@@ -170,7 +170,7 @@ pub fn write_diff(out: &mut dyn Write, old: &RunResults, new: &RunResults) -> io
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::{sample, test};
+    use crate::testdata::{sample, test};
 
     #[test]
     fn classifies_every_kind_of_change() {
@@ -201,8 +201,8 @@ still failing pkg round_trip <&> wire record 'frame \"hdr\"': output differs on 
 
     #[test]
     fn outputs_that_start_to_differ_are_regressions() {
-        use crate::model::testdata::{probed, results, target};
         use crate::model::ProbeKind;
+        use crate::testdata::{probed, results, target};
         let run = |be: &[u8]| {
             let mut r = results(vec![]);
             for (triple, bytes) in [

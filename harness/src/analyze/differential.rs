@@ -814,8 +814,8 @@ pub fn describe_comparison(c: &Comparison<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::{probed, results, target};
     use crate::model::{InputsOn, ProbeCheck};
+    use crate::testdata::{probed, results, target};
 
     const X86_64: &str = "x86_64-unknown-linux-gnu";
     const I686: &str = "i686-unknown-linux-gnu";

@@ -75,7 +75,6 @@ impl<'r> Findings<'r> {
     /// first (failing tests, differing outputs and layouts, failed builds, then excused
     /// failures, unavailable targets and tests not run), each with its targets.
     pub fn groups(&self, results: &'r crate::model::RunResults) -> Vec<VerdictGroup> {
-        use crate::analyze::verdict::Verdict;
         let short = |t: &str| crate::model::short_name(t).to_string();
         let mut groups: Vec<VerdictGroup> = Vec::new();
         let mut add = |kind: GroupKind, label: String, targets: Vec<String>| match groups
@@ -98,11 +97,10 @@ impl<'r> Findings<'r> {
             }),
         };
         for t in self.tests.iter().filter(|t| t.has_failure()) {
-            let kind = match t.verdict {
-                Verdict::EmulatorDependent { .. } | Verdict::DependencyFault { .. } => {
-                    GroupKind::Excused
-                }
-                _ => GroupKind::Failing,
+            let kind = if excused(&t.verdict, &results.config) {
+                GroupKind::Excused
+            } else {
+                GroupKind::Failing
             };
             let on = t.failing_targets(results).into_iter().map(short).collect();
             add(kind, t.verdict.label(), on);
@@ -176,9 +174,10 @@ impl<'r> Findings<'r> {
         self.tests
             .iter()
             .map(|t| {
-                let label = match &t.rechecked {
-                    Some(note) => format!("{} ({note})", t.verdict.label()),
-                    None => t.verdict.label(),
+                let label = if t.notes.is_empty() {
+                    t.verdict.label()
+                } else {
+                    format!("{} ({})", t.verdict.label(), t.notes.join("; "))
                 };
                 ((t.binary, t.name), label)
             })
@@ -195,6 +194,24 @@ impl<'r> Findings<'r> {
             .iter()
             .filter(|d| d.binary == binary && d.test == test)
             .collect()
+    }
+}
+
+/// Whether a test's failures are excused from failing the run: emulator-dependent ones and
+/// dependency faults (each with its evidence) unless `--strict`, flaky ones when
+/// `--retries` covers every failed run of each.
+pub fn excused(
+    verdict: &crate::analyze::verdict::Verdict,
+    config: &crate::model::RunConfigInfo,
+) -> bool {
+    use crate::analyze::verdict::Verdict;
+    match verdict {
+        Verdict::EmulatorDependent { .. } | Verdict::DependencyFault { .. } => !config.strict,
+        Verdict::Flaky { runs } => {
+            let retries = config.retries as usize;
+            retries > 0 && runs.iter().all(|(_, failed, _)| *failed <= retries)
+        }
+        _ => false,
     }
 }
 
@@ -332,8 +349,11 @@ pub struct RunSummary {
     /// Failures that passed under a second emulator configuration (not in `failed` unless
     /// the run was `--strict`).
     pub emulator_dependent: usize,
-    /// Failures on targets only where a dependency is known to be faulty (not in `failed`
-    /// unless the run was `--strict`).
+    /// Failures of flaky tests (passed when run again as they ran); not in `failed` when
+    /// `--retries` accepted them.
+    pub flaky: usize,
+    /// Failures a causal control showed to be a dependency's (not in `failed` unless the
+    /// run was `--strict`).
     pub dependency_faults: usize,
     /// Targets that failed to build.
     pub build_failed: usize,
@@ -361,16 +381,18 @@ impl RunSummary {
             pointer_width_layouts: by_width,
             ..RunSummary::default()
         };
+        let mut excused_failures = 0;
         for t in tests {
             use crate::analyze::verdict::Verdict;
+            let n = t.failures(results).len();
             match t.verdict {
-                Verdict::EmulatorDependent { .. } => {
-                    s.emulator_dependent += t.failures(results).len();
-                }
-                Verdict::DependencyFault { .. } => {
-                    s.dependency_faults += t.failures(results).len();
-                }
+                Verdict::EmulatorDependent { .. } => s.emulator_dependent += n,
+                Verdict::Flaky { .. } => s.flaky += n,
+                Verdict::DependencyFault { .. } => s.dependency_faults += n,
                 _ => {}
+            }
+            if excused(&t.verdict, &results.config) {
+                excused_failures += n;
             }
         }
         for t in &results.targets {
@@ -387,9 +409,7 @@ impl RunSummary {
                 TargetStatus::Ran => {}
             }
         }
-        if !results.config.strict {
-            s.failed -= (s.emulator_dependent + s.dependency_faults).min(s.failed);
-        }
+        s.failed -= excused_failures.min(s.failed);
         let failed =
             s.failed + s.executables_failed + s.outputs_differ + s.layouts_differ + s.build_failed
                 > 0;
@@ -436,6 +456,9 @@ impl RunSummary {
         }
         if self.emulator_dependent > 0 {
             line += &format!(", {} emulator-dependent", self.emulator_dependent);
+        }
+        if self.flaky > 0 {
+            line += &format!(", {} flaky", self.flaky);
         }
         if self.dependency_faults > 0 {
             let n = self.dependency_faults;
@@ -484,7 +507,8 @@ pub enum GroupKind {
     BuildFails,
     /// Test executables that could not be listed or run.
     Unrunnable,
-    /// Failures that do not fail the run: emulator-dependent, known dependency faults.
+    /// Failures that do not fail the run, each with its evidence: emulator-dependent ones
+    /// and dependency faults (unless `--strict`), flaky ones `--retries` accepted.
     Excused,
     /// Layouts that follow the pointer width (they fail the run only under `--strict`).
     PointerWidth,

@@ -245,8 +245,8 @@ pub fn changes(ours: &Shape, theirs: &Shape) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::{results, target};
     use crate::model::{Field, Layouts};
+    use crate::testdata::{results, target};
 
     const X86_64: &str = "x86_64-unknown-linux-gnu";
     const I686: &str = "i686-unknown-linux-gnu";

@@ -16,9 +16,10 @@ pub struct TestAcross<'r> {
     /// Indexed like `results.targets`; `None` where the test has no result there.
     pub per_target: Vec<Option<&'r TestResult>>,
     pub verdict: Verdict,
-    /// When its failures were run again under a second emulator configuration and failed
-    /// the same (the verdict stands): `re-checked with <config>: fails the same`.
-    pub rechecked: Option<String>,
+    /// What else is known of its failures, one line each, for every report: what its
+    /// re-runs showed per target, and crates known to be faulty there that its executable
+    /// links (a suspicion, never an excuse: the failure stands).
+    pub notes: Vec<String>,
 }
 
 impl<'r> TestAcross<'r> {
@@ -84,75 +85,157 @@ pub fn tests_across(results: &RunResults) -> Vec<TestAcross<'_>> {
                     })
                 })
                 .collect();
-            let (verdict, rechecked) = rechecked(
+            let (verdict, mut notes) = rechecked(
                 verdict(&members, Subject::Test),
                 results,
                 (binary, name),
                 &per_target,
             );
-            let verdict = dependency_fault(verdict, results, &per_target);
+            let (verdict, more) = dependency_fault(verdict, results, (binary, name), &per_target);
+            notes.extend(more);
             TestAcross {
                 binary,
                 name,
                 verdict,
                 per_target,
-                rechecked,
+                notes,
             }
         })
         .collect()
 }
 
-/// `verdict` after the suspect-emulator re-check of `(binary, test)`: emulator-dependent
-/// when every failure was run again and passed; when every one failed again it stands,
-/// with a note saying so; as it was when no failure was checked or the checks disagree.
+/// `verdict` after the re-check of `(binary, test)` (`run::recheck`), with a note per
+/// re-checked target saying what its re-runs showed. Flaky when every failing target passed
+/// a re-run as it ran; emulator-dependent when every failing target failed every re-run as
+/// it ran and passed where only the emulator changed; as it was otherwise. Another CPU
+/// model passing is a note, never an excuse.
 fn rechecked(
     verdict: Verdict,
     results: &RunResults,
     (binary, test): (&str, &str),
     per_target: &[Option<&TestResult>],
-) -> (Verdict, Option<String>) {
-    let checks: Vec<&crate::model::EmulatorCheck> = (results.emulator_checks.iter())
+) -> (Verdict, Vec<String>) {
+    use crate::model::{CheckKind, EmulatorCheck};
+    let checks: Vec<&EmulatorCheck> = (results.emulator_checks.iter())
         .filter(|c| c.binary == binary && c.test == test)
         .collect();
-    let Some(first) = checks.first() else {
-        return (verdict, None);
-    };
+    if checks.is_empty() {
+        return (verdict, Vec::new());
+    }
     let failing: Vec<&TargetResult> = (per_target.iter().zip(&results.targets))
         .filter(|(r, _)| r.is_some_and(|r| r.outcome.is_failure()))
         .map(|(_, t)| t)
         .collect();
-    let check_of = |t: &TargetResult| checks.iter().find(|c| c.target == t.triple);
-    if !failing.iter().all(|t| check_of(t).is_some()) {
-        return (verdict, None);
+    let on = |t: &TargetResult, kind: CheckKind| -> Vec<&EmulatorCheck> {
+        (checks.iter().copied())
+            .filter(|c| c.target == t.triple && c.kind == kind)
+            .collect()
+    };
+    let passed = |c: &&EmulatorCheck| c.outcome == Outcome::Passed;
+    let mut notes = Vec::new();
+    let mut flaky = Vec::new();
+    let mut emulator = Vec::new();
+    let mut config = String::new();
+    for t in &failing {
+        let reruns = on(t, CheckKind::Rerun);
+        if reruns.is_empty() {
+            continue;
+        }
+        // The first run failed; each re-run up to the first pass is counted.
+        let runs = 1 + reruns.len();
+        let failed = 1 + reruns.iter().filter(|c| !passed(c)).count();
+        let mut parts = Vec::new();
+        if reruns.iter().any(passed) {
+            flaky.push((t.short_name().to_string(), failed, runs));
+            parts.push(format!("failed {failed} of {runs} runs as it ran: flaky"));
+        } else {
+            parts.push(format!("failed all {runs} runs as it ran"));
+        }
+        for c in on(t, CheckKind::OneInsnPerBlock) {
+            if passed(&c) {
+                if config.is_empty() {
+                    config = format!(
+                        "with the same CPU and one instruction per translation block ({})",
+                        c.config()
+                    );
+                }
+                emulator.push(t.short_name().to_string());
+                parts.push(format!(
+                    "passes with the same CPU and one instruction per translation block ({})",
+                    c.config()
+                ));
+            } else {
+                parts.push(format!(
+                    "fails the same with one instruction per translation block ({})",
+                    c.config()
+                ));
+            }
+        }
+        for c in on(t, CheckKind::SecondQemu) {
+            let qemu = c.qemu.as_deref().unwrap_or("?");
+            let ours = t.qemu_version.as_deref().unwrap_or("the run's");
+            if passed(&c) {
+                if config.is_empty() {
+                    config = format!("under QEMU {qemu} where QEMU {ours} fails it");
+                }
+                if !emulator.contains(&t.short_name().to_string()) {
+                    emulator.push(t.short_name().to_string());
+                }
+                parts.push(format!(
+                    "passes under QEMU {qemu} (its default CPU model) where QEMU {ours} fails it"
+                ));
+            } else {
+                parts.push(format!("fails the same under QEMU {qemu}"));
+            }
+        }
+        for c in on(t, CheckKind::CpuModel) {
+            if passed(&c) {
+                parts.push(format!(
+                    "passes with another CPU model ({}): code that dispatches on CPU \
+                     features takes another path there, so this is a fact, not an excuse",
+                    c.config()
+                ));
+            } else {
+                parts.push(format!("fails the same with {}", c.config()));
+            }
+        }
+        notes.push(format!(
+            "re-checked on {}: {}",
+            t.short_name(),
+            parts.join("; ")
+        ));
     }
-    let passed = |t: &&TargetResult| check_of(t).is_some_and(|c| c.outcome == Outcome::Passed);
-    let config = first.config();
-    if failing.iter().all(passed) {
-        let targets = failing.iter().map(|t| t.short_name().to_string()).collect();
-        (Verdict::EmulatorDependent { targets, config }, None)
-    } else if !failing.iter().any(passed) {
-        (
-            verdict,
-            Some(format!("re-checked with {config}: fails the same")),
-        )
+    let verdict = if !flaky.is_empty() && flaky.len() == failing.len() {
+        Verdict::Flaky { runs: flaky }
+    } else if flaky.is_empty() && !emulator.is_empty() && emulator.len() == failing.len() {
+        Verdict::EmulatorDependent {
+            targets: emulator,
+            config,
+        }
     } else {
-        (verdict, None)
-    }
+        verdict
+    };
+    (verdict, notes)
 }
 
-/// `verdict` as a dependency fault when every failure of the test is on a target with known
-/// faults of crates in the dependency graph, and it passed on some other target; as it was
-/// otherwise (a test failing everywhere, or also where nothing is known, is the workspace's).
+/// `verdict` after the causal controls of `(binary, test)` (`run::control`), with a note
+/// for each. When every failure is on a target where a crate its executable links is known
+/// to be faulty (and it passed somewhere), each such target's failure is the crate's only
+/// if the test passed there with the crate replaced by a version shown right: then the
+/// verdict is a dependency fault naming the crate and the control. Otherwise the verdict
+/// stands, with a note naming the suspected crates: nothing showed they caused it (the
+/// test may run code of its own that only this architecture runs).
 fn dependency_fault(
     verdict: Verdict,
     results: &RunResults,
+    (binary, test): (&str, &str),
     per_target: &[Option<&TestResult>],
-) -> Verdict {
+) -> (Verdict, Vec<String>) {
     if matches!(
         verdict,
-        Verdict::PassesEverywhere | Verdict::EmulatorDependent { .. }
+        Verdict::PassesEverywhere | Verdict::Flaky { .. } | Verdict::EmulatorDependent { .. }
     ) {
-        return verdict;
+        return (verdict, Vec::new());
     }
     let ran: Vec<(&TestResult, &TargetResult)> = (per_target.iter().zip(&results.targets))
         .filter_map(|(r, t)| r.filter(|r| r.outcome.ran()).map(|r| (r, t)))
@@ -163,20 +246,65 @@ fn dependency_fault(
         || passing.is_empty()
         || failing.iter().any(|(_, t)| t.known_faults.is_empty())
     {
-        return verdict;
+        return (verdict, Vec::new());
     }
+    let mut notes = Vec::new();
+    let mut targets = Vec::new();
     let mut faults: Vec<String> = Vec::new();
-    for f in failing.iter().flat_map(|(_, t)| &t.known_faults) {
-        if !faults.contains(f) {
-            faults.push(f.clone());
+    for (_, t) in &failing {
+        let on = t.short_name();
+        let mut shown = None;
+        for c in results
+            .dependency_controls
+            .iter()
+            .filter(|c| c.target == t.triple)
+        {
+            let krate = c.fault.split(' ').next().unwrap_or_default();
+            let replaced = format!("{krate} {} in place of {}", c.control, c.fault);
+            if let Some(error) = &c.error {
+                notes.push(format!("no control on {on} with {replaced}: {error}"));
+                continue;
+            }
+            let Some(outcome) = (c.tests.iter())
+                .find(|x| x.binary == binary && x.test == test)
+                .map(|x| x.outcome)
+            else {
+                continue;
+            };
+            if outcome == Outcome::Passed {
+                notes.push(format!(
+                    "control on {on}: passes with {replaced} (a copy of the lockfile), the \
+                     rest unchanged: the crate's fault"
+                ));
+                shown = Some(format!("{} ({} passes)", c.fault, c.control));
+            } else {
+                notes.push(format!(
+                    "control on {on}: {} with {replaced}: not that crate's fault",
+                    outcome.label()
+                ));
+            }
+        }
+        match shown {
+            Some(fault) => {
+                targets.push(on.to_string());
+                if !faults.contains(&fault) {
+                    faults.push(fault);
+                }
+            }
+            None => {
+                let names: Vec<String> = t.known_faults.iter().map(|f| f.name()).collect();
+                notes.push(format!(
+                    "suspect a dependency on {on}: its executable links {}, known to be \
+                     faulty there; no control has shown that caused this failure, so it stands",
+                    names.join(" and ")
+                ));
+            }
         }
     }
-    Verdict::DependencyFault {
-        targets: failing
-            .iter()
-            .map(|(_, t)| t.short_name().to_string())
-            .collect(),
-        faults,
+    if targets.len() == failing.len() {
+        (Verdict::DependencyFault { targets, faults }, notes)
+    } else {
+        (verdict, notes)
     }
 }
 
@@ -248,9 +376,9 @@ pub struct TriageEntry<'r> {
     pub test: &'r str,
     pub verdict: Verdict,
     pub verdict_label: String,
-    /// Its failures ran again under a second emulator configuration and failed the same.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rechecked: Option<String>,
+    /// What its re-runs showed per target, and crates known to be faulty where it failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub failures: Vec<TriageFailure<'r>>,
 }
 
@@ -278,7 +406,7 @@ pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
             test: t.name,
             verdict: t.verdict.clone(),
             verdict_label: t.verdict.label(),
-            rechecked: t.rechecked.clone(),
+            notes: t.notes.clone(),
             failures: t
                 .failures(results)
                 .into_iter()
@@ -304,58 +432,91 @@ pub fn triage(results: &RunResults) -> Vec<TriageEntry<'_>> {
 mod tests {
     use super::*;
     use crate::analyze::findings::Findings;
-    use crate::model::testdata::sample;
+    use crate::testdata::sample;
 
-    const MEMCHR: &str = "memchr 2.8.3: its NEON searches return wrong positions";
+    fn memchr() -> crate::model::MatchedFault {
+        crate::model::MatchedFault {
+            krate: "memchr".into(),
+            version: "2.8.3".into(),
+            what: "its NEON searches return wrong positions".into(),
+            see: None,
+            control: Some("2.5.0".into()),
+        }
+    }
 
-    /// Failures only on targets with a known fault of a dependency are that dependency's:
-    /// the verdict names it, the run does not fail unless `--strict`. A test that also fails
-    /// where nothing is known, or everywhere, stays the workspace's.
+    /// A crate known to be faulty where a test fails is a note beside its verdict, never an
+    /// excuse: nothing showed the crate caused the failure. The run fails as before.
     #[test]
-    fn failures_where_a_dependency_is_known_faulty_are_not_the_workspaces() {
+    fn a_known_faulty_dependency_is_a_suspicion_not_an_excuse() {
         let mut r = sample();
         let before = Findings::of(&r).summary;
         assert!(before.failed > 0);
-        let fails = |r: &RunResults| -> Vec<(String, String)> {
-            Findings::of(r)
-                .tests
-                .iter()
-                .filter(|t| t.has_failure())
-                .map(|t| (t.name.to_string(), t.verdict.id()))
-                .collect()
+        let be_bug = |r: &RunResults| -> (String, Vec<String>) {
+            let found = Findings::of(r);
+            let t = found.tests.iter().find(|t| t.name == "be_bug").unwrap();
+            (t.verdict.id(), t.notes.clone())
         };
-        assert!(fails(&r).iter().all(|(_, v)| v != "dependency-fault"));
+        assert_eq!(be_bug(&r), ("big-endian-only".into(), vec![]));
         // The sample's failures are on s390x (index 1) only.
-        r.targets[1].known_faults = vec![MEMCHR.into()];
+        r.targets[1].known_faults = vec![memchr()];
+        let (id, notes) = be_bug(&r);
+        assert_eq!(id, "big-endian-only");
+        assert_eq!(
+            notes,
+            [
+                "suspect a dependency on s390x: its executable links memchr 2.8.3, known to be \
+              faulty there; no control has shown that caused this failure, so it stands"
+            ]
+        );
+        assert_eq!(Findings::of(&r).summary, before);
+        // A control that could not run, or in which the test failed the same: it stands.
+        let control = |error: Option<&str>, outcome: Outcome| crate::model::DependencyControl {
+            target: "s390x-unknown-linux-gnu".into(),
+            fault: "memchr 2.8.3".into(),
+            control: "2.5.0".into(),
+            error: error.map(String::from),
+            tests: vec![crate::model::ControlledTest {
+                binary: "pkg".into(),
+                test: "be_bug".into(),
+                outcome,
+            }],
+        };
+        r.dependency_controls = vec![control(
+            Some("cargo could not put it in place: error: x"),
+            Outcome::Passed,
+        )];
+        let (id, notes) = be_bug(&r);
+        assert_eq!(id, "big-endian-only");
+        assert_eq!(notes[0], "no control on s390x with memchr 2.5.0 in place of memchr 2.8.3: cargo could not put it in place: error: x");
+        r.dependency_controls = vec![control(None, Outcome::Failed)];
+        let (id, notes) = be_bug(&r);
+        assert_eq!(id, "big-endian-only");
+        assert_eq!(notes[0], "control on s390x: failed with memchr 2.5.0 in place of memchr 2.8.3: not that crate's fault");
+        assert!(
+            notes[1].starts_with("suspect a dependency on s390x"),
+            "{notes:?}"
+        );
+        assert_eq!(Findings::of(&r).summary, before);
+        // Passing with the crate replaced: the crate's fault, not failing the run unless
+        // `--strict`.
+        r.dependency_controls = vec![control(None, Outcome::Passed)];
         let found = Findings::of(&r);
-        let be_bug = found.tests.iter().find(|t| t.name == "be_bug").unwrap();
-        assert_eq!(be_bug.verdict.id(), "dependency-fault");
-        let label = be_bug.verdict.label();
-        assert!(
-            label.starts_with("fails on s390x only, where a dependency is known to be faulty (not the workspace's code): memchr 2.8.3"),
-            "{label}"
+        let t = found.tests.iter().find(|t| t.name == "be_bug").unwrap();
+        assert_eq!(t.verdict.id(), "dependency-fault");
+        assert_eq!(
+            t.verdict.label(),
+            "fails on s390x only through a dependency, shown by replacing it: memchr 2.8.3 (2.5.0 passes)"
         );
-        let s = &found.summary;
-        assert_eq!(s.failed, 0, "{s:?}");
-        assert_eq!(s.dependency_faults, before.failed);
-        assert!(
-            s.closing_line(None)
-                .contains(&format!(", {} dependency fault", before.failed)),
-            "{}",
-            s.closing_line(None)
-        );
+        assert_eq!(t.notes, ["control on s390x: passes with memchr 2.5.0 in place of memchr 2.8.3 (a copy of the lockfile), the rest unchanged: the crate's fault"]);
+        assert_eq!(found.summary.failed, before.failed - 1);
+        assert_eq!(found.summary.dependency_faults, 1);
         r.config.strict = true;
         assert_eq!(Findings::of(&r).summary.failed, before.failed);
         r.config.strict = false;
-        // Failing on x86_64 as well, where nothing is known: the workspace's.
+        // Failing on x86_64 as well, where nothing is known: no suspicion either.
         let test = &mut r.targets[0].binaries[0].tests;
         let x = test.iter_mut().find(|t| t.name == "be_bug").unwrap();
         x.outcome = Outcome::Failed;
-        let verdict = fails(&r)
-            .into_iter()
-            .find(|(n, _)| n == "be_bug")
-            .unwrap()
-            .1;
-        assert_eq!(verdict, "fails-everywhere");
+        assert_eq!(be_bug(&r), ("fails-everywhere".into(), vec![]));
     }
 }

@@ -18,9 +18,12 @@
 //! | one target only        | one target failed and no trait explains it: suspect it or QEMU      |
 //! | mixed                  | anything else; the failing targets are listed                       |
 //!
-//! Two verdicts come after the rules, from what else is known (`triage`): emulator-dependent
-//! (every failure passed under the re-check's second emulator configuration) and dependency
-//! fault (every failing target has a known fault of a crate in the dependency graph).
+//! Three verdicts come after the rules, from evidence recorded in the results (`triage`):
+//! flaky (every failing target passed a re-run as it ran), emulator-dependent (every
+//! failing target failed every re-run as it ran and passed where only the emulator changed)
+//! and dependency fault (on every failing target the test passed with a crate known to be
+//! faulty there replaced by a version shown right). Nothing else excuses a failure: a crate
+//! known to be faulty where a test fails, with no control, is a note beside its verdict.
 //!
 //! Traits are data in `targets/targets.toml`; when several explanations of the same size fit,
 //! the first in the order endianness, pointer width, `u64` alignment, `c_char` signedness,
@@ -49,17 +52,25 @@ pub enum Verdict {
     Explained(Explanation),
     OneTargetOnly,
     Mixed,
-    /// Every failure passed when run again under a second emulator configuration: the
-    /// emulator's fault as likely as the code's (`targets`: short names).
+    /// Every failing target passed when the test ran again as it had: `runs` is each one's
+    /// short name, how many of its runs failed and how many there were. Fails the run
+    /// unless `--retries` accepts it.
+    Flaky {
+        runs: Vec<(String, usize, usize)>,
+    },
+    /// Every failing target failed every re-run as it ran and passed where only the
+    /// emulator changed, as `config` says (`with the same CPU and one instruction per
+    /// translation block (QEMU_SINGLESTEP=1)`, `under QEMU 11.1.3 where QEMU 7.2.22 fails
+    /// it`; `targets`: short names).
     EmulatorDependent {
         targets: Vec<String>,
         config: String,
     },
-    /// Every failure was on a target where a crate of the dependency graph is known to give
-    /// wrong results (the table's `known_faults`): not blamed on the workspace.
+    /// On every failing target the test passed with a crate known to be faulty there
+    /// replaced by a version shown right (the causal control): the crate's fault.
     DependencyFault {
         targets: Vec<String>,
-        /// `memchr 2.8.3: what goes wrong (see ...)`.
+        /// `crc32fast 1.5.5 (1.4.2 passes)`.
         faults: Vec<String>,
     },
     FailsEverywhere,
@@ -134,15 +145,20 @@ impl Verdict {
                     Described::Both(words) => format!("{verb} on {words}{list}"),
                 }
             }
-            Verdict::EmulatorDependent { targets, config } => format!(
-                "emulator-dependent on {}: passes with {config}",
-                targets.join(", ")
-            ),
+            Verdict::Flaky { runs } => {
+                let on: Vec<String> = (runs.iter())
+                    .map(|(t, failed, of)| format!("{t} (failed {failed} of {of} runs)"))
+                    .collect();
+                format!("flaky on {}", on.join(", "))
+            }
             Verdict::DependencyFault { targets, faults } => format!(
-                "{verb} on {} only, where a dependency is known to be faulty (not the \
-                 workspace's code): {}",
+                "{verb} on {} only through a dependency, shown by replacing it: {}",
                 targets.join(", "),
                 faults.join("; ")
+            ),
+            Verdict::EmulatorDependent { targets, config } => format!(
+                "emulator-dependent on {}: fails every run, passes {config}",
+                targets.join(", ")
             ),
             Verdict::OneTargetOnly => {
                 format!("{verb} on one target only (suspect the target or QEMU)")
@@ -168,6 +184,7 @@ impl Verdict {
                 format!("{}-only", slugs.join("+"))
             }
             Verdict::EmulatorDependent { .. } => "emulator-dependent".into(),
+            Verdict::Flaky { .. } => "flaky".into(),
             Verdict::DependencyFault { .. } => "dependency-fault".into(),
             Verdict::OneTargetOnly => "one-target-only".into(),
             Verdict::Mixed => "mixed".into(),

@@ -303,11 +303,24 @@ pub struct TestArgs {
     /// Do not record and compare the layouts of `#[repr(..)]` types (also: BELE_NO_LAYOUTS=1).
     #[arg(long, help_heading = "Run Options")]
     pub no_layouts: bool,
-    /// Fail the run on emulator-dependent failures too (a failure on one target that passes
-    /// when run again under the target's second emulator configuration), on failures where a
-    /// dependency is known to be faulty, and on pointer-width dependent layouts.
+    /// Fail the run on emulator-dependent failures too (a failure that fails every re-run
+    /// as it ran and passes where only the emulator changed) and on pointer-width
+    /// dependent layouts.
     #[arg(long, help_heading = "Run Options")]
     pub strict: bool,
+    /// Run a failing test again up to N times (at least twice when it is checked at all)
+    /// and accept one that then passes as flaky, shown as such, instead of failing the run.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        help_heading = "Run Options"
+    )]
+    pub retries: u32,
+    /// Run the targets under another QEMU: a directory of `qemu-<arch>` executables, or
+    /// `sid` for Debian unstable's (fetched into bele's cache, nothing installed).
+    #[arg(long, value_name = "DIR|sid", help_heading = "Run Options")]
+    pub qemu: Option<String>,
     /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md,
     /// html, github (repeatable).
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report, help_heading = "Output Options")]
@@ -854,6 +867,7 @@ fn test(
     if let Some(given) = &args.out {
         check_out_dir(given, &out_path)?;
     }
+    let (qemu, env) = qemu_env(args.qemu.as_deref(), ctx)?;
     let plan = Plan {
         selection: Selection {
             packages,
@@ -883,6 +897,8 @@ fn test(
         std_cache: !args.no_std_cache && crate::host::stdcache::enabled(&ctx.env),
         builders: builders(args.builders, &ctx.env)?,
         strict: args.strict,
+        retries: args.retries,
+        qemu: qemu.clone(),
         run_id,
         out: out_path.clone(),
         workspace,
@@ -895,7 +911,7 @@ fn test(
         } else {
             Box::new(LineReporter::new(&mut *err, err_style))
         };
-        run::run(&plan, &toolchain, &ctx.env, ctx.cancel, reporter.as_mut())?
+        run::run(&plan, &toolchain, &env, ctx.cancel, reporter.as_mut())?
     };
     let latest = args.out.is_none().then(|| results_dir.join("latest.json"));
     finish_outputs(
@@ -941,6 +957,39 @@ fn finish_outputs(
         return Ok(Outcome::Interrupted);
     }
     Ok(run_verdict(results).into())
+}
+
+/// The run's QEMU directory (`--qemu`) and environment: with one, its directory first on
+/// `PATH`, so what checks the targets finds it.
+fn qemu_env(given: Option<&str>, ctx: &Context<'_>) -> anyhow::Result<(Option<PathBuf>, HostEnv)> {
+    Ok(match given {
+        Some(q) => {
+            let dir = qemu_dir(q, ctx)?;
+            let env = ctx.env.with_path_first(&dir);
+            (Some(dir), env)
+        }
+        None => (None, ctx.env.clone()),
+    })
+}
+
+/// `--qemu`'s directory: `sid` fetched into bele's cache, else a directory given.
+fn qemu_dir(given: &str, ctx: &Context<'_>) -> anyhow::Result<PathBuf> {
+    if given == "sid" {
+        return crate::host::qemu_sid::ensure(&ctx.env)
+            .map(|q| q.bin_dir)
+            .map_err(|e| {
+                anyhow::anyhow!("--qemu sid: cannot fetch Debian unstable's qemu-user: {e}")
+            });
+    }
+    let dir = ctx.cwd.join(given);
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "--qemu {given}: {} is not a directory (give the directory of the qemu-<arch> \
+             executables to run under, or `sid` for Debian unstable's)",
+            dir.display()
+        );
+    }
+    Ok(dir)
 }
 
 /// `--builders`, else `BELE_BUILDERS`, else `crate::plan::DEFAULT_BUILDERS`.
@@ -1196,7 +1245,7 @@ mod tests {
             ),
         )
         .unwrap();
-        let whole = crate::model::testdata::sample();
+        let whole = crate::testdata::sample();
         let mut files = Vec::new();
         for (i, t) in whole.targets.iter().enumerate() {
             let mut part = whole.clone();

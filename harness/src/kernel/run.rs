@@ -479,11 +479,13 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
                 filter_globs: plan.filter_glob.iter().cloned().collect(),
             }),
             strict: false,
+            retries: 0,
         },
         targets: Vec::new(),
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
         emulator_checks: Vec::new(),
+        dependency_controls: Vec::new(),
     }
 }
 

@@ -13,14 +13,12 @@ use crate::plan::selection::{Filter, Kinds};
 
 pub(crate) mod layout;
 pub(crate) mod probe;
-#[cfg(test)]
-pub(crate) mod testdata;
 
 pub use layout::{Field, Layouts, Shape, TypeLayout};
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,28 +43,120 @@ pub struct RunResults {
     /// difference is real: same records on a second run, same proptest inputs across widths.
     #[serde(default)]
     pub probe_checks: Vec<ProbeCheck>,
-    /// Failures on one target (or on a set no trait explains) run again under a second
-    /// emulator configuration, to tell the emulator's faults from the code's.
+    /// Failures on one target (or on a set no trait explains; every failure under
+    /// `--retries`) run again: first as they ran, then where only the emulator changes,
+    /// then under another CPU model, to tell flaky tests and the emulator's faults from
+    /// the code's. The evidence behind the flaky and emulator-dependent verdicts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emulator_checks: Vec<EmulatorCheck>,
+    /// Failures on targets where a crate they link is known to be faulty, run again with
+    /// that crate replaced: the evidence behind the dependency-fault verdict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependency_controls: Vec<DependencyControl>,
 }
 
-/// A failing test run again, alone, on the target it failed on, under the table's second
-/// emulator configuration (`env`: the QEMU variables that set it).
+/// A known fault of the target table that matched a crate a target's test executables
+/// link: the crate, the version linked, and the version a control puts in its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedFault {
+    #[serde(rename = "crate")]
+    pub krate: String,
+    pub version: String,
+    /// What goes wrong, as the table says.
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub see: Option<String>,
+    /// The version of the crate the table names as right here, which the causal control
+    /// puts in its place; none: no control can be run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+}
+
+impl MatchedFault {
+    /// `memchr 2.8.3`.
+    pub fn name(&self) -> String {
+        format!("{} {}", self.krate, self.version)
+    }
+
+    /// As users read it: `memchr 2.8.3: what goes wrong (see ...)`.
+    pub fn line(&self) -> String {
+        let see = (self.see.as_ref())
+            .map(|s| format!(" (see {s})"))
+            .unwrap_or_default();
+        format!("{}: {}{see}", self.name(), self.what)
+    }
+}
+
+/// The causal control of a suspected dependency fault: on `target`, the failing tests run
+/// again with the faulty crate replaced by the version the table names as right there (in
+/// a copy of the lockfile; the workspace's own is untouched), everything else the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencyControl {
+    pub target: String,
+    /// The crate replaced, as linked: `crc32fast 1.5.5`.
+    pub fault: String,
+    /// The version put in its place.
+    pub control: String,
+    /// Why the control could not run (cargo could not resolve that version, or the build
+    /// failed): the failures stand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The tests run against it, with their outcome there.
+    pub tests: Vec<ControlledTest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlledTest {
+    pub binary: String,
+    pub test: String,
+    pub outcome: Outcome,
+}
+
+/// A failing test run again, alone, on the target it failed on: under the run's own
+/// configuration (`rerun`), or with the QEMU variables `env` sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmulatorCheck {
     pub binary: String,
     pub test: String,
     pub target: String,
+    /// What changed from the run's configuration.
+    pub kind: CheckKind,
     pub env: Vec<(String, String)>,
+    /// The version of the QEMU it ran under, when that is not the run's own (`second-qemu`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qemu: Option<String>,
     /// Its outcome there (`crashed` too when the process died before giving one).
     pub outcome: Outcome,
 }
 
+/// What a re-run of a failing test changes, and so what its outcome can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckKind {
+    /// Nothing: the same executable, emulator and CPU. Passing here shows a flaky test.
+    Rerun,
+    /// Only how the emulator translates: the same CPU model, one guest instruction per
+    /// translation block. Passing here, after failing every re-run, shows the emulator.
+    OneInsnPerBlock,
+    /// Another QEMU (`qemu_sid`: Debian unstable's), with its default CPU model. Passing
+    /// here, after failing every re-run, shows the emulator.
+    SecondQemu,
+    /// The emulated CPU model: code that dispatches on CPU features takes another path,
+    /// so passing here is a fact about the code's paths, never an excuse.
+    CpuModel,
+}
+
 impl EmulatorCheck {
-    /// The configuration as a label reads it: `QEMU_CPU=max,vxeh=off QEMU_SINGLESTEP=1`.
+    /// The configuration as a label reads it: `QEMU_CPU=max,vxeh=off`, `QEMU 11.1.3`; `as
+    /// it ran` for a plain re-run.
     pub fn config(&self) -> String {
-        let parts: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut parts: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if let Some(q) = &self.qemu {
+            parts.insert(0, format!("QEMU {q}"));
+        }
+        if parts.is_empty() {
+            return "as it ran".into();
+        }
         parts.join(" ")
     }
 }
@@ -139,6 +229,11 @@ pub struct RunConfigInfo {
     /// `--strict`: an emulator-dependent failure fails the run too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub strict: bool,
+    /// `--retries N`: a failing test is run again up to N times (at least twice when it is
+    /// checked at all), and one that then passes is accepted as flaky instead of failing
+    /// the run. 0: a flaky test fails the run.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub retries: u32,
 }
 
 /// Everything about one target in one run.
@@ -168,10 +263,10 @@ pub struct TargetResult {
     /// Wall time from its first test executable's start to its last one's end.
     pub run_ms: Option<u64>,
     pub binaries: Vec<BinaryResult>,
-    /// Faults of crates in the workspace's dependency graph known on this target (the
-    /// table's `known_faults`): `memchr 2.8.3: what goes wrong (see ...)`. A test failing
-    /// only on such targets is not blamed on the workspace.
-    pub known_faults: Vec<String>,
+    /// Faults known on this target (the table's `known_faults`) of crates its test
+    /// executables link. A suspicion beside a failure here; an excuse only when a control
+    /// (`RunResults::dependency_controls`) shows the crate caused it.
+    pub known_faults: Vec<MatchedFault>,
     /// The `#[repr(..)]` types of the selected packages as rustc laid them out here; null
     /// when not recorded (`--no-layouts`, doc-tests only, no build).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -411,6 +506,14 @@ impl BinaryResult {
     reason = "serde's skip_serializing_if passes a reference"
 )]
 fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
 
@@ -744,6 +847,7 @@ pub fn merge(parts: Vec<(String, RunResults)>, order: &[&str]) -> Result<RunResu
         merged.probe_sequences.extend(part.probe_sequences);
         merged.probe_checks.extend(part.probe_checks);
         merged.emulator_checks.extend(part.emulator_checks);
+        merged.dependency_controls.extend(part.dependency_controls);
         // A shard run `--strict` keeps the merged run strict: its exit code said so.
         merged.config.strict |= part.config.strict;
         merged.duration_ms = merged.duration_ms.max(part.duration_ms);
@@ -811,7 +915,7 @@ pub enum ResultsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::sample;
+    use crate::testdata::sample;
 
     fn split() -> (RunResults, RunResults) {
         let whole = sample();
@@ -882,7 +986,9 @@ mod tests {
             binary: "pkg".into(),
             test: "be_bug".into(),
             target: "s390x-unknown-linux-gnu".into(),
+            kind: CheckKind::OneInsnPerBlock,
             env: vec![("QEMU_SINGLESTEP".into(), "1".into())],
+            qemu: None,
             outcome: Outcome::Passed,
         }];
         b.config.strict = true;

@@ -48,6 +48,11 @@ pub struct Plan<'t> {
     pub builders: usize,
     /// Whether an emulator-dependent failure fails the run.
     pub strict: bool,
+    /// `--retries N`: how often a failing test may be run again, a flaky pass accepted.
+    pub retries: u32,
+    /// `--qemu`: the directory whose `qemu-<arch>` executables run the targets, instead of
+    /// those on `PATH`.
+    pub qemu: Option<PathBuf>,
     pub run_id: String,
     pub out: PathBuf,
 }

@@ -88,17 +88,37 @@ impl Workspace {
         })
     }
 
-    /// Every package in the workspace's resolved dependency graph, for every platform:
-    /// `cargo metadata` with dependencies resolves as the build would (and writes
-    /// `Cargo.lock` where the build would).
-    pub fn dependency_graph(&self, env: &HostEnv) -> Result<Packages, WorkspaceError> {
-        let spec = CommandSpec::new("cargo", &self.root).args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--manifest-path",
-            &self.manifest_path.display().to_string(),
-        ]);
+    /// The packages the test executables of `selection` link on `platform` (a triple, or a
+    /// target spec file): `cargo metadata --filter-platform`, resolved with the selection's
+    /// features as the build would (writing `Cargo.lock` where the build would), walked from
+    /// the selected packages through their normal and dev dependencies, then normal ones.
+    pub fn linked_graph(
+        &self,
+        selection: &crate::plan::selection::Selection,
+        platform: &str,
+        env: &HostEnv,
+    ) -> Result<Packages, WorkspaceError> {
+        let mut args: Vec<String> = ["metadata", "--format-version", "1", "--filter-platform"]
+            .map(String::from)
+            .to_vec();
+        args.push(platform.to_string());
+        args.push("--manifest-path".into());
+        args.push(self.manifest_path.display().to_string());
+        if selection.all_features {
+            args.push("--all-features".into());
+        }
+        if selection.no_default_features {
+            args.push("--no-default-features".into());
+        }
+        if !selection.features.is_empty() {
+            args.push("--features".into());
+            args.push(selection.features.join(","));
+        }
+        let mut spec = CommandSpec::new("cargo", &self.root).args(args);
+        // A derived spec, as the build passes it.
+        if platform.ends_with(".json") {
+            spec = spec.arg("-Zjson-target-spec").env("RUSTC_BOOTSTRAP", "1");
+        }
         let fail = |message: String| WorkspaceError::Metadata {
             manifest: self.manifest_path.display().to_string(),
             message,
@@ -107,7 +127,7 @@ impl Workspace {
         if !out.success {
             return Err(fail(out.stderr.trim().to_string()));
         }
-        Packages::parse(&out.stdout).map_err(fail)
+        Packages::linked(&out.stdout, &selection.packages).map_err(fail)
     }
 
     /// Parses `cargo metadata --format-version 1 --no-deps` output.
@@ -229,24 +249,102 @@ pub fn git_commit(dir: &Path, env: &HostEnv) -> Option<String> {
 pub struct Packages(std::collections::BTreeMap<String, Vec<cargo_metadata::semver::Version>>);
 
 impl Packages {
-    /// Reads `cargo metadata --format-version 1` output (with dependencies).
-    pub fn parse(json: &str) -> Result<Packages, String> {
+    /// What the test executables of the workspace members named `selected` link, from
+    /// `cargo metadata --format-version 1` output with dependencies (filtered to one
+    /// platform: its resolve holds only that platform's edges): the selected packages,
+    /// their normal and dev dependencies, and the normal dependencies of those, on and on.
+    /// Build dependencies and proc-macros run on the host, so neither they nor what only
+    /// they depend on are in it; nor are other members nobody selected depends on.
+    pub fn linked(json: &str, selected: &[String]) -> Result<Packages, String> {
         #[derive(Deserialize)]
         struct Metadata {
-            packages: Vec<Named>,
+            packages: Vec<Pkg>,
+            workspace_members: Vec<String>,
+            resolve: Option<Resolve>,
         }
         #[derive(Deserialize)]
-        struct Named {
+        struct Pkg {
+            id: String,
             name: String,
             version: cargo_metadata::semver::Version,
+            targets: Vec<Tgt>,
+        }
+        #[derive(Deserialize)]
+        struct Tgt {
+            kind: Vec<String>,
+        }
+        #[derive(Deserialize)]
+        struct Resolve {
+            nodes: Vec<Node>,
+        }
+        #[derive(Deserialize)]
+        struct Node {
+            id: String,
+            deps: Vec<Dep>,
+        }
+        #[derive(Deserialize)]
+        struct Dep {
+            pkg: String,
+            dep_kinds: Vec<DepKind>,
+        }
+        #[derive(Deserialize)]
+        struct DepKind {
+            kind: Option<String>,
         }
         let md: Metadata = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let resolve = md
+            .resolve
+            .ok_or("cargo metadata gave no resolved graph (run without --no-deps)")?;
+        let packages: std::collections::HashMap<&str, &Pkg> =
+            md.packages.iter().map(|p| (p.id.as_str(), p)).collect();
+        let nodes: std::collections::HashMap<&str, &Node> =
+            resolve.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let proc_macro =
+            |p: &Pkg| (p.targets.iter()).any(|t| t.kind.iter().any(|k| k == "proc-macro"));
+        let roots: Vec<&str> = (md.workspace_members.iter())
+            .filter(|id| {
+                packages
+                    .get(id.as_str())
+                    .is_some_and(|p| selected.contains(&p.name))
+            })
+            .map(String::as_str)
+            .collect();
+        let mut seen: std::collections::HashSet<&str> = roots.iter().copied().collect();
+        let mut queue: Vec<(&str, bool)> = roots.iter().map(|id| (*id, true)).collect();
+        while let Some((id, root)) = queue.pop() {
+            let Some(node) = nodes.get(id) else { continue };
+            for dep in &node.deps {
+                let linked = (dep.dep_kinds.iter()).any(|k| match k.kind.as_deref() {
+                    None => true,
+                    Some("dev") => root,
+                    Some(_) => false,
+                });
+                let host = packages.get(dep.pkg.as_str()).is_none_or(|p| proc_macro(p));
+                if linked && !host && seen.insert(dep.pkg.as_str()) {
+                    queue.push((dep.pkg.as_str(), false));
+                }
+            }
+        }
         let mut map = std::collections::BTreeMap::<_, Vec<_>>::new();
-        for p in md.packages {
-            map.entry(p.name).or_default().push(p.version);
+        for id in seen {
+            let p = packages[id];
+            map.entry(p.name.clone())
+                .or_default()
+                .push(p.version.clone());
         }
         map.values_mut().for_each(|v| v.sort());
         Ok(Packages(map))
+    }
+
+    /// A graph of these `(name, version)` pairs, for tests.
+    #[cfg(test)]
+    pub fn of(pairs: &[(&str, &str)]) -> Packages {
+        let mut map = std::collections::BTreeMap::<_, Vec<_>>::new();
+        for (name, version) in pairs {
+            let v = cargo_metadata::semver::Version::parse(version).expect("a version");
+            map.entry((*name).to_string()).or_default().push(v);
+        }
+        Packages(map)
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -273,24 +371,49 @@ mod tests {
 
     const METADATA: &str = include_str!("../../tests/captured/metadata-fixtures.json");
 
-    /// `cargo metadata` with dependencies of a crate whose only dev-dependency is proptest
-    /// (default features), each package cut to its name, version, id, source and manifest.
+    /// A crate with memchr as a normal dependency on x86_64 only, regex (which pulls in
+    /// memchr) as a build dependency, serde_derive (a proc-macro, with syn) as a normal one,
+    /// tempfile as a dev-dependency: `cargo metadata --filter-platform` for aarch64_be and
+    /// for x86_64, each package cut to its id, name, version and target kinds.
     #[test]
-    fn the_resolved_graph_names_every_package() {
-        let text = include_str!("../../tests/captured/metadata-proptest-deps.json");
-        let names = Packages::parse(text).unwrap();
-        assert_eq!(names.len(), 51);
-        for name in ["proptest", "tempfile", "rustix", "linux-raw-sys", "ptcrate"] {
-            assert!(names.contains(name), "{name}: {names:?}");
+    fn the_linked_graph_is_what_the_test_executables_link() {
+        let names = |file: &str| -> Vec<String> {
+            let g = Packages::linked(file, &["gcap".to_string()]).unwrap();
+            g.0.keys().cloned().collect()
+        };
+        let be = names(include_str!(
+            "../../tests/captured/metadata-linked-aarch64_be.json"
+        ));
+        let x86 = names(include_str!(
+            "../../tests/captured/metadata-linked-x86_64.json"
+        ));
+        for name in ["gcap", "byteorder", "tempfile", "rustix", "fastrand"] {
+            assert!(be.contains(&name.to_string()), "{name}: {be:?}");
         }
-        let rustix: Vec<String> = names
-            .versions("rustix")
-            .iter()
-            .map(|v| v.to_string())
-            .collect();
-        assert_eq!(rustix, ["1.1.6"]);
-        assert!(names.versions("sha2").is_empty());
-        assert!(Packages::parse("{}").unwrap_err().contains("packages"));
+        // Build dependencies, proc-macros and what only they pull in run on the host; a
+        // dependency for another platform is not built.
+        for name in [
+            "regex",
+            "aho-corasick",
+            "serde_derive",
+            "syn",
+            "proc-macro2",
+            "memchr",
+        ] {
+            assert!(!be.contains(&name.to_string()), "{name}: {be:?}");
+        }
+        assert!(x86.contains(&"memchr".to_string()), "{x86:?}");
+        assert!(!x86.contains(&"regex".to_string()), "{x86:?}");
+        // Another package selected (none of the workspace's): nothing it links.
+        let none = Packages::linked(
+            include_str!("../../tests/captured/metadata-linked-x86_64.json"),
+            &["other".to_string()],
+        )
+        .unwrap();
+        assert!(none.is_empty(), "{none:?}");
+        assert!(Packages::linked("{}", &[])
+            .unwrap_err()
+            .contains("packages"));
     }
 
     #[test]

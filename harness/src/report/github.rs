@@ -51,7 +51,7 @@ pub fn write_github(out: &mut dyn Write, results: &RunResults) -> io::Result<()>
             .map(|(r, target)| failure_label(r, target))
             .collect();
         let mut message = format!("{}: {}", t.verdict.label(), wheres.join(", "));
-        if let Some(note) = &t.rechecked {
+        for note in &t.notes {
             message.push_str(&format!("\n{note}"));
         }
         if let Some(input) = &first.minimal_input {
@@ -220,8 +220,8 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::sample;
     use crate::model::Outcome;
+    use crate::testdata::sample;
 
     #[test]
     fn panics_and_doc_test_names_give_file_and_line() {

@@ -508,7 +508,7 @@ fn write_failures(
             esc(t.name),
             esc(&label)
         )?;
-        if let Some(note) = &t.rechecked {
+        for note in &t.notes {
             writeln!(out, "<p class=\"rechecked\">{}</p>", esc(note))?;
         }
         for (r, target) in failing {
@@ -653,7 +653,7 @@ fn slug(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::sample;
+    use crate::testdata::sample;
 
     #[test]
     fn self_contained_escaped_and_filterable() {

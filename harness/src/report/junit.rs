@@ -275,8 +275,8 @@ fn seconds(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::{every_status, sample};
     use crate::report::validators;
+    use crate::testdata::{every_status, sample};
 
     fn junit(r: &RunResults) -> String {
         let mut out = Vec::new();

@@ -197,8 +197,8 @@ fn name(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::{every_status, sample};
     use crate::report::validators::{self, kunit_parse};
+    use crate::testdata::{every_status, sample};
 
     fn ktap(r: &RunResults) -> String {
         let mut out = Vec::new();

@@ -282,7 +282,7 @@ fn write_failing(
             code(t.name),
             on.join(", ")
         )?;
-        if let Some(note) = &t.rechecked {
+        for note in &t.notes {
             writeln!(out, "  - {}", one_line(note))?;
         }
         let first = failures.first().copied();
@@ -392,7 +392,7 @@ fn code(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::sample;
+    use crate::testdata::sample;
 
     #[test]
     fn big_endian_group_with_minimal_input_and_replay() {
@@ -421,7 +421,7 @@ mod tests {
     #[test]
     fn the_first_screen_is_the_answer() {
         let mut out = Vec::new();
-        write_markdown(&mut out, &crate::model::testdata::every_status()).unwrap();
+        write_markdown(&mut out, &crate::testdata::every_status()).unwrap();
         let md = String::from_utf8(out).unwrap();
         // Counts by verdict, the groups with their targets, and the matrix, all before the
         // targets' table, which is folded.
@@ -466,8 +466,8 @@ mod tests {
 
     #[test]
     fn a_long_group_is_cut_and_says_how_much() {
-        use crate::model::testdata::{probed, results, target};
         use crate::model::ProbeKind;
+        use crate::testdata::{probed, results, target};
         let mut r = results(vec![
             target("x86_64-unknown-linux-gnu", vec![]),
             target("s390x-unknown-linux-gnu", vec![]),

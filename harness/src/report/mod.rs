@@ -282,7 +282,7 @@ mod tests {
     #[test]
     fn an_executable_that_could_not_run_is_in_every_format_and_fails_the_run() {
         use crate::analyze::findings::{run_verdict, RunVerdict};
-        let mut r = crate::model::testdata::every_status();
+        let mut r = crate::testdata::every_status();
         // Only the listing error is left to fail the run.
         r.targets.retain(|t| {
             t.status == crate::model::TargetStatus::Ran && t.triple.starts_with("mips")
@@ -317,7 +317,7 @@ mod tests {
     /// does not blame the workspace's code (before, "build fails on powerpc only").
     #[test]
     fn a_dependencys_build_failure_is_named_in_every_format() {
-        let mut r = crate::model::testdata::every_status();
+        let mut r = crate::testdata::every_status();
         let broken = (r.targets.iter_mut())
             .find(|t| t.status == crate::model::TargetStatus::BuildFailed)
             .unwrap();
@@ -351,7 +351,7 @@ mod tests {
     /// A test never run to an outcome is counted apart from the skipped ones, everywhere.
     #[test]
     fn not_run_is_counted_apart_in_every_format() {
-        let r = crate::model::testdata::every_status();
+        let r = crate::testdata::every_status();
         for (format, said) in [
             (Format::Md, ", 1 not run"),
             (Format::Html, ", 1 not run"),
@@ -371,8 +371,8 @@ mod tests {
     /// (before, the reader's problems were dropped: the records compared as if complete).
     #[test]
     fn probe_records_lost_are_told_in_every_format() {
-        use crate::model::testdata::{probed, results, target};
         use crate::model::ProbeKind;
+        use crate::testdata::{probed, results, target};
         let mut r = results(vec![]);
         for (triple, byte) in [
             ("x86_64-unknown-linux-gnu", 1),

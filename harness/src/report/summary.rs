@@ -207,13 +207,14 @@ fn write_time_spent(out: &mut dyn Write, results: &RunResults, style: Style) -> 
 }
 
 /// What a cell says beyond the outcome: where its output or a declared layout differs, or
-/// whether its failure is excused (emulator-dependent, a known dependency fault).
+/// whether its failure is flaky, emulator-dependent or a dependency's.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mark {
     None,
     OutputDiffers,
     LayoutDiffers,
     EmulatorDependent,
+    Flaky,
     DependencyFault,
 }
 
@@ -229,7 +230,7 @@ pub(super) fn troubled(found: &Findings<'_>, t: &TestAcross<'_>) -> bool {
 }
 
 /// The symbol of test `t`'s cell on `target` in a tests x targets matrix (`.`, `F`, `D`, `L`,
-/// `e`, `d`, `B`, ...; see [`MATRIX_LEGEND`]), coloured by `style`.
+/// `e`, `f`, `d`, `B`, ...; see [`MATRIX_LEGEND`]), coloured by `style`.
 pub(super) fn matrix_cell(
     found: &Findings<'_>,
     t: &TestAcross<'_>,
@@ -240,6 +241,7 @@ pub(super) fn matrix_cell(
     let differing = found.differing(&target.triple, t.binary, t.name);
     let mark = match &t.verdict {
         Verdict::EmulatorDependent { .. } => Mark::EmulatorDependent,
+        Verdict::Flaky { .. } => Mark::Flaky,
         Verdict::DependencyFault { .. } => Mark::DependencyFault,
         _ if differing.iter().any(|d| d.kind != ProbeKind::Layout) => Mark::OutputDiffers,
         _ if !differing.is_empty() => Mark::LayoutDiffers,
@@ -249,7 +251,7 @@ pub(super) fn matrix_cell(
 }
 
 /// What the matrix's symbols mean.
-pub(super) const MATRIX_LEGEND: &str = ". passed  F failed  C crashed  T timed out  D output differs  L layout differs  w layout follows the pointer width  e emulator-dependent  d dependency fault  i ignored  B build failed  U unavailable  - not run";
+pub(super) const MATRIX_LEGEND: &str = ". passed  F failed  C crashed  T timed out  D output differs  L layout differs  w layout follows the pointer width  e emulator-dependent  f flaky  d dependency fault (shown by a control)  i ignored  B build failed  U unavailable  - not run";
 
 /// The cell of a `#[repr]` type's layout row on `target`: `L` where it differs and that fails
 /// the run, `w` where it differs by the pointer width, `.` where it agrees with the
@@ -287,6 +289,7 @@ fn cell(outcome: Option<Outcome>, status: TargetStatus, mark: Mark, style: Style
         (_, Some(Outcome::Passed)) if mark == Mark::OutputDiffers => style.red("D"),
         (_, Some(Outcome::Passed)) if mark == Mark::LayoutDiffers => style.red("L"),
         (_, Some(o)) if o.is_failure() && mark == Mark::EmulatorDependent => style.yellow("e"),
+        (_, Some(o)) if o.is_failure() && mark == Mark::Flaky => style.yellow("f"),
         (_, Some(o)) if o.is_failure() && mark == Mark::DependencyFault => style.yellow("d"),
         (_, Some(o)) => {
             let c = match o {
@@ -418,7 +421,7 @@ fn write_failures(
             style.bold(t.name),
             where_.join(", ")
         )?;
-        if let Some(note) = &t.rechecked {
+        for note in &t.notes {
             writeln!(out, "    {}", style.yellow(note))?;
         }
         // The first failing target's output and repro line stand for the rest.
@@ -555,7 +558,7 @@ fn error_lines(log: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::{results, target, test};
+    use crate::testdata::{results, target, test};
 
     #[test]
     fn summary_groups_failures_and_gives_a_repro_line() {
@@ -671,7 +674,7 @@ mod tests {
     #[test]
     fn differing_output_is_shown_with_its_bytes_and_counted() {
         let mut out = Vec::new();
-        write_summary(&mut out, &crate::model::testdata::sample(), Style::PLAIN).unwrap();
+        write_summary(&mut out, &crate::testdata::sample(), Style::PLAIN).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("pkg round_trip <&>  .      D      output differs on big-endian only\n"),
@@ -692,17 +695,12 @@ mod tests {
     #[test]
     fn the_closing_line_counts_builds_and_unavailable_targets() {
         let mut out = Vec::new();
-        write_summary(
-            &mut out,
-            &crate::model::testdata::every_status(),
-            Style::PLAIN,
-        )
-        .unwrap();
+        write_summary(&mut out, &crate::testdata::every_status(), Style::PLAIN).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("\nbuild fails on one target only (suspect the target or QEMU): powerpc-unknown-linux-gnu\n"), "{text}");
         assert!(text.ends_with(", 1 target failed to build (build fails on one target only (suspect the target or QEMU)), 1 unavailable\n"), "{text}");
         // The test the run never reached is counted apart from the ignored ones.
-        let r = crate::model::testdata::every_status();
+        let r = crate::testdata::every_status();
         let s = Findings::of(&r).summary;
         assert_eq!(s.not_run, 1);
         let last = text.lines().last().unwrap();

@@ -247,8 +247,8 @@ impl<'scope> EarlyCheck<'scope> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testdata::{probed, results, target};
     use crate::model::ProbeKind;
+    use crate::testdata::{probed, results, target};
 
     /// Test `t` records little-endian bytes on two targets and big-endian on two.
     fn run() -> RunResults {

@@ -2,11 +2,13 @@
 //! earlier builds delivered, the collector turns every result into the results model and
 //! saves it while the run goes, and the probe check confirms differences at the end.
 //! Stages, each in its own file: `prepare`, `order`, `pool` (builders and workers),
-//! `collector`, `confirm`, `recheck` (failures on one target run again under a second
-//! emulator configuration).
+//! `collector`, `confirm`, `recheck` (failures run again as they ran, then where only the
+//! emulator changes), `control` (suspected dependency faults run again with the crate
+//! replaced).
 
 pub(crate) mod collector;
 pub(crate) mod confirm;
+pub(crate) mod control;
 pub(crate) mod order;
 pub(crate) mod pool;
 pub(crate) mod prepare;
@@ -240,7 +242,10 @@ pub fn run(
         check_probes(&mut results, &ready, plan, early, cancel, reporter);
     }
     if !cancel.load(Ordering::Relaxed) {
-        recheck::recheck_suspects(&mut results, &ready, &plan.targets, cancel);
+        recheck::recheck_suspects(&mut results, &ready, &plan.targets, env, cancel);
+    }
+    if !cancel.load(Ordering::Relaxed) {
+        control::run_controls(&mut results, plan, &ready, env, cancel);
     }
     let _ = std::fs::remove_dir_all(&probe_root);
     finish_run(&mut results, cancel, start);
@@ -287,11 +292,13 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
             filter: plan.filter.clone(),
             kernel: None,
             strict: plan.strict,
+            retries: plan.retries,
         },
         targets: Vec::new(),
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
         emulator_checks: Vec::new(),
+        dependency_controls: Vec::new(),
     }
 }
 

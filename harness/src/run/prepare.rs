@@ -35,27 +35,33 @@ pub(super) fn prepare_targets(
     reporter: &mut dyn Reporter,
 ) -> Result<PerTarget<Ready>, ResultsError> {
     let mut ready = Vec::new();
-    // The workspace's dependency graph, asked once and only if a target has workarounds or
-    // known faults.
-    let mut graph: Option<Option<Packages>> = None;
     let rustc = rustc_version(&results.toolchain.rustc);
     for check in doctor::check(&plan.targets, toolchain, env) {
         let t = check.target;
+        // `--qemu DIR`: that directory's executable, named in full so the results and the
+        // replay lines say which QEMU ran.
+        let qemu = match &plan.qemu {
+            Some(dir) => dir.join(&t.qemu).display().to_string(),
+            None => t.qemu.clone(),
+        };
         let runner = if check.native {
             Runner::Native
         } else {
             Runner::Qemu {
-                binary: t.qemu.clone(),
+                binary: qemu.clone(),
                 sysroot: t.qemu_sysroot().map(Path::to_path_buf),
             }
         };
         let label = if check.native {
             RunnerName::Native
         } else {
-            RunnerName::Emulator(t.qemu.clone())
+            RunnerName::Emulator(qemu)
         };
         let mut tr = TargetResult::new(t, label, runner.prefix());
-        let tools = match check.reason() {
+        let missing_qemu = (plan.qemu.as_ref())
+            .filter(|dir| !check.native && !dir.join(&t.qemu).is_file())
+            .map(|dir| format!("--qemu {} has no {}", dir.display(), t.qemu));
+        let tools = match check.reason().or(missing_qemu) {
             Some(reason) => Err(reason),
             None => prepare(&check, plan, results.host.cpus),
         };
@@ -99,9 +105,14 @@ pub(super) fn prepare_targets(
                     probe_dir,
                     filter: plan.filter.clone(),
                 };
+                // What this target's test executables link, asked only where the table has
+                // workarounds or known faults for it.
                 if !t.crate_flags.is_empty() || !t.known_faults.is_empty() {
-                    let graph =
-                        graph.get_or_insert_with(|| plan.workspace.dependency_graph(env).ok());
+                    let platform = (tools.spec_file.as_ref())
+                        .map_or(t.triple.clone(), |f| f.display().to_string());
+                    let graph = (plan.workspace)
+                        .linked_graph(&plan.selection, &platform, env)
+                        .ok();
                     tools.crate_flags = crate_flags(t, graph.as_ref());
                     tr.known_faults = known_faults(t, graph.as_ref(), rustc.as_ref());
                 }
@@ -231,13 +242,13 @@ pub(crate) struct StdBuild {
     pub(super) error: Option<String>,
 }
 
-/// `t`'s known faults that the graph's crate versions (and rustc's) match, each as users
-/// read it: `memchr 2.8.3: what goes wrong (see ...)`. None when the graph is unknown.
+/// `t`'s known faults that the graph's crate versions (and rustc's) match. None when the
+/// graph is unknown.
 pub(super) fn known_faults(
     t: &Target,
     graph: Option<&Packages>,
     rustc: Option<&semver::Version>,
-) -> Vec<String> {
+) -> Vec<MatchedFault> {
     let Some(graph) = graph else {
         return Vec::new();
     };
@@ -245,13 +256,12 @@ pub(super) fn known_faults(
         .flat_map(|f| {
             (graph.versions(&f.name).iter())
                 .filter(|v| f.matches(v, rustc))
-                .map(move |v| {
-                    let see = f
-                        .see
-                        .as_ref()
-                        .map(|s| format!(" (see {s})"))
-                        .unwrap_or_default();
-                    format!("{} {v}: {}{see}", f.name, f.what)
+                .map(move |v| MatchedFault {
+                    krate: f.name.clone(),
+                    version: v.to_string(),
+                    what: f.what.clone(),
+                    see: f.see.clone(),
+                    control: f.control.clone(),
                 })
         })
         .collect()
@@ -320,35 +330,39 @@ pub(super) fn prepare(
 mod tests {
     use super::*;
 
-    /// The aarch64_be row's known faults as a run would find them: memchr's by the rustc
-    /// that builds it, crc32fast's whatever the rustc; none for crates not in the graph.
+    /// The aarch64_be row's known faults as a run would find them: each crate whose version
+    /// the table names, with the control version; none for crates not in the graph, none
+    /// for a version outside the faulty ones.
     #[test]
-    fn known_faults_follow_the_graph_and_the_rustc() {
+    fn known_faults_follow_the_graph() {
         let table = bele_targets::Table::builtin();
         let be = table.get("aarch64_be-unknown-linux-musl").unwrap();
-        let metadata = r#"{"packages": [
-            {"name": "memchr", "version": "2.8.3"},
-            {"name": "crc32fast", "version": "1.5.5"},
-            {"name": "regex", "version": "1.13.2"}]}"#;
-        let graph = Packages::parse(metadata).unwrap();
-        let names = |rustc: &str| -> Vec<String> {
-            let v = rustc_version(rustc);
-            known_faults(be, Some(&graph), v.as_ref())
-                .iter()
-                .map(|f| f.split(':').next().unwrap().to_string())
-                .collect()
-        };
-        let stable = "rustc 1.95.0 (59807616e 2026-04-14)";
-        assert_eq!(names(stable), ["memchr 2.8.3", "crc32fast 1.5.5"]);
+        let graph = Packages::of(&[
+            ("memchr", "2.8.3"),
+            ("crc32fast", "1.5.5"),
+            ("regex", "1.13.2"),
+        ]);
+        let stable = rustc_version("rustc 1.95.0 (59807616e 2026-04-14)");
+        let found = known_faults(be, Some(&graph), stable.as_ref());
+        let names: Vec<(String, Option<&str>)> = (found.iter())
+            .map(|f| (f.name(), f.control.as_deref()))
+            .collect();
         assert_eq!(
-            names("rustc 1.97.0-nightly (2d8144b78 2026-06-01)"),
-            ["crc32fast 1.5.5"]
+            names,
+            [
+                ("memchr 2.8.3".to_string(), Some("2.5.0")),
+                ("crc32fast 1.5.5".to_string(), Some("1.4.2"))
+            ]
         );
-        let line = &known_faults(be, Some(&graph), rustc_version(stable).as_ref())[0];
         assert!(
-            line.ends_with("(see https://github.com/BurntSushi/memchr/pull/222)"),
-            "{line}"
+            found[0]
+                .line()
+                .starts_with("memchr 2.8.3: its NEON searches"),
+            "{}",
+            found[0].line()
         );
+        let old = Packages::of(&[("memchr", "2.5.0"), ("crc32fast", "1.4.2")]);
+        assert!(known_faults(be, Some(&old), stable.as_ref()).is_empty());
         assert!(known_faults(be, None, None).is_empty());
         let x86 = table.get("x86_64-unknown-linux-gnu").unwrap();
         assert!(known_faults(x86, Some(&graph), None).is_empty());

@@ -16,6 +16,22 @@ impl HostEnv {
         }
     }
 
+    /// The environment with `dir` first on `PATH`.
+    pub fn with_path_first(&self, dir: &Path) -> HostEnv {
+        let path = match self.get("PATH").filter(|p| !p.is_empty()) {
+            Some(rest) => format!("{}:{rest}", dir.display()),
+            None => dir.display().to_string(),
+        };
+        let mut vars: Vec<(String, String)> = self
+            .vars
+            .iter()
+            .filter(|(k, _)| k != "PATH")
+            .cloned()
+            .collect();
+        vars.push(("PATH".into(), path));
+        HostEnv { vars }
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.vars
             .iter()

@@ -1,4 +1,4 @@
-//! Results built by hand for reporter tests: two targets, a big-endian-only crash.
+//! Results built by hand for unit tests: two targets, a big-endian-only crash.
 
 use bele_targets::Table;
 
@@ -101,11 +101,13 @@ pub fn results(targets: Vec<TargetResult>) -> RunResults {
             filter: Default::default(),
             kernel: None,
             strict: false,
+            retries: 0,
         },
         targets,
         probe_sequences: Default::default(),
         probe_checks: Vec::new(),
         emulator_checks: Vec::new(),
+        dependency_controls: Vec::new(),
     }
 }
 
