@@ -815,6 +815,62 @@ fn a_run_can_be_pinned_to_another_qemu() {
     );
 }
 
+/// proptest 1.5.0 reads no `PROPTEST_RNG_SEED` (it says so in the failure's output): the
+/// repro line of its failure says it is not seeded, and still runs as pasted.
+#[test]
+fn a_repro_line_says_when_proptest_ignores_the_seed() {
+    let dir = support::scratch_crate("proptest-150", false);
+    let manifest = dir.join("Cargo.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{toml}\n[dev-dependencies]\nproptest = \"=1.5.0\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "//! A wire length read in native order, checked by proptest 1.5.0.\n\
+         #[cfg(test)]\nmod tests {\n    proptest::proptest! {\n        #[test]\n        \
+         fn lengths_round_trip(n in 1u32..) {\n            \
+         proptest::prop_assert_eq!(u32::from_ne_bytes(n.to_le_bytes()), n);\n        }\n    }\n}\n",
+    )
+    .unwrap();
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--targets",
+            &[X86_64, S390X].join(","),
+            "--no-layouts",
+        ],
+        &[],
+        "proptest-150",
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let r = run.results.as_ref().unwrap();
+    const TEST: &str = "tests::lengths_round_trip";
+    let failed = outcome(r, S390X, TEST);
+    assert!(
+        failed
+            .output
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Ignoring unknown env-var PROPTEST_RNG_SEED"),
+        "{failed:?}"
+    );
+    let line = (run.stdout.lines())
+        .find(|l| l.trim_start().starts_with("repro (s390x"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        line.contains("# not seeded: this proptest ignores PROPTEST_RNG_SEED"),
+        "{line}"
+    );
+    let (_, pasted) = line.split_once("): ").unwrap();
+    let (code, out) = support::bash(pasted);
+    assert_eq!(code, Some(101), "{pasted}\n{out}");
+}
+
 /// Two CI shards merged back give the unsharded run's results: same tests, same outcomes.
 #[test]
 fn sharded_runs_merge_back_into_the_unsharded_run() {

@@ -130,6 +130,63 @@ pub fn repro_line(
         };
         return format!("{line} {}", bele_qemu::shell_quote(&glob));
     }
-    replay(target, binary, test, config, &[])
-        .map_or_else(|| "(unknown runner)".into(), |i| i.shell_line())
+    let line = replay(target, binary, test, config, &[])
+        .map_or_else(|| "(unknown runner)".into(), |i| i.shell_line());
+    let output = (binary.tests.iter())
+        .find(|r| r.name == test)
+        .and_then(|r| r.output.as_deref())
+        .unwrap_or_default();
+    if ignores_the_seed(output) {
+        return format!("{line}  {UNSEEDED}");
+    }
+    line
+}
+
+/// What a repro line says when the test's proptest ignores the seed it is given: a shell
+/// comment, so the line still runs as pasted.
+pub const UNSEEDED: &str =
+    "# not seeded: this proptest ignores PROPTEST_RNG_SEED (it said so); it \
+     replays the failing case it saved under proptest-regressions/, if it saved one";
+
+/// Whether a test's output shows its proptest ignoring the seed bele gives it (proptest
+/// 1.5.0, for one, reads no `PROPTEST_RNG_SEED` and says so).
+pub fn ignores_the_seed(output: &str) -> bool {
+    output.contains("Ignoring unknown env-var PROPTEST_RNG_SEED")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata::sample;
+
+    /// A repro line runs the test with the run's seed; where the test's proptest said it
+    /// ignores the seed, the line says it is not seeded, as a comment that leaves it
+    /// runnable.
+    #[test]
+    #[allow(clippy::disallowed_methods, reason = "bash checks the line parses")]
+    fn a_repro_line_says_when_it_is_not_seeded() {
+        let mut r = sample();
+        let t = &r.targets[1];
+        let line = repro_line(t, &t.binaries[0], "be_bug", &r.config);
+        assert!(line.contains("PROPTEST_RNG_SEED="), "{line}");
+        assert!(!line.contains("not seeded"), "{line}");
+        let x = (r.targets[1].binaries[0].tests.iter_mut())
+            .find(|x| x.name == "be_bug")
+            .unwrap();
+        x.output = Some(
+            "proptest: Ignoring unknown env-var PROPTEST_RNG_SEED.\nthread 'be_bug' panicked"
+                .into(),
+        );
+        let t = &r.targets[1];
+        let line = repro_line(t, &t.binaries[0], "be_bug", &r.config);
+        assert!(
+            line.ends_with(&format!("--nocapture  {UNSEEDED}")),
+            "{line}"
+        );
+        let status = std::process::Command::new("bash")
+            .args(["-n", "-c", &line])
+            .status()
+            .unwrap();
+        assert!(status.success(), "the line still parses: {line}");
+    }
 }
