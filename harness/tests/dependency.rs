@@ -258,3 +258,88 @@ fn verdict_in(r: &bele::testing::RunResults, name: &str) -> (String, String, Vec
         .unwrap();
     (t.verdict.id(), t.verdict.label(), t.notes)
 }
+
+/// A crate of old lockfiles (libc 0.2.77, getrandom 0.2.0: they call `open64`, which zig's
+/// musl 1.2.5 no longer has) links and passes on the musl targets; a dependency whose own
+/// object references a symbol nothing defines fails the build where it does, and the build
+/// verdict names the dependency the linker named, not the workspace or QEMU.
+#[test]
+fn old_lockfiles_link_and_a_link_error_is_the_dependencys() {
+    let root = scratch("link-errors");
+    let _ = std::fs::remove_dir_all(&root);
+    let write = |path: &str, text: &str| {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    };
+    write(
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.0.0\"\nedition = \"2018\"\n\n[lib]\ndoctest = false\n\n\
+         [workspace]\n\n[dependencies]\nlibc = \"=0.2.77\"\ngetrandom = \"=0.2.0\"\n\
+         missing = { path = \"../missing\" }\n\n[features]\ncall = []\n",
+    );
+    write(
+        "app/src/lib.rs",
+        "//! Random bytes through an old getrandom, and a dependency that does not link on\n\
+         //! big-endian.\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn random_bytes() {\n        \
+         let mut b = [0u8; 16];\n        getrandom::getrandom(&mut b).unwrap();\n    }\n\n    \
+         #[cfg(feature = \"call\")]\n    #[test]\n    fn calls_the_dependency() {\n        missing::call();\n    }\n}\n",
+    );
+    write(
+        "missing/Cargo.toml",
+        "[package]\nname = \"missing\"\nversion = \"0.1.0\"\nedition = \"2018\"\n",
+    );
+    write(
+        "missing/src/lib.rs",
+        "//! Calls a C function no library defines, on big-endian targets only.\n\n\
+         #[cfg(target_endian = \"big\")]\nextern \"C\" {\n    fn bele_no_such_symbol();\n}\n\n\
+         pub fn call() {\n    #[cfg(target_endian = \"big\")]\n    // SAFETY: never links.\n    \
+         unsafe {\n        bele_no_such_symbol()\n    };\n}\n",
+    );
+    let manifest = root.join("app/Cargo.toml");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = ["test", "--manifest-path"].map(String::from).to_vec();
+        a.push(manifest.display().to_string());
+        a.extend([
+            "--targets".into(),
+            format!("x86_64-unknown-linux-gnu,{AARCH64_BE},armeb-bele-linux-musleabi"),
+            "--no-layouts".into(),
+        ]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    // Without the dependency's call: every target links, old libc and all.
+    let a = args(&[]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let run = bele(&a, &[], "link-lfs64");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = run.results.as_ref().unwrap();
+    for t in &r.targets {
+        assert_eq!(
+            support::outcome(r, &t.triple, "tests::random_bytes").outcome,
+            bele::testing::Outcome::Passed,
+            "{}",
+            t.triple
+        );
+    }
+    // The dependency's undefined symbol, on both big-endian targets.
+    let a = args(&["--features", "call"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let run = bele(&a, &[], "link-dependency");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let r = run.results.as_ref().unwrap();
+    let found = bele::testing::Findings::of(r);
+    let build = found.build.as_ref().expect("a build verdict");
+    // With its version when cargo compiled it in this build (not when it was fresh).
+    assert_eq!(build.dependencies.len(), 1, "{build:?}");
+    assert!(build.dependencies[0].starts_with("missing"), "{build:?}");
+    assert!(
+        build
+            .verdict_label
+            .starts_with("build fails on big-endian only: in a dependency, missing")
+            && build.verdict_label.ends_with(" (not the workspace's code)"),
+        "{}",
+        build.verdict_label
+    );
+    assert!(!run.stdout.contains("QEMU)"), "{}", run.stdout);
+}

@@ -160,6 +160,10 @@ impl Verdict {
                 "emulator-dependent on {}: fails every run, passes {config}",
                 targets.join(", ")
             ),
+            // No emulator runs while a target builds: its toolchain is the suspect.
+            Verdict::OneTargetOnly if subject == Subject::Build => {
+                format!("{verb} on one target only (suspect the target's toolchain)")
+            }
             Verdict::OneTargetOnly => {
                 format!("{verb} on one target only (suspect the target or QEMU)")
             }

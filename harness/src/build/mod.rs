@@ -263,10 +263,20 @@ fn cargo_base(
     }
     let mut rustflags = target.rustflags.clone();
     rustflags.extend(tools.crate_flags.iter().cloned());
+    let mut docflags = Vec::new();
     if let Some(sysroot) = &tools.sysroot {
-        let flag = ["--sysroot".to_string(), sysroot.display().to_string()];
-        rustflags.extend(flag.iter().cloned());
-        spec = with_flags(spec, FlagVars::RUSTDOC, &prefix, &flag, env);
+        docflags.extend(["--sysroot".to_string(), sysroot.display().to_string()]);
+    }
+    // zig's musl lacks the LFS64 names old libc versions call: every executable (doc-tests'
+    // too) links them from bele's object.
+    let lfs64 = (tools.zig.as_ref()).and_then(|z| z.lfs64.as_ref());
+    if let (LinkRoute::Zig { .. }, Some(lfs64)) = (target.link_route(), lfs64) {
+        let lfs64 = format!("link-arg={}", lfs64.display());
+        docflags.extend(["-C".to_string(), lfs64]);
+    }
+    if !docflags.is_empty() {
+        rustflags.extend(docflags.iter().cloned());
+        spec = with_flags(spec, FlagVars::RUSTDOC, &prefix, &docflags, env);
     }
     if !rustflags.is_empty() {
         spec = with_flags(spec, FlagVars::RUSTC, &prefix, &rustflags, env);
@@ -486,6 +496,26 @@ pub fn failed_crates(stderr: &str, ws: &Workspace) -> Vec<FailedCrate> {
             }
         }
     }
+    // A link that failed on symbols only dependencies' objects reference (`undefined
+    // symbol: open64 ... in archive .../libgetrandom-<hash>.rlib`): cargo says the member
+    // being linked could not compile, but the linker named the crates at fault.
+    let culprits = link_culprits(stderr);
+    let member =
+        |crate_name: &str| (ws.members.iter()).any(|p| p.name.replace('-', "_") == crate_name);
+    if !culprits.is_empty() && !culprits.iter().any(|c| member(c)) {
+        named.retain(|(n, _)| !ws.members.iter().any(|p| p.name == *n));
+        for c in culprits {
+            // The package's own spelling, from its `Compiling` line.
+            let package = (stderr.lines())
+                .filter_map(|l| l.trim().strip_prefix("Compiling "))
+                .filter_map(|rest| rest.split(' ').next())
+                .find(|p| p.replace('-', "_") == c)
+                .map_or(c.clone(), str::to_string);
+            if !named.iter().any(|(n, _)| *n == package) {
+                named.push((package, None));
+            }
+        }
+    }
     named
         .into_iter()
         .map(|(name, version)| {
@@ -503,6 +533,46 @@ pub fn failed_crates(stderr: &str, ws: &Workspace) -> Vec<FailedCrate> {
             }
         })
         .collect()
+}
+
+/// The crates whose objects reference the symbols a failed link could not find, in the
+/// order the linker names them: from an archive `lib<crate>-<hash>.rlib` (lld's `in
+/// archive`, GNU ld's `lib<crate>-<hash>.rlib(<object>)`), else from the object itself,
+/// `<crate>-<hash>.<...>.rcgu.o`. Empty when no symbol was undefined.
+pub fn link_culprits(stderr: &str) -> Vec<String> {
+    if !stderr.contains("undefined symbol") && !stderr.contains("undefined reference") {
+        return Vec::new();
+    }
+    let hashed = |word: &str| -> Option<String> {
+        let (name, rest) = word.split_once('-')?;
+        let hash = rest.split(['.', '(']).next()?;
+        (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) && !name.is_empty())
+            .then(|| name.to_string())
+    };
+    let mut found: Vec<String> = Vec::new();
+    for line in stderr.lines().map(str::trim) {
+        let referencing = line.starts_with(">>>") || line.contains("undefined reference");
+        if !referencing {
+            continue;
+        }
+        let words = line.split([' ', '/', ':']).filter(|w| !w.is_empty());
+        let archive = words.clone().find_map(|w| {
+            let base = w.strip_prefix("lib")?;
+            base.contains(".rlib").then(|| hashed(base)).flatten()
+        });
+        let object = || {
+            words
+                .clone()
+                .find(|w| w.contains(".rcgu.o"))
+                .and_then(hashed)
+        };
+        if let Some(c) = archive.or_else(object) {
+            if !found.contains(&c) {
+                found.push(c);
+            }
+        }
+    }
+    found
 }
 
 /// The messages in `stdout`, cargo's whole `--message-format=json` output.
@@ -587,6 +657,36 @@ mod tests {
             ]
         );
         assert!(failed_crates("error: linker `cc` not found", &ws).is_empty());
+    }
+
+    /// A member's test executable that fails to link because a dependency's object calls
+    /// `open64`, which zig's musl no longer has (lld's words): the dependency is at fault.
+    #[test]
+    fn a_link_error_is_the_crate_the_linker_names() {
+        let ws = Workspace::parse(METADATA).unwrap();
+        let stderr = include_str!("../../tests/captured/cargo-stderr-lfs64-aarch64_be.txt");
+        assert_eq!(link_culprits(stderr), ["getrandom"]);
+        let failed = failed_crates(stderr, &ws);
+        assert_eq!(
+            failed,
+            [FailedCrate {
+                name: "getrandom".into(),
+                version: Some("0.2.0".into()),
+                dependency: true,
+            }]
+        );
+        // GNU ld names the archive with the object in parentheses.
+        let gnu = "/t/deps/libfoo_bar-0123456789abcdef.rlib(foo_bar-0123456789abcdef.foo_bar.1-cgu.0.rcgu.o): in function `f': undefined reference to `open64'";
+        assert_eq!(link_culprits(gnu), ["foo_bar"]);
+        // The member's own object: its fault.
+        let own = "ld.lld: error: undefined symbol: open64\n>>> referenced by lib.rs:8\n>>>               /t/deps/fx_endian-0123456789abcdef.a75.rcgu.o:(fx_endian::f)\nerror: could not compile `fx-endian` (lib test)\n";
+        assert_eq!(link_culprits(own), ["fx_endian"]);
+        let failed = failed_crates(own, &ws);
+        assert_eq!(
+            (failed[0].name.as_str(), failed[0].dependency),
+            ("fx-endian", false)
+        );
+        assert!(link_culprits("error[E0425]: cannot find value").is_empty());
     }
 
     #[test]
@@ -688,6 +788,7 @@ mod tests {
         let zig = Wrappers {
             cc: "/c/zig/bin/aarch64_be-linux-musl-cc".into(),
             ar: "/c/zig/bin/aarch64_be-linux-musl-ar".into(),
+            lfs64: Some("/c/zig/bin/lfs64-aarch64_be-linux-musl-0123.o".into()),
         };
         let tools = TargetTools {
             build_std: true,
@@ -707,10 +808,13 @@ mod tests {
             env(&format!("{p}LINKER")),
             Some("/c/zig/bin/aarch64_be-linux-musl-cc")
         );
+        // The LFS64 object links into every executable, doc-tests' too.
+        let lfs64 = "-C link-arg=/c/zig/bin/lfs64-aarch64_be-linux-musl-0123.o";
         assert_eq!(
             env(&format!("{p}RUSTFLAGS")),
-            Some("-C link-self-contained=no")
+            Some(format!("-C link-self-contained=no {lfs64}").as_str())
         );
+        assert_eq!(env(&format!("{p}RUSTDOCFLAGS")), Some(lfs64));
         assert_eq!(
             env("CC_aarch64_be-unknown-linux-musl"),
             Some("/c/zig/bin/aarch64_be-linux-musl-cc")
@@ -732,7 +836,7 @@ mod tests {
         };
         assert_eq!(
             env("RUSTFLAGS"),
-            Some("-C debuginfo=0 -C link-self-contained=no")
+            Some(format!("-C debuginfo=0 -C link-self-contained=no {lfs64}").as_str())
         );
         assert_eq!(env(&format!("{p}RUSTFLAGS")), None);
         // A derived spec goes to --target, with the flag cargo wants for JSON specs.
@@ -761,7 +865,12 @@ mod tests {
             line.contains("CARGO_TARGET_ARMEB_BELE_LINUX_MUSLEABI_LINKER="),
             "{line}"
         );
-        assert!(!line.contains("RUSTFLAGS"), "armeb needs no flags: {line}");
+        assert!(
+            line.contains(
+                "'CARGO_TARGET_ARMEB_BELE_LINUX_MUSLEABI_RUSTFLAGS=-C link-arg=/c/zig/bin/lfs64-"
+            ),
+            "armeb needs only the LFS64 object: {line}"
+        );
     }
 
     /// A std cache under a directory with a space: the sysroot flag reaches rustc whole.

@@ -65,11 +65,60 @@ pub fn check(env: &HostEnv) -> Result<PathBuf, String> {
     Ok(zig)
 }
 
-/// The C compiler and archiver for one zig target, as executables.
+/// The C compiler and archiver for one zig target, as executables, and the object that
+/// gives its musl back the LFS64 names (`lfs64.c`), linked into every executable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wrappers {
     pub cc: PathBuf,
     pub ar: PathBuf,
+    /// The LFS64 object, once compiled ([`with_lfs64`]).
+    pub lfs64: Option<PathBuf>,
+}
+
+/// The LFS64 names musl 1.2.4 and later leave out of its static libc, as weak definitions.
+pub const LFS64_SOURCE: &str = include_str!("lfs64.c");
+
+/// `w` with `lfs64.c` compiled for `zig_target` beside its wrappers (once per source text:
+/// the file name carries its digest), through its `cc` wrapper.
+pub fn with_lfs64(w: Wrappers, zig_target: &str, env: &HostEnv) -> std::io::Result<Wrappers> {
+    let dir = w.cc.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let lfs64 = lfs64_object(&w.cc, zig_target, &dir, env)?;
+    Ok(Wrappers {
+        lfs64: Some(lfs64),
+        ..w
+    })
+}
+
+fn lfs64_object(
+    cc: &Path,
+    zig_target: &str,
+    dir: &Path,
+    env: &HostEnv,
+) -> std::io::Result<PathBuf> {
+    let digest = bele_probe::digest(LFS64_SOURCE.as_bytes());
+    let object = dir.join(format!("lfs64-{zig_target}-{digest:016x}.o"));
+    if object.is_file() {
+        return Ok(object);
+    }
+    let source = dir.join(format!("lfs64-{digest:016x}.c"));
+    crate::util::atomic::write(&source, None, |w| w.write_all(LFS64_SOURCE.as_bytes()))?;
+    let partial = dir.join(format!("lfs64-{zig_target}-{}.o.part", std::process::id()));
+    let out = CommandSpec::new(&cc.display().to_string(), dir)
+        .args(["-c", "-O2", "-D_GNU_SOURCE", "-o"])
+        .arg(partial.display().to_string())
+        .arg(source.display().to_string())
+        .output(&env.vars)
+        .map_err(std::io::Error::other)?;
+    if !out.success {
+        let _ = std::fs::remove_file(&partial);
+        return Err(std::io::Error::other(format!(
+            "zig cc could not compile {}: {}",
+            source.display(),
+            out.stderr.trim()
+        )));
+    }
+    std::fs::rename(&partial, &object)?;
+    Ok(object)
 }
 
 /// Writes (if they differ) the `cc` and `ar` wrappers for `zig_target` beside `zig`.
@@ -90,6 +139,7 @@ pub fn wrappers(zig: &Path, zig_target: &str) -> std::io::Result<Wrappers> {
     Ok(Wrappers {
         cc: write(format!("{zig_target}-cc"), cc_script(zig, zig_target))?,
         ar: write(format!("{zig_target}-ar"), ar_script(zig))?,
+        lfs64: None,
     })
 }
 

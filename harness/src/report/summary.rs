@@ -697,8 +697,8 @@ mod tests {
         let mut out = Vec::new();
         write_summary(&mut out, &crate::testdata::every_status(), Style::PLAIN).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("\nbuild fails on one target only (suspect the target or QEMU): powerpc-unknown-linux-gnu\n"), "{text}");
-        assert!(text.ends_with(", 1 target failed to build (build fails on one target only (suspect the target or QEMU)), 1 unavailable\n"), "{text}");
+        assert!(text.contains("\nbuild fails on one target only (suspect the target's toolchain): powerpc-unknown-linux-gnu\n"), "{text}");
+        assert!(text.ends_with(", 1 target failed to build (build fails on one target only (suspect the target's toolchain)), 1 unavailable\n"), "{text}");
         // The test the run never reached is counted apart from the ignored ones.
         let r = crate::testdata::every_status();
         let s = Findings::of(&r).summary;

@@ -63,7 +63,7 @@ pub(super) fn prepare_targets(
             .map(|dir| format!("--qemu {} has no {}", dir.display(), t.qemu));
         let tools = match check.reason().or(missing_qemu) {
             Some(reason) => Err(reason),
-            None => prepare(&check, plan, results.host.cpus),
+            None => prepare(&check, plan, results.host.cpus, env),
         };
         match tools {
             Err(reason) => {
@@ -291,6 +291,7 @@ pub(super) fn prepare(
     check: &doctor::TargetCheck<'_>,
     plan: &Plan<'_>,
     cpus: usize,
+    env: &HostEnv,
 ) -> Result<TargetTools, String> {
     let t = check.target;
     let spec_file = match &check.spec {
@@ -302,9 +303,14 @@ pub(super) fn prepare(
     };
     let zig = match (t.link_route(), &check.zig) {
         (LinkRoute::Zig { zig_target }, Some(zig)) => {
-            Some(crate::host::zig::wrappers(zig, zig_target).map_err(|e| {
+            let w = crate::host::zig::wrappers(zig, zig_target).map_err(|e| {
                 format!("cannot write zig's wrappers beside {}: {e}", zig.display())
-            })?)
+            })?;
+            Some(
+                crate::host::zig::with_lfs64(w, zig_target, env).map_err(|e| {
+                    format!("cannot compile bele's LFS64 object for {zig_target}: {e}")
+                })?,
+            )
         }
         _ => None,
     };
