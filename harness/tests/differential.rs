@@ -660,3 +660,59 @@ fn a_compiler_of_any_name_is_wrapped() {
     assert_eq!(names, ["D"]);
     assert!(layouts.unrecorded.is_empty(), "{:?}", layouts.unrecorded);
 }
+
+/// A workspace wrapper the user's `.cargo/config.toml` sets (`build.rustc-workspace-wrapper`,
+/// a path relative to the crate) still runs under bele's recording wrapper, for every
+/// compilation of the crate, and the layouts are recorded all the same.
+#[test]
+fn a_configured_workspace_wrapper_still_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = support::scratch_crate("configured-wrapper", false);
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "//! One repr type.\n\n#[repr(C)]\npub struct D {\n    pub a: u32,\n    pub b: u64,\n}\n\n\
+         #[test]\nfn makes_one() {\n    assert_eq!(D { a: 1, b: 2 }.b, 2);\n}\n",
+    )
+    .unwrap();
+    let marker = dir.join("wrapped.log");
+    let wrap = dir.join("tools/wrap.sh");
+    std::fs::create_dir_all(wrap.parent().unwrap()).unwrap();
+    std::fs::write(
+        &wrap,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\nexec \"$@\"\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(dir.join(".cargo")).unwrap();
+    std::fs::write(
+        dir.join(".cargo/config.toml"),
+        "[build]\nrustc-workspace-wrapper = \"tools/wrap.sh\"\n",
+    )
+    .unwrap();
+    let manifest = dir.join("Cargo.toml");
+    let run = bele(
+        &[
+            "test",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--targets",
+            X86_64,
+        ],
+        &[],
+        "configured-wrapper",
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let log = std::fs::read_to_string(&marker).unwrap_or_default();
+    assert!(
+        log.contains("--crate-name configured_wrapper"),
+        "the user's wrapper ran: {log}"
+    );
+    assert!(log.contains("-Zprint-type-sizes"), "under bele's: {log}");
+    let r = run.results.as_ref().unwrap();
+    let layouts = r.targets[0].layouts.as_ref().expect("layouts recorded");
+    let names: Vec<&str> = layouts.types.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["D"]);
+}

@@ -81,6 +81,9 @@ pub struct TargetTools {
     /// The program cargo runs as its rustc wrapper to record layouts (this bele), when
     /// they are recorded.
     pub layouts: Option<PathBuf>,
+    /// The user's own workspace wrapper (`RUSTC_WORKSPACE_WRAPPER`, else their cargo
+    /// configuration's), which the recording wrapper runs rustc through.
+    pub user_wrapper: Option<String>,
     /// Which builder builds the target (each has a target dir of its own), and how many
     /// jobs its cargo may run when there are several (`None`: cargo's default, every core).
     pub builder: Builder,
@@ -287,7 +290,7 @@ fn cargo_base(
             .env("RUSTC_WORKSPACE_WRAPPER", wrapper.display().to_string())
             .env(layouts::DIR_VAR, dir.display().to_string());
         // The user's own wrapper still runs: the recording wrapper runs rustc through it.
-        if let Some(theirs) = env.get("RUSTC_WORKSPACE_WRAPPER").filter(|w| !w.is_empty()) {
+        if let Some(theirs) = &tools.user_wrapper {
             spec = spec.env(layouts::USER_WRAPPER_VAR, theirs);
         }
     }

@@ -130,6 +130,26 @@ impl Workspace {
         Packages::linked(&out.stdout, &selection.packages).map_err(fail)
     }
 
+    /// The workspace wrapper the user's cargo configuration sets
+    /// (`build.rustc-workspace-wrapper` in a `.cargo/config.toml` or
+    /// `CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER`), resolved as cargo resolves it; `None` when
+    /// none is set or cargo cannot say.
+    pub fn configured_wrapper(&self, env: &HostEnv) -> Option<String> {
+        let out = CommandSpec::new("cargo", &self.root)
+            .args([
+                "-Zunstable-options",
+                "config",
+                "get",
+                "build.rustc-workspace-wrapper",
+                "--show-origin",
+            ])
+            .env("RUSTC_BOOTSTRAP", "1")
+            .output(&env.vars)
+            .ok()
+            .filter(|o| o.success)?;
+        configured_wrapper(&out.stdout, &self.root)
+    }
+
     /// Parses `cargo metadata --format-version 1 --no-deps` output.
     pub fn parse(json: &str) -> Result<Workspace, WorkspaceError> {
         let md =
@@ -241,6 +261,29 @@ pub fn git_commit(dir: &Path, env: &HostEnv) -> Option<String> {
     let dirty =
         run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
     Some(if dirty { format!("{head}-dirty") } else { head })
+}
+
+/// The wrapper `cargo config get build.rustc-workspace-wrapper --show-origin` printed
+/// (`build.rustc-workspace-wrapper = "tools/wrap" # /w/.cargo/config.toml`), resolved as
+/// cargo resolves a program path: a bare name is looked up on `PATH`; a relative path is
+/// relative to the directory holding the `.cargo` directory it was set in, or to `cwd`
+/// when set by an environment variable or `--config`.
+pub fn configured_wrapper(text: &str, cwd: &Path) -> Option<String> {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("build.rustc-workspace-wrapper"))?;
+    let (_, rest) = line.split_once('=')?;
+    let (value, origin) = rest.split_once(" # ").unwrap_or((rest, ""));
+    let value: String = serde_json::from_str(value.trim()).ok()?;
+    if value.is_empty() || !value.contains('/') || value.starts_with('/') {
+        return (!value.is_empty()).then_some(value);
+    }
+    let origin = Path::new(origin.trim());
+    let base = match origin.parent().and_then(Path::parent) {
+        Some(dir) if origin.is_absolute() => dir.to_path_buf(),
+        _ => cwd.to_path_buf(),
+    };
+    Some(base.join(value).display().to_string())
 }
 
 /// The packages of a resolved dependency graph: each name with its versions (a graph can
@@ -414,6 +457,30 @@ mod tests {
         assert!(Packages::linked("{}", &[])
             .unwrap_err()
             .contains("packages"));
+    }
+
+    /// What `cargo config get --show-origin` prints for the wrapper, resolved as cargo
+    /// resolves it.
+    #[test]
+    fn the_configured_wrapper_resolves_as_cargo_resolves_it() {
+        let cwd = Path::new("/w");
+        let from = |value: &str, origin: &str| {
+            configured_wrapper(
+                &format!("build.rustc-workspace-wrapper = \"{value}\" # {origin}\n"),
+                cwd,
+            )
+        };
+        let file = "/w/crate/.cargo/config.toml";
+        assert_eq!(
+            from("tools/wrap.sh", file).as_deref(),
+            Some("/w/crate/tools/wrap.sh")
+        );
+        assert_eq!(from("/opt/wrap", file).as_deref(), Some("/opt/wrap"));
+        assert_eq!(from("sccache", file).as_deref(), Some("sccache"));
+        let env = "environment variable `CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER`";
+        assert_eq!(from("bin/w", env).as_deref(), Some("/w/bin/w"));
+        assert_eq!(from("", file), None);
+        assert_eq!(configured_wrapper("", cwd), None);
     }
 
     #[test]

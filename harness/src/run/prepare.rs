@@ -35,6 +35,13 @@ pub(super) fn prepare_targets(
     reporter: &mut dyn Reporter,
 ) -> Result<PerTarget<Ready>, ResultsError> {
     let mut ready = Vec::new();
+    // The user's workspace wrapper, which bele's recording wrapper must still run: from the
+    // environment, else their cargo configuration (asked once, only when recording).
+    let user_wrapper = match env.get("RUSTC_WORKSPACE_WRAPPER").filter(|w| !w.is_empty()) {
+        Some(w) => Some(w.to_string()),
+        None if plan.layouts => plan.workspace.configured_wrapper(env),
+        None => None,
+    };
     let rustc = rustc_version(&results.toolchain.rustc);
     for check in doctor::check(&plan.targets, toolchain, env) {
         let t = check.target;
@@ -63,7 +70,10 @@ pub(super) fn prepare_targets(
             .map(|dir| format!("--qemu {} has no {}", dir.display(), t.qemu));
         let tools = match check.reason().or(missing_qemu) {
             Some(reason) => Err(reason),
-            None => prepare(&check, plan, results.host.cpus, env),
+            None => prepare(&check, plan, results.host.cpus, env).map(|tools| TargetTools {
+                user_wrapper: user_wrapper.clone(),
+                ..tools
+            }),
         };
         match tools {
             Err(reason) => {
@@ -328,6 +338,7 @@ pub(super) fn prepare(
         layouts: (plan.layouts && plan.selection.kinds.executables())
             .then(|| std::env::current_exe().ok())
             .flatten(),
+        user_wrapper: None,
         builder: Builder::of(&t.triple, plan.builders, cpus),
     })
 }
