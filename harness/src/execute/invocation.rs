@@ -121,9 +121,10 @@ pub fn repro_line(
                 bele_qemu::shell_quote(&c.display().to_string())
             ));
         }
-        // A parameterised case runs with its test; a suite-level error with its suite.
+        // A parameterised case runs with its test; a suite-level error, and a test known
+        // only by its place (`(test 3)`), with its suite.
         let test = test.split('/').next().unwrap_or(test);
-        let glob = if test.is_empty() {
+        let glob = if test.is_empty() || test.starts_with('(') {
             binary.id.clone()
         } else {
             format!("{}.{test}", binary.id)

@@ -1,7 +1,9 @@
 //! The kernel's console as KUnit leaves it: KTAP (suites, tests, parameterised subtests,
 //! their diagnostics and `.location` attributes) among the kernel's own log lines. Text in,
 //! data out; tested on captured consoles. A test whose result never came (the kernel died or
-//! hung while it ran) is named from the attribute lines KUnit prints as it starts it.
+//! hung while it ran) is known by its place in its suite (KUnit prints an ordinary test's
+//! attributes after it ran), or by name when it printed its `.location` as it started (a
+//! doc-test).
 
 /// How one KTAP test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +46,15 @@ pub struct Console {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unfinished {
     pub suite: String,
+    /// The test known to be running: one whose attribute lines came before its result
+    /// (a doc-test prints its `.location` as it starts). KUnit prints an ordinary test's
+    /// attributes after it ran, so for those this is `None` and `position` says which.
     pub test: Option<String>,
+    /// How many of the suite's tests had reported: the one running was the next.
+    pub position: usize,
+    /// When the console ended inside a parameterised test: its name and how many of its
+    /// cases had reported (the one running was the next).
+    pub case: Option<(String, usize)>,
     /// What the console said since the last result (the oops, the panic).
     pub output: Vec<String>,
 }
@@ -147,19 +157,32 @@ pub fn parse(console: &str) -> Console {
         level.pending.push(trimmed.to_string());
     }
     // The console ended: the top level's suites are what reported; a suite still open was
-    // cut off while a test of it ran.
+    // cut off while a test of it ran (in a parameterised test, a case of it).
+    let case = (stack.len() > 2)
+        .then(|| &stack[2])
+        .filter(|l| !l.node.name.is_empty())
+        .map(|l| (l.node.name.clone(), l.node.children.len()));
+    let mut inner_output = Vec::new();
     while stack.len() > 2 {
+        if let Some(l) = stack.last() {
+            inner_output.splice(0..0, l.pending.iter().cloned());
+        }
         close_unreported(&mut stack);
     }
     if stack.len() == 2 {
         let suite = stack.pop().unwrap_or_default();
         let running = suite.running.clone();
-        let output = suite.pending.clone();
+        let mut output = suite.pending.clone();
+        output.extend(inner_output);
+        // The parameterised test is among the suite's children now, unreported.
+        let position = suite.node.children.len() - usize::from(case.is_some());
         let mut node = finish_level(suite);
         node.status = None;
         out.unfinished = Some(Unfinished {
             suite: node.name.clone(),
-            test: running,
+            test: running.filter(|_| case.is_none()),
+            position,
+            case,
             output,
         });
         if let Some(top) = stack.last_mut() {
@@ -400,17 +423,20 @@ not ok 1 s
         );
     }
 
+    /// KUnit prints an ordinary test's attributes after it ran, just before its result: a
+    /// console cut off inside the next test names no test, only its place in the suite. A
+    /// doc-test prints its `.location` as it starts: that one is named.
     #[test]
-    fn a_console_cut_off_mid_test_names_the_running_test() {
+    fn a_console_cut_off_mid_test_gives_the_running_tests_place() {
         let console = "\
 KTAP version 1
 1..2
     KTAP version 1
     # Subtest: s
+    # speed: normal
     1..3
     # t1.speed: normal
     ok 1 t1
-    # t2.speed: normal
 rust_kernel: panicked at rust/kernel/x.rs:3:5:
 Kernel panic - not syncing: oops
 ";
@@ -420,7 +446,28 @@ Kernel panic - not syncing: oops
         assert_eq!(c.suites[0].status, None);
         assert_eq!(statuses(&c.suites[0]), [("t1", Some(&Status::Passed))]);
         let u = c.unfinished.unwrap();
-        assert_eq!((u.suite.as_str(), u.test.as_deref()), ("s", Some("t2")));
+        assert_eq!(
+            (u.suite.as_str(), u.test.as_deref(), u.position),
+            ("s", None, 1)
+        );
+        assert!(crashed(&u.output), "{u:?}");
+        // A doc-test that had printed its location.
+        let doc = console.replace(
+            "rust_kernel: panicked",
+            "    # rust_doctest_kernel_x_rs_0.location: rust/kernel/x.rs:7\nrust_kernel: panicked",
+        );
+        let u = parse(&doc).unfinished.unwrap();
+        assert_eq!(u.test.as_deref(), Some("rust_doctest_kernel_x_rs_0"));
+        // Inside a parameterised test, after its first case: the second case.
+        let param = console.replace(
+            "rust_kernel: panicked",
+            "        KTAP version 1\n        # Subtest: p\n        ok 1 one\nrust_kernel: panicked",
+        );
+        let u = parse(&param).unfinished.unwrap();
+        assert_eq!(
+            (u.test.clone(), u.position, u.case.clone()),
+            (None, 1, Some(("p".to_string(), 1)))
+        );
         assert!(crashed(&u.output), "{u:?}");
     }
 

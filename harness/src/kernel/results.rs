@@ -58,6 +58,7 @@ pub fn binaries(
         for t in &mut tests {
             t.key = t.location.as_deref().and_then(|l| example_key(tree, l));
         }
+        number_twins(&mut tests);
         let mut error = None;
         if suite.status.is_none() {
             if let Some(u) = console
@@ -65,7 +66,11 @@ pub fn binaries(
                 .as_ref()
                 .filter(|u| u.suite == suite.name)
             {
-                let name = u.test.clone().unwrap_or_else(|| "(between tests)".into());
+                let name = match (&u.test, &u.case) {
+                    (Some(test), _) => test.clone(),
+                    (None, Some((test, cases))) => format!("{test}/{}", placeholder(cases + 1)),
+                    (None, None) => placeholder(u.position + 1),
+                };
                 let output = u.output.join("\n");
                 let (outcome, what) = match end {
                     BootEnd::Interrupted => (
@@ -125,6 +130,106 @@ pub fn binaries(
         out.push(binary(KERNEL, Vec::new(), error));
     }
     out
+}
+
+/// The name of the `n`th test (or case) of a suite, when the console cut it off before it
+/// said its name: `(test 3)`; [`name_cut_tests`] puts the real one in its place.
+fn placeholder(n: usize) -> String {
+    format!("(test {n})")
+}
+
+/// `(test 3)`'s `3`.
+fn placeholder_place(name: &str) -> Option<usize> {
+    name.strip_prefix("(test ")?.strip_suffix(')')?.parse().ok()
+}
+
+/// Gives each test a kernel cut off before its result its real name, from another kernel
+/// that ran the same suite further: the test at the same place, where every test before it
+/// has the same name in both (an architecture-gated test would shift the places). A
+/// parameterised test's case is named among that test's cases. What cannot be named keeps
+/// its place as its name.
+pub fn name_cut_tests(targets: &mut [crate::model::TargetResult]) {
+    // Per target, per suite: the names in the order they ran.
+    let order: Vec<Vec<(String, Vec<String>)>> = (targets.iter())
+        .map(|t| {
+            (t.binaries.iter())
+                .map(|b| {
+                    (
+                        b.id.clone(),
+                        b.tests.iter().map(|r| r.name.clone()).collect(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    for (i, t) in targets.iter_mut().enumerate() {
+        for b in &mut t.binaries {
+            let names: Vec<String> = b.tests.iter().map(|r| r.name.clone()).collect();
+            for r in &mut b.tests {
+                let (parent, last) = match r.name.rsplit_once('/') {
+                    Some((p, l)) => (Some(p.to_string()), l),
+                    None => (None, r.name.as_str()),
+                };
+                let Some(place) = placeholder_place(last) else {
+                    continue;
+                };
+                // Here, what ran before it at its level: the suite's tests, or the cases.
+                let level = |all: &[String]| -> Vec<String> {
+                    let mut seen: Vec<String> = Vec::new();
+                    for n in all {
+                        let item = match &parent {
+                            Some(p) => n.strip_prefix(&format!("{p}/")).map(String::from),
+                            None => Some(n.split('/').next().unwrap_or(n).to_string()),
+                        };
+                        if let Some(item) = item.filter(|x| !seen.contains(x)) {
+                            seen.push(item);
+                        }
+                    }
+                    seen
+                };
+                let before: Vec<String> = level(&names).into_iter().take(place - 1).collect();
+                let found = (order.iter().enumerate())
+                    .filter(|(j, _)| *j != i)
+                    .flat_map(|(_, suites)| suites.iter())
+                    .filter(|(id, _)| *id == b.id)
+                    .find_map(|(_, theirs)| {
+                        let theirs = level(theirs);
+                        let agrees = theirs.len() >= place && theirs[..place - 1] == before[..];
+                        let name = theirs.get(place - 1)?;
+                        (agrees && placeholder_place(name).is_none()).then(|| name.clone())
+                    });
+                if let Some(name) = found {
+                    let full = match &parent {
+                        Some(p) => format!("{p}/{name}"),
+                        None => name,
+                    };
+                    let note = format!(
+                        "named by its place in the suite: it was test {place} where a kernel \
+                         that ran on has `{full}` there, after the same tests"
+                    );
+                    r.output = Some(match r.output.take() {
+                        Some(o) => format!("{note}\n{o}"),
+                        None => note,
+                    });
+                    r.name = full;
+                }
+            }
+        }
+    }
+}
+
+/// Doc-tests whose keys collide (identical examples in one file) get an ordinal, `#2` on,
+/// in the order they ran, so each pairs with its own twin across targets.
+fn number_twins(tests: &mut [TestResult]) {
+    let mut seen: Vec<String> = Vec::new();
+    for t in tests.iter_mut() {
+        let Some(key) = t.key.clone() else { continue };
+        let n = seen.iter().filter(|k| **k == key).count();
+        seen.push(key.clone());
+        if n > 0 {
+            t.key = Some(format!("{key}#{}", n + 1));
+        }
+    }
 }
 
 /// The results of `node` (its cases as `prefix/name` when it has any).
@@ -272,6 +377,8 @@ ok 2 t
         assert_eq!(outcomes(&b[1]), [("c", Outcome::Passed)]);
     }
 
+    /// KUnit prints an ordinary test's attributes after it ran: the test a kernel died in
+    /// is known by its place, then named from a kernel that ran the suite further.
     #[test]
     fn a_kernel_that_dies_mid_suite_blames_the_running_test_and_says_what_never_ran() {
         let console = "\
@@ -282,14 +389,54 @@ KTAP version 1
     1..3
     # a.speed: normal
     ok 1 a
-    # b.speed: normal
 Kernel panic - not syncing: Fatal exception
 ";
         let b = run(console, BootEnd::Exited);
         assert_eq!(
             outcomes(&b[0]),
-            [("a", Outcome::Passed), ("b", Outcome::Crashed)]
+            [("a", Outcome::Passed), ("(test 2)", Outcome::Crashed)]
         );
+        // Named from another kernel that ran the suite, where the tests before agree.
+        let full = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..3\n    \
+                    ok 1 a\n    ok 2 b\n    ok 3 c\nok 1 s\n";
+        let table = bele_targets::Table::builtin();
+        let target = |triple: &str, binaries: Vec<BinaryResult>| {
+            let mut t = crate::model::TargetResult::new(
+                table.get(triple).unwrap(),
+                crate::model::RunnerName::Native,
+                vec![],
+            );
+            t.binaries = binaries;
+            t
+        };
+        let mut targets = vec![
+            target("s390x-unknown-linux-gnu", b.clone()),
+            target("x86_64-unknown-linux-gnu", run(full, BootEnd::Exited)),
+        ];
+        name_cut_tests(&mut targets);
+        let named = &targets[0].binaries[0].tests[1];
+        assert_eq!(
+            (named.name.as_str(), named.outcome),
+            ("b", Outcome::Crashed)
+        );
+        assert!(
+            named
+                .output
+                .as_deref()
+                .unwrap()
+                .starts_with("named by its place in the suite"),
+            "{named:?}"
+        );
+        // Where the tests before it differ (an architecture-gated test), it keeps its place.
+        let mut targets = vec![
+            target("s390x-unknown-linux-gnu", b.clone()),
+            target(
+                "x86_64-unknown-linux-gnu",
+                run(&full.replace("ok 1 a", "ok 1 only_x86"), BootEnd::Exited),
+            ),
+        ];
+        name_cut_tests(&mut targets);
+        assert_eq!(targets[0].binaries[0].tests[1].name, "(test 2)");
         assert!(
             b[0].error.as_deref().unwrap().contains("1 more tests"),
             "{:?}",
@@ -309,13 +456,13 @@ Kernel panic - not syncing: Fatal exception
         let b = run(&hung, BootEnd::TimedOut { secs: 60 });
         assert_eq!(
             outcomes(&b[0]),
-            [("a", Outcome::Passed), ("b", Outcome::TimedOut)]
+            [("a", Outcome::Passed), ("(test 2)", Outcome::TimedOut)]
         );
         // Interrupted by the user: the running test was not run, not blamed.
         let b = run(&hung, BootEnd::Interrupted);
         assert_eq!(
             outcomes(&b[0]),
-            [("a", Outcome::Passed), ("b", Outcome::NotRun)]
+            [("a", Outcome::Passed), ("(test 2)", Outcome::NotRun)]
         );
     }
 
@@ -334,6 +481,61 @@ Kernel panic - not syncing: Fatal exception
                 .contains("Unable to mount root fs"),
             "{:?}",
             b[0].error
+        );
+    }
+
+    /// A kernel that died in a parameterised test's case: that case is blamed, named from
+    /// a kernel that ran all the cases.
+    #[test]
+    fn a_crash_in_a_parameterised_case_is_that_cases() {
+        let cut = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..1\n        \
+                   KTAP version 1\n        # Subtest: p\n        ok 1 one\nKernel panic - not syncing: x\n";
+        let b = run(cut, BootEnd::Exited);
+        assert_eq!(
+            outcomes(&b[0]),
+            [("p/one", Outcome::Passed), ("p/(test 2)", Outcome::Crashed)]
+        );
+        let full = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..1\n        \
+                    KTAP version 1\n        # Subtest: p\n        ok 1 one\n        ok 2 two\n    ok 1 p\nok 1 s\n";
+        let table = bele_targets::Table::builtin();
+        let mut targets: Vec<crate::model::TargetResult> = [
+            ("s390x-unknown-linux-gnu", cut),
+            ("x86_64-unknown-linux-gnu", full),
+        ]
+        .iter()
+        .map(|(triple, console)| {
+            let mut t = crate::model::TargetResult::new(
+                table.get(triple).unwrap(),
+                crate::model::RunnerName::Native,
+                vec![],
+            );
+            t.binaries = run(console, BootEnd::Exited);
+            t
+        })
+        .collect();
+        name_cut_tests(&mut targets);
+        assert_eq!(targets[0].binaries[0].tests[1].name, "p/two");
+    }
+
+    /// Identical examples in one file: each its own key, by the order they ran.
+    #[test]
+    fn twin_doc_tests_get_ordinals() {
+        let mut tests = vec![
+            TestResult::new("a", Outcome::Passed, 0),
+            TestResult::new("b", Outcome::Passed, 0),
+            TestResult::new("c", Outcome::Passed, 0),
+        ];
+        tests[0].key = Some("rust/kernel/a.rs#00ff".into());
+        tests[1].key = Some("rust/kernel/a.rs#00ff".into());
+        number_twins(&mut tests);
+        let keys: Vec<Option<&str>> = tests.iter().map(|t| t.key.as_deref()).collect();
+        assert_eq!(
+            keys,
+            [
+                Some("rust/kernel/a.rs#00ff"),
+                Some("rust/kernel/a.rs#00ff#2"),
+                None
+            ]
         );
     }
 

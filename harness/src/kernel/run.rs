@@ -124,6 +124,18 @@ pub fn run(
     }
     save(&results, &plan.out, reporter)?;
     let make_env = found.env();
+    // What a kernel build directory was configured with besides the fragment: the tree's
+    // version and the toolchain. Either changing configures it again.
+    let identity = format!(
+        "Linux {}\n{}\nlibclang {}\n",
+        tree.version,
+        found.rustc,
+        found
+            .libclang
+            .as_ref()
+            .map_or("(default)".into(), |p| p.display().to_string())
+    );
+    let identity = &identity;
     let queue = std::sync::Mutex::new(ready.clone().into_iter());
     let queue = &queue;
     std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -138,7 +150,8 @@ pub fn run(
                     break;
                 }
                 let _ = tx.send(Msg::Started(idx));
-                let built = build_one(plan, tree, plan.targets[idx], options, make_env, env);
+                let k = plan.targets[idx];
+                let built = build_one(plan, tree, k, (options, identity), make_env, env);
                 let _ = tx.send(Msg::Done(idx, built));
             });
         }
@@ -169,6 +182,9 @@ pub fn run(
         }
         Ok(())
     })?;
+    // A test a kernel cut off before its result is named by its place in its suite, from a
+    // kernel that ran the suite further.
+    super::results::name_cut_tests(&mut results.targets);
     crate::run::finish_run(&mut results, cancel, start);
     save(&results, &plan.out, reporter)?;
     Ok(results)
@@ -188,20 +204,21 @@ fn build_one(
     plan: &KernelPlan<'_>,
     tree: &Tree,
     k: &KernelTarget,
-    options: &[String],
+    (options, identity): (&[String], &str),
     make_env: &[(String, String)],
     env: &HostEnv,
 ) -> Built {
     let start = Instant::now();
     let fragment = fragment(options, k, &plan.kunitconfigs);
     let dir = build_dir(&plan.cache, &tree.path, k, &fragment);
+    let stamp = stamp(&fragment, identity);
     let base = make(&tree.path, &dir, k, make_env);
     let failed = |log: String, command: String| Built::Failed {
         log,
         duration: start.elapsed(),
         command,
     };
-    if let Err(log) = configure(&dir, &fragment, &base, tree, env) {
+    if let Err(log) = configure(&dir, (&fragment, &stamp), &base, tree, env) {
         return failed(log, olddefconfig(base.clone()).display());
     }
     let spec = image(base, k, plan.jobs);
@@ -219,12 +236,31 @@ fn build_one(
         }
     });
     match run {
-        Ok(done) if done.success => Built::Image {
-            image: dir.join(&k.image),
-            duration: start.elapsed(),
-            compiled,
-            command: spec.display(),
-        },
+        Ok(done) if done.success => {
+            // make runs syncconfig as it builds: a toolchain it finds wanting drops
+            // CONFIG_RUST and every Rust suite with it, and the kernel still builds.
+            let dotconfig = std::fs::read_to_string(dir.join(".config")).unwrap_or_default();
+            let lost = unmet(&fragment, &dotconfig);
+            if !lost.is_empty() {
+                let _ = std::fs::remove_file(dir.join(MARKER));
+                return failed(
+                    format!(
+                        "the build's configuration lost what it asked for, so its tests would \
+                         not run: {} (make's syncconfig drops CONFIG_RUST when the toolchain \
+                         it finds is not the one checked; fix: bele setup --kernel --tree {})",
+                        lost.join(", "),
+                        tree.path.display()
+                    ),
+                    spec.display(),
+                );
+            }
+            Built::Image {
+                image: dir.join(&k.image),
+                duration: start.elapsed(),
+                compiled,
+                command: spec.display(),
+            }
+        }
         Ok(done) => {
             let log = match first_error(&done.stderr_tail) {
                 Some(first) => format!(
@@ -245,15 +281,13 @@ fn build_one(
 /// and for Rust the kernel's own explanation.
 fn configure(
     dir: &Path,
-    fragment: &str,
+    (fragment, stamp): (&str, &str),
     base: &crate::util::process::CommandSpec,
     tree: &Tree,
     env: &HostEnv,
 ) -> Result<(), String> {
-    let marker = dir.join(".bele-fragment");
-    if dir.join(".config").is_file()
-        && std::fs::read_to_string(&marker).is_ok_and(|m| m == fragment)
-    {
+    let marker = dir.join(MARKER);
+    if dir.join(".config").is_file() && std::fs::read_to_string(&marker).is_ok_and(|m| m == stamp) {
         return Ok(());
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -289,7 +323,22 @@ fn configure(
         }
         return Err(log);
     }
-    std::fs::write(&marker, fragment).map_err(|e| format!("cannot write {}: {e}", marker.display()))
+    std::fs::write(&marker, stamp).map_err(|e| format!("cannot write {}: {e}", marker.display()))
+}
+
+/// The file in a kernel build directory that says what it was configured with.
+const MARKER: &str = ".bele-fragment";
+
+/// What a build directory's marker holds: the fragment, then the tree's version and the
+/// toolchain (`identity`) as comment lines. A build directory is configured again when it
+/// changes, so a newer tree at the same path or another rustc, bindgen or libclang never
+/// reuses a configuration made for another.
+pub fn stamp(fragment: &str, identity: &str) -> String {
+    let mut out = fragment.to_string();
+    for line in identity.lines() {
+        out.push_str(&format!("# bele: {line}\n"));
+    }
+    out
 }
 
 /// Boots a built kernel (or records the failed build) and fills in the target's results.
@@ -312,7 +361,6 @@ fn finish_target(
         Built::Failed { .. } if cancel.load(Ordering::Relaxed) => {
             t.status = TargetStatus::Interrupted;
             t.reason = Some("the run was interrupted during this kernel's build".into());
-            reporter.event(&Event::TargetFinished { target: t });
             return;
         }
         Built::Failed {
@@ -493,4 +541,38 @@ fn save(results: &RunResults, out: &Path, reporter: &mut dyn Reporter) -> anyhow
     crate::report::save_json(results, out)?;
     reporter.event(&Event::Saved);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The marker holds the fragment and what the build was configured with: another
+    /// tree version or rustc changes it, so the directory is configured again.
+    #[test]
+    fn a_build_directory_is_configured_again_for_another_tree_or_toolchain() {
+        let fragment = "CONFIG_KUNIT=y\nCONFIG_RUST=y\n";
+        let a = stamp(
+            fragment,
+            "Linux 7.2.1\nrustc 1.95.0 (59807616e 2026-04-14)\nlibclang /usr/lib\n",
+        );
+        assert!(a.starts_with(fragment), "{a}");
+        assert!(
+            a.contains("# bele: Linux 7.2.1\n# bele: rustc 1.95.0"),
+            "{a}"
+        );
+        let newer_tree = stamp(
+            fragment,
+            "Linux 7.2.3\nrustc 1.95.0 (59807616e 2026-04-14)\nlibclang /usr/lib\n",
+        );
+        let other_rustc = stamp(
+            fragment,
+            "Linux 7.2.1\nrustc 1.96.0 (a 2026-05-28)\nlibclang /usr/lib\n",
+        );
+        assert_ne!(a, newer_tree);
+        assert_ne!(a, other_rustc);
+        // Still a fragment: what it asks for reads the same.
+        let asked = super::super::build::requested;
+        assert_eq!(asked(&a), asked(fragment));
+    }
 }

@@ -52,7 +52,9 @@ impl Minimums {
 /// The tools found: what make gets in its environment to use them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Found {
-    /// `RUSTUP_TOOLCHAIN`, when the default toolchain is older than the tree needs.
+    /// `RUSTUP_TOOLCHAIN` for make: the toolchain checked (the default one by its name, or
+    /// a newer one when the default is older than the tree needs), so a `rustup override`
+    /// where make runs rustc cannot swap it; `None` when rustup names none.
     pub toolchain: Option<String>,
     /// `rustc --version` of the toolchain used.
     pub rustc: String,
@@ -246,6 +248,13 @@ fn pick_toolchain(
     }
     let chosen = choose(&candidates, &min.rustc).ok_or(need)?;
     let (_, toolchain, verbose) = candidates[chosen].clone();
+    // The default by its name, so make's rustc runs under the toolchain checked here
+    // whatever a `rustup override` in the build directory says.
+    let toolchain = toolchain.or_else(|| {
+        (candidates.iter())
+            .find(|(_, name, v)| name.is_some() && *v == verbose)
+            .and_then(|(_, name, _)| name.clone())
+    });
     let sysroot =
         rustc(toolchain.as_deref(), &["--print", "sysroot"], env, cwd).unwrap_or_default();
     if !Path::new(&sysroot)
