@@ -195,21 +195,12 @@ fn a_dependency_is_blamed_only_when_a_control_shows_it() {
         "{label}"
     );
     assert_eq!(verdict("tests::finds_the_separator").0, "big-endian-only");
-    let closing = run
-        .stdout
-        .lines()
-        .rfind(|l| l.starts_with("bele: "))
-        .unwrap();
+    let closing = support::closing_line(&run);
     assert!(
         closing.contains(" 2 failed") && closing.contains(", 1 dependency fault"),
         "{closing}"
     );
-    let row = |test: &str| {
-        (run.stdout.lines())
-            .find(|l| l.starts_with(&format!("suspect {test} ")))
-            .unwrap_or_else(|| panic!("no row for {test}\n{}", run.stdout))
-            .to_string()
-    };
+    let row = |test: &str| support::matrix_row(&run, "suspect", test);
     assert!(row("tests::checksums_a_frame").contains(" d "));
     assert!(row("tests::reads_the_wire_length").contains(" F "));
     for format in ["md", "junit", "ktap", "html", "github"] {

@@ -572,18 +572,8 @@ fn nested_repr_types_are_compared_like_any_other() {
             + "\n\n#[test]\nfn uses_them() {\n    assert!(use_all() > 0);\n}\n",
     )
     .unwrap();
-    let manifest = dir.join("Cargo.toml");
-    let run = bele(
-        &[
-            "test",
-            "--manifest-path",
-            manifest.to_str().unwrap(),
-            "--targets",
-            &[X86_64, I686, "armv7-unknown-linux-gnueabihf"].join(","),
-        ],
-        &[],
-        "nested-layouts",
-    );
+    let targets = [X86_64, I686, "armv7-unknown-linux-gnueabihf"].join(",");
+    let run = support::bele_on(&dir, &targets, &[], &[], "nested-layouts");
     let r = run
         .results
         .as_ref()
@@ -641,18 +631,8 @@ fn a_compiler_of_any_name_is_wrapped() {
     let real = String::from_utf8(out.stdout).unwrap();
     let compiler = dir.join("my-compiler");
     std::os::unix::fs::symlink(real.trim(), &compiler).unwrap();
-    let manifest = dir.join("Cargo.toml");
-    let run = bele(
-        &[
-            "test",
-            "--manifest-path",
-            manifest.to_str().unwrap(),
-            "--targets",
-            X86_64,
-        ],
-        &[("RUSTC", compiler.to_str().unwrap())],
-        "any-rustc",
-    );
+    let rustc = [("RUSTC", compiler.to_str().unwrap())];
+    let run = support::bele_on(&dir, X86_64, &[], &rustc, "any-rustc");
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let r = run.results.as_ref().unwrap();
     let layouts = r.targets[0].layouts.as_ref().expect("layouts recorded");
@@ -692,18 +672,7 @@ fn a_configured_workspace_wrapper_still_runs() {
         "[build]\nrustc-workspace-wrapper = \"tools/wrap.sh\"\n",
     )
     .unwrap();
-    let manifest = dir.join("Cargo.toml");
-    let run = bele(
-        &[
-            "test",
-            "--manifest-path",
-            manifest.to_str().unwrap(),
-            "--targets",
-            X86_64,
-        ],
-        &[],
-        "configured-wrapper",
-    );
+    let run = support::bele_on(&dir, X86_64, &[], &[], "configured-wrapper");
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let log = std::fs::read_to_string(&marker).unwrap_or_default();
     assert!(

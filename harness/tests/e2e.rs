@@ -625,12 +625,27 @@ fn targets_lists_the_table_and_the_state_of_this_machine() {
     assert!(text.contains("native"), "{text}");
 }
 
+/// The lines `child` writes to its piped stderr, up to and with the first `done` says is
+/// the one to wait for (all of them if it never comes).
+fn stderr_until(child: &mut std::process::Child, done: impl Fn(&str) -> bool) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if done(&line) {
+            break;
+        }
+    }
+    seen
+}
+
 /// Ctrl-C in the middle of a hung test: bele kills the test, saves what it knows (the test
 /// that passed before the hang keeps its result), marks the rest not run, and exits 130.
 #[test]
 #[allow(clippy::disallowed_methods)]
 fn an_interrupted_run_saves_what_it_knows() {
-    use std::io::{BufRead, BufReader};
     let out = scratch("interrupted.json");
     let _ = std::fs::remove_file(&out);
     let manifest = fixtures();
@@ -652,17 +667,11 @@ fn an_interrupted_run_saves_what_it_knows() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = Vec::new();
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        seen.push(line.clone());
-        // bele's own word that the hanging test is running (after 1 s, `--slow 1`): the
-        // test before it has passed, the hang is reached.
-        if line.starts_with("SLOW") && line.contains("tests::hangs") {
-            break;
-        }
-    }
+    // bele's own word that the hanging test is running (after 1 s, `--slow 1`): the test
+    // before it has passed, the hang is reached.
+    let seen = stderr_until(&mut child, |line| {
+        line.starts_with("SLOW") && line.contains("tests::hangs")
+    });
     assert!(
         seen.last().is_some_and(|l| l.starts_with("SLOW")),
         "no SLOW line for the hanging test: {seen:?}"
@@ -696,7 +705,6 @@ fn an_interrupted_run_saves_what_it_knows() {
 #[test]
 #[allow(clippy::disallowed_methods)]
 fn ctrl_c_during_a_build_is_an_interruption_not_a_build_failure() {
-    use std::io::{BufRead, BufReader};
     use std::os::unix::process::CommandExt;
     let dir = support::scratch_crate("slowbuild", false);
     // A build script that takes long enough to be interrupted in.
@@ -725,15 +733,7 @@ fn ctrl_c_during_a_build_is_an_interruption_not_a_build_failure() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = Vec::new();
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        seen.push(line.clone());
-        if line.starts_with("building") {
-            break;
-        }
-    }
+    let seen = stderr_until(&mut child, |line| line.starts_with("building"));
     // cargo has started; give it time to reach the build script.
     std::thread::sleep(std::time::Duration::from_secs(3));
     let group = format!("-{}", child.id());
@@ -835,18 +835,8 @@ fn a_repro_line_says_when_proptest_ignores_the_seed() {
          proptest::prop_assert_eq!(u32::from_ne_bytes(n.to_le_bytes()), n);\n        }\n    }\n}\n",
     )
     .unwrap();
-    let run = bele(
-        &[
-            "test",
-            "--manifest-path",
-            manifest.to_str().unwrap(),
-            "--targets",
-            &[X86_64, S390X].join(","),
-            "--no-layouts",
-        ],
-        &[],
-        "proptest-150",
-    );
+    let targets = [X86_64, S390X].join(",");
+    let run = support::bele_on(&dir, &targets, &["--no-layouts"], &[], "proptest-150");
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let r = run.results.as_ref().unwrap();
     const TEST: &str = "tests::lengths_round_trip";
@@ -1159,46 +1149,26 @@ fn reruns_tell_flaky_tests_and_the_emulator_from_the_code() {
         [("Rerun as it ran".to_string(), Outcome::Passed)],
         "the flaky test passed its first re-run, and nothing else ran"
     );
-    assert_eq!(
-        checks(TRANSLATION),
-        [
+    // The re-runs of a failure that fails every run as it ran: then one instruction per
+    // block, the other CPU model, the second QEMU, each passing or not.
+    let deterministic = |one: Outcome, other_cpu: Outcome, other_qemu: Outcome| {
+        vec![
             rerun(),
             rerun(),
-            one_insn(Outcome::Passed),
-            cpu(Outcome::Failed),
-            second(Outcome::Failed)
+            one_insn(one),
+            cpu(other_cpu),
+            second(other_qemu),
         ]
-    );
-    assert_eq!(
-        checks(HWCAP),
-        [
-            rerun(),
-            rerun(),
-            one_insn(Outcome::Failed),
-            cpu(Outcome::Passed),
-            second(Outcome::Failed)
-        ]
-    );
-    assert_eq!(
-        checks(BUG),
-        [
-            rerun(),
-            rerun(),
-            one_insn(Outcome::Failed),
-            cpu(Outcome::Failed),
-            second(Outcome::Failed)
-        ]
-    );
-    assert_eq!(
-        checks(CPUINFO),
-        [
-            rerun(),
-            rerun(),
-            one_insn(Outcome::Failed),
-            cpu(Outcome::Failed),
-            second(Outcome::Passed)
-        ]
-    );
+    };
+    use Outcome::{Failed as F, Passed as P};
+    for (test, expected) in [
+        (TRANSLATION, deterministic(P, F, F)),
+        (HWCAP, deterministic(F, P, F)),
+        (BUG, deterministic(F, F, F)),
+        (CPUINFO, deterministic(F, F, P)),
+    ] {
+        assert_eq!(checks(test), expected, "{test}");
+    }
     let verdict = |name: &str| {
         let t = tests_across(r)
             .into_iter()
@@ -1251,22 +1221,13 @@ fn reruns_tell_flaky_tests_and_the_emulator_from_the_code() {
         )]
     );
     assert!(run.stdout.contains(&notes[0]), "{}", run.stdout);
-    let closing = run
-        .stdout
-        .lines()
-        .rfind(|l| l.starts_with("bele: "))
-        .unwrap();
+    let closing = support::closing_line(&run);
     assert!(
         closing.contains(", 2 emulator-dependent") && closing.contains(", 1 flaky"),
         "{closing}"
     );
     // The matrix marks them apart: `f` flaky, `e` emulator-dependent, `F` the rest.
-    let row = |test: &str| {
-        (run.stdout.lines())
-            .find(|l| l.starts_with(&format!("fx-emulator {test} ")))
-            .unwrap_or_else(|| panic!("no row for {test}\n{}", run.stdout))
-            .to_string()
-    };
+    let row = |test: &str| support::matrix_row(&run, "fx-emulator", test);
     assert!(row(FLAKY).contains(" f "), "{}", row(FLAKY));
     assert!(row(TRANSLATION).contains(" e "), "{}", row(TRANSLATION));
     assert!(row(HWCAP).contains(" F "), "{}", row(HWCAP));
@@ -1299,11 +1260,7 @@ fn reruns_tell_flaky_tests_and_the_emulator_from_the_code() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     let r = run.results.as_ref().unwrap();
     assert_eq!(r.config.retries, 1);
-    let closing = run
-        .stdout
-        .lines()
-        .rfind(|l| l.starts_with("bele: "))
-        .unwrap();
+    let closing = support::closing_line(&run);
     assert!(
         closing.contains(" 0 failed") && closing.contains(", 1 flaky"),
         "{closing}"

@@ -54,6 +54,41 @@ pub fn scratch_crate(name: &str, doctest: bool) -> PathBuf {
     dir
 }
 
+/// `bele test` on the crate or workspace in `dir` for `targets` (comma-separated), with
+/// `extra` arguments.
+pub fn bele_on(
+    dir: &Path,
+    targets: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    out_name: &str,
+) -> Run {
+    let manifest = dir.join("Cargo.toml");
+    let mut args = vec![
+        "test",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--targets",
+        targets,
+    ];
+    args.extend(extra);
+    bele(&args, env, out_name)
+}
+
+/// The run's closing line (`bele: P passed, F failed, ...`).
+pub fn closing_line(run: &Run) -> &str {
+    (run.stdout.lines())
+        .rfind(|l| l.starts_with("bele: "))
+        .unwrap_or_else(|| panic!("no closing line\n{}", run.stdout))
+}
+
+/// The matrix row of `test` of executable `binary` in the run's summary.
+pub fn matrix_row<'r>(run: &'r Run, binary: &str, test: &str) -> &'r str {
+    (run.stdout.lines())
+        .find(|l| l.starts_with(&format!("{binary} {test} ")))
+        .unwrap_or_else(|| panic!("no row for {binary} {test}\n{}", run.stdout))
+}
+
 pub fn bele(args: &[&str], env: &[(&str, &str)], out_name: &str) -> Run {
     bele_watched(args, env, out_name).0
 }
