@@ -334,3 +334,52 @@ fn old_lockfiles_link_and_a_link_error_is_the_dependencys() {
     );
     assert!(!run.stdout.contains("QEMU)"), "{}", run.stdout);
 }
+
+/// memchr resolved as a normal dependency but never called: the test executable holds none
+/// of its code, so nothing suspects it and no control runs; the failure is the crate's own.
+#[test]
+fn a_dependency_whose_code_is_not_in_the_executable_is_not_suspected() {
+    let dir = support::scratch_crate("unused-dependency", false);
+    let manifest = dir.join("Cargo.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{toml}\n[dependencies]\nmemchr = \"=2.8.3\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "//! Depends on memchr and never calls it.\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    \
+         fn reads_the_wire_length() {\n        assert_eq!(u32::from_ne_bytes([5, 0, 0, 0]), 5);\n    }\n}\n",
+    )
+    .unwrap();
+    let targets = [AARCH64, AARCH64_BE].join(",");
+    let run = support::bele_on(&dir, &targets, &["--no-layouts"], &[], "unused-dependency");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let r = run.results.as_ref().unwrap();
+    let be = r.targets.iter().find(|t| t.triple == AARCH64_BE).unwrap();
+    let memchr = be
+        .known_faults
+        .iter()
+        .find(|f| f.krate == "memchr")
+        .unwrap();
+    assert_eq!(memchr.linked_into.as_deref(), Some(&[][..]), "{memchr:?}");
+    assert!(
+        r.dependency_controls.is_empty(),
+        "{:?}",
+        r.dependency_controls
+    );
+    let (id, _, notes) = verdict_in(r, "tests::reads_the_wire_length");
+    assert_eq!(id, "big-endian-only");
+    assert_eq!(
+        notes.iter().filter(|n| n.contains("dependency")).count(),
+        0,
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("holds no code of memchr 2.8.3")),
+        "{notes:?}"
+    );
+}

@@ -242,13 +242,38 @@ fn dependency_fault(
         .collect();
     let (failing, passing): (Vec<_>, Vec<_>) =
         ran.into_iter().partition(|(r, _)| r.outcome.is_failure());
-    if failing.is_empty()
-        || passing.is_empty()
-        || failing.iter().any(|(_, t)| t.known_faults.is_empty())
-    {
-        return (verdict, Vec::new());
+    // A crate whose code bele looked for in this test's executable and did not find cannot
+    // have caused the failure.
+    fn held<'t>(t: &'t TargetResult, binary: &str) -> Vec<&'t crate::model::MatchedFault> {
+        (t.known_faults.iter())
+            .filter(|f| (f.linked_into.as_ref()).is_none_or(|b| b.iter().any(|b| b == binary)))
+            .collect()
     }
     let mut notes = Vec::new();
+    for (_, t) in &failing {
+        let absent: Vec<String> = (t.known_faults.iter())
+            .filter(|f| {
+                !held(t, binary)
+                    .iter()
+                    .any(|h| h.krate == f.krate && h.version == f.version)
+            })
+            .map(crate::model::MatchedFault::name)
+            .collect();
+        if !absent.is_empty() {
+            notes.push(format!(
+                "its executable on {} holds no code of {} (no symbol of it): not that crate's \
+                 failure",
+                t.short_name(),
+                absent.join(" or ")
+            ));
+        }
+    }
+    if failing.is_empty()
+        || passing.is_empty()
+        || failing.iter().any(|(_, t)| held(t, binary).is_empty())
+    {
+        return (verdict, notes);
+    }
     let mut targets = Vec::new();
     let mut faults: Vec<String> = Vec::new();
     for (_, t) in &failing {
@@ -292,9 +317,15 @@ fn dependency_fault(
                 }
             }
             None => {
-                let names: Vec<String> = t.known_faults.iter().map(|f| f.name()).collect();
+                let held = held(t, binary);
+                let names: Vec<String> = held.iter().map(|f| f.name()).collect();
+                let code = if held.iter().all(|f| f.linked_into.is_some()) {
+                    " and holds its code"
+                } else {
+                    ""
+                };
                 notes.push(format!(
-                    "suspect a dependency on {on}: its executable links {}, known to be \
+                    "suspect a dependency on {on}: its executable links {}{code}, known to be \
                      faulty there; no control has shown that caused this failure, so it stands",
                     names.join(" and ")
                 ));
@@ -441,6 +472,7 @@ mod tests {
             what: "its NEON searches return wrong positions".into(),
             see: None,
             control: Some("2.5.0".into()),
+            linked_into: None,
         }
     }
 
@@ -469,6 +501,24 @@ mod tests {
             ]
         );
         assert_eq!(Findings::of(&r).summary, before);
+        // Its executable holds no code of the crate: not that crate's failure, no suspicion.
+        r.targets[1].known_faults[0].linked_into = Some(vec!["other".into()]);
+        let (id, notes) = be_bug(&r);
+        assert_eq!(id, "big-endian-only");
+        assert_eq!(
+            notes,
+            [
+                "its executable on s390x holds no code of memchr 2.8.3 (no symbol of it): not \
+              that crate's failure"
+            ]
+        );
+        r.targets[1].known_faults[0].linked_into = Some(vec!["pkg".into()]);
+        let (_, notes) = be_bug(&r);
+        assert!(
+            notes[0].contains("links memchr 2.8.3 and holds its code"),
+            "{notes:?}"
+        );
+        r.targets[1].known_faults[0].linked_into = None;
         // A control that could not run, or in which the test failed the same: it stands.
         let control = |error: Option<&str>, outcome: Outcome| crate::model::DependencyControl {
             target: "s390x-unknown-linux-gnu".into(),

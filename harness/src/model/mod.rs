@@ -70,6 +70,10 @@ pub struct MatchedFault {
     /// puts in its place; none: no control can be run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control: Option<String>,
+    /// The test executables (ids) on this target whose code holds the crate's (its
+    /// symbols), when a failure made bele look; `None`: not looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_into: Option<Vec<String>>,
 }
 
 impl MatchedFault {

@@ -61,7 +61,9 @@ pub(crate) fn wanted(results: &RunResults) -> BTreeMap<(usize, usize), Vec<(Stri
         }
         for i in failing {
             for (f, fault) in results.targets[i].known_faults.iter().enumerate() {
-                if fault.control.is_some() {
+                let absent = (fault.linked_into.as_ref())
+                    .is_some_and(|held| !held.iter().any(|b| b == t.binary));
+                if fault.control.is_some() && !absent {
                     let tests = out.entry((i, f)).or_default();
                     tests.push((t.binary.to_string(), t.name.to_string()));
                 }
@@ -69,6 +71,83 @@ pub(crate) fn wanted(results: &RunResults) -> BTreeMap<(usize, usize), Vec<(Stri
         }
     }
     out
+}
+
+/// On each target where a test failed and crates known to be faulty are linked, which of
+/// its test executables hold each crate's code: its mangled symbols are in the file
+/// (`_ZN6memchr...`; v0's `C...6memchr`). A crate whose code is not in the failing test's
+/// executable cannot have caused the failure.
+pub(super) fn look_for_faulty_code(results: &mut RunResults) {
+    for t in &mut results.targets {
+        let failed = (t.binaries.iter()).any(|b| b.tests.iter().any(|r| r.outcome.is_failure()));
+        if !failed || t.known_faults.is_empty() {
+            continue;
+        }
+        let mut held: Vec<Vec<String>> = vec![Vec::new(); t.known_faults.len()];
+        for b in t.binaries.iter().filter(|b| b.doc.is_none()) {
+            let Ok(bytes) = std::fs::read(&b.executable) else {
+                continue;
+            };
+            for (f, fault) in t.known_faults.iter().enumerate() {
+                if holds_crate(&bytes, &fault.krate) {
+                    held[f].push(b.id.clone());
+                }
+            }
+        }
+        for (fault, held) in t.known_faults.iter_mut().zip(held) {
+            fault.linked_into = Some(held);
+        }
+    }
+}
+
+/// Whether an executable's bytes hold a symbol of crate `name`: its legacy mangling
+/// (`_ZN6memchr`), or v0's crate root (`C6memchr`, or with a disambiguator `Cs<base62>_6memchr`).
+pub(crate) fn holds_crate(bytes: &[u8], name: &str) -> bool {
+    let ident = name.replace('-', "_");
+    let legacy = format!("_ZN{}{ident}", ident.len());
+    if find(bytes, legacy.as_bytes()).is_some() {
+        return true;
+    }
+    let root = format!("{}{ident}", ident.len());
+    let v0_root = |at: usize| -> bool {
+        let head = &bytes[..at];
+        if head.ends_with(b"C") {
+            return true;
+        }
+        // `Cs` + base-62 digits + `_`.
+        let Some(body) = head.strip_suffix(b"_") else {
+            return false;
+        };
+        let run = body
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        let tail = &body[body.len() - run..];
+        (0..tail.len().saturating_sub(1)).any(|k| tail[k..].starts_with(b"Cs"))
+    };
+    let mut from = 0;
+    while let Some(at) = find(&bytes[from..], root.as_bytes()) {
+        if v0_root(from + at) {
+            return true;
+        }
+        from += at + 1;
+    }
+    false
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut at = 0;
+    while let Some(i) = hay[at..].iter().position(|&c| c == first) {
+        let start = at + i;
+        if hay[start + 1..].starts_with(rest) {
+            return Some(start);
+        }
+        at = start + 1;
+    }
+    None
 }
 
 /// Runs the controls the results ask for (at most `MAX`) and records each in
@@ -263,7 +342,23 @@ mod tests {
             what: "wrong checksums".into(),
             see: None,
             control: control.map(String::from),
+            linked_into: None,
         }
+    }
+
+    #[test]
+    fn a_crates_code_is_found_by_its_mangled_symbols() {
+        let legacy = b"\0_ZN6memchr4arch3all6memchr3One4find17h0123E\0";
+        assert!(holds_crate(legacy, "memchr"));
+        assert!(!holds_crate(legacy, "crc32fast"));
+        let v0 = b"\0_RNvNtCs9ltgdHTiPiY_9crc32fast8baseline6update\0";
+        assert!(holds_crate(v0, "crc32fast"));
+        // A path or a string that names it is not its code.
+        assert!(!holds_crate(
+            b"/home/u/.cargo/registry/src/memchr-2.8.3/src/lib.rs",
+            "memchr"
+        ));
+        assert!(holds_crate(b"_ZN12aho_corasick3ahoE", "aho-corasick"));
     }
 
     /// A test failing only where a known fault with a control version is asks for that

@@ -245,6 +245,7 @@ pub fn run(
         recheck::recheck_suspects(&mut results, &ready, &plan.targets, env, cancel);
     }
     if !cancel.load(Ordering::Relaxed) {
+        control::look_for_faulty_code(&mut results);
         control::run_controls(&mut results, plan, &ready, env, cancel);
     }
     let _ = std::fs::remove_dir_all(&probe_root);

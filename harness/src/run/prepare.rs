@@ -272,6 +272,7 @@ pub(super) fn known_faults(
                     what: f.what.clone(),
                     see: f.see.clone(),
                     control: f.control.clone(),
+                    linked_into: None,
                 })
         })
         .collect()
