@@ -319,10 +319,10 @@ fn dependency_fault(
             None => {
                 let held = held(t, binary);
                 let names: Vec<String> = held.iter().map(|f| f.name()).collect();
-                let code = if held.iter().all(|f| f.linked_into.is_some()) {
-                    " and holds its code"
-                } else {
-                    ""
+                let code = match held.len() {
+                    _ if held.iter().any(|f| f.linked_into.is_none()) => "",
+                    1 => " and holds its code",
+                    _ => " and holds their code",
                 };
                 notes.push(format!(
                     "suspect a dependency on {on}: its executable links {}{code}, known to be \
