@@ -2,11 +2,16 @@
 //! fetches one and `bele setup --kernel` installs what it needs): kernels built for x86_64
 //! and big-endian s390x and booted under qemu-system. The tree is never written: the test
 //! works in a shadow of it (a symlink farm) where one file, rust/kernel/transmute.rs, is a
-//! copy of its own. A first run on the tree as it is; then three doc examples are added to
-//! that file (one assumes the host's byte order, its twin does not, one panics) and the
-//! second run must blame the first on big-endian only, pass the twin, call the third
-//! crashed with every other suite still reported, carry that in every report format, and
-//! `bele diff` must name the new big-endian failure as a regression.
+//! copy of its own. Every run adds a C suite the tree gates off s390 (clk-gate, `depends on
+//! !S390`), which s390x must leave out with a note, not fail to build. A first run on the
+//! tree as it is; then three doc examples are added to that file (one assumes the host's
+//! byte order, its twin does not, one panics) with a `#[kunit_tests]` suite whose middle
+//! test indexes by a length read in the host's byte order (a panic on big-endian). The
+//! second run must blame the first example on big-endian only, pass the twin, call the
+//! third crashed with every other suite still reported, carry that in every report format,
+//! and `bele diff` must name the new big-endian failure as a regression. A third boots the
+//! same kernels with `panic_on_oops=1`: the panic ends the s390x kernel mid-suite, and the
+//! test that was running, named by its place, carries the crash.
 
 mod support;
 
@@ -65,8 +70,33 @@ fn shadow(tree: &Path, rel: &str, text: &str) -> PathBuf {
     dir
 }
 
+/// A suite of three ordinary KUnit tests; the middle one indexes a table by a length read
+/// in the host's byte order: in bounds on little-endian, a panic on big-endian.
+const CUT_SUITE: &str = "
+#[macros::kunit_tests(bele_e2e_cut)]
+mod bele_e2e_cut {
+    #[test]
+    fn before_the_cut() {
+        assert_eq!(1 + 1, 2);
+    }
+
+    #[test]
+    fn indexes_by_a_wire_length() {
+        let wire = core::hint::black_box([8u8, 0, 0, 0]);
+        let table = [0u8; 16];
+        let len = u32::from_ne_bytes(wire) as usize;
+        assert_eq!(table[len], 0);
+    }
+
+    #[test]
+    fn after_the_cut() {
+        assert_eq!(2 + 2, 4);
+    }
+}
+";
+
 /// The three examples, added to the doc comment of `FromBytes::from_bytes_copy`, and the
-/// line each starts on in the file (its KTAP location).
+/// line each starts on in the file (its KTAP location); the suite at the end.
 fn plant(original: &str) -> (String, [usize; 3]) {
     let anchor = "    fn from_bytes_copy(bytes: &[u8]) -> Option<Self>";
     let at = original
@@ -88,6 +118,7 @@ fn plant(original: &str) -> (String, [usize; 3]) {
         text.push_str(e);
     }
     text.push_str(&original[at..]);
+    text.push_str(CUT_SUITE);
     (text, lines)
 }
 
@@ -119,7 +150,17 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
     let tree = tree();
     let rel = "rust/kernel/transmute.rs";
     let original = std::fs::read_to_string(tree.join(rel)).unwrap();
-    let targets = ["--targets", "x86_64,s390x"];
+    // A C suite the tree builds everywhere but s390 (`depends on !S390`), at a stable path
+    // (it is part of the configuration, so of the build directory's key).
+    let clk = support::repo().join("target/bele-kernel-e2e/clk-gate.kunitconfig");
+    std::fs::create_dir_all(clk.parent().unwrap()).unwrap();
+    std::fs::write(&clk, "CONFIG_COMMON_CLK=y\nCONFIG_CLK_GATE_KUNIT_TEST=y\n").unwrap();
+    let targets = [
+        "--targets",
+        "x86_64,s390x",
+        "--kunitconfig",
+        clk.to_str().unwrap(),
+    ];
 
     // 1. The tree as it is: everything passes on both.
     let shadow_tree = shadow(&tree, rel, &original);
@@ -160,6 +201,26 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
     );
     let s390 = &a.targets[1];
     assert_eq!(s390.endian.to_string(), "big");
+    // The C suite ran where the tree offers it and was left out, with why, where it does not.
+    let has_clk =
+        |t: &bele::testing::TargetResult| t.binaries.iter().any(|b| b.id == "clk-gate-test");
+    assert!(has_clk(&a.targets[0]), "clk-gate on x86_64");
+    assert!(!has_clk(s390));
+    let left_out = &s390.build.as_ref().unwrap().left_out;
+    assert!(
+        left_out.len() == 1
+            && left_out[0].starts_with("CONFIG_CLK_GATE_KUNIT_TEST=y (is not set): the tree gates it on an architecture (drivers/clk/Kconfig: depends on")
+            && left_out[0].contains("!S390"),
+        "{left_out:?}"
+    );
+    assert!(a.targets[0].build.as_ref().unwrap().left_out.is_empty());
+    assert!(
+        before
+            .stdout
+            .contains("left out: CONFIG_CLK_GATE_KUNIT_TEST=y"),
+        "{}",
+        before.stdout
+    );
 
     // 2. The three examples planted.
     let (planted, lines) = plant(&original);
@@ -218,7 +279,10 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
         );
         // The rest still reported: every suite, the doc-tests after the panic included.
         let t = b.targets.iter().find(|t| t.triple == triple).unwrap();
-        let suites: Vec<&str> = t.binaries.iter().map(|b| b.id.as_str()).collect();
+        let suites: Vec<&str> = (t.binaries.iter())
+            .map(|b| b.id.as_str())
+            .filter(|id| *id != "bele_e2e_cut")
+            .collect();
         let before_suites: Vec<&str> = a
             .targets
             .iter()
@@ -229,6 +293,22 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
             .map(|b| b.id.as_str())
             .collect();
         assert_eq!(suites, before_suites, "{triple}");
+        let cut_suite = (t.binaries.iter())
+            .find(|b| b.id == "bele_e2e_cut")
+            .unwrap_or_else(|| panic!("no bele_e2e_cut on {triple}"));
+        let crashed: Vec<&str> = (cut_suite.tests.iter())
+            .filter(|x| x.outcome == Outcome::Crashed)
+            .map(|x| x.name.as_str())
+            .collect();
+        let expected: &[&str] = if triple == S390X {
+            &["indexes_by_a_wire_length"]
+        } else {
+            &[]
+        };
+        assert_eq!(
+            crashed, expected,
+            "KUnit caught the panic on {triple}: {cut_suite:?}"
+        );
         assert!(t.binaries.iter().all(|b| b.error.is_none()), "{triple}");
         assert_eq!(
             t.counts().total(),
@@ -238,7 +318,7 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
                 .unwrap()
                 .counts()
                 .total()
-                + 3
+                + 6
         );
     }
     let verdicts = tests_across(b);
@@ -316,7 +396,77 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
         "{text}"
     );
 
-    // 5. A build that fails on big-endian only: its verdict says so, the compiler's error is
+    // 5. The same kernels with panic_on_oops=1 and only the planted suite: the big-endian
+    //    panic now ends the s390x kernel inside the suite. The test that was running carries
+    //    the crash, named by its place from x86_64, which ran the suite on; no pseudo-test.
+    let cut = bele(
+        &[
+            &["kernel", "--tree", s][..],
+            &targets,
+            &["--kernel-args", "panic_on_oops=1", "bele_e2e_cut"],
+        ]
+        .concat(),
+        &[],
+        "kernel-cut",
+    );
+    assert_eq!(cut.code, 1, "{}\n{}", cut.stdout, cut.stderr);
+    let d = cut.results.as_ref().unwrap();
+    let cut_suite = |t: &bele::testing::TargetResult| {
+        let b = (t.binaries.iter())
+            .find(|b| b.id == "bele_e2e_cut")
+            .unwrap_or_else(|| panic!("no bele_e2e_cut on {}: {:?}", t.triple, t.binaries));
+        (b.tests.iter())
+            .map(|x| (x.name.clone(), x.outcome))
+            .collect::<Vec<_>>()
+    };
+    let ran_on = cut_suite(&d.targets[0]);
+    assert_eq!(
+        ran_on,
+        [
+            ("before_the_cut".to_string(), Outcome::Passed),
+            ("indexes_by_a_wire_length".to_string(), Outcome::Passed),
+            ("after_the_cut".to_string(), Outcome::Passed),
+        ]
+    );
+    let be_suite = cut_suite(&d.targets[1]);
+    assert_eq!(
+        be_suite[..2],
+        [
+            ("before_the_cut".to_string(), Outcome::Passed),
+            ("indexes_by_a_wire_length".to_string(), Outcome::Crashed),
+        ],
+        "{be_suite:?}"
+    );
+    assert!(
+        !be_suite.iter().any(|(n, _)| n.starts_with('(')),
+        "no pseudo-test: {be_suite:?}"
+    );
+    let (_, panicked) = (d.targets[1].binaries.iter())
+        .flat_map(|b| b.tests.iter().map(move |x| (b.id.as_str(), x)))
+        .find(|(id, x)| *id == "bele_e2e_cut" && x.name == "indexes_by_a_wire_length")
+        .unwrap();
+    let said = panicked.output.as_deref().unwrap_or("");
+    assert!(
+        said.contains("named by its place") && said.contains("index out of bounds"),
+        "{said}"
+    );
+    let verdicts = tests_across(d);
+    assert_eq!(
+        (verdicts.iter())
+            .find(|t| t.name == "indexes_by_a_wire_length")
+            .map(|t| t.verdict.id())
+            .as_deref(),
+        Some("big-endian-only")
+    );
+    // Its replay line boots with the same kernel arguments and selects the test.
+    assert!(
+        cut.stdout.contains("--kernel-args panic_on_oops=1")
+            && cut.stdout.contains("bele_e2e_cut.indexes_by_a_wire_length"),
+        "{}",
+        cut.stdout
+    );
+
+    // 6. A build that fails on big-endian only: its verdict says so, the compiler's error is
     //    kept, and the other target still runs.
     shadow(
         &tree,
@@ -348,6 +498,6 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
         broken.stdout
     );
 
-    // 6. The tree itself was not written.
+    // 7. The tree itself was not written.
     assert_eq!(std::fs::read_to_string(tree.join(rel)).unwrap(), original);
 }

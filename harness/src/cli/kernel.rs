@@ -31,6 +31,24 @@ pub struct KernelArgs {
     /// Run only the tests this glob names (`suite`, `suite.test`, `rust_doctests_kernel.*`).
     #[arg(value_name = "FILTER_GLOB")]
     pub filter_glob: Option<String>,
+    /// Kernel command-line arguments added after bele's own (`panic_on_oops=1`,
+    /// `kunit.stats_enabled=2`), as kunit.py's --kernel_args. Repeatable; a value may hold
+    /// several, separated by spaces.
+    #[arg(long = "kernel-args", value_name = "ARGS", allow_hyphen_values = true)]
+    pub kernel_args: Vec<String>,
+    /// Arguments added to every qemu-system line (`-smp 2`), as kunit.py's --qemu_args.
+    /// Repeatable; a value may hold several, separated by spaces.
+    #[arg(long = "qemu-args", value_name = "ARGS", allow_hyphen_values = true)]
+    pub qemu_args: Vec<String>,
+    /// Variables and flags added to every make line (`LLVM=1`, `W=1`, `CLIPPY=1`), as
+    /// kunit.py's --make_options. They change the build, so a build with other make options
+    /// has a build directory of its own. Repeatable.
+    #[arg(
+        long = "make-options",
+        value_name = "OPTIONS",
+        allow_hyphen_values = true
+    )]
+    pub make_options: Vec<String>,
     /// Kill a boot that runs longer (seconds); its running test is then timed out.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub timeout: u64,
@@ -123,6 +141,16 @@ fn read_kunitconfigs(
                     path.display()
                 );
             }
+            // kunit.py builds no initramfs and neither does bele: a test built as a module
+            // is never loaded, so its tests would vanish without a word.
+            if let Some(module) = text.lines().map(str::trim).find(|l| l.ends_with("=m")) {
+                anyhow::bail!(
+                    "--kunitconfig {}: `{module}` builds a module, which no boot loads (there is \
+                     no initramfs), so its tests would not run; write `{}=y`",
+                    path.display(),
+                    module.trim_end_matches("=m")
+                );
+            }
             Ok((path, text))
         })
         .collect()
@@ -172,6 +200,9 @@ pub(super) fn kernel(
         users: &users,
         kunitconfigs: read_kunitconfigs(&args.kunitconfigs, ctx)?,
         filter_glob: args.filter_glob.clone(),
+        kernel_args: words(&args.kernel_args),
+        qemu_args: words(&args.qemu_args),
+        make_options: make_options(&args.make_options)?,
         timeout: Duration::from_secs(args.timeout),
         jobs: args
             .jobs
@@ -202,6 +233,35 @@ pub(super) fn kernel(
         ctx,
         out,
     )
+}
+
+/// Repeatable options whose values may each hold several words, as one list of words.
+fn words(values: &[String]) -> Vec<String> {
+    (values.iter())
+        .flat_map(|v| v.split_whitespace())
+        .map(String::from)
+        .collect()
+}
+
+/// `--make-options`, checked: variables (`LLVM=1`) and flags (`-k`) only. bele chooses the
+/// make targets and owns where and for what the kernel is built.
+fn make_options(values: &[String]) -> anyhow::Result<Vec<String>> {
+    let options = words(values);
+    for o in &options {
+        let var = o.split_once('=').map(|(v, _)| v);
+        anyhow::ensure!(
+            !matches!(var, Some("O" | "ARCH" | "CROSS_COMPILE" | "KBUILD_OUTPUT"))
+                && !matches!(o.as_str(), "-C" | "-f"),
+            "--make-options {o}: bele sets where and for which architecture a kernel is built \
+             (its build directory is per tree, target and configuration); leave {o} out"
+        );
+        anyhow::ensure!(
+            var.is_some() || o.starts_with('-'),
+            "--make-options {o}: a make target; bele chooses what to build. Pass variables \
+             (LLVM=1, W=1, CLIPPY=1) or flags (-k)"
+        );
+    }
+    Ok(options)
 }
 
 /// `bele setup --kernel`: what the tree and the kernel targets need, installed.
@@ -280,6 +340,25 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicBool;
 
+    /// make options are variables and flags; what would move the build out of bele's
+    /// build directory, or name a make target, is refused with the reason.
+    #[test]
+    fn make_options_are_variables_and_flags() {
+        let given = ["LLVM=1 W=1".to_string(), "-k".to_string()];
+        assert_eq!(make_options(&given).unwrap(), ["LLVM=1", "W=1", "-k"]);
+        let err = make_options(&["O=/tmp/k".into()]).unwrap_err().to_string();
+        assert!(
+            err.contains("--make-options O=/tmp/k") && err.contains("leave"),
+            "{err}"
+        );
+        let err = make_options(&["clean".into()]).unwrap_err().to_string();
+        assert!(
+            err.contains("a make target") && err.contains("LLVM=1"),
+            "{err}"
+        );
+        assert_eq!(words(&[" a  b".into(), "c".into()]), ["a", "b", "c"]);
+    }
+
     #[test]
     fn targets_by_name_and_unknown_ones_named() {
         let kernels = KernelTable::builtin();
@@ -325,6 +404,15 @@ mod tests {
             .to_string();
         assert!(
             err.contains("`KUNIT=y` is not a Kconfig line") && err.contains("bad"),
+            "{err}"
+        );
+        std::fs::write(dir.join("module"), "CONFIG_KUNIT=y\nCONFIG_DRV_TEST=m\n").unwrap();
+        let err = read_kunitconfigs(&["module".into()], &ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`CONFIG_DRV_TEST=m` builds a module")
+                && err.contains("`CONFIG_DRV_TEST=y`"),
             "{err}"
         );
         let err = read_kunitconfigs(&["nope".into()], &ctx)

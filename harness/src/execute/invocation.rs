@@ -121,6 +121,18 @@ pub fn repro_line(
                 bele_qemu::shell_quote(&c.display().to_string())
             ));
         }
+        for (flag, words) in [
+            ("--make-options", &k.make_options),
+            ("--kernel-args", &k.kernel_args),
+            ("--qemu-args", &k.qemu_args),
+        ] {
+            if !words.is_empty() {
+                line.push_str(&format!(
+                    " {flag} {}",
+                    bele_qemu::shell_quote(&words.join(" "))
+                ));
+            }
+        }
         // A parameterised case runs with its test; a suite-level error, and a test known
         // only by its place (`(test 3)`), with its suite.
         let test = test.split('/').next().unwrap_or(test);
@@ -158,6 +170,7 @@ pub fn ignores_the_seed(output: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::KernelInfo;
     use crate::testdata::sample;
 
     /// A repro line runs the test with the run's seed; where the test's proptest said it
@@ -189,5 +202,35 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success(), "the line still parses: {line}");
+    }
+
+    /// A kernel test's repro line is a `bele kernel` run of that test with everything the
+    /// run was given that changes what it does: kunitconfigs, make options, kernel and QEMU
+    /// arguments.
+    #[test]
+    fn a_kernel_repro_line_carries_the_runs_options() {
+        let mut r = sample();
+        r.config.kernel = Some(KernelInfo {
+            tree: "/src/linux tree".into(),
+            version: "7.2.1".into(),
+            kunitconfigs: vec!["my.kunitconfig".into()],
+            filter_globs: Vec::new(),
+            kernel_args: vec!["panic_on_oops=1".into()],
+            qemu_args: vec!["-smp".into(), "2".into()],
+            make_options: vec!["LLVM=1".into()],
+        });
+        let t = &mut r.targets[1];
+        t.triple = "s390x-linux-kernel".into();
+        t.binaries[0].id = "rust_kernel_things".into();
+        let t = &r.targets[1];
+        assert_eq!(
+            repro_line(t, &t.binaries[0], "reads_a_length", &r.config),
+            "bele kernel --tree '/src/linux tree' --targets s390x --kunitconfig my.kunitconfig \
+             --make-options LLVM=1 --kernel-args panic_on_oops=1 --qemu-args '-smp 2' \
+             rust_kernel_things.reads_a_length"
+        );
+        // A test known only by its place replays its suite.
+        assert!(repro_line(t, &t.binaries[0], "(test 2)", &r.config)
+            .ends_with("--qemu-args '-smp 2' rust_kernel_things"));
     }
 }

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bele_targets::{KernelTarget, Table};
 
-use super::build::{first_error, fragment, image, make, olddefconfig, rustavailable, unmet};
+use super::build::{
+    first_error, fragment, image, make, olddefconfig, rustavailable, sort_unmet, unmet, Sorted,
+};
 use super::results::{binaries, BootEnd};
 use super::tools::{check_shared, check_target, Found, Minimums, Missing};
 use super::tree::Tree;
@@ -30,6 +32,12 @@ pub struct KernelPlan<'t> {
     pub kunitconfigs: Vec<(PathBuf, String)>,
     /// `kunit.filter_glob`.
     pub filter_glob: Option<String>,
+    /// The user's kernel command-line arguments, after bele's.
+    pub kernel_args: Vec<String>,
+    /// The user's qemu-system arguments, after the target's machine parameters.
+    pub qemu_args: Vec<String>,
+    /// The user's make variables and flags, on every make line.
+    pub make_options: Vec<String>,
     /// Longest a boot may take, from start to the last KTAP line.
     pub timeout: Duration,
     /// make's jobs, per build.
@@ -52,6 +60,8 @@ enum Built {
         /// Lines make printed for what it compiled (0: nothing to do).
         compiled: u64,
         command: String,
+        /// Test options the tree does not offer on this target, each with why.
+        left_out: Vec<String>,
     },
     Failed {
         log: String,
@@ -210,15 +220,25 @@ fn build_one(
 ) -> Built {
     let start = Instant::now();
     let fragment = fragment(options, k, &plan.kunitconfigs);
-    let dir = build_dir(&plan.cache, &tree.path, k, &fragment);
-    let stamp = stamp(&fragment, identity);
-    let base = make(&tree.path, &dir, k, make_env);
+    // make's options (LLVM=1) change what is built as the configuration does.
+    let made_with = match plan.make_options.as_slice() {
+        [] => String::new(),
+        options => format!("# make {}\n", options.join(" ")),
+    };
+    let dir = build_dir(
+        &plan.cache,
+        &tree.path,
+        k,
+        &format!("{fragment}{made_with}"),
+    );
+    let stamp = stamp(&format!("{fragment}{made_with}"), identity);
+    let base = make(&tree.path, &dir, k, &plan.make_options, make_env);
     let failed = |log: String, command: String| Built::Failed {
         log,
         duration: start.elapsed(),
         command,
     };
-    if let Err(log) = configure(&dir, (&fragment, &stamp), &base, tree, env) {
+    if let Err(log) = configure(&dir, (&fragment, &stamp), &base, (tree, k), env) {
         return failed(log, olddefconfig(base.clone()).display());
     }
     let spec = image(base, k, plan.jobs);
@@ -240,7 +260,7 @@ fn build_one(
             // make runs syncconfig as it builds: a toolchain it finds wanting drops
             // CONFIG_RUST and every Rust suite with it, and the kernel still builds.
             let dotconfig = std::fs::read_to_string(dir.join(".config")).unwrap_or_default();
-            let lost = unmet(&fragment, &dotconfig);
+            let Sorted { left_out, lost } = sort(tree, k, &fragment, &dotconfig);
             if !lost.is_empty() {
                 let _ = std::fs::remove_file(dir.join(MARKER));
                 return failed(
@@ -259,6 +279,7 @@ fn build_one(
                 duration: start.elapsed(),
                 compiled,
                 command: spec.display(),
+                left_out,
             }
         }
         Ok(done) => {
@@ -283,7 +304,7 @@ fn configure(
     dir: &Path,
     (fragment, stamp): (&str, &str),
     base: &crate::util::process::CommandSpec,
-    tree: &Tree,
+    (tree, k): (&Tree, &KernelTarget),
     env: &HostEnv,
 ) -> Result<(), String> {
     let marker = dir.join(MARKER);
@@ -304,7 +325,7 @@ fn configure(
         ));
     }
     let dotconfig = std::fs::read_to_string(dir.join(".config")).unwrap_or_default();
-    let lost = unmet(fragment, &dotconfig);
+    let lost = sort(tree, k, fragment, &dotconfig).lost;
     if !lost.is_empty() {
         let mut log = format!(
             "the configuration lost what it asked for (a dependency is not set): {}",
@@ -324,6 +345,28 @@ fn configure(
         return Err(log);
     }
     std::fs::write(&marker, stamp).map_err(|e| format!("cannot write {}: {e}", marker.display()))
+}
+
+/// The options of `fragment` that `.config` lacks, sorted: left out where the tree gates
+/// them on an architecture, else lost. bele's own and the target's are never left out.
+fn sort(tree: &Tree, k: &KernelTarget, fragment: &str, dotconfig: &str) -> Sorted {
+    let unmet = unmet(fragment, dotconfig);
+    if unmet.is_empty() {
+        return Sorted::default();
+    }
+    let essential: Vec<String> = ["CONFIG_KUNIT", "CONFIG_RUST"]
+        .into_iter()
+        .map(String::from)
+        .chain(
+            k.kconfig
+                .iter()
+                .map(|l| l.split('=').next().unwrap_or(l).to_string()),
+        )
+        .collect();
+    let arch = tree.arch_symbols();
+    sort_unmet(&unmet, &essential, dotconfig, &|s| tree.gate(s), &|s| {
+        arch.binary_search_by(|a| a.as_str().cmp(s)).is_ok()
+    })
 }
 
 /// The file in a kernel build directory that says what it was configured with.
@@ -356,7 +399,7 @@ fn finish_target(
     cancel: &AtomicBool,
     reporter: &mut dyn Reporter,
 ) {
-    let (image, duration, compiled, command) = match built {
+    let (image, duration, compiled, command, left_out) = match built {
         // Ctrl-C reaches make too: a build it cut short did not fail.
         Built::Failed { .. } if cancel.load(Ordering::Relaxed) => {
             t.status = TargetStatus::Interrupted;
@@ -387,6 +430,7 @@ fn finish_target(
                 log_tail: Some(log),
                 command,
                 failed_crates: Vec::new(),
+                left_out: Vec::new(),
             });
             return;
         }
@@ -395,7 +439,8 @@ fn finish_target(
             duration,
             compiled,
             command,
-        } => (image, duration, compiled, command),
+            left_out,
+        } => (image, duration, compiled, command, left_out),
     };
     t.build = Some(BuildInfo {
         duration_ms: millis(duration),
@@ -406,17 +451,14 @@ fn finish_target(
         log_tail: None,
         command,
         failed_crates: Vec::new(),
+        left_out,
     });
     t.qemu_version = bele_qemu::query_version(&k.qemu, &env.vars);
-    let mut append = format!("kunit.enable=1 console={} kunit_shutdown=reboot", k.console);
-    if let Some(glob) = &plan.filter_glob {
-        append.push_str(&format!(" kunit.filter_glob={glob}"));
-    }
     let boot = bele_qemu::Boot {
         qemu: k.qemu.clone(),
-        machine: k.qemu_args.clone(),
+        machine: k.qemu_args.iter().chain(&plan.qemu_args).cloned().collect(),
         kernel: image.clone(),
-        append,
+        append: command_line(k, plan),
     };
     let started = Instant::now();
     let (lines, end) = boot_and_read(
@@ -449,6 +491,25 @@ fn finish_target(
     } else {
         TargetStatus::Ran
     };
+}
+
+/// The kernel command line: KUnit on, its console, an exit when the tests are done or the
+/// kernel panics (`panic=-1` reboots at once, which `-no-reboot` turns into QEMU exiting, so
+/// a panic ends the boot instead of waiting for the timeout), the filter, then the user's
+/// arguments (later ones win).
+pub fn command_line(k: &KernelTarget, plan: &KernelPlan<'_>) -> String {
+    let mut line = format!(
+        "kunit.enable=1 console={} kunit_shutdown=reboot panic=-1",
+        k.console
+    );
+    if let Some(glob) = &plan.filter_glob {
+        line.push_str(&format!(" kunit.filter_glob={glob}"));
+    }
+    for a in &plan.kernel_args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    line
 }
 
 /// Most console lines kept of one boot (KTAP of thousands of tests is far less).
@@ -524,6 +585,9 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
                 tree: tree.path.clone(),
                 version: tree.version.clone(),
                 kunitconfigs: plan.kunitconfigs.iter().map(|(p, _)| p.clone()).collect(),
+                kernel_args: plan.kernel_args.clone(),
+                qemu_args: plan.qemu_args.clone(),
+                make_options: plan.make_options.clone(),
                 filter_globs: plan.filter_glob.iter().cloned().collect(),
             }),
             strict: false,
@@ -546,6 +610,36 @@ fn save(results: &RunResults, out: &Path, reporter: &mut dyn Reporter) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// bele's arguments come first, so the user's win: `panic=0` keeps a panicked kernel
+    /// waiting, `kunit.filter_glob=` overrides the filter.
+    #[test]
+    fn the_command_line_ends_a_panicked_boot_and_puts_the_users_arguments_last() {
+        let users = Table::builtin();
+        let kernels = bele_targets::KernelTable::builtin();
+        let k = kernels.get("s390x").unwrap();
+        let plan = KernelPlan {
+            tree: "/t".into(),
+            targets: vec![k],
+            users: &users,
+            kunitconfigs: Vec::new(),
+            filter_glob: Some("rust_*".into()),
+            kernel_args: vec!["panic_on_oops=1".into(), "panic=0".into()],
+            qemu_args: Vec::new(),
+            make_options: Vec::new(),
+            timeout: Duration::from_secs(1),
+            jobs: 1,
+            builders: 1,
+            cache: "/c".into(),
+            run_id: "r".into(),
+            out: "/o".into(),
+        };
+        assert_eq!(
+            command_line(k, &plan),
+            "kunit.enable=1 console=ttyS0 kunit_shutdown=reboot panic=-1 \
+             kunit.filter_glob=rust_* panic_on_oops=1 panic=0"
+        );
+    }
 
     /// The marker holds the fragment and what the build was configured with: another
     /// tree version or rustc changes it, so the directory is configured again.

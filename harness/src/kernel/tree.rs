@@ -98,6 +98,82 @@ impl Tree {
     }
 }
 
+/// What the tree's Kconfig makes an option depend on: where it is declared, its `depends on`
+/// lines and the `if` blocks around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    /// The Kconfig file, relative to the tree (`lib/Kconfig.debug`).
+    pub file: PathBuf,
+    /// Each condition, as written (`X86 || ARM64`).
+    pub depends: Vec<String>,
+}
+
+impl Tree {
+    /// The Kconfig entry of `symbol` (without `CONFIG_`), searched in every Kconfig file of
+    /// the tree; `None` when the tree has no such option.
+    pub fn gate(&self, symbol: &str) -> Option<Gate> {
+        let mut files = Vec::new();
+        kconfig_files(&self.path, &mut files);
+        files.sort();
+        files.iter().find_map(|f| {
+            let text = std::fs::read_to_string(f).ok()?;
+            let depends = kconfig_depends(&text, symbol)?;
+            Some(Gate {
+                file: f.strip_prefix(&self.path).unwrap_or(f).to_path_buf(),
+                depends,
+            })
+        })
+    }
+
+    /// Every symbol the architectures declare (`X86`, `S390`, `64BIT`, `CPU_BIG_ENDIAN`):
+    /// an option that depends on one is gated on an architecture.
+    pub fn arch_symbols(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        kconfig_files(&self.path.join("arch"), &mut files);
+        let mut out: Vec<String> = (files.iter())
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .flat_map(|t| kconfig_symbols(&t))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The conditions of `symbol`'s entry in one Kconfig file's text: its `depends on` lines and
+/// the `if` blocks it is in; `None` when the file does not declare it.
+pub fn kconfig_depends(text: &str, symbol: &str) -> Option<Vec<String>> {
+    let mut ifs: Vec<String> = Vec::new();
+    let mut found: Option<Vec<String>> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        let mut words = t.split_whitespace();
+        let first = words.next().unwrap_or("");
+        match first {
+            "if" | "endif" if found.is_some() => break,
+            "if" => ifs.push(t["if".len()..].trim().to_string()),
+            "endif" => {
+                ifs.pop();
+            }
+            "config" | "menuconfig" | "choice" | "endchoice" | "menu" | "endmenu" | "comment"
+            | "source" => {
+                if found.is_some() {
+                    break;
+                }
+                if first.ends_with("config") && words.next() == Some(symbol) {
+                    found = Some(ifs.clone());
+                }
+            }
+            _ => {
+                if let (Some(deps), Some(cond)) = (found.as_mut(), t.strip_prefix("depends on ")) {
+                    deps.push(cond.trim().to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
 /// `VERSION.PATCHLEVEL.SUBLEVEL` and EXTRAVERSION from the top Makefile.
 pub fn makefile_version(text: &str) -> Option<String> {
     let field = |key: &str| {

@@ -172,6 +172,15 @@ pub struct KernelInfo {
     pub version: String,
     pub kunitconfigs: Vec<PathBuf>,
     pub filter_globs: Vec<String>,
+    /// `--kernel-args`: the user's kernel command-line arguments.
+    #[serde(default)]
+    pub kernel_args: Vec<String>,
+    /// `--qemu-args`: the user's qemu-system arguments.
+    #[serde(default)]
+    pub qemu_args: Vec<String>,
+    /// `--make-options`: the user's make variables and flags.
+    #[serde(default)]
+    pub make_options: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -424,6 +433,10 @@ pub struct BuildInfo {
     /// The crates whose compilation (or build script) failed, as cargo named them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_crates: Vec<FailedCrate>,
+    /// For a kernel: test options the tree does not offer on this target (it gates them on
+    /// an architecture), left out of its configuration, each with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 /// A crate cargo could not compile.

@@ -327,7 +327,18 @@ fn write_strip(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             super::secs(t.run_ms)
         )?;
     }
-    writeln!(out, "</div>")
+    writeln!(out, "</div>")?;
+    for t in &results.targets {
+        for note in t.build.iter().flat_map(|b| &b.left_out) {
+            writeln!(
+                out,
+                "<p class=\"note\">left out on {}: {}</p>",
+                esc(&t.triple),
+                esc(note)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// The `#[repr]` types whose layouts differ, by verdict, each under id `l{index}` (the

@@ -56,6 +56,9 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         for note in found.probe_notes.iter().filter(|p| p.target == t.triple) {
             writeln!(out, "    # {}", one_line(&note.line()))?;
         }
+        for note in t.build.iter().flat_map(|b| &b.left_out) {
+            writeln!(out, "    # left out: {}", one_line(note))?;
+        }
         let mut target_ok = t.status == TargetStatus::Ran;
         for (bi, b) in t.binaries.iter().enumerate() {
             let bin_ok = write_binary(out, results, (&found, &verdicts), t, bi + 1, b)?;

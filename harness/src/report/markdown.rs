@@ -213,6 +213,15 @@ fn write_targets(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
             c.not_run
         )?;
     }
+    let left_out: Vec<(&str, &String)> = (results.targets.iter())
+        .flat_map(|t| (t.build.iter().flat_map(|b| &b.left_out)).map(|n| (t.triple.as_str(), n)))
+        .collect();
+    if !left_out.is_empty() {
+        writeln!(out)?;
+        for (triple, note) in left_out {
+            writeln!(out, "- left out on `{triple}`: {}", cell(note))?;
+        }
+    }
     Ok(())
 }
 

@@ -147,6 +147,9 @@ fn write_target_rows(out: &mut dyn Write, results: &RunResults, style: Style) ->
                         style.red(b.error.as_deref().unwrap_or_default())
                     )?;
                 }
+                for note in t.build.iter().flat_map(|b| &b.left_out) {
+                    writeln!(out, "    {} {note}", style.yellow("left out:"))?;
+                }
             }
             TargetStatus::BuildFailed => {
                 writeln!(out, "{head} {}", style.red("build failed"))?;
@@ -653,6 +656,7 @@ mod tests {
             log_tail: None,
             command: "cargo test".into(),
             failed_crates: Vec::new(),
+            left_out: Vec::new(),
         });
         t.run_ms = Some(5_000);
         let mut out = Vec::new();

@@ -77,6 +77,7 @@ impl Collector<'_, '_, '_> {
             log_tail: outcome.as_ref().err().cloned(),
             command,
             failed_crates,
+            left_out: Vec::new(),
         });
         // Ctrl-C reaches cargo too: a build it cut short did not fail, and gets no build
         // verdict.
