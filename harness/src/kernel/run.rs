@@ -52,22 +52,21 @@ pub struct KernelPlan<'t> {
     pub out: PathBuf,
 }
 
-/// What a build gave: the image, or why there is none.
-enum Built {
-    Image {
-        image: PathBuf,
-        duration: Duration,
-        /// Lines make printed for what it compiled (0: nothing to do).
-        compiled: u64,
-        command: String,
-        /// Test options the tree does not offer on this target, each with why.
-        left_out: Vec<String>,
-    },
-    Failed {
-        log: String,
-        duration: Duration,
-        command: String,
-    },
+/// What a build gave: the image, or the log of why there is none.
+struct Built {
+    duration: Duration,
+    /// The make command, for building it again by hand.
+    command: String,
+    outcome: Result<Image, String>,
+}
+
+/// A kernel image that built.
+struct Image {
+    path: PathBuf,
+    /// Lines make printed for what it compiled (0: nothing to do).
+    compiled: u64,
+    /// Test options the tree does not offer on this target, each with why.
+    left_out: Vec<String>,
 }
 
 enum Msg {
@@ -195,7 +194,7 @@ pub fn run(
     // A test a kernel cut off before its result is named by its place in its suite, from a
     // kernel that ran the suite further.
     super::results::name_cut_tests(&mut results.targets);
-    crate::run::finish_run(&mut results, cancel, start);
+    results.finish(cancel.load(Ordering::Relaxed), start.elapsed());
     save(&results, &plan.out, reporter)?;
     Ok(results)
 }
@@ -233,10 +232,10 @@ fn build_one(
     );
     let stamp = stamp(&format!("{fragment}{made_with}"), identity);
     let base = make(&tree.path, &dir, k, &plan.make_options, make_env);
-    let failed = |log: String, command: String| Built::Failed {
-        log,
+    let failed = |log: String, command: String| Built {
         duration: start.elapsed(),
         command,
+        outcome: Err(log),
     };
     if let Err(log) = configure(&dir, (&fragment, &stamp), &base, (tree, k), env) {
         return failed(log, olddefconfig(base.clone()).display());
@@ -274,12 +273,14 @@ fn build_one(
                     spec.display(),
                 );
             }
-            Built::Image {
-                image: dir.join(&k.image),
+            Built {
                 duration: start.elapsed(),
-                compiled,
                 command: spec.display(),
-                left_out,
+                outcome: Ok(Image {
+                    path: dir.join(&k.image),
+                    compiled,
+                    left_out,
+                }),
             }
         }
         Ok(done) => {
@@ -399,60 +400,45 @@ fn finish_target(
     cancel: &AtomicBool,
     reporter: &mut dyn Reporter,
 ) {
-    let (image, duration, compiled, command, left_out) = match built {
-        // Ctrl-C reaches make too: a build it cut short did not fail.
-        Built::Failed { .. } if cancel.load(Ordering::Relaxed) => {
-            t.status = TargetStatus::Interrupted;
-            t.reason = Some("the run was interrupted during this kernel's build".into());
-            return;
-        }
-        Built::Failed {
-            log,
-            duration,
-            command,
-        } => {
-            t.status = TargetStatus::BuildFailed;
-            t.reason = Some("the kernel failed to build".into());
-            reporter.event(&Event::BuildFinished {
-                triple: &t.triple,
-                success: false,
-                duration,
-                std_duration: None,
-                binaries: 0,
-                doc_tests: 0,
-            });
-            t.build = Some(BuildInfo {
-                duration_ms: millis(duration),
-                std_ms: None,
-                std_note: None,
-                compiled: 0,
-                success: false,
-                log_tail: Some(log),
-                command,
-                failed_crates: Vec::new(),
-                left_out: Vec::new(),
-            });
-            return;
-        }
-        Built::Image {
-            image,
-            duration,
-            compiled,
-            command,
-            left_out,
-        } => (image, duration, compiled, command, left_out),
+    let Built {
+        duration,
+        command,
+        outcome,
+    } = built;
+    // Ctrl-C reaches make too: a build it cut short did not fail.
+    if outcome.is_err() && cancel.load(Ordering::Relaxed) {
+        t.status = TargetStatus::Interrupted;
+        t.reason = Some("the run was interrupted during this kernel's build".into());
+        return;
+    }
+    let (compiled, left_out) = match &outcome {
+        Ok(i) => (i.compiled, i.left_out.clone()),
+        Err(_) => (0, Vec::new()),
     };
     t.build = Some(BuildInfo {
         duration_ms: millis(duration),
         std_ms: None,
         std_note: None,
         compiled,
-        success: true,
-        log_tail: None,
+        success: outcome.is_ok(),
+        log_tail: outcome.as_ref().err().cloned(),
         command,
         failed_crates: Vec::new(),
         left_out,
     });
+    reporter.event(&Event::BuildFinished {
+        triple: &t.triple,
+        success: outcome.is_ok(),
+        duration,
+        std_duration: None,
+        binaries: None,
+        doc_tests: 0,
+    });
+    let Ok(Image { path: image, .. }) = outcome else {
+        t.status = TargetStatus::BuildFailed;
+        t.reason = Some("the kernel failed to build".into());
+        return;
+    };
     t.qemu_version = bele_qemu::query_version(&k.qemu, &env.vars);
     let boot = bele_qemu::Boot {
         qemu: k.qemu.clone(),
@@ -469,14 +455,6 @@ fn finish_target(
     let console = super::ktap::parse(&lines.join("\n"));
     t.binaries = binaries(&console, &lines, &end, &image, &tree.path);
     t.run_ms = Some(millis(started.elapsed()));
-    reporter.event(&Event::BuildFinished {
-        triple: &t.triple,
-        success: true,
-        duration,
-        std_duration: None,
-        binaries: t.binaries.len(),
-        doc_tests: 0,
-    });
     for b in &t.binaries {
         for r in &b.tests {
             reporter.event(&Event::TestFinished {
@@ -558,7 +536,7 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
             .map_or(0, millis),
         duration_ms: 0,
         state: RunState::InProgress,
-        host: crate::run::this_host(&found.host),
+        host: crate::host::this_host(&found.host),
         toolchain: Toolchain {
             rustc: found.rustc.clone(),
             cargo: String::new(),
@@ -602,9 +580,7 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
 }
 
 fn save(results: &RunResults, out: &Path, reporter: &mut dyn Reporter) -> anyhow::Result<()> {
-    crate::report::save_json(results, out)?;
-    reporter.event(&Event::Saved);
-    Ok(())
+    Ok(crate::report::save(results, out, reporter)?)
 }
 
 #[cfg(test)]

@@ -733,6 +733,22 @@ impl TargetResult {
 }
 
 impl RunResults {
+    /// Marks what never finished as interrupted, and sets the run's state and duration.
+    pub fn finish(&mut self, interrupted: bool, duration: std::time::Duration) {
+        for t in &mut self.targets {
+            if t.status == TargetStatus::Pending {
+                t.status = TargetStatus::Interrupted;
+                t.reason = Some("the run was interrupted before this target finished".into());
+            }
+        }
+        self.state = if interrupted {
+            RunState::Interrupted
+        } else {
+            RunState::Complete
+        };
+        self.duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    }
+
     /// Reads a results file, refusing other schema versions with a clear message.
     pub fn load(path: &Path) -> Result<RunResults, ResultsError> {
         let file = path.display().to_string();

@@ -25,7 +25,8 @@ pub enum Event<'a> {
         duration: Duration,
         /// Time spent building std into bele's std cache first.
         std_duration: Option<Duration>,
-        binaries: usize,
+        /// Test executables built (none for a kernel: its suites are known once it boots).
+        binaries: Option<usize>,
         /// Of `binaries`, the packages whose doc-tests run.
         doc_tests: usize,
     },

@@ -242,6 +242,18 @@ pub(crate) fn printable(s: &str) -> String {
     out
 }
 
+/// Saves `results` to `out` (atomically) and tells the reporter: both pipelines save after
+/// every target, so a crash or Ctrl-C loses nothing already known.
+pub fn save(
+    results: &crate::model::RunResults,
+    out: &std::path::Path,
+    reporter: &mut dyn events::Reporter,
+) -> Result<(), crate::model::ResultsError> {
+    save_json(results, out)?;
+    reporter.event(&events::Event::Saved);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,11 +37,14 @@ fn line_for(event: &Event<'_>, style: Style) -> Option<String> {
                 1 => ", doc-tests of 1 package".into(),
                 n => format!(", doc-tests of {n} packages"),
             };
+            let what = match binaries {
+                Some(n) => format!("{} test executables{docs}", n - doc_tests),
+                None => "booting".into(),
+            };
             format!(
-                "{} {triple} in {:.1}s{std}: {} test executables{docs}",
+                "{} {triple} in {:.1}s{std}: {what}",
                 style.bold("built      "),
                 secs(*duration),
-                binaries - doc_tests
             )
         }
         Event::BuildFinished {

@@ -96,7 +96,7 @@ impl Collector<'_, '_, '_> {
             success: outcome.is_ok(),
             duration,
             std_duration: std.duration,
-            binaries: *outcome.as_ref().unwrap_or(&0),
+            binaries: Some(*outcome.as_ref().unwrap_or(&0)),
             doc_tests,
         });
         match outcome {

@@ -27,7 +27,6 @@ use crate::model::*;
 use crate::plan::Plan;
 use crate::report::events::{Event, Reporter};
 use crate::util::env::HostEnv;
-use crate::util::time::millis;
 
 use collector::*;
 use confirm::*;
@@ -249,7 +248,7 @@ pub fn run(
         control::run_controls(&mut results, plan, &ready, env, cancel);
     }
     let _ = std::fs::remove_dir_all(&probe_root);
-    finish_run(&mut results, cancel, start);
+    results.finish(cancel.load(Ordering::Relaxed), start.elapsed());
     save(&results, plan, reporter)?;
     if results.state == RunState::Complete {
         write_timings(plan, &results, last);
@@ -267,7 +266,7 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
             .map_or(0, |d| d.as_millis() as u64),
         duration_ms: 0,
         state: RunState::InProgress,
-        host: this_host(&toolchain.host),
+        host: crate::host::this_host(&toolchain.host),
         toolchain: Toolchain {
             rustc: toolchain.rustc.clone(),
             cargo: toolchain.cargo.clone(),
@@ -303,42 +302,10 @@ fn new_results(plan: &Plan<'_>, toolchain: &ToolchainInfo) -> RunResults {
     }
 }
 
-/// This machine as results name it: its host name (`localhost` when it cannot be read),
-/// `triple`, its CPUs.
-pub(crate) fn this_host(triple: &str) -> Host {
-    Host {
-        name: std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .ok()
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "localhost".into()),
-        triple: triple.to_string(),
-        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-    }
-}
-
-/// Marks what never finished, and the run's state and duration.
-pub(crate) fn finish_run(results: &mut RunResults, cancel: &AtomicBool, start: Instant) {
-    for t in &mut results.targets {
-        if t.status == TargetStatus::Pending {
-            t.status = TargetStatus::Interrupted;
-            t.reason = Some("the run was interrupted before this target finished".into());
-        }
-    }
-    results.state = if cancel.load(Ordering::Relaxed) {
-        RunState::Interrupted
-    } else {
-        RunState::Complete
-    };
-    results.duration_ms = millis(start.elapsed());
-}
-
 fn save(
     results: &RunResults,
     plan: &Plan<'_>,
     reporter: &mut dyn Reporter,
 ) -> Result<(), ResultsError> {
-    crate::report::save_json(results, &plan.out)?;
-    reporter.event(&Event::Saved);
-    Ok(())
+    crate::report::save(results, &plan.out, reporter)
 }
