@@ -17,21 +17,25 @@ use crate::report::events::Reporter;
 use crate::report::{self, LineReporter, ProgressReporter};
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct KernelArgs {
+    #[command(subcommand)]
+    pub command: Option<KernelCommand>,
     /// The kernel source tree. bele only reads it: kernels are built in bele's cache.
-    #[arg(long, value_name = "PATH")]
-    pub tree: PathBuf,
+    #[arg(long, value_name = "PATH", required = true)]
+    pub tree: Option<PathBuf>,
     /// Kernel targets, comma-separated (default: every row of the kernel table).
     #[arg(long, value_name = "NAMES")]
     pub targets: Option<String>,
     /// A Kconfig fragment to add (your driver's KUnit options), as kunit.py's --kunitconfig;
-    /// a directory means its .kunitconfig. Repeatable; later lines win.
+    /// a directory means its .kunitconfig. A relative path is looked up in the working
+    /// directory, then in the tree. Repeatable; later lines win.
     #[arg(long = "kunitconfig", value_name = "FILE")]
     pub kunitconfigs: Vec<PathBuf>,
     /// Run only the tests this glob names (`suite`, `suite.test`, `rust_doctests_kernel.*`).
     #[arg(value_name = "FILTER_GLOB")]
     pub filter_glob: Option<String>,
-    /// Kernel command-line arguments added after bele's own (`panic_on_oops=1`,
+    /// Kernel command-line arguments added after bele's own (`oops=panic`,
     /// `kunit.stats_enabled=2`), as kunit.py's --kernel_args. Repeatable; a value may hold
     /// several, separated by spaces.
     #[arg(long = "kernel-args", value_name = "ARGS", allow_hyphen_values = true)]
@@ -70,12 +74,116 @@ pub struct KernelArgs {
     /// and latest.json).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print each boot's whole console before the summary, as kunit.py's --raw_output (each
+    /// is kept anyway beside the results, `<results>.consoles/<target>.log`).
+    #[arg(long)]
+    pub raw_output: bool,
     /// A kernel table to use instead of the builtin one.
     #[arg(long, value_name = "FILE")]
     pub kernel_table: Option<PathBuf>,
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KernelCommand {
+    /// Read saved consoles or KTAP streams (a real machine's serial log, a lab's, kunit.py's
+    /// --raw_output) into results keyed as `bele kernel` keys them, for `merge` and `diff`.
+    Parse(ParseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// The kernel target the consoles are from (a row of the kernel table: x86_64, s390x).
+    #[arg(long, value_name = "NAME")]
+    pub target: String,
+    /// Console files, one per boot; several are one target's boots, in order.
+    #[arg(required = true, value_name = "CONSOLE")]
+    pub consoles: Vec<PathBuf>,
+    /// The tree the kernel was built from: doc-tests get the keys `bele diff` pairs them by.
+    #[arg(long, value_name = "PATH")]
+    pub tree: Option<PathBuf>,
+    /// Write a report besides the results file: FORMAT=FILE. Repeatable.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub report: Vec<(report::Format, PathBuf)>,
+    /// Where to write the results JSON (default: bele's cache, `kernel/results/<run-id>.json`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `bele kernel parse`: the consoles read into results, saved and reported as a run's.
+fn parse(args: &ParseArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let users = Table::builtin();
+    let kernels = KernelTable::builtin();
+    let k = (kernels.get(&args.target)).ok_or_else(|| {
+        let known: Vec<&str> = kernels.kernels().iter().map(|k| k.name.as_str()).collect();
+        anyhow::anyhow!(
+            "--target {}: no such kernel target (the kernel table has {})",
+            args.target,
+            known.join(", ")
+        )
+    })?;
+    let like = users.get(&k.like).ok_or_else(|| {
+        anyhow::anyhow!(
+            "kernel target {} is like {}, which the target table lacks",
+            k.name,
+            k.like
+        )
+    })?;
+    let files = (args.consoles.iter())
+        .map(|p| {
+            let path = ctx.cwd.join(p);
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read the console {}", path.display()))?;
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            anyhow::ensure!(
+                crate::kernel::ktap::parse(&text).started,
+                "{}: no KTAP in it (a console of a kernel built with CONFIG_KUNIT=y, or \
+                 kunit.py's --raw_output, has a `KTAP version 1` line)",
+                path.display()
+            );
+            Ok((path, text))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let tree = args.tree.as_ref().map(|t| ctx.cwd.join(t));
+    let run_id = crate::util::time::run_id();
+    let results = crate::kernel::parse::parse(&crate::kernel::parse::Consoles {
+        kernel: k,
+        like,
+        files,
+        tree: tree.as_deref(),
+        run_id: run_id.clone(),
+        host: crate::host::this_host(&like.triple),
+    });
+    let out_path = match &args.out {
+        Some(p) => {
+            let path = ctx.cwd.join(p);
+            super::check_out_dir(p, &path)?;
+            path
+        }
+        None => {
+            let dir = (ctx.env.cache_dir())
+                .ok_or_else(|| anyhow::anyhow!("no cache directory: set BELE_CACHE_DIR or HOME"))?
+                .join("kernel/results");
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            dir.join(format!("{run_id}.json"))
+        }
+    };
+    crate::report::save_json(&results, &out_path)?;
+    super::finish_outputs(
+        &results,
+        &out_path,
+        None,
+        &args.report,
+        ctx.style(args.color),
+        ctx,
+        out,
+    )
 }
 
 /// The kernel table and the targets `--targets` names (every row when none).
@@ -116,17 +224,22 @@ fn load_kernels(
 /// The kunitconfig files with their text; a directory stands for its `.kunitconfig`.
 fn read_kunitconfigs(
     paths: &[PathBuf],
+    tree: &std::path::Path,
     ctx: &Context<'_>,
 ) -> anyhow::Result<Vec<(PathBuf, String)>> {
     paths
         .iter()
         .map(|p| {
+            // As kunit.py is run from the tree, its paths are the tree's; bele's may be either.
             let mut path = ctx.cwd.join(p);
+            if !path.exists() && tree.join(p).exists() {
+                path = tree.join(p);
+            }
             if path.is_dir() {
                 path = path.join(".kunitconfig");
             }
             let text = std::fs::read_to_string(&path).with_context(|| {
-                format!("--kunitconfig {}: cannot read {} (give a Kconfig fragment file, or a directory with a .kunitconfig)", p.display(), path.display())
+                format!("--kunitconfig {}: cannot read {} (nor is it in the tree, {}): give a Kconfig fragment file, or a directory with a .kunitconfig", p.display(), path.display(), tree.display())
             })?;
             if let Some(bad) = text
                 .lines()
@@ -162,6 +275,12 @@ pub(super) fn kernel(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
+    if let Some(KernelCommand::Parse(p)) = &args.command {
+        return parse(p, ctx, out);
+    }
+    let Some(tree) = &args.tree else {
+        anyhow::bail!("bele kernel needs --tree PATH (the kernel source tree)");
+    };
     let users = Table::builtin();
     let kernels = load_kernels(args.kernel_table.as_deref(), &users, ctx)?;
     let mut targets = kernel_targets(&kernels, args.targets.as_deref())?;
@@ -175,7 +294,7 @@ pub(super) fn kernel(
         );
     }
     anyhow::ensure!(args.timeout > 0, "--timeout must be at least 1 second");
-    let tree = ctx.cwd.join(&args.tree);
+    let tree = ctx.cwd.join(tree);
     let tree = tree.canonicalize().unwrap_or(tree);
     let cache = ctx
         .env
@@ -194,11 +313,12 @@ pub(super) fn kernel(
         std::fs::create_dir_all(&results_dir)
             .with_context(|| format!("cannot create {}", results_dir.display()))?;
     }
+    let kunitconfigs = read_kunitconfigs(&args.kunitconfigs, &tree, ctx)?;
     let plan = KernelPlan {
         tree,
         targets,
         users: &users,
-        kunitconfigs: read_kunitconfigs(&args.kunitconfigs, ctx)?,
+        kunitconfigs,
         filter_glob: args.filter_glob.clone(),
         kernel_args: words(&args.kernel_args),
         qemu_args: words(&args.qemu_args),
@@ -223,6 +343,14 @@ pub(super) fn kernel(
         };
         run(&plan, &ctx.env, ctx.cancel, reporter.as_mut())?
     };
+    if args.raw_output {
+        for t in &results.targets {
+            if let Some(file) = &t.console {
+                writeln!(out, "==> {} console ({})", t.triple, file.display())?;
+                out.write_all(&std::fs::read(file).unwrap_or_default())?;
+            }
+        }
+    }
     let latest = args.out.is_none().then(|| results_dir.join("latest.json"));
     super::finish_outputs(
         &results,
@@ -397,9 +525,15 @@ mod tests {
             stdout_is_tty: false,
             stderr_is_tty: false,
         };
-        let ok = read_kunitconfigs(&["drv".into()], &ctx).unwrap();
+        let tree = dir.join("tree");
+        std::fs::create_dir_all(tree.join("net")).unwrap();
+        std::fs::write(tree.join("net/.kunitconfig"), "CONFIG_NET_TEST=y\n").unwrap();
+        let ok = read_kunitconfigs(&["drv".into()], &tree, &ctx).unwrap();
         assert_eq!(ok[0].0, dir.join("drv/.kunitconfig"));
-        let err = read_kunitconfigs(&["bad".into()], &ctx)
+        // Not in the working directory: the tree's, as kunit.py (run from the tree) reads it.
+        let ok = read_kunitconfigs(&["net".into()], &tree, &ctx).unwrap();
+        assert_eq!(ok[0].0, tree.join("net/.kunitconfig"));
+        let err = read_kunitconfigs(&["bad".into()], &tree, &ctx)
             .unwrap_err()
             .to_string();
         assert!(
@@ -407,7 +541,7 @@ mod tests {
             "{err}"
         );
         std::fs::write(dir.join("module"), "CONFIG_KUNIT=y\nCONFIG_DRV_TEST=m\n").unwrap();
-        let err = read_kunitconfigs(&["module".into()], &ctx)
+        let err = read_kunitconfigs(&["module".into()], &tree, &ctx)
             .unwrap_err()
             .to_string();
         assert!(
@@ -415,7 +549,7 @@ mod tests {
                 && err.contains("`CONFIG_DRV_TEST=y`"),
             "{err}"
         );
-        let err = read_kunitconfigs(&["nope".into()], &ctx)
+        let err = read_kunitconfigs(&["nope".into()], &tree, &ctx)
             .unwrap_err()
             .to_string();
         assert!(err.contains("--kunitconfig nope"), "{err}");

@@ -215,7 +215,7 @@ mod tests {
             version: "7.2.1".into(),
             kunitconfigs: vec!["my.kunitconfig".into()],
             filter_globs: Vec::new(),
-            kernel_args: vec!["panic_on_oops=1".into()],
+            kernel_args: vec!["oops=panic".into()],
             qemu_args: vec!["-smp".into(), "2".into()],
             make_options: vec!["LLVM=1".into()],
         });
@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(
             repro_line(t, &t.binaries[0], "reads_a_length", &r.config),
             "bele kernel --tree '/src/linux tree' --targets s390x --kunitconfig my.kunitconfig \
-             --make-options LLVM=1 --kernel-args panic_on_oops=1 --qemu-args '-smp 2' \
+             --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
              rust_kernel_things.reads_a_length"
         );
         // A test known only by its place replays its suite.

@@ -20,6 +20,57 @@ pub enum BootEnd {
     NotStarted(String),
 }
 
+/// A kernel run's results before any target: what was built (`info`), where and with what,
+/// for `bele kernel` and `bele kernel parse` alike.
+pub fn kernel_run(
+    run_id: String,
+    host: crate::model::Host,
+    rustc: String,
+    info: crate::model::KernelInfo,
+    (timeout_secs, jobs): (u64, usize),
+) -> crate::model::RunResults {
+    use crate::model::*;
+    RunResults {
+        schema_version: SCHEMA_VERSION,
+        run_id,
+        started_at_ms: crate::util::time::now_ms(),
+        duration_ms: 0,
+        state: RunState::InProgress,
+        host,
+        toolchain: Toolchain {
+            rustc,
+            cargo: String::new(),
+            sysroot: std::path::PathBuf::new(),
+        },
+        workspace: WorkspaceInfo {
+            manifest_path: info.tree.join("Makefile"),
+            commit: None,
+            packages: Vec::new(),
+            features: Vec::new(),
+            all_features: false,
+            no_default_features: false,
+        },
+        config: RunConfigInfo {
+            seed: 0,
+            timeout_secs,
+            jobs,
+            test_threads: 1,
+            probes: false,
+            kinds: Default::default(),
+            profile: None,
+            filter: Default::default(),
+            kernel: Some(info),
+            strict: false,
+            retries: 0,
+        },
+        targets: Vec::new(),
+        probe_sequences: Default::default(),
+        probe_checks: Vec::new(),
+        emulator_checks: Vec::new(),
+        dependency_controls: Vec::new(),
+    }
+}
+
 /// The name of the pseudo executable that carries what no suite reported.
 pub const KERNEL: &str = "(kernel)";
 

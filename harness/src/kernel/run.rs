@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bele_targets::{KernelTarget, Table};
 
@@ -452,6 +452,13 @@ fn finish_target(
         plan.timeout,
         cancel,
     );
+    // The whole console, kept beside the results: what KTAP does not say (the boot, an
+    // oops's registers) is often what explains a crash.
+    let file = console_file(&plan.out, &t.triple);
+    let written = crate::util::atomic::write(&file, None, |w| {
+        lines.iter().try_for_each(|l| writeln!(w, "{l}"))
+    });
+    t.console = written.is_ok().then_some(file);
     let console = super::ktap::parse(&lines.join("\n"));
     t.binaries = binaries(&console, &lines, &end, &image, &tree.path);
     t.run_ms = Some(millis(started.elapsed()));
@@ -488,6 +495,16 @@ pub fn command_line(k: &KernelTarget, plan: &KernelPlan<'_>) -> String {
         line.push_str(a);
     }
     line
+}
+
+/// Where a target's console is kept: `<results>.consoles/<target>.log` beside the results
+/// file.
+pub fn console_file(out: &Path, triple: &str) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map_or_else(|| "results".into(), |s| s.to_string_lossy().into_owned());
+    out.with_file_name(format!("{stem}.consoles"))
+        .join(format!("{triple}.log"))
 }
 
 /// Most console lines kept of one boot (KTAP of thousands of tests is far less).
@@ -528,55 +545,21 @@ fn boot_and_read(
 }
 
 fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults {
-    RunResults {
-        schema_version: SCHEMA_VERSION,
-        run_id: plan.run_id.clone(),
-        started_at_ms: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, millis),
-        duration_ms: 0,
-        state: RunState::InProgress,
-        host: crate::host::this_host(&found.host),
-        toolchain: Toolchain {
-            rustc: found.rustc.clone(),
-            cargo: String::new(),
-            sysroot: PathBuf::new(),
+    super::results::kernel_run(
+        plan.run_id.clone(),
+        crate::host::this_host(&found.host),
+        found.rustc.clone(),
+        KernelInfo {
+            tree: tree.path.clone(),
+            version: tree.version.clone(),
+            kunitconfigs: plan.kunitconfigs.iter().map(|(p, _)| p.clone()).collect(),
+            kernel_args: plan.kernel_args.clone(),
+            qemu_args: plan.qemu_args.clone(),
+            make_options: plan.make_options.clone(),
+            filter_globs: plan.filter_glob.iter().cloned().collect(),
         },
-        workspace: WorkspaceInfo {
-            manifest_path: tree.path.join("Makefile"),
-            commit: None,
-            packages: Vec::new(),
-            features: Vec::new(),
-            all_features: false,
-            no_default_features: false,
-        },
-        config: RunConfigInfo {
-            seed: 0,
-            timeout_secs: plan.timeout.as_secs(),
-            jobs: plan.jobs,
-            test_threads: 1,
-            probes: false,
-            kinds: Default::default(),
-            profile: None,
-            filter: Default::default(),
-            kernel: Some(KernelInfo {
-                tree: tree.path.clone(),
-                version: tree.version.clone(),
-                kunitconfigs: plan.kunitconfigs.iter().map(|(p, _)| p.clone()).collect(),
-                kernel_args: plan.kernel_args.clone(),
-                qemu_args: plan.qemu_args.clone(),
-                make_options: plan.make_options.clone(),
-                filter_globs: plan.filter_glob.iter().cloned().collect(),
-            }),
-            strict: false,
-            retries: 0,
-        },
-        targets: Vec::new(),
-        probe_sequences: Default::default(),
-        probe_checks: Vec::new(),
-        emulator_checks: Vec::new(),
-        dependency_controls: Vec::new(),
-    }
+        (plan.timeout.as_secs(), plan.jobs),
+    )
 }
 
 fn save(results: &RunResults, out: &Path, reporter: &mut dyn Reporter) -> anyhow::Result<()> {
@@ -586,6 +569,14 @@ fn save(results: &RunResults, out: &Path, reporter: &mut dyn Reporter) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consoles_are_kept_beside_the_results() {
+        assert_eq!(
+            console_file(Path::new("/r/20261205-1.json"), "s390x-linux-kernel"),
+            Path::new("/r/20261205-1.consoles/s390x-linux-kernel.log")
+        );
+    }
 
     /// bele's arguments come first, so the user's win: `panic=0` keeps a panicked kernel
     /// waiting, `kunit.filter_glob=` overrides the filter.
@@ -600,7 +591,7 @@ mod tests {
             users: &users,
             kunitconfigs: Vec::new(),
             filter_glob: Some("rust_*".into()),
-            kernel_args: vec!["panic_on_oops=1".into(), "panic=0".into()],
+            kernel_args: vec!["oops=panic".into(), "panic=0".into()],
             qemu_args: Vec::new(),
             make_options: Vec::new(),
             timeout: Duration::from_secs(1),
@@ -613,7 +604,7 @@ mod tests {
         assert_eq!(
             command_line(k, &plan),
             "kunit.enable=1 console=ttyS0 kunit_shutdown=reboot panic=-1 \
-             kunit.filter_glob=rust_* panic_on_oops=1 panic=0"
+             kunit.filter_glob=rust_* oops=panic panic=0"
         );
     }
 

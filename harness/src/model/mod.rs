@@ -284,6 +284,10 @@ pub struct TargetResult {
     /// when not recorded (`--no-layouts`, doc-tests only, no build).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layouts: Option<Layouts>,
+    /// For a kernel: the file its boot's whole console was written to (`bele kernel
+    /// --raw-output` prints it; `bele kernel parse` reads one back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<PathBuf>,
 }
 
 /// What runs a target's test executables, as the results file names it: `native`, or the
@@ -702,6 +706,7 @@ impl TargetResult {
             binaries: Vec::new(),
             known_faults: Vec::new(),
             layouts: None,
+            console: None,
         }
     }
 

@@ -6,6 +6,13 @@ pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Now, in milliseconds since the epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, millis)
+}
+
 /// A seed for a run that was given none: different for every run.
 pub(crate) fn fresh_seed() -> u64 {
     let nanos = SystemTime::now()
