@@ -10,8 +10,9 @@
 //! second run must blame the first example on big-endian only, pass the twin, call the
 //! third crashed with every other suite still reported, carry that in every report format,
 //! and `bele diff` must name the new big-endian failure as a regression. A third boots the
-//! same kernels with `panic_on_oops=1`: the panic ends the s390x kernel mid-suite, and the
-//! test that was running, named by its place, carries the crash.
+//! same kernels with `oops=panic` (7.2 has `panic_on_oops` only as a sysctl): the panic
+//! ends the s390x kernel mid-suite, and the test that was running, named by its place,
+//! carries the crash.
 
 mod support;
 
@@ -221,6 +222,34 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
         "{}",
         before.stdout
     );
+    // Its console is kept, and reads back with `bele kernel parse` into the same results:
+    // the same suites, tests, outcomes and doc-test keys.
+    let console = s390.console.as_ref().expect("the s390x console is kept");
+    let parsed = bele(
+        &[
+            "kernel",
+            "parse",
+            "--target",
+            "s390x",
+            "--tree",
+            s,
+            console.to_str().unwrap(),
+        ],
+        &[],
+        "kernel-parsed",
+    );
+    assert_eq!(parsed.code, 0, "{}\n{}", parsed.stdout, parsed.stderr);
+    let p = parsed.results.as_ref().unwrap();
+    let outcomes = |t: &bele::testing::TargetResult| {
+        (t.binaries.iter())
+            .flat_map(|b| {
+                (b.tests.iter())
+                    .map(move |x| (b.id.clone(), x.name.clone(), x.outcome, x.key.clone()))
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(p.targets[0].triple, S390X);
+    assert_eq!(outcomes(&p.targets[0]), outcomes(s390));
 
     // 2. The three examples planted.
     let (planted, lines) = plant(&original);
@@ -396,14 +425,14 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
         "{text}"
     );
 
-    // 5. The same kernels with panic_on_oops=1 and only the planted suite: the big-endian
+    // 5. The same kernels with oops=panic and only the planted suite: the big-endian
     //    panic now ends the s390x kernel inside the suite. The test that was running carries
     //    the crash, named by its place from x86_64, which ran the suite on; no pseudo-test.
     let cut = bele(
         &[
             &["kernel", "--tree", s][..],
             &targets,
-            &["--kernel-args", "panic_on_oops=1", "bele_e2e_cut"],
+            &["--kernel-args", "oops=panic", "bele_e2e_cut"],
         ]
         .concat(),
         &[],
@@ -460,7 +489,7 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
     );
     // Its replay line boots with the same kernel arguments and selects the test.
     assert!(
-        cut.stdout.contains("--kernel-args panic_on_oops=1")
+        cut.stdout.contains("--kernel-args oops=panic")
             && cut.stdout.contains("bele_e2e_cut.indexes_by_a_wire_length"),
         "{}",
         cut.stdout
@@ -500,4 +529,72 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
 
     // 7. The tree itself was not written.
     assert_eq!(std::fs::read_to_string(tree.join(rel)).unwrap(), original);
+}
+
+/// `bele kernel parse` on a console kunit.py printed on a real run reads it into an s390x
+/// kernel target; a file with no KTAP, or a target the table lacks, is refused (exit 2)
+/// with the file or the value named. No tree needed.
+#[test]
+fn bele_kernel_parse_reads_a_saved_console_and_refuses_what_is_not_one() {
+    let captured = support::repo().join("harness/tests/captured/kernel-s390x-console.txt");
+    let read = bele(
+        &[
+            "kernel",
+            "parse",
+            "--target",
+            "s390x",
+            captured.to_str().unwrap(),
+        ],
+        &[],
+        "kernel-parse-captured",
+    );
+    assert_eq!(read.code, 0, "{}\n{}", read.stdout, read.stderr);
+    let r = read.results.as_ref().unwrap();
+    assert_eq!(r.targets.len(), 1);
+    assert_eq!(r.targets[0].triple, S390X);
+    assert!(
+        r.targets[0].counts().passed > 100,
+        "{:?}",
+        r.targets[0].counts()
+    );
+    assert_eq!(r.config.kernel.as_ref().unwrap().version, "7.2.13");
+
+    let not_a_console = scratch("not-a-console.log");
+    std::fs::write(&not_a_console, "Booting the kernel.\n").unwrap();
+    let refused = bele(
+        &[
+            "kernel",
+            "parse",
+            "--target",
+            "s390x",
+            not_a_console.to_str().unwrap(),
+        ],
+        &[],
+        "kernel-parse-refused",
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("not-a-console.log: no KTAP in it"),
+        "{}",
+        refused.stderr
+    );
+    let unknown = bele(
+        &[
+            "kernel",
+            "parse",
+            "--target",
+            "m68k",
+            captured.to_str().unwrap(),
+        ],
+        &[],
+        "kernel-parse-m68k",
+    );
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("--target m68k: no such kernel target"),
+        "{}",
+        unknown.stderr
+    );
 }
