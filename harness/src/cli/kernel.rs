@@ -10,7 +10,7 @@ use bele_targets::{KernelTable, KernelTarget, Table};
 use clap::Args;
 
 use super::{parse_report, ColorChoice, Context, Outcome};
-use crate::kernel::run::{run, KernelPlan};
+use crate::kernel::run::{run, BootMode, Isolate, KernelPlan};
 use crate::kernel::tools::{check_shared, check_target, setup_plan, Minimums};
 use crate::kernel::tree::Tree;
 use crate::report::events::Reporter;
@@ -35,6 +35,14 @@ pub struct KernelArgs {
     /// Run only the tests this glob names (`suite`, `suite.test`, `rust_doctests_kernel.*`).
     #[arg(value_name = "FILTER_GLOB")]
     pub filter_glob: Option<String>,
+    /// A Kconfig line to add after the kunitconfigs (`CONFIG_KASAN=y`), as kunit.py's
+    /// --kconfig_add. Repeatable.
+    #[arg(long = "kconfig-add", value_name = "CONFIG_X=VALUE")]
+    pub kconfig_add: Vec<String>,
+    /// Build each kernel in DIR/<target> instead of bele's cache (kept between runs, as
+    /// kunit.py's --build_dir).
+    #[arg(long, value_name = "DIR")]
+    pub build_dir: Option<PathBuf>,
     /// Kernel command-line arguments added after bele's own (`oops=panic`,
     /// `kunit.stats_enabled=2`), as kunit.py's --kernel_args. Repeatable; a value may hold
     /// several, separated by spaces.
@@ -53,6 +61,19 @@ pub struct KernelArgs {
         allow_hyphen_values = true
     )]
     pub make_options: Vec<String>,
+    /// Boot once per suite or per test, as kunit.py's --run_isolated, so a crash that stops
+    /// the kernel costs that suite or test only (the tests are listed by a first boot).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "suite|test",
+        conflicts_with = "list_tests"
+    )]
+    pub run_isolated: Option<Isolation>,
+    /// Build, then list the tests each kernel has (`suite.test`, one per line, after the
+    /// filter) without running them, as kunit.py's --list_tests.
+    #[arg(long)]
+    pub list_tests: bool,
     /// Kill a boot that runs longer (seconds); its running test is then timed out.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub timeout: u64,
@@ -86,6 +107,12 @@ pub struct KernelArgs {
     pub color: ColorChoice,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Isolation {
+    Suite,
+    Test,
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum KernelCommand {
     /// Read saved consoles or KTAP streams (a real machine's serial log, a lab's, kunit.py's
@@ -113,6 +140,39 @@ pub struct ParseArgs {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// `--list-tests`: each target's tests as `suite.test`, one per line under the target's
+/// name; a target that did not build says why. Exit 1 when any target could not list.
+fn list(results: &crate::model::RunResults, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    use crate::model::TargetStatus;
+    let mut all = true;
+    for t in &results.targets {
+        let n: usize = t.binaries.iter().map(|b| b.tests.len()).sum();
+        match t.status {
+            TargetStatus::Ran => writeln!(out, "{} ({n} tests)", t.triple)?,
+            _ => {
+                all = false;
+                let why = t.reason.as_deref().unwrap_or("not listed");
+                writeln!(out, "{}: {why}", t.triple)?;
+                if let Some(log) = t.build.as_ref().and_then(|b| b.log_tail.as_deref()) {
+                    for line in log.lines().take(12) {
+                        writeln!(out, "    | {line}")?;
+                    }
+                }
+            }
+        }
+        for b in &t.binaries {
+            for x in &b.tests {
+                writeln!(out, "{}.{}", b.id, x.name)?;
+            }
+        }
+    }
+    Ok(if all {
+        Outcome::Success
+    } else {
+        Outcome::Failures
+    })
 }
 
 /// `bele kernel parse`: the consoles read into results, saved and reported as a run's.
@@ -323,6 +383,14 @@ pub(super) fn kernel(
         kernel_args: words(&args.kernel_args),
         qemu_args: words(&args.qemu_args),
         make_options: make_options(&args.make_options)?,
+        kconfig_add: kconfig_lines(&args.kconfig_add)?,
+        build_dir: args.build_dir.as_ref().map(|d| ctx.cwd.join(d)),
+        mode: match (args.list_tests, args.run_isolated) {
+            (true, _) => BootMode::List,
+            (false, Some(Isolation::Suite)) => BootMode::Isolated(Isolate::Suite),
+            (false, Some(Isolation::Test)) => BootMode::Isolated(Isolate::Test),
+            (false, None) => BootMode::Once,
+        },
         timeout: Duration::from_secs(args.timeout),
         jobs: args
             .jobs
@@ -343,6 +411,9 @@ pub(super) fn kernel(
         };
         run(&plan, &ctx.env, ctx.cancel, reporter.as_mut())?
     };
+    if args.list_tests {
+        return list(&results, out);
+    }
     if args.raw_output {
         for t in &results.targets {
             if let Some(file) = &t.console {
@@ -369,6 +440,23 @@ fn words(values: &[String]) -> Vec<String> {
         .flat_map(|v| v.split_whitespace())
         .map(String::from)
         .collect()
+}
+
+/// `--kconfig-add` lines, checked as a kunitconfig's are.
+fn kconfig_lines(lines: &[String]) -> anyhow::Result<Vec<String>> {
+    for l in lines {
+        let (name, value) = l.split_once('=').unwrap_or((l, ""));
+        anyhow::ensure!(
+            name.starts_with("CONFIG_") && !value.is_empty(),
+            "--kconfig-add {l}: not a Kconfig line; write CONFIG_NAME=value (CONFIG_KASAN=y)"
+        );
+        anyhow::ensure!(
+            value != "m",
+            "--kconfig-add {l}: a module, which no boot loads (there is no initramfs); write \
+             {name}=y"
+        );
+    }
+    Ok(lines.to_vec())
 }
 
 /// `--make-options`, checked: variables (`LLVM=1`) and flags (`-k`) only. bele chooses the
@@ -485,6 +573,16 @@ mod tests {
             "{err}"
         );
         assert_eq!(words(&[" a  b".into(), "c".into()]), ["a", "b", "c"]);
+        assert!(kconfig_lines(&["CONFIG_KASAN=y".into()]).is_ok());
+        let err = kconfig_lines(&["KASAN=y".into()]).unwrap_err().to_string();
+        assert!(
+            err.contains("--kconfig-add KASAN=y: not a Kconfig line"),
+            "{err}"
+        );
+        let err = kconfig_lines(&["CONFIG_X_TEST=m".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CONFIG_X_TEST=y"), "{err}");
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub fn repro_line(
                 bele_qemu::shell_quote(&c.display().to_string())
             ));
         }
+        for add in &k.kconfig_add {
+            line.push_str(&format!(" --kconfig-add {}", bele_qemu::shell_quote(add)));
+        }
         for (flag, words) in [
             ("--make-options", &k.make_options),
             ("--kernel-args", &k.kernel_args),
@@ -218,6 +221,7 @@ mod tests {
             kernel_args: vec!["oops=panic".into()],
             qemu_args: vec!["-smp".into(), "2".into()],
             make_options: vec!["LLVM=1".into()],
+            kconfig_add: vec!["CONFIG_KASAN=y".into()],
         });
         let t = &mut r.targets[1];
         t.triple = "s390x-linux-kernel".into();
@@ -226,7 +230,7 @@ mod tests {
         assert_eq!(
             repro_line(t, &t.binaries[0], "reads_a_length", &r.config),
             "bele kernel --tree '/src/linux tree' --targets s390x --kunitconfig my.kunitconfig \
-             --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
+             --kconfig-add CONFIG_KASAN=y --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
              rust_kernel_things.reads_a_length"
         );
         // A test known only by its place replays its suite.

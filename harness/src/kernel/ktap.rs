@@ -268,6 +268,35 @@ fn attribute_any(line: &str) -> Option<(&str, &str)> {
 }
 
 /// A line without the `[    1.234567] ` printk time stamp a console may carry.
+/// The tests a kernel booted with `kunit.action=list` named, as `(suite, test)` in order:
+/// after KUnit's `KTAP version 1` line, each `suite.test` line (a suite's own line, with no
+/// test, is skipped; kernel log lines have spaces and are skipped too).
+pub fn listed_tests(console: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut started = false;
+    for raw in console.lines() {
+        let line = strip_timestamp(raw.trim_end_matches('\r')).trim();
+        if line.starts_with("KTAP version ") {
+            started = true;
+            continue;
+        }
+        if !started || line.is_empty() || line.contains(char::is_whitespace) {
+            continue;
+        }
+        if let Some((suite, test)) = line.split_once('.') {
+            let name_like = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-:".contains(c))
+            };
+            if name_like(suite) && !test.is_empty() {
+                out.push((suite.to_string(), test.to_string()));
+            }
+        }
+    }
+    out
+}
+
 fn strip_timestamp(line: &str) -> &str {
     let Some(rest) = line.strip_prefix('[') else {
         return line;
@@ -496,5 +525,34 @@ Kernel panic - not syncing: oops
         fn any_console_parses(text in "(?s).{0,400}") {
             let _ = parse(&text);
         }
+    }
+
+    /// What a kernel booted with `kunit.action=list` prints (lib/kunit/executor.c): a KTAP
+    /// header, each suite's name, then its tests as `suite.test`, among log lines.
+    #[test]
+    fn the_listed_tests_are_read_in_order() {
+        let console = "[    0.5] Run /init as init process\n\
+                       [    1.0] KTAP version 1\n\
+                       [    1.0] rust_kernel_str\n\
+                       [    1.0] rust_kernel_str.test_cstr_to_str\n\
+                       [    1.0] rust_kernel_str.test_fmt\n\
+                       [    1.1] rust_doctests_kernel\n\
+                       [    1.1] rust_doctests_kernel.rust_doctest_kernel_transmute_rs_0\n\
+                       [    1.2] clk-gate-test.clk_gate_test_enable\n\
+                       [    1.3] reboot: Restarting system\n";
+        assert_eq!(
+            listed_tests(console),
+            [
+                ("rust_kernel_str", "test_cstr_to_str"),
+                ("rust_kernel_str", "test_fmt"),
+                ("rust_doctests_kernel", "rust_doctest_kernel_transmute_rs_0"),
+                ("clk-gate-test", "clk_gate_test_enable"),
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        assert!(
+            listed_tests("rust_kernel_str.test_fmt\n").is_empty(),
+            "before KTAP"
+        );
     }
 }

@@ -54,6 +54,7 @@ pub fn parse(c: &Consoles<'_>) -> RunResults {
             kernel_args: Vec::new(),
             qemu_args: Vec::new(),
             make_options: Vec::new(),
+            kconfig_add: Vec::new(),
         },
         (0, 0),
     );

@@ -194,6 +194,49 @@ fn placeholder_place(name: &str) -> Option<usize> {
     name.strip_prefix("(test ")?.strip_suffix(')')?.parse().ok()
 }
 
+/// Gives each test a kernel cut off before its result (`(test N)`, not a parameterised
+/// case) the name the same kernel listed at that place of its suite (`kunit.action=list`),
+/// when the tests before it agree with the listing.
+pub fn name_from_listing(binaries: &mut [BinaryResult], listed: &[(String, String)]) {
+    for b in binaries {
+        let theirs: Vec<&str> = (listed.iter())
+            .filter(|(suite, _)| *suite == b.id)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let names: Vec<String> = b.tests.iter().map(|r| r.name.clone()).collect();
+        for (i, r) in b.tests.iter_mut().enumerate() {
+            let Some(place) = placeholder_place(&r.name) else {
+                continue;
+            };
+            let before: Vec<&str> = names[..i]
+                .iter()
+                .map(|n| n.split('/').next().unwrap_or(n))
+                .fold(Vec::new(), |mut v, n| {
+                    if v.last() != Some(&n) {
+                        v.push(n);
+                    }
+                    v
+                });
+            let agrees = theirs.len() >= place
+                && before.len() == place - 1
+                && theirs[..place - 1] == before[..];
+            if !agrees {
+                continue;
+            }
+            let name = theirs[place - 1].to_string();
+            let note = format!(
+                "named by its place in the suite: it was test {place}, which this kernel lists \
+                 as `{name}`"
+            );
+            r.output = Some(match r.output.take() {
+                Some(o) => format!("{note}\n{o}"),
+                None => note,
+            });
+            r.name = name;
+        }
+    }
+}
+
 /// Gives each test a kernel cut off before its result its real name, from another kernel
 /// that ran the same suite further: the test at the same place, where every test before it
 /// has the same name in both (an architecture-gated test would shift the places). A
@@ -621,5 +664,41 @@ Kernel panic - not syncing: Fatal exception
             Some(before.as_str())
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A cut-off test takes the name the kernel listed at its place, when the tests before
+    /// it agree with the listing; otherwise it keeps its place.
+    #[test]
+    fn a_cut_off_test_is_named_from_the_kernels_listing() {
+        let listed: Vec<(String, String)> = [("s", "a"), ("s", "b"), ("s", "c"), ("u", "z")]
+            .map(|(x, y)| (x.to_string(), y.to_string()))
+            .to_vec();
+        let suite = |tests: &[&str]| BinaryResult {
+            id: "s".into(),
+            executable: "/k".into(),
+            cwd: "/t".into(),
+            error: None,
+            doc: None,
+            started_ms: 0,
+            duration_ms: 0,
+            tests: tests
+                .iter()
+                .map(|n| TestResult::new(*n, Outcome::Passed, 0))
+                .collect(),
+            probe_problems: Vec::new(),
+            unattributed_records: 0,
+        };
+        let mut bins = vec![suite(&["a", "(test 2)"])];
+        name_from_listing(&mut bins, &listed);
+        assert_eq!(bins[0].tests[1].name, "b");
+        assert!(bins[0].tests[1]
+            .output
+            .as_deref()
+            .unwrap()
+            .contains("which this kernel lists as `b`"));
+        // The tests before it do not agree: it keeps its place.
+        let mut bins = vec![suite(&["x", "(test 2)"])];
+        name_from_listing(&mut bins, &listed);
+        assert_eq!(bins[0].tests[1].name, "(test 2)");
     }
 }

@@ -38,6 +38,12 @@ pub struct KernelPlan<'t> {
     pub qemu_args: Vec<String>,
     /// The user's make variables and flags, on every make line.
     pub make_options: Vec<String>,
+    /// One boot, a listing, or a boot per suite or test.
+    pub mode: BootMode,
+    /// `--kconfig-add` lines, after the kunitconfigs.
+    pub kconfig_add: Vec<String>,
+    /// `--build-dir`: each target builds in `<dir>/<target>` instead of bele's cache.
+    pub build_dir: Option<PathBuf>,
     /// Longest a boot may take, from start to the last KTAP line.
     pub timeout: Duration,
     /// make's jobs, per build.
@@ -172,14 +178,16 @@ pub fn run(
                     std: "kernel",
                 }),
                 Msg::Done(idx, built) => {
-                    finish_target(
+                    let run = Booting {
                         plan,
                         tree,
-                        &mut results.targets[idx],
-                        plan.targets[idx],
-                        built,
                         env,
                         cancel,
+                    };
+                    finish_target(
+                        &run,
+                        (&mut results.targets[idx], plan.targets[idx]),
+                        built,
                         reporter,
                     );
                     reporter.event(&Event::TargetFinished {
@@ -218,18 +226,25 @@ fn build_one(
     env: &HostEnv,
 ) -> Built {
     let start = Instant::now();
-    let fragment = fragment(options, k, &plan.kunitconfigs);
+    let mut configs = plan.kunitconfigs.clone();
+    if !plan.kconfig_add.is_empty() {
+        configs.push(("--kconfig-add".into(), plan.kconfig_add.join("\n")));
+    }
+    let fragment = fragment(options, k, &configs);
     // make's options (LLVM=1) change what is built as the configuration does.
     let made_with = match plan.make_options.as_slice() {
         [] => String::new(),
         options => format!("# make {}\n", options.join(" ")),
     };
-    let dir = build_dir(
-        &plan.cache,
-        &tree.path,
-        k,
-        &format!("{fragment}{made_with}"),
-    );
+    let dir = match &plan.build_dir {
+        Some(given) => given.join(&k.name),
+        None => build_dir(
+            &plan.cache,
+            &tree.path,
+            k,
+            &format!("{fragment}{made_with}"),
+        ),
+    };
     let stamp = stamp(&format!("{fragment}{made_with}"), identity);
     let base = make(&tree.path, &dir, k, &plan.make_options, make_env);
     let failed = |log: String, command: String| Built {
@@ -385,21 +400,22 @@ pub fn stamp(fragment: &str, identity: &str) -> String {
     out
 }
 
+/// What every boot of a run shares.
+struct Booting<'r> {
+    plan: &'r KernelPlan<'r>,
+    tree: &'r Tree,
+    env: &'r HostEnv,
+    cancel: &'r AtomicBool,
+}
+
 /// Boots a built kernel (or records the failed build) and fills in the target's results.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the run's shared parts (plan, tree, env, cancel, reporter) and this target's (result, row, build)"
-)]
 fn finish_target(
-    plan: &KernelPlan<'_>,
-    tree: &Tree,
-    t: &mut TargetResult,
-    k: &KernelTarget,
+    run: &Booting<'_>,
+    (t, k): (&mut TargetResult, &KernelTarget),
     built: Built,
-    env: &HostEnv,
-    cancel: &AtomicBool,
     reporter: &mut dyn Reporter,
 ) {
+    let cancel = run.cancel;
     let Built {
         duration,
         command,
@@ -439,56 +455,203 @@ fn finish_target(
         t.reason = Some("the kernel failed to build".into());
         return;
     };
+    boot_target(run, (t, k), &image, reporter);
+}
+
+/// Boots a built kernel as the plan's mode says (once, a listing, or once per suite or
+/// test) and fills in the target's tests, console and status.
+fn boot_target(
+    run: &Booting<'_>,
+    (t, k): (&mut TargetResult, &KernelTarget),
+    image: &Path,
+    reporter: &mut dyn Reporter,
+) {
+    let Booting {
+        plan,
+        tree,
+        env,
+        cancel,
+    } = *run;
     t.qemu_version = bele_qemu::query_version(&k.qemu, &env.vars);
-    let boot = bele_qemu::Boot {
-        qemu: k.qemu.clone(),
-        machine: k.qemu_args.iter().chain(&plan.qemu_args).cloned().collect(),
-        kernel: image.clone(),
-        append: command_line(k, plan),
+    let boot = |glob: Option<&str>, action: Option<&str>| {
+        let boot = bele_qemu::Boot {
+            qemu: k.qemu.clone(),
+            machine: k.qemu_args.iter().chain(&plan.qemu_args).cloned().collect(),
+            kernel: image.to_path_buf(),
+            append: command_line(k, plan, glob, action),
+        };
+        boot_and_read(
+            &boot.invocation(&tree.path, &env.vars),
+            plan.timeout,
+            cancel,
+        )
     };
     let started = Instant::now();
-    let (lines, end) = boot_and_read(
-        &boot.invocation(&tree.path, &env.vars),
-        plan.timeout,
-        cancel,
-    );
+    let glob = plan.filter_glob.as_deref();
+    let mut all_lines: Vec<String> = Vec::new();
+    let mut interrupted = false;
+    let mut listed = Vec::new();
+    let globs: Vec<String> = match plan.mode {
+        BootMode::Once => vec![glob.unwrap_or("").to_string()],
+        BootMode::List | BootMode::Isolated(_) => {
+            let (lines, end) = boot(glob, Some("list"));
+            listed = super::ktap::listed_tests(&lines.join("\n"));
+            interrupted = end == BootEnd::Interrupted;
+            all_lines.extend(lines);
+            match plan.mode {
+                BootMode::Isolated(how) if !interrupted => isolated_globs(&listed, glob, how),
+                _ => {
+                    t.binaries = listed_binaries(&listed, image, &tree.path);
+                    Vec::new()
+                }
+            }
+        }
+    };
+    for g in &globs {
+        if cancel.load(Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        let (lines, end) = boot((!g.is_empty()).then_some(g.as_str()), None);
+        let console = super::ktap::parse(&lines.join("\n"));
+        let found = binaries(&console, &lines, &end, image, &tree.path);
+        for b in &found {
+            for r in &b.tests {
+                reporter.event(&Event::TestFinished {
+                    triple: &t.triple,
+                    binary: &b.id,
+                    result: r,
+                });
+            }
+        }
+        // A suite booted once per test is still one suite.
+        for b in found {
+            match t.binaries.iter_mut().find(|x| x.id == b.id) {
+                Some(x) => {
+                    x.tests.extend(b.tests);
+                    x.error = x.error.take().or(b.error);
+                }
+                None => t.binaries.push(b),
+            }
+        }
+        all_lines.extend(lines);
+        interrupted |= end == BootEnd::Interrupted;
+    }
+    // A test cut off before its name is named from the kernel's own listing of its tests
+    // (listed now, one short boot, if the run did not list them).
+    let cut_off = |t: &TargetResult| {
+        (t.binaries.iter()).any(|b| b.tests.iter().any(|r| r.name.starts_with("(test ")))
+    };
+    if cut_off(t) && !interrupted && !cancel.load(Ordering::Relaxed) {
+        if listed.is_empty() {
+            let (lines, _) = boot(glob, Some("list"));
+            listed = super::ktap::listed_tests(&lines.join("\n"));
+            all_lines.extend(lines);
+        }
+        super::results::name_from_listing(&mut t.binaries, &listed);
+    }
     // The whole console, kept beside the results: what KTAP does not say (the boot, an
     // oops's registers) is often what explains a crash.
     let file = console_file(&plan.out, &t.triple);
     let written = crate::util::atomic::write(&file, None, |w| {
-        lines.iter().try_for_each(|l| writeln!(w, "{l}"))
+        all_lines.iter().try_for_each(|l| writeln!(w, "{l}"))
     });
     t.console = written.is_ok().then_some(file);
-    let console = super::ktap::parse(&lines.join("\n"));
-    t.binaries = binaries(&console, &lines, &end, &image, &tree.path);
     t.run_ms = Some(millis(started.elapsed()));
-    for b in &t.binaries {
-        for r in &b.tests {
-            reporter.event(&Event::TestFinished {
-                triple: &t.triple,
-                binary: &b.id,
-                result: r,
-            });
-        }
-    }
-    t.status = if end == BootEnd::Interrupted {
+    t.status = if interrupted {
         TargetStatus::Interrupted
     } else {
         TargetStatus::Ran
     };
 }
 
+/// How a target's kernel is booted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootMode {
+    /// Once, every selected test in one boot.
+    Once,
+    /// Once with `kunit.action=list`: the tests are named, none runs (`--list-tests`).
+    List,
+    /// Listed first, then one boot per suite or per test (`--run-isolated`), so a crash
+    /// costs that suite or test only.
+    Isolated(Isolate),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolate {
+    Suite,
+    Test,
+}
+
+/// The filter glob of each isolated boot: each suite (`suite.<the user's test glob>`) or
+/// each test (`suite.test`), in the order the kernel listed them.
+pub fn isolated_globs(
+    listed: &[(String, String)],
+    user: Option<&str>,
+    how: Isolate,
+) -> Vec<String> {
+    let test_part = user.and_then(|g| g.split_once('.')).map(|(_, t)| t);
+    let mut out: Vec<String> = Vec::new();
+    for (suite, test) in listed {
+        let glob = match how {
+            Isolate::Suite => match test_part {
+                Some(t) => format!("{suite}.{t}"),
+                None => suite.clone(),
+            },
+            Isolate::Test => format!("{suite}.{test}"),
+        };
+        if !out.contains(&glob) {
+            out.push(glob);
+        }
+    }
+    out
+}
+
+/// A listing as results: each suite an executable whose tests are named and not run.
+fn listed_binaries(listed: &[(String, String)], image: &Path, tree: &Path) -> Vec<BinaryResult> {
+    let mut out: Vec<BinaryResult> = Vec::new();
+    for (suite, test) in listed {
+        if out.last().is_none_or(|b| b.id != *suite) {
+            out.push(BinaryResult {
+                id: suite.clone(),
+                executable: image.to_path_buf(),
+                cwd: tree.to_path_buf(),
+                error: None,
+                doc: None,
+                started_ms: 0,
+                duration_ms: 0,
+                tests: Vec::new(),
+                probe_problems: Vec::new(),
+                unattributed_records: 0,
+            });
+        }
+        if let Some(b) = out.last_mut() {
+            b.tests
+                .push(TestResult::new(test.clone(), Outcome::NotRun, 0));
+        }
+    }
+    out
+}
+
 /// The kernel command line: KUnit on, its console, an exit when the tests are done or the
 /// kernel panics (`panic=-1` reboots at once, which `-no-reboot` turns into QEMU exiting, so
-/// a panic ends the boot instead of waiting for the timeout), the filter, then the user's
-/// arguments (later ones win).
-pub fn command_line(k: &KernelTarget, plan: &KernelPlan<'_>) -> String {
+/// a panic ends the boot instead of waiting for the timeout), the filter and KUnit's action
+/// (`list`), then the user's arguments (later ones win).
+pub fn command_line(
+    k: &KernelTarget,
+    plan: &KernelPlan<'_>,
+    glob: Option<&str>,
+    action: Option<&str>,
+) -> String {
     let mut line = format!(
         "kunit.enable=1 console={} kunit_shutdown=reboot panic=-1",
         k.console
     );
-    if let Some(glob) = &plan.filter_glob {
+    if let Some(glob) = glob {
         line.push_str(&format!(" kunit.filter_glob={glob}"));
+    }
+    if let Some(action) = action {
+        line.push_str(&format!(" kunit.action={action}"));
     }
     for a in &plan.kernel_args {
         line.push(' ');
@@ -556,6 +719,7 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
             kernel_args: plan.kernel_args.clone(),
             qemu_args: plan.qemu_args.clone(),
             make_options: plan.make_options.clone(),
+            kconfig_add: plan.kconfig_add.clone(),
             filter_globs: plan.filter_glob.iter().cloned().collect(),
         },
         (plan.timeout.as_secs(), plan.jobs),
@@ -569,6 +733,31 @@ fn save(results: &RunResults, out: &Path, reporter: &mut dyn Reporter) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An isolated run boots each suite, or each test, the kernel listed, once each and in
+    /// order; a suite keeps the test part of the user's glob.
+    #[test]
+    fn isolated_boots_are_one_per_suite_or_test() {
+        let listed: Vec<(String, String)> = [("a", "x"), ("a", "y"), ("b", "x")]
+            .map(|(s, t)| (s.to_string(), t.to_string()))
+            .to_vec();
+        assert_eq!(isolated_globs(&listed, None, Isolate::Suite), ["a", "b"]);
+        assert_eq!(
+            isolated_globs(&listed, Some("*.x"), Isolate::Suite),
+            ["a.x", "b.x"]
+        );
+        assert_eq!(
+            isolated_globs(&listed, None, Isolate::Test),
+            ["a.x", "a.y", "b.x"]
+        );
+        let bins = listed_binaries(&listed, Path::new("/k"), Path::new("/t"));
+        assert_eq!(bins.len(), 2);
+        assert_eq!(bins[0].tests.len(), 2);
+        assert!(bins
+            .iter()
+            .flat_map(|b| &b.tests)
+            .all(|t| t.outcome == Outcome::NotRun));
+    }
 
     #[test]
     fn consoles_are_kept_beside_the_results() {
@@ -594,6 +783,9 @@ mod tests {
             kernel_args: vec!["oops=panic".into(), "panic=0".into()],
             qemu_args: Vec::new(),
             make_options: Vec::new(),
+            mode: BootMode::Once,
+            kconfig_add: Vec::new(),
+            build_dir: None,
             timeout: Duration::from_secs(1),
             jobs: 1,
             builders: 1,
@@ -602,7 +794,7 @@ mod tests {
             out: "/o".into(),
         };
         assert_eq!(
-            command_line(k, &plan),
+            command_line(k, &plan, plan.filter_glob.as_deref(), None),
             "kunit.enable=1 console=ttyS0 kunit_shutdown=reboot panic=-1 \
              kunit.filter_glob=rust_* oops=panic panic=0"
         );

@@ -18,7 +18,7 @@ pub use layout::{Field, Layouts, Shape, TypeLayout};
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +181,9 @@ pub struct KernelInfo {
     /// `--make-options`: the user's make variables and flags.
     #[serde(default)]
     pub make_options: Vec<String>,
+    /// `--kconfig-add`: Kconfig lines added after the kunitconfigs.
+    #[serde(default)]
+    pub kconfig_add: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
