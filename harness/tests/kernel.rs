@@ -495,6 +495,78 @@ fn the_kernels_rust_tests_run_on_x86_64_and_big_endian_s390x_and_compare() {
         cut.stdout
     );
 
+    // 5b. Booted once per suite, the same panic costs its suite only: every suite of the
+    //     kernel reports on s390x, the cut test named from the kernel's own listing.
+    let isolated = bele(
+        &[
+            &["kernel", "--tree", s][..],
+            &targets,
+            &["--run-isolated", "suite", "--kernel-args", "oops=panic"],
+        ]
+        .concat(),
+        &[],
+        "kernel-isolated",
+    );
+    assert_eq!(isolated.code, 1, "{}\n{}", isolated.stdout, isolated.stderr);
+    let e = isolated.results.as_ref().unwrap();
+    for (t, earlier) in e.targets.iter().zip(&b.targets) {
+        let ids = |t: &bele::testing::TargetResult| {
+            let mut v: Vec<String> = (t.binaries.iter())
+                .map(|b| b.id.clone())
+                .filter(|id| !id.starts_with('('))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(t), ids(earlier), "every suite reports on {}", t.triple);
+    }
+    let cut_be = cut_suite(&e.targets[1]);
+    assert_eq!(
+        cut_be[..2],
+        [
+            ("before_the_cut".to_string(), Outcome::Passed),
+            ("indexes_by_a_wire_length".to_string(), Outcome::Crashed),
+        ],
+        "{cut_be:?}"
+    );
+    assert_eq!(
+        cut_suite(&e.targets[0]).len(),
+        3,
+        "x86_64 ran the whole suite"
+    );
+    // Listed, not run: the tests each kernel has, one per line.
+    let listing = bele(
+        &[&["kernel", "--tree", s][..], &targets, &["--list-tests"]].concat(),
+        &[],
+        "kernel-list",
+    );
+    assert_eq!(listing.code, 0, "{}\n{}", listing.stdout, listing.stderr);
+    // A parameterised test is listed once, whatever its cases.
+    let mut x86_tests: Vec<(String, String)> = (b.targets[0].binaries.iter())
+        .filter(|b| !b.id.starts_with('('))
+        .flat_map(|b| {
+            (b.tests.iter()).map(move |x| {
+                (
+                    b.id.clone(),
+                    x.name.split('/').next().unwrap_or("").to_string(),
+                )
+            })
+        })
+        .collect();
+    x86_tests.dedup();
+    let x86_tests = x86_tests.len();
+    assert!(
+        listing
+            .stdout
+            .contains(&format!("{X86_64} ({x86_tests} tests)"))
+            && listing
+                .stdout
+                .lines()
+                .any(|l| l == "bele_e2e_cut.indexes_by_a_wire_length"),
+        "{}",
+        listing.stdout
+    );
+
     // 6. A build that fails on big-endian only: its verdict says so, the compiler's error is
     //    kept, and the other target still runs.
     shadow(
