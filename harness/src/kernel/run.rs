@@ -379,8 +379,9 @@ fn sort(tree: &Tree, k: &KernelTarget, fragment: &str, dotconfig: &str) -> Sorte
                 .map(|l| l.split('=').next().unwrap_or(l).to_string()),
         )
         .collect();
-    let arch = tree.arch_symbols();
-    sort_unmet(&unmet, &essential, dotconfig, &|s| tree.gate(s), &|s| {
+    let kconfig = tree.kconfig();
+    let arch = kconfig.arch_symbols();
+    sort_unmet(&unmet, &essential, dotconfig, &|s| kconfig.gate(s), &|s| {
         arch.binary_search_by(|a| a.as_str().cmp(s)).is_ok()
     })
 }

@@ -108,19 +108,37 @@ pub struct Gate {
     pub depends: Vec<String>,
 }
 
+/// The tree's Kconfig files, read once, for looking up what gates options.
+#[derive(Debug, Clone)]
+pub struct Kconfig {
+    /// Each file (relative to the tree) with its text, in path order.
+    files: Vec<(PathBuf, String)>,
+}
+
 impl Tree {
-    /// The Kconfig entry of `symbol` (without `CONFIG_`), searched in every Kconfig file of
-    /// the tree; `None` when the tree has no such option.
+    /// Every Kconfig file of the tree, read.
+    pub fn kconfig(&self) -> Kconfig {
+        let mut paths = Vec::new();
+        kconfig_files(&self.path, &mut paths);
+        paths.sort();
+        let files = (paths.into_iter())
+            .filter_map(|f| {
+                let text = std::fs::read_to_string(&f).ok()?;
+                Some((f.strip_prefix(&self.path).unwrap_or(&f).to_path_buf(), text))
+            })
+            .collect();
+        Kconfig { files }
+    }
+}
+
+impl Kconfig {
+    /// The Kconfig entry of `symbol` (without `CONFIG_`); `None` when the tree has no such
+    /// option.
     pub fn gate(&self, symbol: &str) -> Option<Gate> {
-        let mut files = Vec::new();
-        kconfig_files(&self.path, &mut files);
-        files.sort();
-        files.iter().find_map(|f| {
-            let text = std::fs::read_to_string(f).ok()?;
-            let depends = kconfig_depends(&text, symbol)?;
+        self.files.iter().find_map(|(file, text)| {
             Some(Gate {
-                file: f.strip_prefix(&self.path).unwrap_or(f).to_path_buf(),
-                depends,
+                file: file.clone(),
+                depends: kconfig_depends(text, symbol)?,
             })
         })
     }
@@ -128,11 +146,9 @@ impl Tree {
     /// Every symbol the architectures declare (`X86`, `S390`, `64BIT`, `CPU_BIG_ENDIAN`):
     /// an option that depends on one is gated on an architecture.
     pub fn arch_symbols(&self) -> Vec<String> {
-        let mut files = Vec::new();
-        kconfig_files(&self.path.join("arch"), &mut files);
-        let mut out: Vec<String> = (files.iter())
-            .filter_map(|f| std::fs::read_to_string(f).ok())
-            .flat_map(|t| kconfig_symbols(&t))
+        let mut out: Vec<String> = (self.files.iter())
+            .filter(|(file, _)| file.starts_with("arch"))
+            .flat_map(|(_, text)| kconfig_symbols(text))
             .collect();
         out.sort();
         out.dedup();
