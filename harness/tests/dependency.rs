@@ -340,13 +340,7 @@ fn old_lockfiles_link_and_a_link_error_is_the_dependencys() {
 #[test]
 fn a_dependency_whose_code_is_not_in_the_executable_is_not_suspected() {
     let dir = support::scratch_crate("unused-dependency", false);
-    let manifest = dir.join("Cargo.toml");
-    let toml = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(
-        &manifest,
-        format!("{toml}\n[dependencies]\nmemchr = \"=2.8.3\"\n"),
-    )
-    .unwrap();
+    support::add_to_manifest(&dir, "[dependencies]\nmemchr = \"=2.8.3\"\n");
     std::fs::write(
         dir.join("src/lib.rs"),
         "//! Depends on memchr and never calls it.\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    \

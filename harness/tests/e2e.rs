@@ -820,13 +820,7 @@ fn a_run_can_be_pinned_to_another_qemu() {
 #[test]
 fn a_repro_line_says_when_proptest_ignores_the_seed() {
     let dir = support::scratch_crate("proptest-150", false);
-    let manifest = dir.join("Cargo.toml");
-    let toml = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(
-        &manifest,
-        format!("{toml}\n[dev-dependencies]\nproptest = \"=1.5.0\"\n"),
-    )
-    .unwrap();
+    support::add_to_manifest(&dir, "[dev-dependencies]\nproptest = \"=1.5.0\"\n");
     std::fs::write(
         dir.join("src/lib.rs"),
         "//! A wire length read in native order, checked by proptest 1.5.0.\n\

@@ -54,6 +54,13 @@ pub fn scratch_crate(name: &str, doctest: bool) -> PathBuf {
     dir
 }
 
+/// Appends `section` (`[dependencies]` lines, say) to the manifest of the crate in `dir`.
+pub fn add_to_manifest(dir: &Path, section: &str) {
+    let manifest = dir.join("Cargo.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{toml}\n{section}")).unwrap();
+}
+
 /// `bele test` on the crate or workspace in `dir` for `targets` (comma-separated), with
 /// `extra` arguments.
 pub fn bele_on(
