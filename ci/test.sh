@@ -14,7 +14,10 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all --check
 cargo clippy -q --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps --workspace
-cargo build -q -p bele
+# Every test executable and the bele binary they run, with the features the whole
+# workspace's tests unify (a `cargo build -p bele` first would build much of the graph
+# twice: serde's features differ).
+cargo test -q --workspace --no-run
 # Every target: the compatibility corpus runs on all of them (harness/tests/corpus.rs).
 ./target/debug/bele setup --color never
 # Reports are checked with what their readers use: the HTML in a real headless Chromium,
