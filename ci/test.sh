@@ -2,11 +2,29 @@
 # The test suite: unit tests, parser tests on captured output, and end-to-end tests that
 # run the real bele binary on the fixtures with real cross builds and real QEMU (x86_64,
 # i686, armv7, armeb, mips and powerpc for 32-bit; aarch64_be, armeb, mips, powerpc, powerpc64,
-# s390x and sparc64 for big-endian), and on a real kernel tree built for x86_64 and
-# big-endian s390x and booted under qemu-system (`bele kernel`); the compatibility corpus
-# (the crates real test suites depend on) on all 16 targets.
+# s390x and sparc64 for big-endian), and on a real kernel tree built as User Mode Linux
+# (x86_64) and for big-endian s390x (booted under qemu-system) with `bele kernel`; the
+# compatibility corpus (the crates real test suites depend on) on all 16 targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each phase's wall time, printed as it ends and again at the end, so a CI log shows where
+# the time goes.
+phases=()
+phase_start=$SECONDS
+phase() {
+  local took=$((SECONDS - phase_start))
+  phases+=("$(printf '%6d s  %s' "$took" "$1")")
+  echo "== $1: ${took} s"
+  phase_start=$SECONDS
+}
+linux_pid=
+trap 'printf "%s\n" "== phases (wall time):" "${phases[@]}"; [ -z "$linux_pid" ] || kill "$linux_pid" 2>/dev/null || true' EXIT
+# The kernel tree is a download and an unpacking (its own apt configuration, no system
+# lock): it goes on while the gates compile.
+mkdir -p target
+linux_log=target/fetch-linux.log
+ci/fetch-linux.sh >"$linux_log.path" 2>"$linux_log" &
+linux_pid=$!
 # Gates first: formatting, lints (warnings are errors; functions over 120 lines are warned;
 # clippy.toml disallows spawning processes and exiting outside their one place) and the
 # docs' links.
@@ -18,8 +36,10 @@ RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps --workspace
 # workspace's tests unify (a `cargo build -p bele` first would build much of the graph
 # twice: serde's features differ).
 cargo test -q --workspace --no-run
+phase "gates (fmt, clippy, doc, build)"
 # Every target: the compatibility corpus runs on all of them (harness/tests/corpus.rs).
 ./target/debug/bele setup --color never
+phase "bele setup"
 # Reports are checked with what their readers use: the HTML in a real headless Chromium,
 # JUnit against harness/schema/junit.xsd with xmllint, KTAP with the kernel's own parser.
 missing=()
@@ -30,15 +50,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 ci/fetch-kunit.sh
+phase "report checkers"
 # The kernel mode's end-to-end test needs a real kernel tree and what building it takes:
 # the newest linux-source (>= 7.2) from Debian's unstable suite, downloaded, not installed.
-BELE_KERNEL_TREE=$(ci/fetch-linux.sh)
+wait "$linux_pid" || { cat "$linux_log" >&2; echo "ci/fetch-linux.sh failed" >&2; exit 1; }
+BELE_KERNEL_TREE=$(cat "$linux_log.path")
 export BELE_KERNEL_TREE
 ./target/debug/bele setup --kernel --tree "$BELE_KERNEL_TREE" --color never
+phase "kernel tree and setup --kernel"
 cargo test --workspace --no-fail-fast "$@"
+phase "cargo test"
 
 # The parsers under libFuzzer for a bounded time (installs nightly and cargo-fuzz).
 FUZZ_SECS=${FUZZ_SECS:-20} ci/fuzz.sh
+phase "fuzz"
 
 # `cargo bele` as a user gets it: installed by `cargo install --path harness`, run as a cargo
 # subcommand, on every big-endian target. The fixture's doc examples fail there (exit 1).
@@ -65,3 +90,4 @@ for t in targets:
     assert tests.get("doc/src/lib.rs - read_be32 (line 15)") == "passed", (t["triple"], tests)
 print("cargo bele test --targets be: doc-tests ran on", len(targets), "big-endian targets")
 PY
+phase "cargo bele test --targets be"
