@@ -50,6 +50,8 @@ pub struct Unfinished {
     /// (a doc-test prints its `.location` as it starts). KUnit prints an ordinary test's
     /// attributes after it ran, so for those this is `None` and `position` says which.
     pub test: Option<String>,
+    /// The running test's `file:line`, when it printed its `.location` (a doc-test).
+    pub location: Option<String>,
     /// How many of the suite's tests had reported: the one running was the next.
     pub position: usize,
     /// When the console ended inside a parameterised test: its name and how many of its
@@ -171,7 +173,10 @@ pub fn parse(console: &str) -> Console {
     }
     if stack.len() == 2 {
         let suite = stack.pop().unwrap_or_default();
-        let running = suite.running.clone();
+        let running = suite.running.clone().filter(|_| case.is_none());
+        let location = (suite.locations.iter())
+            .find(|(n, _)| Some(n) == running.as_ref())
+            .map(|(_, l)| l.clone());
         let mut output = suite.pending.clone();
         output.extend(inner_output);
         // The parameterised test is among the suite's children now, unreported.
@@ -180,7 +185,8 @@ pub fn parse(console: &str) -> Console {
         node.status = None;
         out.unfinished = Some(Unfinished {
             suite: node.name.clone(),
-            test: running.filter(|_| case.is_none()),
+            test: running,
+            location,
             position,
             case,
             output,
@@ -486,7 +492,13 @@ Kernel panic - not syncing: oops
             "    # rust_doctest_kernel_x_rs_0.location: rust/kernel/x.rs:7\nrust_kernel: panicked",
         );
         let u = parse(&doc).unfinished.unwrap();
-        assert_eq!(u.test.as_deref(), Some("rust_doctest_kernel_x_rs_0"));
+        assert_eq!(
+            (u.test.as_deref(), u.location.as_deref()),
+            (
+                Some("rust_doctest_kernel_x_rs_0"),
+                Some("rust/kernel/x.rs:7")
+            )
+        );
         // Inside a parameterised test, after its first case: the second case.
         let param = console.replace(
             "rust_kernel: panicked",

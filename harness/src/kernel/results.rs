@@ -106,10 +106,6 @@ pub fn binaries(
         for t in &suite.children {
             leaves(t, "", &mut tests);
         }
-        for t in &mut tests {
-            t.key = t.location.as_deref().and_then(|l| example_key(tree, l));
-        }
-        number_twins(&mut tests);
         let mut error = None;
         if suite.status.is_none() {
             if let Some(u) = console
@@ -142,6 +138,7 @@ pub fn binaries(
                 if outcome == Outcome::Crashed {
                     r.signal = Some(Ended::KernelCrash);
                 }
+                r.location.clone_from(&u.location);
                 tests.push(r);
             }
             let left = suite
@@ -154,6 +151,10 @@ pub fn binaries(
                 ));
             }
         }
+        for t in &mut tests {
+            t.key = t.location.as_deref().and_then(|l| example_key(tree, l));
+        }
+        number_twins(&mut tests);
         out.push(binary(&suite.name, tests, error));
     }
     let missing_suites = console
@@ -469,6 +470,51 @@ ok 2 t
             .unwrap()
             .contains("panicked at rust/kernel/x.rs:9:5"));
         assert_eq!(outcomes(&b[1]), [("c", Outcome::Passed)]);
+    }
+
+    /// A Rust panic is a BUG, which UML cannot survive: its console ends inside the
+    /// doc-test that printed its `.location` as it started (seen on Linux 7.2.13). That
+    /// test is the crashed one, with its location, so `diff` and the e2e find it by place.
+    #[test]
+    fn a_doc_test_the_kernel_died_in_keeps_its_location() {
+        let console = "\
+KTAP version 1
+1..2
+    KTAP version 1
+    # Subtest: rust_doctests_kernel
+    1..3
+    # rust_doctest_kernel_x_rs_0.location: rust/kernel/x.rs:5
+    ok 1 rust_doctest_kernel_x_rs_0
+    # rust_doctest_kernel_x_rs_1.location: rust/kernel/x.rs:9
+rust_kernel: panicked at rust/doctests_kernel_generated.rs:20525:11:
+bele e2e: a planted panic
+BUG: failure at rust/helpers/bug.c:7/rust_helper_BUG()!
+Kernel panic - not syncing: BUG!
+";
+        let b = run(console, BootEnd::Exited);
+        let t = &b[0].tests;
+        assert_eq!(
+            (t.iter())
+                .map(|t| (t.name.as_str(), t.outcome, t.location.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    "rust_doctest_kernel_x_rs_0",
+                    Outcome::Passed,
+                    Some("rust/kernel/x.rs:5")
+                ),
+                (
+                    "rust_doctest_kernel_x_rs_1",
+                    Outcome::Crashed,
+                    Some("rust/kernel/x.rs:9")
+                ),
+            ]
+        );
+        assert!(
+            b[0].error.as_deref().unwrap().contains("1 more tests"),
+            "{:?}",
+            b[0].error
+        );
     }
 
     /// KUnit prints an ordinary test's attributes after it ran: the test a kernel died in
