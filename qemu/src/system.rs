@@ -1,17 +1,19 @@
-//! A kernel booted under qemu-system: the invocation as a value. The kernel writes its
-//! console (and so its KTAP) to the serial port, which is QEMU's stdout; `-no-reboot` turns
-//! the reboot that `kunit_shutdown=reboot` asks for at the end into QEMU exiting.
+//! A kernel booted under qemu-system, or User Mode Linux run as a program: the invocation
+//! as a value. Under QEMU the kernel writes its console (and so its KTAP) to the serial
+//! port, which is QEMU's stdout, and `-no-reboot` turns the reboot that
+//! `kunit_shutdown=reboot` asks for at the end into QEMU exiting; UML writes its console to
+//! its own stdout and exits when halted (a reboot would run it again).
 
 use std::path::{Path, PathBuf};
 
 use crate::{Invocation, Runner};
 
-/// One boot of a kernel image under qemu-system.
+/// One boot of a kernel image under qemu-system (or of a UML kernel, which runs itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Boot {
-    /// `qemu-system-<arch>`.
-    pub qemu: String,
-    /// Machine parameters (`-machine s390-ccw-virtio -cpu qemu`).
+    /// `qemu-system-<arch>`; `None` for an image that is itself a program (UML).
+    pub qemu: Option<String>,
+    /// Machine parameters (`-machine s390-ccw-virtio -cpu qemu`; UML's `mem=1G`).
     pub machine: Vec<String>,
     pub kernel: PathBuf,
     /// The kernel command line.
@@ -22,7 +24,20 @@ impl Boot {
     /// The invocation: no default devices, no display, the serial port on stdout, exit
     /// instead of rebooting, software emulation (there is no KVM for a foreign arch, and
     /// none is assumed for the host's).
+    /// A UML kernel takes the machine parameters and the command line as its arguments.
     pub fn invocation(&self, cwd: &Path, base_env: &[(String, String)]) -> Invocation {
+        let Some(qemu) = &self.qemu else {
+            let mut args = self.machine.clone();
+            args.extend(self.append.split_whitespace().map(String::from));
+            return Invocation {
+                runner: Runner::Native,
+                program: self.kernel.clone(),
+                args,
+                env: Vec::new(),
+                base_env: base_env.to_vec(),
+                cwd: cwd.to_path_buf(),
+            };
+        };
         let mut args: Vec<String> = [
             "-nodefaults",
             "-nographic",
@@ -41,7 +56,7 @@ impl Boot {
         args.push(self.append.clone());
         Invocation {
             runner: Runner::Native,
-            program: PathBuf::from(&self.qemu),
+            program: PathBuf::from(qemu),
             args,
             env: Vec::new(),
             base_env: base_env.to_vec(),
@@ -57,7 +72,7 @@ mod tests {
     #[test]
     fn the_boot_line_puts_the_console_on_stdout_and_never_reboots() {
         let boot = Boot {
-            qemu: "qemu-system-s390x".into(),
+            qemu: Some("qemu-system-s390x".into()),
             machine: vec!["-machine".into(), "s390-ccw-virtio".into()],
             kernel: "/c/k/arch/s390/boot/bzImage".into(),
             append: "kunit.enable=1 console=ttyS0".into(),
@@ -68,6 +83,21 @@ mod tests {
             "cd / && qemu-system-s390x -nodefaults -nographic -no-reboot -accel tcg -serial stdio \
              -machine s390-ccw-virtio -kernel /c/k/arch/s390/boot/bzImage -append \
              'kunit.enable=1 console=ttyS0'"
+        );
+    }
+
+    #[test]
+    fn a_uml_kernel_runs_itself_with_the_command_line_as_its_arguments() {
+        let boot = Boot {
+            qemu: None,
+            machine: vec!["mem=1G".into()],
+            kernel: "/c/k/linux".into(),
+            append: "kunit.enable=1 console=tty  kunit_shutdown=halt".into(),
+        };
+        let line = boot.invocation(Path::new("/"), &[]).shell_line();
+        assert_eq!(
+            line,
+            "cd / && /c/k/linux mem=1G kunit.enable=1 console=tty kunit_shutdown=halt"
         );
     }
 }

@@ -31,7 +31,11 @@ pub struct KernelTarget {
     pub image: String,
     /// The make target that builds `image`.
     pub image_target: String,
-    pub qemu: String,
+    /// The qemu-system binary that boots `image`; `None` when the image is itself a program
+    /// of this machine (User Mode Linux), run with `qemu_args` and the command line as its
+    /// arguments.
+    #[serde(default)]
+    pub qemu: Option<String>,
     #[serde(default)]
     pub qemu_args: Vec<String>,
     pub console: String,
@@ -39,6 +43,14 @@ pub struct KernelTarget {
     pub kconfig: Vec<String>,
     #[serde(default)]
     pub packages: Vec<String>,
+    /// Whether `bele kernel` builds it when `--targets` names none (where two rows give
+    /// the same verdicts, the faster one is the default).
+    #[serde(default = "yes")]
+    pub default: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl KernelTarget {
@@ -109,12 +121,12 @@ impl KernelTable {
                     ),
                 ));
             }
-            if !k.qemu.starts_with("qemu-system-") {
+            if let Some(qemu) = k.qemu.as_ref().filter(|q| !q.starts_with("qemu-system-")) {
                 return Err(invalid(
                     &k.name,
                     format!(
-                        "qemu = `{}` is not a qemu-system binary (expected qemu-system-<arch>)",
-                        k.qemu
+                        "qemu = `{qemu}` is not a qemu-system binary (expected \
+                         qemu-system-<arch>, or no `qemu` for an image that runs itself)"
                     ),
                 ));
             }
@@ -174,16 +186,24 @@ mod tests {
         );
         for k in table.kernels() {
             let like = table.like(k, &users).unwrap();
-            assert!(
-                k.image.starts_with(&format!("arch/{}/", k.srcarch)),
-                "{k:?}"
-            );
             assert!(k.image.ends_with(&k.image_target), "{k:?}");
-            assert!(k.qemu.starts_with("qemu-system-"), "{k:?}");
-            assert!(
-                k.packages.iter().any(|p| p.starts_with("qemu-system-")),
-                "{k:?}"
-            );
+            if let Some(qemu) = &k.qemu {
+                assert!(
+                    k.image.starts_with(&format!("arch/{}/", k.srcarch)),
+                    "{k:?}"
+                );
+                assert!(qemu.starts_with("qemu-system-"), "{k:?}");
+                assert!(
+                    k.packages.iter().any(|p| p.starts_with("qemu-system-")),
+                    "{k:?}"
+                );
+            } else {
+                // An image that runs itself is built for this machine: no cross compiler.
+                assert_eq!(
+                    (k.cross_compile.as_ref(), k.image.as_str()),
+                    (None, "linux")
+                );
+            }
             if let Some(gcc) = k.cross_gcc() {
                 assert!(
                     k.packages

@@ -24,7 +24,7 @@ pub struct KernelArgs {
     /// The kernel source tree. bele only reads it: kernels are built in bele's cache.
     #[arg(long, value_name = "PATH", required = true)]
     pub tree: Option<PathBuf>,
-    /// Kernel targets, comma-separated (default: every row of the kernel table).
+    /// Kernel targets, comma-separated, or `all` (default: the kernel table's default rows).
     #[arg(long, value_name = "NAMES")]
     pub targets: Option<String>,
     /// A Kconfig fragment to add (your driver's KUnit options), as kunit.py's --kunitconfig;
@@ -122,7 +122,7 @@ pub enum KernelCommand {
 
 #[derive(Debug, Args)]
 pub struct ParseArgs {
-    /// The kernel target the consoles are from (a row of the kernel table: x86_64, s390x).
+    /// The kernel target the consoles are from (a row of the kernel table: um, x86_64, s390x).
     #[arg(long, value_name = "NAME")]
     pub target: String,
     /// Console files, one per boot; several are one target's boots, in order.
@@ -246,13 +246,17 @@ fn parse(args: &ParseArgs, ctx: &Context<'_>, out: &mut dyn Write) -> anyhow::Re
     )
 }
 
-/// The kernel table and the targets `--targets` names (every row when none).
+/// The kernel table and the targets `--targets` names: the default rows when none, every
+/// row for `all`.
 fn kernel_targets<'k>(
     kernels: &'k KernelTable,
     names: Option<&str>,
 ) -> anyhow::Result<Vec<&'k KernelTarget>> {
-    let Some(names) = names else {
-        return Ok(kernels.kernels().iter().collect());
+    let Some(names) = names.filter(|n| n.trim() != "all") else {
+        let every = names.is_some();
+        return Ok((kernels.kernels().iter())
+            .filter(|k| every || k.default)
+            .collect());
     };
     names
         .split(',')
@@ -588,8 +592,11 @@ mod tests {
     #[test]
     fn targets_by_name_and_unknown_ones_named() {
         let kernels = KernelTable::builtin();
-        let all = kernel_targets(&kernels, None).unwrap();
-        assert!(all.len() >= 2);
+        let all = kernel_targets(&kernels, Some("all")).unwrap();
+        assert_eq!(all.len(), kernels.kernels().len());
+        let default = kernel_targets(&kernels, None).unwrap();
+        assert!(default.len() >= 2 && default.iter().all(|k| k.default));
+        assert!(all.iter().any(|k| !k.default), "a row only --targets names");
         let one: Vec<&str> = kernel_targets(&kernels, Some("s390x-linux-kernel"))
             .unwrap()
             .iter()

@@ -105,7 +105,11 @@ pub fn run(
                 k.like
             )
         })?;
-        let mut t = TargetResult::new(like, RunnerName::Emulator(k.qemu.clone()), Vec::new());
+        let runner = k
+            .qemu
+            .clone()
+            .map_or(RunnerName::Native, RunnerName::Emulator);
+        let mut t = TargetResult::new(like, runner, Vec::new());
         t.triple = k.result_name();
         t.std = Some(StdUsed::Kernel);
         let missing: Vec<Missing> = shared.iter().cloned().chain(check_target(k, env)).collect();
@@ -473,7 +477,7 @@ fn boot_target(
         env,
         cancel,
     } = *run;
-    t.qemu_version = bele_qemu::query_version(&k.qemu, &env.vars);
+    t.qemu_version = (k.qemu.as_deref()).and_then(|q| bele_qemu::query_version(q, &env.vars));
     let boot = |glob: Option<&str>, action: Option<&str>| {
         let boot = bele_qemu::Boot {
             qemu: k.qemu.clone(),
@@ -635,8 +639,9 @@ fn listed_binaries(listed: &[(String, String)], image: &Path, tree: &Path) -> Ve
 }
 
 /// The kernel command line: KUnit on, its console, an exit when the tests are done or the
-/// kernel panics (`panic=-1` reboots at once, which `-no-reboot` turns into QEMU exiting, so
-/// a panic ends the boot instead of waiting for the timeout), the filter and KUnit's action
+/// kernel panics (under QEMU `panic=-1` reboots at once, which `-no-reboot` turns into QEMU
+/// exiting, so a panic ends the boot instead of waiting for the timeout; UML halts, since a
+/// reboot runs it again, and exits on a panic by itself), the filter and KUnit's action
 /// (`list`), then the user's arguments (later ones win).
 pub fn command_line(
     k: &KernelTarget,
@@ -644,10 +649,11 @@ pub fn command_line(
     glob: Option<&str>,
     action: Option<&str>,
 ) -> String {
-    let mut line = format!(
-        "kunit.enable=1 console={} kunit_shutdown=reboot panic=-1",
-        k.console
-    );
+    let end = match k.qemu {
+        Some(_) => "kunit_shutdown=reboot panic=-1",
+        None => "kunit_shutdown=halt",
+    };
+    let mut line = format!("kunit.enable=1 console={} {end}", k.console);
     if let Some(glob) = glob {
         line.push_str(&format!(" kunit.filter_glob={glob}"));
     }
@@ -798,6 +804,12 @@ mod tests {
             command_line(k, &plan, plan.filter_glob.as_deref(), None),
             "kunit.enable=1 console=ttyS0 kunit_shutdown=reboot panic=-1 \
              kunit.filter_glob=rust_* oops=panic panic=0"
+        );
+        // UML halts (a reboot would run it again) and exits on a panic by itself.
+        let um = kernels.get("um").unwrap();
+        assert_eq!(
+            command_line(um, &plan, None, Some("list")),
+            "kunit.enable=1 console=tty kunit_shutdown=halt kunit.action=list oops=panic panic=0"
         );
     }
 

@@ -194,9 +194,9 @@ pub fn check_target(k: &KernelTarget, env: &HostEnv) -> Vec<Missing> {
             });
         }
     }
-    if env.which(&k.qemu).is_none() {
+    if let Some(qemu) = k.qemu.as_ref().filter(|q| env.which(q).is_none()) {
         missing.push(Missing {
-            what: format!("`{}` not on PATH", k.qemu),
+            what: format!("`{qemu}` not on PATH"),
             fix: Fix::Apt(k.packages.clone()),
         });
     }
