@@ -1114,6 +1114,10 @@ pub fn main(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     if let Some(code) = crate::build::layouts::wrapper_main(&argv, &subcommands) {
         return code;
     }
+    // Run by cargo as its rustdoc, for doc-tests (`execute::rustdoc_wrapper_main`).
+    if let Some(code) = crate::execute::rustdoc_wrapper_main(&argv, &subcommands) {
+        return code;
+    }
     let cli = Cli::parse_from(argv);
     let _ = ctrlc::set_handler(|| {
         if CANCEL.swap(true, std::sync::atomic::Ordering::SeqCst) {

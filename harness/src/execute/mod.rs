@@ -113,8 +113,15 @@ fn harness_invocation(
     args: Vec<String>,
     probe_file: Option<&std::path::Path>,
 ) -> Invocation {
-    // libtest's JSON output is unstable: the variable unlocks it in the test process.
-    let mut env = vec![("RUSTC_BOOTSTRAP".to_string(), "1".to_string())];
+    // libtest's JSON output is unstable: RUSTC_BOOTSTRAP unlocks it in the process that
+    // runs the harness. For doc-tests that is rustdoc under cargo, and cargo hands its
+    // environment to build scripts too: proc-macro2's reruns when RUSTC_BOOTSTRAP changes,
+    // so the whole proc-macro chain would be built again for the doc-tests and once more
+    // for the next target's build. There only rustdoc gets it, through bele as RUSTDOC.
+    let mut env = match &bin.doc {
+        None => vec![("RUSTC_BOOTSTRAP".to_string(), "1".to_string())],
+        Some(_) => rustdoc_wrapper_env(&cfg.env),
+    };
     if let Some(f) = probe_file {
         env.push((probe_file::ENV.into(), f.display().to_string()));
     }
@@ -643,4 +650,74 @@ fn limit(s: String) -> String {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The variable that makes bele cargo's `RUSTDOC` wrapper, naming the rustdoc to run.
+pub const RUSTDOC_VAR: &str = "BELE_RUSTDOC";
+
+/// `RUSTDOC` set to bele itself, with the rustdoc it runs (the user's `RUSTDOC`, else
+/// `rustdoc`) in [`RUSTDOC_VAR`]; nothing when bele's own path is unknown.
+fn rustdoc_wrapper_env(base: &[(String, String)]) -> Vec<(String, String)> {
+    let Ok(me) = std::env::current_exe() else {
+        return vec![("RUSTC_BOOTSTRAP".to_string(), "1".to_string())];
+    };
+    let theirs = (base.iter())
+        .find(|(k, v)| k == "RUSTDOC" && !v.is_empty())
+        .map_or_else(|| "rustdoc".to_string(), |(_, v)| v.clone());
+    vec![
+        ("RUSTDOC".to_string(), me.display().to_string()),
+        (RUSTDOC_VAR.to_string(), theirs),
+    ]
+}
+
+/// bele as cargo's `RUSTDOC` (with [`RUSTDOC_VAR`] set, and not run by a person): runs that
+/// rustdoc with `argv`'s arguments and RUSTC_BOOTSTRAP=1, and returns its exit code.
+pub fn rustdoc_wrapper_main(argv: &[std::ffi::OsString], subcommands: &[&str]) -> Option<i32> {
+    let rustdoc = std::env::var(RUSTDOC_VAR).ok().filter(|r| !r.is_empty())?;
+    let first = argv.get(1).and_then(|a| a.to_str());
+    if first.is_some_and(|a| subcommands.contains(&a)) {
+        return None;
+    }
+    let args: Vec<String> = (argv.iter().skip(1))
+        .map(|a| a.to_str().map(String::from))
+        .collect::<Option<_>>()?;
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k != RUSTDOC_VAR && k != "RUSTDOC")
+        .collect();
+    env.push(("RUSTC_BOOTSTRAP".into(), "1".into()));
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let cmd = crate::util::process::CommandSpec::new(&rustdoc, cwd).args(args);
+    Some(match cmd.run_inheriting(&env) {
+        Ok(code) => code.unwrap_or(101),
+        Err(e) => {
+            eprintln!("bele (rustdoc wrapper): {e}");
+            101
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Doc-tests get RUSTC_BOOTSTRAP through bele as rustdoc, never in cargo's own
+    /// environment (build scripts would see it change), and the user's RUSTDOC still runs.
+    #[test]
+    fn doc_tests_unlock_json_in_rustdoc_only() {
+        let env = rustdoc_wrapper_env(&[]);
+        let get = |env: &[(String, String)], k: &str| {
+            (env.iter()).find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        };
+        assert_eq!(get(&env, "RUSTC_BOOTSTRAP"), None);
+        assert_eq!(
+            get(&env, "RUSTDOC"),
+            Some(std::env::current_exe().unwrap().display().to_string())
+        );
+        assert_eq!(get(&env, RUSTDOC_VAR).as_deref(), Some("rustdoc"));
+        let theirs = rustdoc_wrapper_env(&[("RUSTDOC".into(), "/opt/my-rustdoc".into())]);
+        assert_eq!(
+            get(&theirs, RUSTDOC_VAR).as_deref(),
+            Some("/opt/my-rustdoc")
+        );
+    }
 }
