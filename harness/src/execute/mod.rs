@@ -656,7 +656,8 @@ fn millis(d: Duration) -> u64 {
 pub const RUSTDOC_VAR: &str = "BELE_RUSTDOC";
 
 /// `RUSTDOC` set to bele itself, with the rustdoc it runs (the user's `RUSTDOC`, else
-/// `rustdoc`) in [`RUSTDOC_VAR`]; nothing when bele's own path is unknown.
+/// `rustdoc`) in [`RUSTDOC_VAR`]. When bele's own path is unknown, RUSTC_BOOTSTRAP for the
+/// whole cargo run, as before (right, only slower: the proc-macro chain is built again).
 fn rustdoc_wrapper_env(base: &[(String, String)]) -> Vec<(String, String)> {
     let Ok(me) = std::env::current_exe() else {
         return vec![("RUSTC_BOOTSTRAP".to_string(), "1".to_string())];
