@@ -61,7 +61,7 @@ phase "kernel tree and setup --kernel"
 cargo test --workspace --no-fail-fast "$@"
 phase "cargo test"
 
-# The parsers under libFuzzer for a bounded time (installs nightly and cargo-fuzz).
+# The parsers under libFuzzer for a bounded time (built by stable cargo, two at a time).
 FUZZ_SECS=${FUZZ_SECS:-20} ci/fuzz.sh
 phase "fuzz"
 
