@@ -4,12 +4,16 @@
 use bele::testing::parse_messages;
 use bele::testing::Workspace;
 use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
 
 const METADATA: &str = include_str!("../../tests/captured/metadata-fixtures.json");
 
+/// Parsed once: parsing it for every input took most of each run.
+static WORKSPACE: LazyLock<Workspace> =
+    LazyLock::new(|| Workspace::parse(METADATA).expect("captured metadata parses"));
+
 fuzz_target!(|data: &[u8]| {
-    let ws = Workspace::parse(METADATA).expect("captured metadata parses");
-    let messages = parse_messages(&String::from_utf8_lossy(data), &ws);
+    let messages = parse_messages(&String::from_utf8_lossy(data), &WORKSPACE);
     let _ = messages.compiled;
     let _ = messages.binaries();
     let _ = Workspace::parse(&String::from_utf8_lossy(data));
