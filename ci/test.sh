@@ -17,47 +17,70 @@ phase() {
   echo "== $1: ${took} s"
   phase_start=$SECONDS
 }
-linux_pid=
-trap 'printf "%s\n" "== phases (wall time):" "${phases[@]}"; [ -z "$linux_pid" ] || kill "$linux_pid" 2>/dev/null || true' EXIT
+pids=()
+trap 'printf "%s\n" "== phases (wall time):" "${phases[@]}"; [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true' EXIT
 # The kernel tree is a download and an unpacking (its own apt configuration, no system
-# lock): it goes on while the gates compile.
+# lock): it goes on while the gates compile. Its exit status lands in a file, for the setup
+# below to wait on.
 mkdir -p target
 linux_log=target/fetch-linux.log
-ci/fetch-linux.sh >"$linux_log.path" 2>"$linux_log" &
-linux_pid=$!
-# Gates first: formatting, lints (warnings are errors; functions over 120 lines are warned;
-# clippy.toml disallows spawning processes and exiting outside their one place) and the
-# docs' links.
+rm -f "$linux_log.rc"
+(
+  code=0
+  ci/fetch-linux.sh >"$linux_log.path" 2>"$linux_log" || code=$?
+  echo "$code" >"$linux_log.rc"
+) &
+pids+=($!)
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all --check
-cargo clippy -q --workspace --all-targets -- -D warnings
-RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps --workspace
 # Every test executable and the bele binary they run, with the features the whole
 # workspace's tests unify (a `cargo build -p bele` first would build much of the graph
 # twice: serde's features differ).
 cargo test -q --workspace --no-run
-phase "gates (fmt, clippy, doc, build)"
-# Every target: the compatibility corpus runs on all of them (harness/tests/corpus.rs).
-./target/debug/bele setup --color never
-phase "bele setup"
-# Reports are checked with what their readers use: the HTML in a real headless Chromium,
-# JUnit against harness/schema/junit.xsd with xmllint, KTAP with the kernel's own parser.
-missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v xmllint >/dev/null || missing+=(libxml2-utils)
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
-ci/fetch-kunit.sh
-phase "report checkers"
-# The kernel mode's end-to-end test needs a real kernel tree and what building it takes:
-# the newest linux-source (>= 7.2) from Debian's unstable suite, downloaded, not installed.
-wait "$linux_pid" || { cat "$linux_log" >&2; echo "ci/fetch-linux.sh failed" >&2; exit 1; }
+phase "build (bele and every test executable)"
+
+# What the tests need installed, beside the gates: apt, the kernel's toolchain and the
+# downloads are mostly waiting on the network, which clippy and rustdoc fill.
+# - Every target: the compatibility corpus runs on all of them (harness/tests/corpus.rs).
+# - Reports are checked with what their readers use: the HTML in a real headless Chromium,
+#   JUnit against harness/schema/junit.xsd with xmllint, KTAP with the kernel's own parser.
+# - The kernel mode's end-to-end test needs a real kernel tree (the newest linux-source,
+#   >= 7.2, from Debian's unstable suite, downloaded, not installed) and what building it
+#   takes (`bele setup --kernel`).
+setup_log=target/setup.log
+(
+  set -e
+  ./target/debug/bele setup --color never
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v xmllint >/dev/null || missing+=(libxml2-utils)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  ci/fetch-kunit.sh
+  while [ ! -s "$linux_log.rc" ]; do sleep 2; done
+  if [ "$(cat "$linux_log.rc")" != 0 ]; then
+    cat "$linux_log"
+    echo "ci/fetch-linux.sh failed" >&2
+    exit 1
+  fi
+  ./target/debug/bele setup --kernel --tree "$(cat "$linux_log.path")" --color never
+) >"$setup_log" 2>&1 &
+setup_pid=$!
+pids+=("$setup_pid")
+# Gates: lints (warnings are errors; functions over 120 lines are warned; clippy.toml
+# disallows spawning processes and exiting outside their one place) and the docs' links.
+cargo clippy -q --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps --workspace
+phase "gates (clippy, doc; setup beside them)"
+setup_code=0
+wait "$setup_pid" || setup_code=$?
+cat "$setup_log"
+[ "$setup_code" = 0 ] || { echo "setup failed (exit $setup_code)" >&2; exit 1; }
 BELE_KERNEL_TREE=$(cat "$linux_log.path")
 export BELE_KERNEL_TREE
-./target/debug/bele setup --kernel --tree "$BELE_KERNEL_TREE" --color never
-phase "kernel tree and setup --kernel"
+phase "setup (bele setup, report checkers, kernel tree and setup --kernel), after the gates"
 cargo test --workspace --no-fail-fast "$@"
 phase "cargo test"
 
