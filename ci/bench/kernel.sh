@@ -4,8 +4,9 @@
 # with the same Rust test configuration:
 #
 #   kunit.py run --arch s390 --cross_compile s390x-linux-gnu- --kunitconfig F
+#   kunit.py run --arch arm --cross_compile arm-linux-gnueabihf- --kunitconfig F
 #   kunit.py run --arch um --kunitconfig F
-#   bele kernel --tree T --targets um,s390x      (bele's default kernels: the same two;
+#   bele kernel --tree T --targets um,arm,s390x  (bele's default kernels: the same three;
 #                                                 bele's um leaves out kunit.py's UML PCI,
 #                                                 see targets/kernels.toml)
 #
@@ -52,10 +53,11 @@ kunit() {
 secs() { python3 -c "import time; print(time.time())"; }
 loop() {
   kunit s390 --arch s390 --cross_compile s390x-linux-gnu-
+  kunit arm --arch arm --cross_compile arm-linux-gnueabihf-
   kunit um --arch um
 }
 run_bele() {
-  BELE_CACHE_DIR="$WORK/cache" $BELE kernel --tree "$WORK/linux" --targets um,s390x \
+  BELE_CACHE_DIR="$WORK/cache" $BELE kernel --tree "$WORK/linux" --targets um,arm,s390x \
     --color never --out "$WORK/bele.json" >"$WORK/bele.log" 2>&1 ||
     { echo "bele kernel failed:"; tail -n 20 "$WORK/bele.log"; exit 1; }
 }

@@ -122,7 +122,8 @@ pub enum KernelCommand {
 
 #[derive(Debug, Args)]
 pub struct ParseArgs {
-    /// The kernel target the consoles are from (a row of the kernel table: um, x86_64, s390x).
+    /// The kernel target the consoles are from (a row of the kernel table: um, x86_64, arm,
+    /// arm64, s390x).
     #[arg(long, value_name = "NAME")]
     pub target: String,
     /// Console files, one per boot; several are one target's boots, in order.
