@@ -27,7 +27,10 @@
 //!
 //! Traits are data in `targets/targets.toml`; when several explanations of the same size fit,
 //! the first in the order endianness, pointer width, `u64` alignment, `c_char` signedness,
-//! strict alignment, 64-bit atomics, arch family wins.
+//! strict alignment, 64-bit atomics, arch family wins, and the label lists the others that
+//! fit as well ("equally: ..."): beside byte order or pointer width only the other of the
+//! two, so a little-endian 32-bit target failing beside a big-endian 64-bit one passing is
+//! "fails on little-endian only (equally: on 32-bit)", never one of them alone.
 
 use bele_targets::{describe, Described, Trait, Traits};
 use serde::Serialize;
@@ -286,10 +289,16 @@ fn explain(members: &[Member<'_>], nbad: usize, subject: Subject) -> Option<Expl
         2
     };
     // Byte order and pointer width are what bele is for: when they explain the set, they
-    // are the verdict. Any other cause is named with the others that fit as well (only
-    // more targets could tell them apart).
+    // are the verdict, and other causes are not listed beside them; but where the other of
+    // the two fits as well (a little-endian 32-bit target failing beside a big-endian
+    // 64-bit one passing), the verdict cannot choose and says so. Any other cause is named
+    // with the others that fit as well (only more targets could tell them apart).
+    let core =
+        |c: &[Trait]| (c.iter()).all(|t| t.is_byte_order() || matches!(t, Trait::PointerWidth(_)));
     let equally: Vec<Vec<Trait>> = if rank < 2 {
-        Vec::new()
+        (fitting.take_while(|c| c.len() == traits.len()))
+            .filter(|c| core(c))
+            .collect()
     } else {
         fitting.take_while(|c| c.len() == traits.len()).collect()
     };
@@ -354,6 +363,31 @@ mod tests {
             expected,
             "{outcomes:?}"
         );
+    }
+
+    #[test]
+    fn byte_order_and_width_that_fit_alike_are_both_named() {
+        // A little-endian 32-bit target failing, a big-endian 64-bit one passing: either
+        // cause fits, and the label says so rather than choosing.
+        let v = over(
+            &["s390x-unknown-linux-gnu", "armv7-unknown-linux-gnueabihf"],
+            &["armv7"],
+        );
+        assert_eq!(v.id(), "little-endian-only");
+        assert_eq!(
+            v.label(),
+            "fails on little-endian only (equally: on 32-bit)"
+        );
+        // A little-endian 64-bit target passing tells them apart.
+        let v = over(
+            &[
+                "x86_64-unknown-linux-gnu",
+                "s390x-unknown-linux-gnu",
+                "armv7-unknown-linux-gnueabihf",
+            ],
+            &["armv7"],
+        );
+        assert_eq!(v.label(), "fails on 32-bit only");
     }
 
     #[test]
