@@ -3,7 +3,8 @@
 # run the real bele binary on the fixtures with real cross builds and real QEMU (x86_64,
 # i686, armv7, armeb, mips and powerpc for 32-bit; aarch64_be, armeb, mips, powerpc, powerpc64,
 # s390x and sparc64 for big-endian), and on a real kernel tree built as User Mode Linux
-# (x86_64) and for big-endian s390x (booted under qemu-system) with `bele kernel`; the
+# (x86_64), for 32-bit ARMv7 and for big-endian s390x (both booted under qemu-system) with
+# `bele kernel`; the
 # compatibility corpus (the crates real test suites depend on) on all 16 targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."

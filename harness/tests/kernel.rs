@@ -1,15 +1,17 @@
 //! `bele kernel` end to end, on a real kernel tree (BELE_KERNEL_TREE; `ci/fetch-linux.sh`
 //! fetches one and `bele setup --kernel` installs what it needs): kernels built for User
-//! Mode Linux (x86_64, run as a program) and big-endian s390x (booted under qemu-system),
-//! the default rows. The tree is never written: the test works in a shadow of it (a symlink
+//! Mode Linux (x86_64, run as a program), 32-bit ARMv7 and big-endian s390x (both booted
+//! under qemu-system), the default rows: one per ABI family. The tree is never written: the test works in a shadow of it (a symlink
 //! farm) where one file, rust/kernel/transmute.rs, is a copy of its own. Every run adds a C
 //! suite the tree gates off s390 (clk-gate, `depends on !S390`), which s390x must leave out
-//! with a note, not fail to build. A first run on the tree as it is; then three doc
+//! with a note, not fail to build. A first run on the tree as it is; then four doc
 //! examples are added to that file (one assumes the host's byte order, its twin does not,
-//! one panics) with a `#[kunit_tests]` suite whose middle test indexes by a length read in
-//! the host's byte order (a panic on big-endian). The second run must blame the first
-//! example on big-endian only, pass the twin, call the third crashed (s390x survives it and
-//! still reports every other suite; UML, which a BUG ends, says what never ran), carry that
+//! one sizes a struct with a `usize` field as on 64-bit, one panics) with a
+//! `#[kunit_tests]` suite whose middle test indexes by a length read in the host's byte
+//! order (a panic on big-endian). The second run must blame the first example on
+//! big-endian only and the third on 32-bit only, pass the twin, call the fourth crashed
+//! (s390x and arm survive it and still report every other suite; UML, which a BUG ends,
+//! says what never ran), carry that
 //! in every report format, and `bele diff` must name the new big-endian failure as a
 //! regression. A third boots the same kernels with `oops=panic` (7.2 has `panic_on_oops`
 //! only as a sysctl): the panic ends the s390x kernel mid-suite, and the test that was
@@ -27,6 +29,8 @@ use support::{bele, check_machine_reports, report, scratch};
 /// qemu-system x86_64 row builds in twice the time for the same verdicts).
 const UM: &str = "um-linux-kernel";
 const S390X: &str = "s390x-linux-kernel";
+/// The 32-bit kernel: ARMv7, little-endian.
+const ARM: &str = "arm-linux-kernel";
 
 /// The tree under test, or a panic saying how to get one.
 fn tree() -> PathBuf {
@@ -99,9 +103,9 @@ mod bele_e2e_cut {
 }
 ";
 
-/// The three examples, added to the doc comment of `FromBytes::from_bytes_copy`, and the
+/// The four examples, added to the doc comment of `FromBytes::from_bytes_copy`, and the
 /// line each starts on in the file (its KTAP location); the suite at the end.
-fn plant(original: &str) -> (String, [usize; 3]) {
+fn plant(original: &str) -> (String, [usize; 4]) {
     let anchor = "    fn from_bytes_copy(bytes: &[u8]) -> Option<Self>";
     let at = original
         .find(anchor)
@@ -111,11 +115,14 @@ fn plant(original: &str) -> (String, [usize; 3]) {
         "    /// ```\n    /// use kernel::transmute::FromBytes;\n    /// let v = u32::from_bytes_copy(&[1, 2, 3, 4]).unwrap();\n    /// assert_eq!(v, 0x0403_0201);\n    /// ```\n",
         // Its twin says which order the bytes are in.
         "    /// ```\n    /// use kernel::transmute::FromBytes;\n    /// let v = u32::from_le(u32::from_bytes_copy(&[1, 2, 3, 4]).unwrap());\n    /// assert_eq!(v, 0x0403_0201);\n    /// ```\n",
+        // Sizes a descriptor as on 64-bit: right on um and s390x, wrong on arm (before the
+        // panic, which ends UML's boot).
+        "    /// ```\n    /// #[repr(C)]\n    /// struct Desc { addr: usize, len: u32, flags: u32 }\n    /// assert_eq!(core::mem::size_of::<Desc>(), 16);\n    /// ```\n",
         // Panics, so the kernel oopses inside the test.
         "    /// ```\n    /// let v: Option<u32> = None;\n    /// let _ = v.expect(\"bele e2e: a planted panic\");\n    /// ```\n",
     ];
     let mut text = original[..at].to_string();
-    let mut lines = [0; 3];
+    let mut lines = [0; 4];
     for (i, e) in examples.iter().enumerate() {
         // The location KUnit reports is the line of the opening fence.
         lines[i] = text.lines().count() + 1;
@@ -150,7 +157,7 @@ fn at<'r>(
     clippy::too_many_lines,
     reason = "one real run (cross builds, QEMU) and every assertion on it: split, each part would pay for the run again"
 )]
-fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
+fn the_kernels_rust_tests_run_on_uml_32_bit_arm_and_big_endian_s390x_and_compare() {
     let tree = tree();
     let rel = "rust/kernel/transmute.rs";
     let original = std::fs::read_to_string(tree.join(rel)).unwrap();
@@ -161,7 +168,7 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
     std::fs::write(&clk, "CONFIG_COMMON_CLK=y\nCONFIG_CLK_GATE_KUNIT_TEST=y\n").unwrap();
     let targets = [
         "--targets",
-        "um,s390x",
+        "um,s390x,arm",
         "--kunitconfig",
         clk.to_str().unwrap(),
     ];
@@ -201,7 +208,7 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
             .iter()
             .map(|t| t.triple.as_str())
             .collect::<Vec<_>>(),
-        [UM, S390X]
+        [UM, S390X, ARM]
     );
     let s390 = &a.targets[1];
     assert_eq!(s390.endian.to_string(), "big");
@@ -209,6 +216,7 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
     let has_clk =
         |t: &bele::testing::TargetResult| t.binaries.iter().any(|b| b.id == "clk-gate-test");
     assert!(has_clk(&a.targets[0]), "clk-gate on um");
+    assert!(has_clk(&a.targets[2]), "clk-gate on arm");
     assert!(!has_clk(s390));
     let left_out = &s390.build.as_ref().unwrap().left_out;
     assert!(
@@ -218,6 +226,7 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
         "{left_out:?}"
     );
     assert!(a.targets[0].build.as_ref().unwrap().left_out.is_empty());
+    assert!(a.targets[2].build.as_ref().unwrap().left_out.is_empty());
     assert!(
         before
             .stdout
@@ -254,7 +263,7 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
     assert_eq!(p.targets[0].triple, S390X);
     assert_eq!(outcomes(&p.targets[0]), outcomes(s390));
 
-    // 2. The three examples planted.
+    // 2. The four examples planted.
     let (planted, lines) = plant(&original);
     shadow(&tree, rel, &planted);
     let after = bele(
@@ -294,13 +303,13 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
             .contains("ASSERTION FAILED"),
         "{bug_be:?}"
     );
-    for triple in [UM, S390X] {
+    for triple in [UM, S390X, ARM] {
         assert_eq!(
             at(b, triple, &loc(1)).1.outcome,
             Outcome::Passed,
             "the twin on {triple}"
         );
-        let (_, p) = at(b, triple, &loc(2));
+        let (_, p) = at(b, triple, &loc(3));
         assert_eq!(p.outcome, Outcome::Crashed, "the panic on {triple}: {p:?}");
         assert!(
             p.output
@@ -371,7 +380,7 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
                 .unwrap()
                 .counts()
                 .total()
-                + 6
+                + 7
         );
     }
     let verdicts = tests_across(b);
@@ -389,11 +398,27 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
         "passes-everywhere"
     );
     assert_eq!(
-        verdict_of(&at(b, S390X, &loc(2)).1.name),
+        verdict_of(&at(b, S390X, &loc(3)).1.name),
         "fails-everywhere"
     );
     assert!(
         after.stdout.contains("fails on big-endian only"),
+        "{}",
+        after.stdout
+    );
+    // The 32-bit example fails on arm alone, and says why.
+    let (_, narrow) = at(b, ARM, &loc(2));
+    assert_eq!(narrow.outcome, Outcome::Failed, "{narrow:?}");
+    for triple in [UM, S390X] {
+        assert_eq!(
+            at(b, triple, &loc(2)).1.outcome,
+            Outcome::Passed,
+            "{triple}"
+        );
+    }
+    assert_eq!(verdict_of(&narrow.name), "32-bit-only");
+    assert!(
+        after.stdout.contains("fails on 32-bit only"),
         "{}",
         after.stdout
     );
@@ -569,7 +594,7 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
     );
     assert_eq!(listing.code, 0, "{}\n{}", listing.stdout, listing.stderr);
     // A parameterised test is listed once, whatever its cases: the tree's tests as they
-    // were, and the six planted.
+    // were, and the seven planted.
     let mut le_tests: Vec<(String, String)> = (a.targets[0].binaries.iter())
         .filter(|b| !b.id.starts_with('('))
         .flat_map(|b| {
@@ -582,7 +607,7 @@ fn the_kernels_rust_tests_run_on_uml_and_big_endian_s390x_and_compare() {
         })
         .collect();
     le_tests.dedup();
-    let le_tests = le_tests.len() + 6;
+    let le_tests = le_tests.len() + 7;
     assert!(
         listing.stdout.contains(&format!("{UM} ({le_tests} tests)"))
             && listing
