@@ -34,61 +34,13 @@ for copy in bele bele2 careful naive; do
   mkdir -p "$WORK/$copy"
   git archive HEAD | tar -x -C "$WORK/$copy"
 done
-mkdir -p "$WORK/specs"
-cp target/bele/specs/*.json "$WORK/specs/" 2>/dev/null || true
+. ci/bench/careful.sh
 
-ZIGBIN=$CACHE/zig-0.14.1/bin
-mapfile -t ROWS < <(python3 - "$SELECTION" "$ZIGBIN" "$WORK/specs" <<'PY'
-import sys, tomllib
-sel, zigbin, specs = sys.argv[1:4]
-table = tomllib.load(open("targets/targets.toml", "rb"))["target"]
-picked = sel.split(",")
-for t in table:
-    if sel == "all" or t["triple"] in picked:
-        linker = t.get("linker") or f"{zigbin}/{t['zig_target']}-cc"
-        target = f"{specs}/{t['triple']}.json" if "spec" in t else t["triple"]
-        print(t["triple"], t["qemu"], t.get("sysroot", "-"), linker, t.get("native_on", "-"),
-              target, ",".join(t.get("rustflags", [])) or "-")
-PY
-)
-
-# The careful user's .cargo/config.toml: a section per target.
-{
-  for row in "${ROWS[@]}"; do
-    read -r triple qemu sysroot linker native target rustflags <<<"$row"
-    echo "[target.$triple]"
-    echo "linker = \"$linker\""
-    if [ "$native" != "$triple" ]; then
-      if [ "$sysroot" != "-" ]; then
-        echo "runner = [\"$qemu\", \"-L\", \"$sysroot\"]"
-      else
-        echo "runner = [\"$qemu\"]"
-      fi
-    fi
-    if [ "$rustflags" != "-" ]; then
-      echo "rustflags = [$(echo "$rustflags" | sed 's/\([^,]*\)/"\1"/g; s/ /", "/g')]"
-    fi
-    echo
-  done
-} >"$WORK/careful-config.toml"
-mkdir -p "$WORK/careful/.cargo"
-cp "$WORK/careful-config.toml" "$WORK/careful/.cargo/config.toml"
-
-extra_for() { # build-std and spec flags for one row
-  local triple=$1 target=$2
-  EXTRA=()
-  if [ ! -d "$SYSROOT/lib/rustlib/$triple/lib" ]; then EXTRA+=(-Zbuild-std); fi
-  case "$target" in *.json) EXTRA+=(-Zjson-target-spec) ;; esac
+careful_one() {
+  RUSTC_BOOTSTRAP=1 cargo test -q -p abstractions --lib --tests --target "$2" "${EXTRA[@]}" \
+    >/dev/null 2>&1 || echo "careful loop: $1 failed" >&2
 }
-
-careful_run() {
-  for row in "${ROWS[@]}"; do
-    read -r triple qemu sysroot linker native target rustflags <<<"$row"
-    extra_for "$triple" "$target"
-    (cd "$WORK/careful" && RUSTC_BOOTSTRAP=1 cargo test -q -p abstractions --lib --tests \
-      --target "$target" "${EXTRA[@]}" >/dev/null 2>&1) || echo "careful loop: $triple failed" >&2
-  done
-}
+careful_run() { careful_each careful_one; }
 
 naive_run() {
   for row in "${ROWS[@]}"; do
