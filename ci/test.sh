@@ -34,6 +34,7 @@ rm -f "$linux_log.rc"
 pids+=($!)
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all --check
+cargo fmt --manifest-path harness/fuzz/Cargo.toml --check
 # Every test executable and the bele binary they run, with the features the whole
 # workspace's tests unify (a `cargo build -p bele` first would build much of the graph
 # twice: serde's features differ).

@@ -2,8 +2,8 @@
 //! compared, as `bele report` and `bele diff` would.
 #![no_main]
 
-use bele::testing::{self as report, Format};
 use bele::testing::RunResults;
+use bele::testing::{self as report, Format};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
