@@ -76,19 +76,19 @@ pids+=("$setup_pid")
 cargo clippy -q --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps --workspace
 phase "gates (clippy, doc; setup beside them)"
+# The parsers under libFuzzer for a bounded time (built by stable cargo, two at a time),
+# while the setup's downloads and installs finish.
+FUZZ_SECS=${FUZZ_SECS:-20} ci/fuzz.sh
+phase "fuzz (setup beside it)"
 setup_code=0
 wait "$setup_pid" || setup_code=$?
 cat "$setup_log"
 [ "$setup_code" = 0 ] || { echo "setup failed (exit $setup_code)" >&2; exit 1; }
 BELE_KERNEL_TREE=$(cat "$linux_log.path")
 export BELE_KERNEL_TREE
-phase "setup (bele setup, report checkers, kernel tree and setup --kernel), after the gates"
+phase "setup (bele setup, report checkers, kernel tree and setup --kernel), after fuzz"
 cargo test --workspace --no-fail-fast "$@"
 phase "cargo test"
-
-# The parsers under libFuzzer for a bounded time (built by stable cargo, two at a time).
-FUZZ_SECS=${FUZZ_SECS:-20} ci/fuzz.sh
-phase "fuzz"
 
 # `cargo bele` as a user gets it: installed by `cargo install --path harness`, run as a cargo
 # subcommand, on every big-endian target. The fixture's doc examples fail there (exit 1).
