@@ -295,13 +295,9 @@ fn explain(members: &[Member<'_>], nbad: usize, subject: Subject) -> Option<Expl
     // with the others that fit as well (only more targets could tell them apart).
     let core =
         |c: &[Trait]| (c.iter()).all(|t| t.is_byte_order() || matches!(t, Trait::PointerWidth(_)));
-    let equally: Vec<Vec<Trait>> = if rank < 2 {
-        (fitting.take_while(|c| c.len() == traits.len()))
-            .filter(|c| core(c))
-            .collect()
-    } else {
-        fitting.take_while(|c| c.len() == traits.len()).collect()
-    };
+    let equally: Vec<Vec<Trait>> = (fitting.take_while(|c| c.len() == traits.len()))
+        .filter(|c| rank == 2 || core(c))
+        .collect();
     Some(Explanation {
         rank,
         traits,
