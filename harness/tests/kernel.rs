@@ -629,7 +629,12 @@ fn the_kernels_rust_tests_run_on_uml_32_bit_arm_and_big_endian_s390x_and_compare
     let broken = bele(
         &[
             &["kernel", "--tree", s][..],
-            &["--targets", "um,s390x", "--kunitconfig", targets[3]],
+            &[
+                "--targets",
+                "um,s390x",
+                "--kunitconfig",
+                clk.to_str().unwrap(),
+            ],
         ]
         .concat(),
         &[],
