@@ -88,7 +88,7 @@ pub struct KernelArgs {
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub builders: usize,
     /// Write a report besides the results file: FORMAT=FILE, FORMAT one of json, junit,
-    /// ktap, md, html, github. Repeatable.
+    /// ktap, kunit-json (kunit.py's --json), md, html, github. Repeatable.
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
     pub report: Vec<(report::Format, PathBuf)>,
     /// Where to write the results JSON (default: bele's cache, `kernel/results/<run-id>.json`

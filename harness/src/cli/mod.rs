@@ -321,8 +321,8 @@ pub struct TestArgs {
     /// `sid` for Debian unstable's (fetched into bele's cache, nothing installed).
     #[arg(long, value_name = "DIR|sid", help_heading = "Run Options")]
     pub qemu: Option<String>,
-    /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap, md,
-    /// html, github (repeatable).
+    /// Also write a report at the end: FORMAT=FILE with FORMAT one of json, junit, ktap,
+    /// kunit-json, md, html, github (repeatable).
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report, help_heading = "Output Options")]
     pub report: Vec<(report::Format, PathBuf)>,
     /// Where to write the results JSON (default: `target/bele/results/<run-id>.json` and latest.json).
@@ -658,7 +658,9 @@ fn parse_report(s: &str) -> Result<(report::Format, PathBuf), String> {
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not FORMAT=FILE (for example junit=target/junit.xml)"))?;
     let format = <report::Format as ValueEnum>::from_str(format, true).map_err(|_| {
-        format!("unknown report format `{format}` (json, junit, ktap, md, html, github)")
+        format!(
+            "unknown report format `{format}` (json, junit, ktap, kunit-json, md, html, github)"
+        )
     })?;
     Ok((format, PathBuf::from(file)))
 }

@@ -7,6 +7,7 @@ mod html;
 mod json;
 mod junit;
 mod ktap;
+mod kunit_json;
 mod markdown;
 mod progress;
 mod style;
@@ -21,6 +22,7 @@ pub use html::write_html;
 pub use json::{save_json, write_json};
 pub use junit::write_junit;
 pub use ktap::write_ktap;
+pub use kunit_json::write_kunit_json;
 pub use markdown::write_markdown;
 pub use progress::{LineReporter, ProgressReporter};
 pub use style::Style;
@@ -144,6 +146,9 @@ pub enum Format {
     Junit,
     /// The kernel's KTAP.
     Ktap,
+    /// kunit.py's `--json` (KernelCI's test API): a group per target, then per test
+    /// executable or suite.
+    KunitJson,
     /// Markdown for a job summary or a PR comment.
     Md,
     /// One self-contained HTML page: matrix, verdict groups, filters, failure details.
@@ -154,10 +159,11 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order `--report` lists them.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Json,
         Format::Junit,
         Format::Ktap,
+        Format::KunitJson,
         Format::Md,
         Format::Html,
         Format::Github,
@@ -174,6 +180,7 @@ pub fn render(
         Format::Json => write_json(out, results),
         Format::Junit => write_junit(out, results),
         Format::Ktap => write_ktap(out, results),
+        Format::KunitJson => write_kunit_json(out, results),
         Format::Md => write_markdown(out, results),
         Format::Html => write_html(out, results),
         Format::Github => write_github(out, results),
@@ -258,11 +265,13 @@ pub fn save(
 mod tests {
     use super::*;
 
-    /// `results` in every format, as a reader sees the text: the markup formats' escaped
-    /// apostrophe and GitHub's escaped `:` and `,` in titles read back.
+    /// `results` in every format that carries diagnostics (kunit-json has statuses and
+    /// counts only, as kunit.py's has), as a reader sees the text: the markup formats'
+    /// escaped apostrophe and GitHub's escaped `:` and `,` in titles read back.
     fn every_format(results: &crate::model::RunResults) -> Vec<(Format, String)> {
         Format::ALL
             .into_iter()
+            .filter(|f| *f != Format::KunitJson)
             .map(|format| {
                 let mut out = Vec::new();
                 render(format, results, &mut out).unwrap();

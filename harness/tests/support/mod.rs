@@ -201,6 +201,11 @@ pub fn check_machine_reports(results_file: &Path) {
     if let Err(e) = validators::ktap_matches(&main, &raw) {
         panic!("{name}: KTAP as the kernel's parser reads it: {e}\n{ktap}");
     }
+    let ours: serde_json::Value =
+        serde_json::from_str(&report(results_file, "kunit-json")).unwrap();
+    if let Err(e) = validators::kunit_json_matches(&ours, &ktap, &name) {
+        panic!("{e}");
+    }
 }
 
 /// Runs `bele test` on fixture package `pkg` and checks the reports of its results file.

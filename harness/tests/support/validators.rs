@@ -99,6 +99,95 @@ pub fn kunit_parse(ktap: &str, name: &str) -> KtapTest {
     })
 }
 
+/// Where kunit.py's JSON writer is: kunit_dir(), and the kernel tree's (BELE_KERNEL_TREE)
+/// when one is set: the writer gained per-group counts after Linux 6.1.
+pub fn kunit_json_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![kunit_dir()];
+    if let Some(tree) = std::env::var_os("BELE_KERNEL_TREE") {
+        dirs.push(PathBuf::from(tree).join("tools/testing/kunit"));
+    }
+    dirs
+}
+
+/// kunit.py's `--json` of `ktap`: its own parser's tree written by its own writer
+/// (kunit_json.py in `dir`), with empty metadata.
+pub fn kunit_json_of(dir: &Path, ktap: &str, name: &str) -> serde_json::Value {
+    assert!(
+        dir.join("kunit_json.py").is_file(),
+        "{} has no kunit_json.py: run ci/fetch-kunit.sh (ci/test.sh does) or set BELE_KUNIT_DIR",
+        dir.display()
+    );
+    let file = scratch_file(name, ktap);
+    let out = Command::new("python3")
+        .arg(harness_dir().join("tests/support/kunit_json_of.py"))
+        .arg(dir)
+        .arg(&file)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "kunit_json failed on {}:\n{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "kunit_json_of.py printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Whether `ours` (a kunit-json report) is what kunit.py's writer makes of `ktap` (the KTAP
+/// report of the same run) read by its parser, with each writer kunit_json_dirs() finds.
+pub fn kunit_json_matches(ours: &serde_json::Value, ktap: &str, name: &str) -> Result<(), String> {
+    for dir in kunit_json_dirs() {
+        let theirs = kunit_json_of(&dir, ktap, &format!("{name}.ktap"));
+        let mut normalised = ours.clone();
+        as_from_ktap(&mut normalised, theirs.get("misc").is_some());
+        if normalised != theirs {
+            return Err(format!(
+                "{name}: kunit-json is not kunit.py's ({}): ours:\n{}\nkunit.py's:\n{}",
+                dir.display(),
+                serde_json::to_string_pretty(&normalised).unwrap(),
+                serde_json::to_string_pretty(&theirs).unwrap()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `g` as kunit.py writes it from KTAP: no metadata, names as KTAP spells them, a test
+/// the kernel died in as KTAP's `not ok` (a failure), and counts only where its writer
+/// has them (`counts`: after Linux 6.1).
+fn as_from_ktap(g: &mut serde_json::Value, counts: bool) {
+    let o = g.as_object_mut().unwrap();
+    for k in ["arch", "build_environment", "defconfig"] {
+        o.insert(k.into(), "".into());
+    }
+    let name = o["name"].as_str().unwrap().replace('#', "%23");
+    o.insert("name".into(), name.into());
+    if !counts {
+        o.remove("misc");
+    }
+    if let Some(misc) = o.get_mut("misc").and_then(serde_json::Value::as_object_mut) {
+        let crashed = misc["crashed"].as_u64().unwrap();
+        let failed = misc["failed"].as_u64().unwrap();
+        misc.insert("failed".into(), (failed + crashed).into());
+        misc.insert("crashed".into(), 0.into());
+    }
+    for c in o["test_cases"].as_array_mut().unwrap() {
+        let name = c["name"].as_str().unwrap().replace('#', "%23");
+        c["name"] = name.into();
+        if c["status"] == "ERROR" {
+            c["status"] = "FAIL".into();
+        }
+    }
+    for s in o["sub_groups"].as_array_mut().unwrap() {
+        as_from_ktap(s, counts);
+    }
+}
+
 /// Whether the kernel parser's tree `main` is the run in `results` (a results file as JSON,
 /// with its derived `differences`): no parse errors, every target in order, and under every
 /// target that ran, every test executable's tests in order with the status their outcome

@@ -1,0 +1,264 @@
+//! kunit.py's `--json` format (KernelCI's test API, the kernel's
+//! tools/testing/kunit/kunit_json.py): the KTAP report's tree as nested groups, one per
+//! target, then its test executables (a kernel's suites), then their tests as cases.
+//! kunit.py's reading of bele's KTAP gives the same groups, cases and counts, but for a test
+//! the kernel died in: kunit.py says "ERROR" (crashed) only for a test cut off in the
+//! console, which bele's results know and its KTAP can only write as `not ok`.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use crate::analyze::findings::Findings;
+use crate::model::{BinaryResult, Outcome, RunResults, TargetResult, TargetStatus};
+
+/// A case's status in kunit.py's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pass,
+    Fail,
+    Error,
+    Skip,
+}
+
+impl Status {
+    fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Error => "ERROR",
+            Status::Skip => "SKIP",
+        }
+    }
+
+    /// A test's status, as the KTAP report marks it: a passed test whose probe records
+    /// differ fails on the differing side.
+    fn of(outcome: Outcome, differs: bool) -> Status {
+        match outcome {
+            Outcome::Passed if differs => Status::Fail,
+            Outcome::Passed => Status::Pass,
+            Outcome::Failed | Outcome::TimedOut => Status::Fail,
+            Outcome::Crashed => Status::Error,
+            Outcome::Ignored | Outcome::NotRun => Status::Skip,
+        }
+    }
+}
+
+/// kunit_parser's `TestCounts`: the cases below a group by status (`errors` counts parse
+/// errors, which bele's results never have).
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    crashed: u64,
+    skipped: u64,
+}
+
+impl Counts {
+    fn add(&mut self, s: Status) {
+        match s {
+            Status::Pass => self.passed += 1,
+            Status::Fail => self.failed += 1,
+            Status::Error => self.crashed += 1,
+            Status::Skip => self.skipped += 1,
+        }
+    }
+
+    fn merge(&mut self, o: Counts) {
+        self.passed += o.passed;
+        self.failed += o.failed;
+        self.crashed += o.crashed;
+        self.skipped += o.skipped;
+    }
+}
+
+/// A group being built: its sub-groups and cases, and the counts of every case below it.
+#[derive(Default)]
+struct Group {
+    sub_groups: Vec<Value>,
+    test_cases: Vec<Value>,
+    counts: Counts,
+}
+
+impl Group {
+    fn case(&mut self, name: &str, s: Status) {
+        self.test_cases
+            .push(json!({ "name": name, "status": s.word() }));
+        self.counts.add(s);
+    }
+
+    fn sub_group(&mut self, (g, counts): (Value, Counts)) {
+        self.sub_groups.push(g);
+        self.counts.merge(counts);
+    }
+
+    /// The group as kunit_json.py writes it, with `common`'s fields, and its counts.
+    fn finish(self, name: &str, common: &Value) -> (Value, Counts) {
+        let c = self.counts;
+        let mut g = json!({
+            "name": name,
+            "sub_groups": self.sub_groups,
+            "test_cases": self.test_cases,
+            "misc": {
+                "tests": c.passed + c.failed + c.crashed + c.skipped,
+                "passed": c.passed,
+                "failed": c.failed,
+                "crashed": c.crashed,
+                "skipped": c.skipped,
+                "errors": 0,
+            },
+        });
+        if let (Value::Object(g), Value::Object(common)) = (&mut g, common) {
+            g.extend(common.clone());
+        }
+        (g, c)
+    }
+}
+
+/// The fields kunit_json.py gives every group: `arch` is the kernel's make ARCH (a
+/// user-mode target's triple), `build_environment` the directory its tests were built in.
+fn common(arch: &str, build_dir: &str) -> Value {
+    json!({
+        "arch": arch,
+        "defconfig": "",
+        "build_environment": build_dir,
+        "lab_name": null,
+        "kernel": null,
+        "job": null,
+        "git_branch": "kselftest",
+    })
+}
+
+pub fn write_kunit_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
+    let found = Findings::of(results);
+    let mut top = Group::default();
+    for t in &results.targets {
+        match t.status {
+            TargetStatus::Unavailable => top.case(&t.triple, Status::Skip),
+            TargetStatus::BuildFailed => top.case(&t.triple, Status::Fail),
+            _ if t.binaries.is_empty() => top.case(&t.triple, Status::Skip),
+            _ => top.sub_group(target(results, &found, t)),
+        }
+    }
+    let (g, _) = top.finish("KUnit Test Group", &common("", ""));
+    serde_json::to_writer_pretty(&mut *out, &g)?;
+    writeln!(out)
+}
+
+fn target(results: &RunResults, found: &Findings<'_>, t: &TargetResult) -> (Value, Counts) {
+    // A kernel's make ARCH, as kunit.py names it; a user-mode target's triple.
+    let kernels = bele_targets::KernelTable::builtin();
+    let arch = kernels
+        .kernels()
+        .iter()
+        .find(|k| k.result_name() == t.triple)
+        .map_or(t.triple.as_str(), |k| k.arch.as_str());
+    let build_dir = t
+        .binaries
+        .first()
+        .and_then(|b| std::path::Path::new(&b.executable).parent())
+        .map_or(String::new(), |d| d.display().to_string());
+    let common = common(arch, &build_dir);
+    let mut g = Group::default();
+    for b in &t.binaries {
+        if b.tests.is_empty() {
+            let s = if b.error.is_some() {
+                Status::Fail
+            } else {
+                Status::Skip
+            };
+            g.case(&b.id, s);
+        } else {
+            g.sub_group(binary(found, t, b, &common));
+        }
+    }
+    if !found.layouts.is_empty() && t.layouts.is_some() {
+        let fails = found
+            .layouts
+            .iter()
+            .any(|l| l.differs_on(&t.triple) && l.fails(results.config.strict));
+        g.case("layouts", if fails { Status::Fail } else { Status::Pass });
+    }
+    g.finish(&t.triple, &common)
+}
+
+fn binary(
+    found: &Findings<'_>,
+    t: &TargetResult,
+    b: &BinaryResult,
+    common: &Value,
+) -> (Value, Counts) {
+    let mut g = Group::default();
+    for r in &b.tests {
+        let differs = !found.differing(&t.triple, &b.id, &r.name).is_empty();
+        g.case(&r.name, Status::of(r.outcome, differs));
+    }
+    g.finish(&b.id, common)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::validators::kunit_json_matches;
+    use crate::testdata::every_status;
+
+    fn render(f: fn(&mut dyn Write, &RunResults) -> io::Result<()>, r: &RunResults) -> String {
+        let mut out = Vec::new();
+        f(&mut out, r).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// kunit.py's own writer, on its parser's reading of the KTAP report of the same run,
+    /// gives the same groups, cases, statuses and counts: every outcome and target status,
+    /// with the writer from Debian's 6.1 sources and the kernel tree's (CI sets one).
+    #[test]
+    fn kunit_py_writes_the_same_from_the_ktap() {
+        let r = every_status();
+        let ours: Value = serde_json::from_str(&render(write_kunit_json, &r)).unwrap();
+        let ktap = render(crate::report::write_ktap, &r);
+        if let Err(e) = kunit_json_matches(&ours, &ktap, "every-status") {
+            panic!("{e}");
+        }
+        // What KTAP cannot carry: the crash is kunit.py's ERROR, counted as crashed, and
+        // each target group names its arch.
+        let s390x = &ours["sub_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "s390x-unknown-linux-gnu")
+            .unwrap();
+        assert_eq!(s390x["arch"], "s390x-unknown-linux-gnu");
+        let pkg = &s390x["sub_groups"][0];
+        let be_bug = pkg["test_cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "be_bug")
+            .unwrap();
+        assert_eq!(be_bug["status"], "ERROR");
+        assert!(pkg["misc"]["crashed"].as_u64().unwrap() >= 1, "{pkg:#}");
+    }
+
+    /// A kernel target's groups carry its make ARCH, as kunit.py's do.
+    #[test]
+    fn a_kernel_target_has_its_make_arch() {
+        let mut r = every_status();
+        let i = r
+            .targets
+            .iter()
+            .position(|t| t.triple == "s390x-unknown-linux-gnu")
+            .unwrap();
+        r.targets[i].triple = "s390x-linux-kernel".into();
+        let ours: Value = serde_json::from_str(&render(write_kunit_json, &r)).unwrap();
+        let g = ours["sub_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "s390x-linux-kernel")
+            .unwrap();
+        assert_eq!(
+            (&g["arch"], &g["sub_groups"][0]["arch"]),
+            (&"s390".into(), &"s390".into())
+        );
+    }
+}
