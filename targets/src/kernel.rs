@@ -13,6 +13,18 @@ pub const BUILTIN_KERNELS: &str = include_str!("../kernels.toml");
 /// The name the builtin kernel table is reported under in errors.
 pub const BUILTIN_KERNELS_ORIGIN: &str = "targets/kernels.toml";
 
+/// Named sets of the kernel's C KUnit suites (`bele kernel --suites NAME`), each a
+/// kunitconfig fragment under `targets/suites/`.
+pub const SUITES: &[(&str, &str)] = &[("endian", include_str!("../suites/endian.kunitconfig"))];
+
+/// The kunitconfig text of the suite set `name`.
+pub fn suites(name: &str) -> Option<&'static str> {
+    SUITES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 /// One architecture a kernel can be built for and booted.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

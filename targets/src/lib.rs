@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use kernel::{KernelTable, KernelTarget, BUILTIN_KERNELS, BUILTIN_KERNELS_ORIGIN};
+pub use kernel::{
+    suites, KernelTable, KernelTarget, BUILTIN_KERNELS, BUILTIN_KERNELS_ORIGIN, SUITES,
+};
 pub use select::{select, SelectError};
 pub use traits::{describe, Described, Phrase, Signedness, Trait, Traits};
 

@@ -32,6 +32,11 @@ pub struct KernelArgs {
     /// directory, then in the tree. Repeatable; later lines win.
     #[arg(long = "kunitconfig", value_name = "FILE")]
     pub kunitconfigs: Vec<PathBuf>,
+    /// Also run a named set of the kernel's C KUnit suites: `endian` (checksums, bitfields,
+    /// CRCs, siphash, the string hash, UUIDs: targets/suites/endian.kunitconfig). Before the
+    /// kunitconfigs; an option the tree lacks is left out with a note. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub suites: Vec<String>,
     /// Run only the tests this glob names (`suite`, `suite.test`, `rust_doctests_kernel.*`).
     #[arg(value_name = "FILTER_GLOB")]
     pub filter_glob: Option<String>,
@@ -378,12 +383,24 @@ pub(super) fn kernel(
         std::fs::create_dir_all(&results_dir)
             .with_context(|| format!("cannot create {}", results_dir.display()))?;
     }
+    let suites = match args.suites.as_slice() {
+        [] => crate::kernel::suites::Resolved::default(),
+        names => {
+            let kconfig = crate::kernel::tree::Tree::inspect(&tree)
+                .map_err(anyhow::Error::msg)?
+                .kconfig();
+            crate::kernel::suites::resolve(names, &|s| kconfig.gate(s).is_some())
+                .map_err(anyhow::Error::msg)?
+        }
+    };
     let kunitconfigs = read_kunitconfigs(&args.kunitconfigs, &tree, ctx)?;
     let plan = KernelPlan {
         tree,
         targets,
         users: &users,
+        suites: suites.sets,
         kunitconfigs,
+        left_out: suites.left_out,
         filter_glob: args.filter_glob.clone(),
         kernel_args: words(&args.kernel_args),
         qemu_args: words(&args.qemu_args),

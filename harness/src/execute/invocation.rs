@@ -115,6 +115,9 @@ pub fn repro_line(
             bele_qemu::shell_quote(&k.tree.display().to_string()),
             target.triple.split('-').next().unwrap_or(&target.triple)
         );
+        for s in &k.suites {
+            line.push_str(&format!(" --suites {}", bele_qemu::shell_quote(s)));
+        }
         for c in &k.kunitconfigs {
             line.push_str(&format!(
                 " --kunitconfig {}",
@@ -208,8 +211,8 @@ mod tests {
     }
 
     /// A kernel test's repro line is a `bele kernel` run of that test with everything the
-    /// run was given that changes what it does: kunitconfigs, make options, kernel and QEMU
-    /// arguments.
+    /// run was given that changes what it does: suite sets, kunitconfigs, make options,
+    /// kernel and QEMU arguments.
     #[test]
     fn a_kernel_repro_line_carries_the_runs_options() {
         let mut r = sample();
@@ -222,6 +225,7 @@ mod tests {
             qemu_args: vec!["-smp".into(), "2".into()],
             make_options: vec!["LLVM=1".into()],
             kconfig_add: vec!["CONFIG_KASAN=y".into()],
+            suites: vec!["endian".into()],
         });
         let t = &mut r.targets[1];
         t.triple = "s390x-linux-kernel".into();
@@ -229,8 +233,8 @@ mod tests {
         let t = &r.targets[1];
         assert_eq!(
             repro_line(t, &t.binaries[0], "reads_a_length", &r.config),
-            "bele kernel --tree '/src/linux tree' --targets s390x --kunitconfig my.kunitconfig \
-             --kconfig-add CONFIG_KASAN=y --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
+            "bele kernel --tree '/src/linux tree' --targets s390x --suites endian \
+             --kunitconfig my.kunitconfig --kconfig-add CONFIG_KASAN=y --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
              rust_kernel_things.reads_a_length"
         );
         // A test known only by its place replays its suite.

@@ -8,5 +8,6 @@ pub(crate) mod ktap;
 pub(crate) mod parse;
 pub(crate) mod results;
 pub(crate) mod run;
+pub(crate) mod suites;
 pub(crate) mod tools;
 pub(crate) mod tree;

@@ -55,6 +55,7 @@ pub fn parse(c: &Consoles<'_>) -> RunResults {
             qemu_args: Vec::new(),
             make_options: Vec::new(),
             kconfig_add: Vec::new(),
+            suites: Vec::new(),
         },
         (0, 0),
     );

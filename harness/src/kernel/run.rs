@@ -28,8 +28,13 @@ pub struct KernelPlan<'t> {
     pub targets: Vec<&'t KernelTarget>,
     /// The user-mode table the targets' `like` rows are in.
     pub users: &'t Table,
+    /// Each `--suites` set by name, with the text of its options the tree declares.
+    pub suites: Vec<(String, String)>,
     /// Each `--kunitconfig` with its text.
     pub kunitconfigs: Vec<(PathBuf, String)>,
+    /// Test options left out of every target (a suite set's that the tree lacks), each
+    /// with why.
+    pub left_out: Vec<String>,
     /// `kunit.filter_glob`.
     pub filter_glob: Option<String>,
     /// The user's kernel command-line arguments, after bele's.
@@ -230,7 +235,10 @@ fn build_one(
     env: &HostEnv,
 ) -> Built {
     let start = Instant::now();
-    let mut configs = plan.kunitconfigs.clone();
+    let mut configs: Vec<(PathBuf, String)> = (plan.suites.iter())
+        .map(|(name, text)| (format!("--suites {name}").into(), text.clone()))
+        .chain(plan.kunitconfigs.iter().cloned())
+        .collect();
     if !plan.kconfig_add.is_empty() {
         configs.push(("--kconfig-add".into(), plan.kconfig_add.join("\n")));
     }
@@ -298,7 +306,7 @@ fn build_one(
                 outcome: Ok(Image {
                     path: dir.join(&k.image),
                     compiled,
-                    left_out,
+                    left_out: plan.left_out.iter().cloned().chain(left_out).collect(),
                 }),
             }
         }
@@ -727,6 +735,7 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
             qemu_args: plan.qemu_args.clone(),
             make_options: plan.make_options.clone(),
             kconfig_add: plan.kconfig_add.clone(),
+            suites: plan.suites.iter().map(|(n, _)| n.clone()).collect(),
             filter_globs: plan.filter_glob.iter().cloned().collect(),
         },
         (plan.timeout.as_secs(), plan.jobs),
@@ -785,7 +794,9 @@ mod tests {
             tree: "/t".into(),
             targets: vec![k],
             users: &users,
+            suites: Vec::new(),
             kunitconfigs: Vec::new(),
+            left_out: Vec::new(),
             filter_glob: Some("rust_*".into()),
             kernel_args: vec!["oops=panic".into(), "panic=0".into()],
             qemu_args: Vec::new(),

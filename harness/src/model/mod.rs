@@ -18,7 +18,7 @@ pub use layout::{Field, Layouts, Shape, TypeLayout};
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 12;
+pub const SCHEMA_VERSION: u32 = 13;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,6 +184,9 @@ pub struct KernelInfo {
     /// `--kconfig-add`: Kconfig lines added after the kunitconfigs.
     #[serde(default)]
     pub kconfig_add: Vec<String>,
+    /// `--suites`: the named sets of C KUnit suites added, before the kunitconfigs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suites: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
