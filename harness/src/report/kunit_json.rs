@@ -148,16 +148,16 @@ pub fn write_kunit_json(out: &mut dyn Write, results: &RunResults) -> io::Result
 fn target(results: &RunResults, found: &Findings<'_>, t: &TargetResult) -> (Value, Counts) {
     // A kernel's make ARCH, as kunit.py names it; a user-mode target's triple.
     let kernels = bele_targets::KernelTable::builtin();
-    let arch = kernels
-        .kernels()
-        .iter()
-        .find(|k| k.result_name() == t.triple)
-        .map_or(t.triple.as_str(), |k| k.arch.as_str());
-    let build_dir = t
-        .binaries
-        .first()
-        .and_then(|b| std::path::Path::new(&b.executable).parent())
-        .map_or(String::new(), |d| d.display().to_string());
+    let kernel = (kernels.kernels().iter()).find(|k| k.result_name() == t.triple);
+    let arch = kernel.map_or(t.triple.as_str(), |k| k.arch.as_str());
+    // The kernel's build directory is its image's path less the image's place in it.
+    let build_dir = t.binaries.first().map_or(String::new(), |b| {
+        let exe = b.executable.display().to_string();
+        match kernel.and_then(|k| exe.strip_suffix(&k.image)) {
+            Some(dir) => dir.trim_end_matches('/').to_string(),
+            None => (b.executable.parent()).map_or(String::new(), |d| d.display().to_string()),
+        }
+    });
     let common = common(arch, &build_dir);
     let mut g = Group::default();
     for b in &t.binaries {
@@ -239,7 +239,7 @@ mod tests {
         assert!(pkg["misc"]["crashed"].as_u64().unwrap() >= 1, "{pkg:#}");
     }
 
-    /// A kernel target's groups carry its make ARCH, as kunit.py's do.
+    /// A kernel target's groups carry its make ARCH and build directory, as kunit.py's do.
     #[test]
     fn a_kernel_target_has_its_make_arch() {
         let mut r = every_status();
@@ -249,6 +249,7 @@ mod tests {
             .position(|t| t.triple == "s390x-unknown-linux-gnu")
             .unwrap();
         r.targets[i].triple = "s390x-linux-kernel".into();
+        r.targets[i].binaries[0].executable = "/cache/s390x-1/arch/s390/boot/bzImage".into();
         let ours: Value = serde_json::from_str(&render(write_kunit_json, &r)).unwrap();
         let g = ours["sub_groups"]
             .as_array()
@@ -260,5 +261,6 @@ mod tests {
             (&g["arch"], &g["sub_groups"][0]["arch"]),
             (&"s390".into(), &"s390".into())
         );
+        assert_eq!(g["build_environment"], "/cache/s390x-1");
     }
 }

@@ -70,33 +70,48 @@ fn kunit_dir() -> PathBuf {
         .unwrap_or_else(|| harness_dir().join("../target/kunit"))
 }
 
-/// Parses `ktap` with the kernel's parser and returns its tree.
-pub fn kunit_parse(ktap: &str, name: &str) -> KtapTest {
-    let dir = kunit_dir();
+/// Runs `script` (in tests/support) on `ktap` (written to a scratch file `name`) with the
+/// kernel's kunit modules in `dir`, which must hold `needs`, and parses the JSON it prints.
+fn kunit_script<T: serde::de::DeserializeOwned>(
+    script: &str,
+    dir: &Path,
+    needs: &str,
+    (ktap, name): (&str, &str),
+) -> T {
     assert!(
-        dir.join("kunit_parser.py").is_file(),
-        "{} has no kunit_parser.py: run ci/fetch-kunit.sh (ci/test.sh does) or set BELE_KUNIT_DIR",
+        dir.join(needs).is_file(),
+        "{} has no {needs}: run ci/fetch-kunit.sh (ci/test.sh does) or set BELE_KUNIT_DIR",
         dir.display()
     );
     let file = scratch_file(name, ktap);
     let out = Command::new("python3")
-        .arg(harness_dir().join("tests/support/ktap_tree.py"))
-        .arg(&dir)
+        .arg(harness_dir().join("tests/support").join(script))
+        .arg(dir)
         .arg(&file)
         .output()
         .expect("python3");
     assert!(
         out.status.success(),
-        "kunit_parser failed on {}:\n{}",
+        "{script} failed on {}:\n{}",
         file.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "ktap_tree.py printed no tree ({e}):\n{}",
+            "{script} printed no JSON ({e}):\n{}",
             String::from_utf8_lossy(&out.stdout)
         )
     })
+}
+
+/// Parses `ktap` with the kernel's parser and returns its tree.
+pub fn kunit_parse(ktap: &str, name: &str) -> KtapTest {
+    kunit_script(
+        "ktap_tree.py",
+        &kunit_dir(),
+        "kunit_parser.py",
+        (ktap, name),
+    )
 }
 
 /// Where kunit.py's JSON writer is: kunit_dir(), and the kernel tree's (BELE_KERNEL_TREE)
@@ -112,30 +127,7 @@ pub fn kunit_json_dirs() -> Vec<PathBuf> {
 /// kunit.py's `--json` of `ktap`: its own parser's tree written by its own writer
 /// (kunit_json.py in `dir`), with empty metadata.
 pub fn kunit_json_of(dir: &Path, ktap: &str, name: &str) -> serde_json::Value {
-    assert!(
-        dir.join("kunit_json.py").is_file(),
-        "{} has no kunit_json.py: run ci/fetch-kunit.sh (ci/test.sh does) or set BELE_KUNIT_DIR",
-        dir.display()
-    );
-    let file = scratch_file(name, ktap);
-    let out = Command::new("python3")
-        .arg(harness_dir().join("tests/support/kunit_json_of.py"))
-        .arg(dir)
-        .arg(&file)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "kunit_json failed on {}:\n{}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "kunit_json_of.py printed no JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    kunit_script("kunit_json_of.py", dir, "kunit_json.py", (ktap, name))
 }
 
 /// Whether `ours` (a kunit-json report) is what kunit.py's writer makes of `ktap` (the KTAP
