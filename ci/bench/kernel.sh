@@ -10,7 +10,10 @@
 #                                                 bele's um leaves out kunit.py's UML PCI,
 #                                                 see targets/kernels.toml)
 #
-# Cold: empty build directories for both. Warm: the same again with nothing changed.
+# Cold: empty build directories for both. Warm: the same again with nothing changed. Edit:
+# one rust/kernel file edited. Per architecture, kunit.py is timed on its own and bele's
+# build and boot come from its results (its builds and boots overlap, so they add up to more
+# than its wall time).
 # Prints the times and the ratios bele / kunit.py.
 #
 #   ci/bench/kernel.sh [TREE]     # default: ci/fetch-linux.sh's tree
@@ -25,6 +28,11 @@ trap 'rm -rf "$WORK"' EXIT
 # kunit.py writes into the tree unless --build_dir is outside it; a symlink farm keeps the
 # fetched tree as it is, and bele gets the same farm so both read the same sources.
 cp -as "$(realpath "$TREE")" "$WORK/linux"
+# kunit.py builds the tree its own real path is in: copies, not links, keep it in the farm
+# (else it builds the fetched tree and never sees the edit below).
+for f in "$WORK"/linux/tools/testing/kunit/*.py "$WORK"/linux/tools/testing/kunit/qemu_configs/*.py; do
+  cp --remove-destination "$(readlink -f "$f")" "$f"
+done
 # The same Rust tests bele enables: its fragment, as kunit.py's --kunitconfig.
 python3 - "$TREE" > "$WORK/rust.kunitconfig" <<'PY'
 import os, re, sys
@@ -51,28 +59,56 @@ kunit() {
     { echo "kunit.py $* failed:"; tail -n 20 "$WORK/kunit-$1.log"; exit 1; }
 }
 secs() { python3 -c "import time; print(time.time())"; }
+# One kunit.py run per architecture, each timed: "<arch> <seconds>" lines in $1.
 loop() {
-  kunit s390 --arch s390 --cross_compile s390x-linux-gnu-
-  kunit arm --arch arm --cross_compile arm-linux-gnueabihf-
-  kunit um --arch um
+  local t0
+  : >"$1"
+  for a in s390 arm um; do
+    t0=$(secs)
+    case $a in
+      s390) kunit s390 --arch s390 --cross_compile s390x-linux-gnu- ;;
+      arm) kunit arm --arch arm --cross_compile arm-linux-gnueabihf- ;;
+      um) kunit um --arch um ;;
+    esac
+    python3 -c "import sys, time; print(sys.argv[1], f'{time.time() - float(sys.argv[2]):.1f}')" "$a" "$t0" >>"$1"
+  done
 }
 run_bele() {
   BELE_CACHE_DIR="$WORK/cache" $BELE kernel --tree "$WORK/linux" --targets um,arm,s390x \
-    --color never --out "$WORK/bele.json" >"$WORK/bele.log" 2>&1 ||
+    --color never --out "$1" >"$WORK/bele.log" 2>&1 ||
     { echo "bele kernel failed:"; tail -n 20 "$WORK/bele.log"; exit 1; }
 }
 measure() { local t0; t0=$(secs); "$@"; python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$t0"; }
-cold_loop=$(measure loop)
-cold_bele=$(measure run_bele)
-warm_loop=$(measure loop)
-warm_bele=$(measure run_bele)
-tests() { grep -cE '^\s+(ok|not ok) ' "$1" || true; }
-python3 - "$cold_bele" "$cold_loop" "$warm_bele" "$warm_loop" "$WORK/bele.json" <<'PY'
+# One edited rust/kernel file: the farm's link replaced by a copy with a line added, as a
+# developer's edit (both sides rebuild what depends on it).
+edit() {
+  local f=$WORK/linux/rust/kernel/lib.rs
+  cp --remove-destination "$(readlink -f "$f")" "$f"
+  echo "// ci/bench/kernel.sh: an edit" >>"$f"
+}
+cold_loop=$(measure loop "$WORK/cold.loop")
+cold_bele=$(measure run_bele "$WORK/cold.json")
+warm_loop=$(measure loop "$WORK/warm.loop")
+warm_bele=$(measure run_bele "$WORK/warm.json")
+edit
+edit_loop=$(measure loop "$WORK/edit.loop")
+edit_bele=$(measure run_bele "$WORK/edit.json")
+python3 - "$WORK" "$cold_bele" "$cold_loop" "$warm_bele" "$warm_loop" "$edit_bele" "$edit_loop" <<'PY'
 import json, sys
-cb, cl, wb, wl = map(float, sys.argv[1:5])
-r = json.load(open(sys.argv[5]))
-counts = {t["triple"]: sum(len(b["tests"]) for b in t["binaries"]) for t in r["targets"]}
-print(f"tests per target (bele): {counts}")
-print(f"cold: bele {cb:.1f} s, kunit.py per arch {cl:.1f} s, ratio {cb / cl:.2f}")
-print(f"warm: bele {wb:.1f} s, kunit.py per arch {wl:.1f} s, ratio {wb / wl:.2f}")
+work = sys.argv[1]
+times = list(map(float, sys.argv[2:8]))
+arch = {"s390x-linux-kernel": "s390", "arm-linux-kernel": "arm", "um-linux-kernel": "um"}
+for i, case in enumerate(["cold", "warm", "edit"]):
+    b, l = times[2 * i], times[2 * i + 1]
+    loop = dict(line.split() for line in open(f"{work}/{case}.loop"))
+    r = json.load(open(f"{work}/{case}.json"))
+    print(f"{case}: bele {b:.1f} s, kunit.py per arch in sequence {l:.1f} s, ratio {b / l:.2f}")
+    for t in r["targets"]:
+        a = arch[t["triple"]]
+        build = t["build"]["duration_ms"] / 1000
+        boot = (t.get("run_ms") or 0) / 1000
+        tests = sum(len(x["tests"]) for x in t["binaries"])
+        k = float(loop[a])
+        print(f"  {a:5} bele build {build:6.1f} s + boot {boot:5.1f} s = {build + boot:6.1f} s"
+              f" against kunit.py {k:6.1f} s ({(build + boot) / k:.2f}); {tests} tests")
 PY
