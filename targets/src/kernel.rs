@@ -55,6 +55,10 @@ pub struct KernelTarget {
     pub kconfig: Vec<String>,
     #[serde(default)]
     pub packages: Vec<String>,
+    /// Built with clang and LLVM's tools (make's `LLVM=`), as the tree asks for Rust on
+    /// this architecture (`select HAVE_RUST if ... CC_IS_CLANG`).
+    #[serde(default)]
+    pub llvm: bool,
     /// Whether `bele kernel` builds it when `--targets` names none (where two rows give
     /// the same verdicts, the faster one is the default).
     #[serde(default = "yes")]

@@ -519,7 +519,7 @@ pub(super) fn setup(
     let check = || {
         let (found, mut missing) = check_shared(&mins, &ctx.env, &tree.path);
         for k in &targets {
-            missing.extend(check_target(k, &ctx.env));
+            missing.extend(check_target(k, &ctx.env, &found));
         }
         (found, missing)
     };

@@ -85,6 +85,34 @@ enum Msg {
     Done(usize, Built),
 }
 
+/// Why target `k` cannot be built here (the tree gives it no Rust, or a tool is missing:
+/// `shared`, the tools every target needs, as `found`), or `None`.
+fn unavailable(
+    tree: &Tree,
+    k: &KernelTarget,
+    (shared, found): (&[Missing], &Found),
+    env: &HostEnv,
+) -> Option<String> {
+    if !tree.supports_rust(k) {
+        return Some(format!(
+            "this tree (Linux {}) has no Rust for {}: arch/{}/Kconfig does not select HAVE_RUST",
+            tree.version, k.name, k.srcarch
+        ));
+    }
+    let missing: Vec<Missing> = (shared.iter().cloned())
+        .chain(check_target(k, env, found))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let what: Vec<&str> = missing.iter().map(|m| m.what.as_str()).collect();
+    Some(format!(
+        "missing: {} (install them: bele setup --kernel --tree {})",
+        what.join(", "),
+        tree.path.display()
+    ))
+}
+
 /// Runs `plan`: results for every target, saved to `plan.out` after each.
 pub fn run(
     plan: &KernelPlan<'_>,
@@ -117,23 +145,7 @@ pub fn run(
         let mut t = TargetResult::new(like, runner, Vec::new());
         t.triple = k.result_name();
         t.std = Some(StdUsed::Kernel);
-        let missing: Vec<Missing> = shared.iter().cloned().chain(check_target(k, env)).collect();
-        let why = if !tree.supports_rust(k) {
-            Some(format!(
-                "this tree (Linux {}) has no Rust for {}: arch/{}/Kconfig does not select HAVE_RUST",
-                tree.version, k.name, k.srcarch
-            ))
-        } else if !missing.is_empty() {
-            let what: Vec<&str> = missing.iter().map(|m| m.what.as_str()).collect();
-            Some(format!(
-                "missing: {} (install them: bele setup --kernel --tree {})",
-                what.join(", "),
-                tree.path.display()
-            ))
-        } else {
-            None
-        };
-        match why {
+        match unavailable(&tree, k, (&shared, &found), env) {
             Some(reason) => {
                 t.status = TargetStatus::Unavailable;
                 reporter.event(&Event::TargetUnavailable {
@@ -147,7 +159,6 @@ pub fn run(
         results.targets.push(t);
     }
     save(&results, &plan.out, reporter)?;
-    let make_env = found.env();
     // What a kernel build directory was configured with besides the fragment: the tree's
     // version and the toolchain. Either changing configures it again.
     let identity = format!(
@@ -164,7 +175,7 @@ pub fn run(
     let queue = &queue;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let (tx, rx) = mpsc::channel();
-        let (tree, options, make_env) = (&tree, &options, &make_env);
+        let (tree, options, found) = (&tree, &options, &found);
         for _ in 0..plan.builders.max(1) {
             let tx = tx.clone();
             scope.spawn(move || loop {
@@ -175,7 +186,7 @@ pub fn run(
                 }
                 let _ = tx.send(Msg::Started(idx));
                 let k = plan.targets[idx];
-                let built = build_one(plan, tree, k, (options, identity), make_env, env);
+                let built = build_one(plan, tree, k, (options, identity), found, env);
                 let _ = tx.send(Msg::Done(idx, built));
             });
         }
@@ -231,10 +242,16 @@ fn build_one(
     tree: &Tree,
     k: &KernelTarget,
     (options, identity): (&[String], &str),
-    make_env: &[(String, String)],
+    found: &Found,
     env: &HostEnv,
 ) -> Built {
     let start = Instant::now();
+    // A row built with clang gets the LLVM found; the user's make options come after it.
+    let make_options: Vec<String> = (found.llvm.iter())
+        .filter(|_| k.llvm)
+        .map(|suffix| format!("LLVM={suffix}"))
+        .chain(plan.make_options.iter().cloned())
+        .collect();
     let mut configs: Vec<(PathBuf, String)> = (plan.suites.iter())
         .map(|(name, text)| (format!("--suites {name}").into(), text.clone()))
         .chain(plan.kunitconfigs.iter().cloned())
@@ -244,7 +261,7 @@ fn build_one(
     }
     let fragment = fragment(options, k, &configs);
     // make's options (LLVM=1) change what is built as the configuration does.
-    let made_with = match plan.make_options.as_slice() {
+    let made_with = match make_options.as_slice() {
         [] => String::new(),
         options => format!("# make {}\n", options.join(" ")),
     };
@@ -258,7 +275,7 @@ fn build_one(
         ),
     };
     let stamp = stamp(&format!("{fragment}{made_with}"), identity);
-    let base = make(&tree.path, &dir, k, &plan.make_options, make_env);
+    let base = make(&tree.path, &dir, k, &make_options, &found.env());
     let failed = |log: String, command: String| Built {
         duration: start.elapsed(),
         command,

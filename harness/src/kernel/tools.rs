@@ -61,6 +61,9 @@ pub struct Found {
     /// The host's triple, as that rustc says (`rustc -vV`).
     pub host: String,
     pub libclang: Option<PathBuf>,
+    /// make's `LLVM=` for the rows built with clang (`-19`: clang-19, ld.lld-19, ...), the
+    /// newest LLVM on PATH at least the tree's minimum; `None` when there is none.
+    pub llvm: Option<String>,
 }
 
 impl Found {
@@ -151,6 +154,7 @@ pub fn check_shared(min: &Minimums, env: &HostEnv, cwd: &Path) -> (Found, Vec<Mi
             fix: Fix::Apt(vec![libclang_package(min)]),
         }),
     }
+    found.llvm = llvm_suffix(env, min.llvm.first().copied().unwrap_or(0));
     for (tool, package) in [
         ("make", "make"),
         ("flex", "flex"),
@@ -183,9 +187,32 @@ fn libclang_package(min: &Minimums) -> String {
     format!("libclang-{major}-dev")
 }
 
-/// Checks what one target needs besides the shared tools.
-pub fn check_target(k: &KernelTarget, env: &HostEnv) -> Vec<Missing> {
+/// The newest LLVM whose clang, ld.lld and llvm-ar are on PATH with a version suffix
+/// (Debian's `clang-19`), of at least `min_major`, as make's `LLVM=-19`.
+fn llvm_suffix(env: &HostEnv, min_major: u64) -> Option<String> {
+    (min_major.max(1)..=40)
+        .rev()
+        .find(|n| {
+            ["clang", "ld.lld", "llvm-ar"]
+                .iter()
+                .all(|tool| env.which(&format!("{tool}-{n}")).is_some())
+        })
+        .map(|n| format!("-{n}"))
+}
+
+/// Checks what one target needs besides the shared tools (`found`: what they found).
+pub fn check_target(k: &KernelTarget, env: &HostEnv, found: &Found) -> Vec<Missing> {
     let mut missing = Vec::new();
+    if k.llvm && found.llvm.is_none() {
+        missing.push(Missing {
+            what: format!(
+                "clang, ld.lld and llvm-ar of one LLVM (the tree builds {}'s Rust only with \
+                 clang)",
+                k.name
+            ),
+            fix: Fix::Apt(k.packages.clone()),
+        });
+    }
     if let Some(gcc) = k.cross_gcc() {
         if env.which(&gcc).is_none() {
             missing.push(Missing {
@@ -476,5 +503,58 @@ mod tests {
             ]
         );
         assert!(setup_plan(&[]).is_empty());
+    }
+
+    /// A row built with clang gets the newest complete LLVM of at least the tree's minimum;
+    /// with none it is missing, with the row's packages as the fix; other rows never ask.
+    #[test]
+    fn the_newest_complete_llvm_is_chosen_for_clang_rows() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("bele-llvm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // LLVM 19 complete, 21 without its linker, 14 too old.
+        for tool in [
+            "clang-19",
+            "ld.lld-19",
+            "llvm-ar-19",
+            "clang-21",
+            "llvm-ar-21",
+            "clang-14",
+            "ld.lld-14",
+            "llvm-ar-14",
+        ] {
+            let p = dir.join(tool);
+            std::fs::write(&p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let env = HostEnv {
+            vars: vec![("PATH".into(), dir.display().to_string())],
+        };
+        assert_eq!(llvm_suffix(&env, 17).as_deref(), Some("-19"));
+        assert_eq!(llvm_suffix(&env, 20), None);
+        assert_eq!(llvm_suffix(&env, 0).as_deref(), Some("-19"));
+        let table = bele_targets::KernelTable::builtin();
+        let riscv = table.get("riscv64").unwrap();
+        assert!(riscv.llvm && riscv.cross_compile.is_none());
+        let none = Found::default();
+        let missing = check_target(riscv, &env, &none);
+        assert_eq!(missing.len(), 2, "{missing:?}");
+        assert!(
+            missing[0].what.starts_with("clang, ld.lld and llvm-ar"),
+            "{missing:?}"
+        );
+        assert_eq!(missing[0].fix, Fix::Apt(riscv.packages.clone()));
+        let with = Found {
+            llvm: Some("-19".into()),
+            ..Found::default()
+        };
+        // Only qemu-system-riscv64 is missing from this PATH.
+        assert_eq!(check_target(riscv, &env, &with).len(), 1);
+        let s390x = table.get("s390x").unwrap();
+        assert!(!s390x.llvm);
+        assert!(check_target(s390x, &env, &none)
+            .iter()
+            .all(|m| !m.what.contains("clang")));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
