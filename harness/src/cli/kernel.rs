@@ -505,16 +505,14 @@ fn make_options(values: &[String]) -> anyhow::Result<Vec<String>> {
 /// `bele setup --kernel`: what the tree and the kernel targets need, installed.
 pub(super) fn setup(
     tree: &std::path::Path,
-    names: Option<&str>,
+    (names, kernel_table): (Option<&str>, Option<&std::path::Path>),
     dry_run: bool,
     ctx: &Context<'_>,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let users = Table::builtin();
-    let kernels = KernelTable::builtin();
+    let kernels = load_kernels(kernel_table, &Table::builtin(), ctx)?;
     let targets = kernel_targets(&kernels, names)?;
     let tree = Tree::inspect(&ctx.cwd.join(tree)).map_err(anyhow::Error::msg)?;
-    let _ = &users;
     let mins = Minimums::of(&tree, &targets, &ctx.env).map_err(anyhow::Error::msg)?;
     let check = || {
         let (found, mut missing) = check_shared(&mins, &ctx.env, &tree.path);

@@ -162,9 +162,13 @@ pub struct SetupArgs {
     /// The kernel tree, with --kernel.
     #[arg(long, value_name = "PATH")]
     pub tree: Option<PathBuf>,
-    /// Kernel targets, with --kernel (default: every row of the kernel table).
+    /// Kernel targets, with --kernel (default: the kernel table's default rows; `all`: every
+    /// row).
     #[arg(long, value_name = "NAMES")]
     pub kernel_targets: Option<String>,
+    /// A kernel table to use instead of the builtin one, with --kernel.
+    #[arg(long, value_name = "FILE")]
+    pub kernel_table: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -464,7 +468,7 @@ pub fn run(
         Command::Doctor(args) => targets(&args, ctx, out, true),
         Command::Setup(args) if args.kernel => kernel::setup(
             args.tree.as_deref().unwrap_or(Path::new(".")),
-            args.kernel_targets.as_deref(),
+            (args.kernel_targets.as_deref(), args.kernel_table.as_deref()),
             args.dry_run,
             ctx,
             out,
