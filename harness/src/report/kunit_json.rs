@@ -131,13 +131,15 @@ fn common(arch: &str, build_dir: &str) -> Value {
 
 pub fn write_kunit_json(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
     let found = Findings::of(results);
+    // Kernel targets are named by their make ARCH, as kunit.py names them.
+    let kernels = bele_targets::KernelTable::builtin();
     let mut top = Group::default();
     for t in &results.targets {
         match t.status {
             TargetStatus::Unavailable => top.case(&t.triple, Status::Skip),
             TargetStatus::BuildFailed => top.case(&t.triple, Status::Fail),
             _ if t.binaries.is_empty() => top.case(&t.triple, Status::Skip),
-            _ => top.sub_group(target(results, &found, t)),
+            _ => top.sub_group(target(results, (&found, &kernels), t)),
         }
     }
     let (g, _) = top.finish("KUnit Test Group", &common("", ""));
@@ -145,9 +147,12 @@ pub fn write_kunit_json(out: &mut dyn Write, results: &RunResults) -> io::Result
     writeln!(out)
 }
 
-fn target(results: &RunResults, found: &Findings<'_>, t: &TargetResult) -> (Value, Counts) {
-    // A kernel's make ARCH, as kunit.py names it; a user-mode target's triple.
-    let kernels = bele_targets::KernelTable::builtin();
+fn target(
+    results: &RunResults,
+    (found, kernels): (&Findings<'_>, &bele_targets::KernelTable),
+    t: &TargetResult,
+) -> (Value, Counts) {
+    // A kernel's make ARCH; a user-mode target's triple.
     let kernel = (kernels.kernels().iter()).find(|k| k.result_name() == t.triple);
     let arch = kernel.map_or(t.triple.as_str(), |k| k.arch.as_str());
     // The kernel's build directory is its image's path less the image's place in it.
