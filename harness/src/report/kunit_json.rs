@@ -93,8 +93,15 @@ impl Group {
     }
 
     /// The group as kunit_json.py writes it, with `common`'s fields, and its counts.
-    fn finish(self, name: &str, common: &Value) -> (Value, Counts) {
-        let c = self.counts;
+    /// `failed_itself`: the group's own KTAP line is `not ok` (an interrupted target, an
+    /// executable bele could not finish). Where nothing below it failed and something
+    /// passed, kunit.py counts that as one more failure (7.2's parser; 6.1's did not), so
+    /// a consumer reading only the counts does not take an unfinished run for a green one.
+    fn finish(self, name: &str, common: &Value, failed_itself: bool) -> (Value, Counts) {
+        let mut c = self.counts;
+        if failed_itself && c.failed == 0 && c.crashed == 0 && c.passed > 0 {
+            c.failed += 1;
+        }
         let mut g = json!({
             "name": name,
             "sub_groups": self.sub_groups,
@@ -142,7 +149,7 @@ pub fn write_kunit_json(out: &mut dyn Write, results: &RunResults) -> io::Result
             _ => top.sub_group(target(results, (&found, &kernels), t)),
         }
     }
-    let (g, _) = top.finish("KUnit Test Group", &common("", ""));
+    let (g, _) = top.finish("KUnit Test Group", &common("", ""), false);
     serde_json::to_writer_pretty(&mut *out, &g)?;
     writeln!(out)
 }
@@ -184,7 +191,7 @@ fn target(
             .any(|l| l.differs_on(&t.triple) && l.fails(results.config.strict));
         g.case("layouts", if fails { Status::Fail } else { Status::Pass });
     }
-    g.finish(&t.triple, &common)
+    g.finish(&t.triple, &common, t.status != TargetStatus::Ran)
 }
 
 fn binary(
@@ -198,7 +205,7 @@ fn binary(
         let differs = !found.differing(&t.triple, &b.id, &r.name).is_empty();
         g.case(&r.name, Status::of(r.outcome, differs));
     }
-    g.finish(&b.id, common)
+    g.finish(&b.id, common, b.error.is_some())
 }
 
 #[cfg(test)]
@@ -242,6 +249,43 @@ mod tests {
             .unwrap();
         assert_eq!(be_bug["status"], "ERROR");
         assert!(pkg["misc"]["crashed"].as_u64().unwrap() >= 1, "{pkg:#}");
+    }
+
+    /// A group whose own KTAP line is `not ok` with nothing failed below it (a run
+    /// interrupted after a test passed; an executable that died after its tests passed)
+    /// counts one failure, as kunit.py's parser does in Linux 7.2 (not yet in 6.1).
+    #[test]
+    fn an_unfinished_group_with_passes_counts_a_failure() {
+        let mut r = crate::testdata::sample();
+        r.targets.truncate(1);
+        let t = &mut r.targets[0];
+        let mut unfinished = t.binaries[0].clone();
+        for test in &mut unfinished.tests {
+            test.outcome = Outcome::Passed;
+        }
+        unfinished.id = "died-after".into();
+        unfinished.error = Some("exited with signal 9 after its tests".into());
+        let mut interrupted = t.clone();
+        interrupted.triple = "powerpc-unknown-linux-gnu".into();
+        interrupted.status = TargetStatus::Interrupted;
+        interrupted.binaries = vec![unfinished.clone()];
+        interrupted.binaries[0].id = "pkg".into();
+        interrupted.binaries[0].error = None;
+        interrupted.binaries[0].tests[1].outcome = Outcome::NotRun;
+        t.binaries = vec![unfinished];
+        r.targets.push(interrupted);
+        let ours: Value = serde_json::from_str(&render(write_kunit_json, &r)).unwrap();
+        let ktap = render(crate::report::write_ktap, &r);
+        if let Err(e) = kunit_json_matches(&ours, &ktap, "unfinished") {
+            panic!("{e}");
+        }
+        let groups = ours["sub_groups"].as_array().unwrap();
+        let (died, interrupted) = (&groups[0]["sub_groups"][0], &groups[1]);
+        assert_eq!(died["name"], "died-after");
+        assert_eq!(died["misc"]["failed"], 1, "{died:#}");
+        assert_eq!(interrupted["misc"]["failed"], 1, "{interrupted:#}");
+        assert_eq!(interrupted["sub_groups"][0]["misc"]["failed"], 0);
+        assert_eq!(ours["misc"]["failed"], 2);
     }
 
     /// A kernel target's groups carry its make ARCH and build directory, as kunit.py's do.
