@@ -5,6 +5,8 @@
 //! attributes after it ran), or by name when it printed its `.location` as it started (a
 //! doc-test).
 
+use crate::model::Ended;
+
 /// How one KTAP test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -333,6 +335,24 @@ pub fn crashed(lines: &[String]) -> bool {
     lines.iter().any(|l| MARKS.iter().any(|m| l.contains(m)))
 }
 
+/// How the kernel's report in the lines names the crash: a sanitizer's report by its tool
+/// and kind (`KASAN: slab-out-of-bounds`: the kernel lives on, KUnit fails the test), else
+/// `kernel crash`.
+pub fn crash_kind(lines: &[String]) -> Ended {
+    const SANITIZERS: [&str; 4] = ["KASAN", "KFENCE", "KCSAN", "KMSAN"];
+    lines
+        .iter()
+        .find_map(|l| {
+            let report = l.split_once("BUG: ")?.1;
+            let (tool, rest) = report.split_once(": ")?;
+            SANITIZERS.contains(&tool).then(|| {
+                let kind = rest.split_whitespace().next().unwrap_or_default();
+                Ended::Other(format!("{tool}: {kind}"))
+            })
+        })
+        .unwrap_or(Ended::KernelCrash)
+}
+
 /// Whether KUnit killed the test for running too long.
 pub fn timed_out(lines: &[String]) -> bool {
     lines
@@ -343,6 +363,31 @@ pub fn timed_out(lines: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sanitizer's report names the crash by tool and kind (captured from a KASAN kernel
+    /// on um); an oops stays a kernel crash.
+    #[test]
+    fn a_sanitizer_report_names_the_crash() {
+        let kasan: Vec<String> = [
+            "==================================================================",
+            "BUG: KASAN: slab-out-of-bounds in _RNvNtNtCsbuTvttuFvbr_6kernel5kunit5tests51kunit_rust_wrapper_rust_test_kunit_planted_overread+0x2f6/0x300",
+            "Read of size 4 at addr 0000000061cc9147 by task kunit_try_catch/21",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert!(crashed(&kasan));
+        assert_eq!(
+            crash_kind(&kasan),
+            Ended::Other("KASAN: slab-out-of-bounds".into())
+        );
+        let oops = [
+            "Unable to handle kernel pointer dereference",
+            "BUG: unable to handle page fault",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(crash_kind(&oops), Ended::KernelCrash);
+    }
 
     const S390X: &str = include_str!("../../tests/captured/kernel-s390x-console.txt");
 

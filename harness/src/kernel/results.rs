@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::ktap::{crashed, timed_out, Console, Node, Status};
-use crate::model::{BinaryResult, Ended, Outcome, TestResult};
+use super::ktap::{crash_kind, crashed, timed_out, Console, Node, Status};
+use crate::model::{BinaryResult, Outcome, TestResult};
 
 /// How the emulator's run of the kernel ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +136,7 @@ pub fn binaries(
                 let mut r = TestResult::new(name, outcome, 0)
                     .with_output(format!("{what}\n{output}\n{}", tail()));
                 if outcome == Outcome::Crashed {
-                    r.signal = Some(Ended::KernelCrash);
+                    r.signal = Some(crash_kind(&u.output));
                 }
                 r.location.clone_from(&u.location);
                 tests.push(r);
@@ -350,7 +350,7 @@ fn leaves(node: &Node, prefix: &str, out: &mut Vec<TestResult>) {
             TestResult::new(name, Outcome::TimedOut, 0).with_output(output)
         }
         Some(Status::Failed) if crashed(&node.output) => TestResult {
-            signal: Some(Ended::KernelCrash),
+            signal: Some(crash_kind(&node.output)),
             ..TestResult::new(name, Outcome::Crashed, 0).with_output(output)
         },
         Some(Status::Failed) => TestResult::new(name, Outcome::Failed, 0).with_output(output),
@@ -434,6 +434,35 @@ mod tests {
         assert!(doc.tests.len() > 100, "{}", doc.tests.len());
         assert!(doc.tests.iter().all(|t| t.outcome == Outcome::Passed));
         assert!(doc.tests.iter().all(|t| t.location.is_some()));
+    }
+
+    /// A KASAN kernel's report (s390x, a test planted to read past its buffer; the kernel
+    /// lives on and KUnit fails the test) is that test crashed, named by the report.
+    #[test]
+    fn a_kasan_report_is_its_tests_crash() {
+        let console = include_str!("../../tests/captured/kernel-s390x-kasan-console.txt");
+        let b = run(console, BootEnd::Exited);
+        let suite = b.iter().find(|b| b.id == "rust_kernel_kunit").unwrap();
+        assert_eq!(
+            outcomes(suite),
+            [
+                ("rust_test_kunit_example_test", Outcome::Passed),
+                ("rust_test_kunit_in_kunit_test", Outcome::Passed),
+                ("rust_test_kunit_planted_overread", Outcome::Crashed),
+                ("rust_test_kunit_always_disabled_test", Outcome::Ignored),
+            ]
+        );
+        let t = &suite.tests[2];
+        assert_eq!(
+            t.signal,
+            Some(crate::model::Ended::Other(
+                "KASAN: slab-out-of-bounds".into()
+            ))
+        );
+        assert!(
+            (t.output.as_deref().unwrap()).contains("Read of size 4 at addr"),
+            "{t:?}"
+        );
     }
 
     #[test]
