@@ -44,6 +44,13 @@ pub struct KernelArgs {
     /// --kconfig_add. Repeatable.
     #[arg(long = "kconfig-add", value_name = "CONFIG_X=VALUE")]
     pub kconfig_add: Vec<String>,
+    /// Build every kernel with KASAN (generic mode): an out-of-bounds or use-after-free
+    /// access fails the test that made it, named by KASAN's report. The kernel gives Rust
+    /// KASAN only with clang, so the kernels are built with LLVM (`bele setup --kernel
+    /// --kasan` installs it); a target whose architecture has no KASAN, or no Rust with it
+    /// (arm), is unavailable with the reason. Built apart from the kernels without it.
+    #[arg(long)]
+    pub kasan: bool,
     /// Build each kernel in DIR/<target> instead of bele's cache (kept between runs, as
     /// kunit.py's --build_dir).
     #[arg(long, value_name = "DIR")]
@@ -406,6 +413,7 @@ pub(super) fn kernel(
         qemu_args: words(&args.qemu_args),
         make_options: make_options(&args.make_options)?,
         kconfig_add: kconfig_lines(&args.kconfig_add)?,
+        kasan: args.kasan,
         build_dir: args.build_dir.as_ref().map(|d| ctx.cwd.join(d)),
         mode: match (args.list_tests, args.run_isolated) {
             (true, _) => BootMode::List,
@@ -506,7 +514,7 @@ fn make_options(values: &[String]) -> anyhow::Result<Vec<String>> {
 pub(super) fn setup(
     tree: &std::path::Path,
     (names, kernel_table): (Option<&str>, Option<&std::path::Path>),
-    dry_run: bool,
+    (kasan, dry_run): (bool, bool),
     ctx: &Context<'_>,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
@@ -517,7 +525,7 @@ pub(super) fn setup(
     let check = || {
         let (found, mut missing) = check_shared(&mins, &ctx.env, &tree.path);
         for k in &targets {
-            missing.extend(check_target(k, &ctx.env, &found));
+            missing.extend(check_target(k, kasan, &ctx.env, &found));
         }
         (found, missing)
     };

@@ -169,6 +169,9 @@ pub struct SetupArgs {
     /// A kernel table to use instead of the builtin one, with --kernel.
     #[arg(long, value_name = "FILE")]
     pub kernel_table: Option<PathBuf>,
+    /// With --kernel: also what `bele kernel --kasan` needs (clang for every target).
+    #[arg(long, requires = "kernel")]
+    pub kasan: bool,
 }
 
 #[derive(Debug, Args)]
@@ -469,7 +472,7 @@ pub fn run(
         Command::Setup(args) if args.kernel => kernel::setup(
             args.tree.as_deref().unwrap_or(Path::new(".")),
             (args.kernel_targets.as_deref(), args.kernel_table.as_deref()),
-            args.dry_run,
+            (args.kasan, args.dry_run),
             ctx,
             out,
         ),

@@ -118,6 +118,9 @@ pub fn repro_line(
         for s in &k.suites {
             line.push_str(&format!(" --suites {}", bele_qemu::shell_quote(s)));
         }
+        if k.kasan {
+            line.push_str(" --kasan");
+        }
         for c in &k.kunitconfigs {
             line.push_str(&format!(
                 " --kunitconfig {}",
@@ -224,8 +227,9 @@ mod tests {
             kernel_args: vec!["oops=panic".into()],
             qemu_args: vec!["-smp".into(), "2".into()],
             make_options: vec!["LLVM=1".into()],
-            kconfig_add: vec!["CONFIG_KASAN=y".into()],
+            kconfig_add: vec!["CONFIG_UBSAN=y".into()],
             suites: vec!["endian".into()],
+            kasan: true,
         });
         let t = &mut r.targets[1];
         t.triple = "s390x-linux-kernel".into();
@@ -233,8 +237,8 @@ mod tests {
         let t = &r.targets[1];
         assert_eq!(
             repro_line(t, &t.binaries[0], "reads_a_length", &r.config),
-            "bele kernel --tree '/src/linux tree' --targets s390x --suites endian \
-             --kunitconfig my.kunitconfig --kconfig-add CONFIG_KASAN=y --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
+            "bele kernel --tree '/src/linux tree' --targets s390x --suites endian --kasan \
+             --kunitconfig my.kunitconfig --kconfig-add CONFIG_UBSAN=y --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
              rust_kernel_things.reads_a_length"
         );
         // A test known only by its place replays its suite.

@@ -56,6 +56,7 @@ pub fn parse(c: &Consoles<'_>) -> RunResults {
             make_options: Vec::new(),
             kconfig_add: Vec::new(),
             suites: Vec::new(),
+            kasan: false,
         },
         (0, 0),
     );

@@ -47,6 +47,8 @@ pub struct KernelPlan<'t> {
     pub mode: BootMode,
     /// `--kconfig-add` lines, after the kunitconfigs.
     pub kconfig_add: Vec<String>,
+    /// `--kasan`: every kernel built with KASAN ([`KASAN`]), so with clang.
+    pub kasan: bool,
     /// `--build-dir`: each target builds in `<dir>/<target>` instead of bele's cache.
     pub build_dir: Option<PathBuf>,
     /// Longest a boot may take, from start to the last KTAP line.
@@ -62,6 +64,10 @@ pub struct KernelPlan<'t> {
     pub run_id: String,
     pub out: PathBuf,
 }
+
+/// The Kconfig lines `--kasan` adds, after the user's: generic KASAN (the mode every
+/// architecture with KASAN has), whose reports fail the KUnit test running.
+pub const KASAN: &str = "CONFIG_KASAN=y\nCONFIG_KASAN_GENERIC=y\n";
 
 /// What a build gave: the image, or the log of why there is none.
 struct Built {
@@ -85,10 +91,11 @@ enum Msg {
     Done(usize, Built),
 }
 
-/// Why target `k` cannot be built here (the tree gives it no Rust, or a tool is missing:
-/// `shared`, the tools every target needs, as `found`), or `None`.
+/// Why target `k` cannot be built here (the tree gives it no Rust, or none with KASAN when
+/// `kasan`, or a tool is missing: `shared`, the tools every target needs, as `found`), or
+/// `None`.
 fn unavailable(
-    tree: &Tree,
+    (tree, kasan): (&Tree, bool),
     k: &KernelTarget,
     (shared, found): (&[Missing], &Found),
     env: &HostEnv,
@@ -99,8 +106,14 @@ fn unavailable(
             tree.version, k.name, k.srcarch
         ));
     }
+    if let Some(gap) = tree.kasan_gap(k).filter(|_| kasan) {
+        return Some(format!(
+            "this tree (Linux {}) has no Rust for {} with {gap}",
+            tree.version, k.name
+        ));
+    }
     let missing: Vec<Missing> = (shared.iter().cloned())
-        .chain(check_target(k, env, found))
+        .chain(check_target(k, kasan, env, found))
         .collect();
     if missing.is_empty() {
         return None;
@@ -145,7 +158,7 @@ pub fn run(
         let mut t = TargetResult::new(like, runner, Vec::new());
         t.triple = k.result_name();
         t.std = Some(StdUsed::Kernel);
-        match unavailable(&tree, k, (&shared, &found), env) {
+        match unavailable((&tree, plan.kasan), k, (&shared, &found), env) {
             Some(reason) => {
                 t.status = TargetStatus::Unavailable;
                 reporter.event(&Event::TargetUnavailable {
@@ -236,19 +249,27 @@ pub fn build_dir(cache: &Path, tree: &Path, k: &KernelTarget, fragment: &str) ->
         .join(format!("{}-{:08x}", k.name, config_key >> 32))
 }
 
-/// Configures (when the fragment changed) and builds one kernel.
-fn build_one(
+/// What one kernel is built from: its configuration fragment, the key its build directory
+/// and stamp come from (the fragment and make's options), the directory and make's line.
+struct Recipe {
+    fragment: String,
+    key: String,
+    dir: PathBuf,
+    base: crate::util::process::CommandSpec,
+}
+
+/// The recipe of target `k` under `plan` (`options`: the tree's Rust test options).
+fn recipe(
     plan: &KernelPlan<'_>,
-    tree: &Tree,
+    tree: &Path,
     k: &KernelTarget,
-    (options, identity): (&[String], &str),
+    options: &[String],
     found: &Found,
-    env: &HostEnv,
-) -> Built {
-    let start = Instant::now();
-    // A row built with clang gets the LLVM found; the user's make options come after it.
+) -> Recipe {
+    // A row built with clang (all with KASAN) gets the LLVM found; the user's make options
+    // come after it.
     let make_options: Vec<String> = (found.llvm.iter())
-        .filter(|_| k.llvm)
+        .filter(|_| k.llvm || plan.kasan)
         .map(|suffix| format!("LLVM={suffix}"))
         .chain(plan.make_options.iter().cloned())
         .collect();
@@ -259,23 +280,45 @@ fn build_one(
     if !plan.kconfig_add.is_empty() {
         configs.push(("--kconfig-add".into(), plan.kconfig_add.join("\n")));
     }
+    if plan.kasan {
+        configs.push(("--kasan".into(), KASAN.into()));
+    }
     let fragment = fragment(options, k, &configs);
     // make's options (LLVM=1) change what is built as the configuration does.
-    let made_with = match make_options.as_slice() {
-        [] => String::new(),
-        options => format!("# make {}\n", options.join(" ")),
+    let key = match make_options.as_slice() {
+        [] => fragment.clone(),
+        options => format!("{fragment}# make {}\n", options.join(" ")),
     };
     let dir = match &plan.build_dir {
         Some(given) => given.join(&k.name),
-        None => build_dir(
-            &plan.cache,
-            &tree.path,
-            k,
-            &format!("{fragment}{made_with}"),
-        ),
+        None => build_dir(&plan.cache, tree, k, &key),
     };
-    let stamp = stamp(&format!("{fragment}{made_with}"), identity);
-    let base = make(&tree.path, &dir, k, &make_options, &found.env());
+    let base = make(tree, &dir, k, &make_options, &found.env());
+    Recipe {
+        fragment,
+        key,
+        dir,
+        base,
+    }
+}
+
+/// Configures (when the fragment changed) and builds one kernel.
+fn build_one(
+    plan: &KernelPlan<'_>,
+    tree: &Tree,
+    k: &KernelTarget,
+    (options, identity): (&[String], &str),
+    found: &Found,
+    env: &HostEnv,
+) -> Built {
+    let start = Instant::now();
+    let Recipe {
+        fragment,
+        key,
+        dir,
+        base,
+    } = recipe(plan, &tree.path, k, options, found);
+    let stamp = stamp(&key, identity);
     let failed = |log: String, command: String| Built {
         duration: start.elapsed(),
         command,
@@ -376,7 +419,15 @@ fn configure(
             "the configuration lost what it asked for (a dependency is not set): {}",
             lost.join(", ")
         );
-        if lost.iter().any(|l| l.starts_with("CONFIG_RUST=")) {
+        let kasan_by_gcc = fragment.lines().any(|l| l.trim() == "CONFIG_KASAN=y")
+            && !base.display().contains(" LLVM=");
+        if kasan_by_gcc && lost.iter().any(|l| l.starts_with("CONFIG_RUST=")) {
+            log.push_str(
+                "\nThe kernel gives Rust KASAN only with clang (init/Kconfig: RUST depends on \
+                 !KASAN || CC_IS_CLANG): use --kasan, which builds with LLVM, instead of \
+                 CONFIG_KASAN=y",
+            );
+        } else if lost.iter().any(|l| l.starts_with("CONFIG_RUST=")) {
             let why = rustavailable(base.clone())
                 .output(&env.vars)
                 .map(|o| format!("{}{}", o.stdout, o.stderr))
@@ -393,13 +444,14 @@ fn configure(
 }
 
 /// The options of `fragment` that `.config` lacks, sorted: left out where the tree gates
-/// them on an architecture, else lost. bele's own and the target's are never left out.
+/// them on an architecture, else lost. bele's own, the target's and KASAN (a kernel asked
+/// for with KASAN and built without it would pass for one) are never left out.
 fn sort(tree: &Tree, k: &KernelTarget, fragment: &str, dotconfig: &str) -> Sorted {
     let unmet = unmet(fragment, dotconfig);
     if unmet.is_empty() {
         return Sorted::default();
     }
-    let essential: Vec<String> = ["CONFIG_KUNIT", "CONFIG_RUST"]
+    let essential: Vec<String> = ["CONFIG_KUNIT", "CONFIG_RUST", "CONFIG_KASAN"]
         .into_iter()
         .map(String::from)
         .chain(
@@ -752,6 +804,7 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
             qemu_args: plan.qemu_args.clone(),
             make_options: plan.make_options.clone(),
             kconfig_add: plan.kconfig_add.clone(),
+            kasan: plan.kasan,
             suites: plan.suites.iter().map(|(n, _)| n.clone()).collect(),
             filter_globs: plan.filter_glob.iter().cloned().collect(),
         },
@@ -800,6 +853,82 @@ mod tests {
         );
     }
 
+    /// A plan for `k` with nothing of the user's.
+    fn test_plan<'t>(users: &'t Table, k: &'t KernelTarget) -> KernelPlan<'t> {
+        KernelPlan {
+            tree: "/t".into(),
+            targets: vec![k],
+            users,
+            suites: Vec::new(),
+            kunitconfigs: Vec::new(),
+            left_out: Vec::new(),
+            filter_glob: None,
+            kernel_args: Vec::new(),
+            qemu_args: Vec::new(),
+            make_options: Vec::new(),
+            mode: BootMode::Once,
+            kconfig_add: Vec::new(),
+            kasan: false,
+            build_dir: None,
+            timeout: Duration::from_secs(1),
+            jobs: 1,
+            builders: 1,
+            cache: "/c".into(),
+            run_id: "r".into(),
+            out: "/o".into(),
+        }
+    }
+
+    /// `--kasan` builds with the LLVM found (first on make's line, before the user's
+    /// options), adds KASAN after the user's lines, and builds in a directory of its own.
+    #[test]
+    fn a_kasan_build_is_a_clang_build_of_its_own() {
+        let users = Table::builtin();
+        let kernels = bele_targets::KernelTable::builtin();
+        let k = kernels.get("s390x").unwrap();
+        let found = Found {
+            llvm: Some("-19".into()),
+            ..Found::default()
+        };
+        let options = ["CONFIG_KUNIT=y".to_string(), "CONFIG_RUST=y".to_string()];
+        let user = KernelPlan {
+            kconfig_add: vec!["CONFIG_KASAN=n".into()],
+            make_options: vec!["W=1".into()],
+            ..test_plan(&users, k)
+        };
+        let plain = recipe(&user, Path::new("/t"), k, &options, &found);
+        let kasan = recipe(
+            &KernelPlan {
+                kasan: true,
+                ..user.clone()
+            },
+            Path::new("/t"),
+            k,
+            &options,
+            &found,
+        );
+        assert!(
+            !plain.base.display().contains("LLVM"),
+            "{}",
+            plain.base.display()
+        );
+        assert!(
+            kasan.base.display().contains(" LLVM=-19 W=1"),
+            "{}",
+            kasan.base.display()
+        );
+        assert!(kasan.fragment.ends_with(KASAN), "{}", kasan.fragment);
+        let asked = super::super::build::requested;
+        let kasan_asked = (asked(&kasan.fragment).into_iter()).find(|(n, _)| n == "CONFIG_KASAN");
+        assert_eq!(kasan_asked, Some(("CONFIG_KASAN".into(), "y".into())));
+        assert_ne!(plain.dir, kasan.dir);
+        assert!(
+            kasan.key.ends_with("# make LLVM=-19 W=1\n"),
+            "{}",
+            kasan.key
+        );
+    }
+
     /// bele's arguments come first, so the user's win: `panic=0` keeps a panicked kernel
     /// waiting, `kunit.filter_glob=` overrides the filter.
     #[test]
@@ -808,25 +937,9 @@ mod tests {
         let kernels = bele_targets::KernelTable::builtin();
         let k = kernels.get("s390x").unwrap();
         let plan = KernelPlan {
-            tree: "/t".into(),
-            targets: vec![k],
-            users: &users,
-            suites: Vec::new(),
-            kunitconfigs: Vec::new(),
-            left_out: Vec::new(),
             filter_glob: Some("rust_*".into()),
             kernel_args: vec!["oops=panic".into(), "panic=0".into()],
-            qemu_args: Vec::new(),
-            make_options: Vec::new(),
-            mode: BootMode::Once,
-            kconfig_add: Vec::new(),
-            build_dir: None,
-            timeout: Duration::from_secs(1),
-            jobs: 1,
-            builders: 1,
-            cache: "/c".into(),
-            run_id: "r".into(),
-            out: "/o".into(),
+            ..test_plan(&users, k)
         };
         assert_eq!(
             command_line(k, &plan, plan.filter_glob.as_deref(), None),

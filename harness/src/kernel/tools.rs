@@ -200,17 +200,28 @@ fn llvm_suffix(env: &HostEnv, min_major: u64) -> Option<String> {
         .map(|n| format!("-{n}"))
 }
 
-/// Checks what one target needs besides the shared tools (`found`: what they found).
-pub fn check_target(k: &KernelTarget, env: &HostEnv, found: &Found) -> Vec<Missing> {
+/// Debian 12's LLVM packages a clang build needs (the version libclang_package picks).
+const LLVM_PACKAGES: [&str; 3] = ["clang-19", "lld-19", "llvm-19"];
+
+/// Checks what one target needs besides the shared tools (`found`: what they found);
+/// `kasan`: it is to be built with KASAN, which the kernel gives Rust only with clang.
+pub fn check_target(k: &KernelTarget, kasan: bool, env: &HostEnv, found: &Found) -> Vec<Missing> {
     let mut missing = Vec::new();
-    if k.llvm && found.llvm.is_none() {
+    if (k.llvm || kasan) && found.llvm.is_none() {
+        let why = if k.llvm { "" } else { " with KASAN" };
+        let mut packages = k.packages.clone();
+        for p in LLVM_PACKAGES {
+            if !packages.iter().any(|q| q == p) {
+                packages.push(p.into());
+            }
+        }
         missing.push(Missing {
             what: format!(
-                "clang, ld.lld and llvm-ar of one LLVM (the tree builds {}'s Rust only with \
-                 clang)",
+                "clang, ld.lld and llvm-ar of one LLVM (the tree builds {}'s Rust{why} only \
+                 with clang)",
                 k.name
             ),
-            fix: Fix::Apt(k.packages.clone()),
+            fix: Fix::Apt(packages),
         });
     }
     if let Some(gcc) = k.cross_gcc() {
@@ -506,7 +517,8 @@ mod tests {
     }
 
     /// A row built with clang gets the newest complete LLVM of at least the tree's minimum;
-    /// with none it is missing, with the row's packages as the fix; other rows never ask.
+    /// with none it is missing, with the row's packages as the fix; other rows ask only for
+    /// KASAN.
     #[test]
     fn the_newest_complete_llvm_is_chosen_for_clang_rows() {
         use std::os::unix::fs::PermissionsExt;
@@ -537,7 +549,7 @@ mod tests {
         let riscv = table.get("riscv64").unwrap();
         assert!(riscv.llvm && riscv.cross_compile.is_none());
         let none = Found::default();
-        let missing = check_target(riscv, &env, &none);
+        let missing = check_target(riscv, false, &env, &none);
         assert_eq!(missing.len(), 2, "{missing:?}");
         assert!(
             missing[0].what.starts_with("clang, ld.lld and llvm-ar"),
@@ -549,12 +561,33 @@ mod tests {
             ..Found::default()
         };
         // Only qemu-system-riscv64 is missing from this PATH.
-        assert_eq!(check_target(riscv, &env, &with).len(), 1);
+        assert_eq!(check_target(riscv, false, &env, &with).len(), 1);
         let s390x = table.get("s390x").unwrap();
         assert!(!s390x.llvm);
-        assert!(check_target(s390x, &env, &none)
+        assert!(check_target(s390x, false, &env, &none)
             .iter()
             .all(|m| !m.what.contains("clang")));
+        // With KASAN every row needs clang, and the fix adds LLVM to the row's packages.
+        let kasan = check_target(s390x, true, &env, &none);
+        let clang = kasan
+            .iter()
+            .find(|m| m.what.contains("Rust with KASAN only with clang"));
+        let Some(Missing {
+            fix: Fix::Apt(packages),
+            ..
+        }) = clang
+        else {
+            panic!("{kasan:?}")
+        };
+        assert!(packages.starts_with(&s390x.packages), "{packages:?}");
+        assert!(
+            packages.ends_with(&LLVM_PACKAGES.map(String::from)),
+            "{packages:?}"
+        );
+        assert_eq!(
+            check_target(s390x, true, &env, &with).len(),
+            kasan.len() - 1
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -54,8 +54,18 @@ impl Tree {
     /// Whether the tree's Kconfig for `k`'s architecture selects `HAVE_RUST` (perhaps under
     /// conditions, which `make olddefconfig` then decides).
     pub fn supports_rust(&self, k: &KernelTarget) -> bool {
+        selects_have_rust(&self.arch_kconfig(k))
+    }
+
+    /// Why the tree gives `k` no Rust kernel with KASAN, or `None` (see [`kasan_gap`]).
+    pub fn kasan_gap(&self, k: &KernelTarget) -> Option<String> {
+        kasan_gap(&k.srcarch, &self.arch_kconfig(k))
+    }
+
+    /// `arch/<srcarch>/Kconfig` of `k` (empty when unreadable).
+    fn arch_kconfig(&self, k: &KernelTarget) -> String {
         std::fs::read_to_string(self.path.join("arch").join(&k.srcarch).join("Kconfig"))
-            .is_ok_and(|text| selects_have_rust(&text))
+            .unwrap_or_default()
     }
 
     /// The command that prints the tree's minimum version of `tool` (`rustc`, `bindgen`,
@@ -208,9 +218,47 @@ pub fn makefile_version(text: &str) -> Option<String> {
 
 /// Whether an arch Kconfig selects HAVE_RUST.
 pub fn selects_have_rust(kconfig: &str) -> bool {
-    kconfig.lines().any(|l| {
-        let mut words = l.split_whitespace();
-        words.next() == Some("select") && words.next() == Some("HAVE_RUST")
+    !select_conditions(kconfig, "HAVE_RUST").is_empty()
+}
+
+/// The conditions under which a Kconfig file selects `symbol`, one per `select` line (`""`
+/// when unconditional): `select HAVE_RUST if CPU_32v7 && !KASAN` gives `CPU_32v7 && !KASAN`.
+pub fn select_conditions(kconfig: &str, symbol: &str) -> Vec<String> {
+    kconfig
+        .lines()
+        .filter_map(|l| {
+            let l = l.split('#').next().unwrap_or_default();
+            let mut words = l.split_whitespace();
+            (words.next() == Some("select") && words.next() == Some(symbol)).then(|| {
+                match words.next() {
+                    Some("if") => words.collect::<Vec<_>>().join(" "),
+                    _ => String::new(),
+                }
+            })
+        })
+        .collect()
+}
+
+/// Why `arch/<srcarch>/Kconfig` (its text) gives no Rust kernel with KASAN, or `None`: the
+/// architecture has no KASAN, or it selects HAVE_RUST only without it (arm's
+/// `HAVE_RUST if ... && !KASAN`).
+pub fn kasan_gap(srcarch: &str, kconfig: &str) -> Option<String> {
+    if select_conditions(kconfig, "HAVE_ARCH_KASAN").is_empty() {
+        return Some(format!(
+            "KASAN: arch/{srcarch}/Kconfig does not select HAVE_ARCH_KASAN"
+        ));
+    }
+    let rust = select_conditions(kconfig, "HAVE_RUST");
+    let without_kasan = |c: &String| {
+        c.split(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '!'))
+            .any(|w| w == "!KASAN")
+    };
+    (!rust.is_empty() && rust.iter().all(without_kasan)).then(|| {
+        format!(
+            "KASAN: arch/{srcarch}/Kconfig selects HAVE_RUST only without it (`select HAVE_RUST \
+             if {}`)",
+            rust[0]
+        )
     })
 }
 
@@ -292,6 +340,50 @@ mod tests {
         assert!(!selects_have_rust(
             "\tselect HAVE_RUSTY\n\t# select HAVE_RUST\n"
         ));
+    }
+
+    #[test]
+    fn kasan_gaps_from_an_arch_kconfig() {
+        let s390 = "config S390\n\tselect HAVE_ARCH_KASAN\n\tselect HAVE_RUST if !EXPOLINE\n";
+        assert_eq!(kasan_gap("s390", s390), None);
+        let arm = "\tselect HAVE_ARCH_KASAN if MMU && !XIP_KERNEL\n\tselect HAVE_RUST if CPU_LITTLE_ENDIAN && CPU_32v7 && !KASAN\n";
+        assert_eq!(
+            kasan_gap("arm", arm).unwrap(),
+            "KASAN: arch/arm/Kconfig selects HAVE_RUST only without it (`select HAVE_RUST if \
+             CPU_LITTLE_ENDIAN && CPU_32v7 && !KASAN`)"
+        );
+        // `!KASAN_VMALLOC` is another symbol.
+        assert_eq!(
+            kasan_gap(
+                "x",
+                "select HAVE_ARCH_KASAN\nselect HAVE_RUST if !KASAN_VMALLOC\n"
+            ),
+            None
+        );
+        let none = "\tselect HAVE_RUST\n\t# select HAVE_ARCH_KASAN\n";
+        assert_eq!(
+            kasan_gap("m68k", none).unwrap(),
+            "KASAN: arch/m68k/Kconfig does not select HAVE_ARCH_KASAN"
+        );
+    }
+
+    /// The tree CI builds, when it is there: KASAN Rust kernels on um, s390 and arm64, not
+    /// on arm.
+    #[test]
+    fn kasan_gaps_in_the_tree() {
+        let Some(tree) = std::env::var_os("BELE_KERNEL_TREE") else {
+            return;
+        };
+        let gap = |arch: &str| {
+            let text =
+                std::fs::read_to_string(Path::new(&tree).join("arch").join(arch).join("Kconfig"))
+                    .unwrap();
+            kasan_gap(arch, &text)
+        };
+        for arch in ["um", "s390", "arm64", "riscv", "x86"] {
+            assert_eq!(gap(arch), None, "{arch}");
+        }
+        assert!(gap("arm").unwrap().contains("!KASAN"));
     }
 
     #[test]

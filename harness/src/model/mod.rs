@@ -18,7 +18,7 @@ pub use layout::{Field, Layouts, Shape, TypeLayout};
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,6 +187,9 @@ pub struct KernelInfo {
     /// `--suites`: the named sets of C KUnit suites added, before the kunitconfigs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suites: Vec<String>,
+    /// `--kasan`: the kernels were built with KASAN (and clang).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kasan: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

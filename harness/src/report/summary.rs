@@ -63,10 +63,17 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
         .iter()
         .filter(|t| t.verdict.passes() && !differing.contains(&(t.binary, t.name)))
         .count();
+    // A KASAN run says so where its answer is.
+    let kasan = (results.config.kernel.as_ref()).is_some_and(|k| k.kasan);
     let mut line = format!(
-        "{} tests on {ran} of {} targets: {failing} failing, ",
+        "{} tests on {ran} of {} targets{}: {failing} failing, ",
         found.tests.len(),
         results.targets.len(),
+        if kasan {
+            " (kernels built with KASAN)"
+        } else {
+            ""
+        },
     );
     if !differing.is_empty() {
         line += &format!("{} with output that differs, ", differing.len());
@@ -598,6 +605,39 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\x1b'), "plain style has no escapes");
+        assert!(
+            text.contains("\n2 tests on 2 of 2 targets: 1 failing"),
+            "{text}"
+        );
+    }
+
+    /// A kernel run with `--kasan` says so on its answer's line.
+    #[test]
+    fn a_kasan_run_says_so() {
+        let mut r = results(vec![target(
+            "s390x-unknown-linux-gnu",
+            vec![test("a", Outcome::Passed, None, None)],
+        )]);
+        r.targets[0].triple = "s390x-linux-kernel".into();
+        r.config.kernel = Some(crate::model::KernelInfo {
+            tree: "/t".into(),
+            version: "7.2.13".into(),
+            kunitconfigs: Vec::new(),
+            filter_globs: Vec::new(),
+            kernel_args: Vec::new(),
+            qemu_args: Vec::new(),
+            make_options: Vec::new(),
+            kconfig_add: Vec::new(),
+            suites: Vec::new(),
+            kasan: true,
+        });
+        let mut out = Vec::new();
+        write_summary(&mut out, &r, Style::PLAIN).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("1 tests on 1 of 1 targets (kernels built with KASAN): 0 failing"),
+            "{text}"
+        );
     }
 
     #[test]
