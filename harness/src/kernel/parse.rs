@@ -49,14 +49,7 @@ pub fn parse(c: &Consoles<'_>) -> RunResults {
         KernelInfo {
             tree: tree.to_path_buf(),
             version,
-            kunitconfigs: Vec::new(),
-            filter_globs: Vec::new(),
-            kernel_args: Vec::new(),
-            qemu_args: Vec::new(),
-            make_options: Vec::new(),
-            kconfig_add: Vec::new(),
-            suites: Vec::new(),
-            kasan: false,
+            ..KernelInfo::default()
         },
         (0, 0),
     );

@@ -165,8 +165,9 @@ impl EmulatorCheck {
     }
 }
 
-/// What a `bele kernel` run built: the tree, its version, the user's configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a `bele kernel` run built: the tree, its version, the user's configuration (by
+/// default none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelInfo {
     pub tree: PathBuf,
     pub version: String,

@@ -622,14 +622,8 @@ mod tests {
         r.config.kernel = Some(crate::model::KernelInfo {
             tree: "/t".into(),
             version: "7.2.13".into(),
-            kunitconfigs: Vec::new(),
-            filter_globs: Vec::new(),
-            kernel_args: Vec::new(),
-            qemu_args: Vec::new(),
-            make_options: Vec::new(),
-            kconfig_add: Vec::new(),
-            suites: Vec::new(),
             kasan: true,
+            ..Default::default()
         });
         let mut out = Vec::new();
         write_summary(&mut out, &r, Style::PLAIN).unwrap();
