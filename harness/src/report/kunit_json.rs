@@ -191,7 +191,11 @@ fn target(
             .any(|l| l.differs_on(&t.triple) && l.fails(results.config.strict));
         g.case("layouts", if fails { Status::Fail } else { Status::Pass });
     }
-    g.finish(&t.triple, &common, t.status != TargetStatus::Ran)
+    // The target's KTAP line is `not ok` when it did not run to its end or an executable
+    // of it ended in an error (even one whose tests were all skipped).
+    let failed_itself =
+        t.status != TargetStatus::Ran || t.binaries.iter().any(|b| b.error.is_some());
+    g.finish(&t.triple, &common, failed_itself)
 }
 
 fn binary(
@@ -272,8 +276,21 @@ mod tests {
         interrupted.binaries[0].id = "pkg".into();
         interrupted.binaries[0].error = None;
         interrupted.binaries[0].tests[1].outcome = Outcome::NotRun;
+        // An executable that ended in an error with its tests all skipped, beside one that
+        // passed: its own group adds nothing (nothing passed), its target's a failure.
+        let mut skipped = t.binaries[0].clone();
+        skipped.id = "skipped-then-died".into();
+        for test in &mut skipped.tests {
+            test.outcome = Outcome::Ignored;
+        }
+        skipped.error = Some("exited with signal 9".into());
+        let mut beside = t.clone();
+        beside.triple = "s390x-unknown-linux-gnu".into();
+        beside.binaries = vec![t.binaries[0].clone(), skipped];
+        beside.binaries[0].tests.truncate(1);
+        beside.binaries[0].tests[0].outcome = Outcome::Passed;
         t.binaries = vec![unfinished];
-        r.targets.push(interrupted);
+        r.targets.extend([interrupted, beside]);
         let ours: Value = serde_json::from_str(&render(write_kunit_json, &r)).unwrap();
         let ktap = render(crate::report::write_ktap, &r);
         if let Err(e) = kunit_json_matches(&ours, &ktap, "unfinished") {
@@ -285,7 +302,10 @@ mod tests {
         assert_eq!(died["misc"]["failed"], 1, "{died:#}");
         assert_eq!(interrupted["misc"]["failed"], 1, "{interrupted:#}");
         assert_eq!(interrupted["sub_groups"][0]["misc"]["failed"], 0);
-        assert_eq!(ours["misc"]["failed"], 2);
+        let beside = &groups[2];
+        assert_eq!(beside["sub_groups"][1]["misc"]["failed"], 0);
+        assert_eq!(beside["misc"]["failed"], 1, "{beside:#}");
+        assert_eq!(ours["misc"]["failed"], 3);
     }
 
     /// A kernel target's groups carry its make ARCH and build directory, as kunit.py's do.
