@@ -1,7 +1,7 @@
 //! A kernel source tree as bele reads it, never writes it: its version, which architectures
-//! its Kconfig gives Rust, the minimum tool versions it asks for, and the Rust test options
-//! it has. Text in, facts out; the one command it builds (`scripts/min-tool-version.sh`) is
-//! a value run by the caller.
+//! its Kconfig gives Rust (and Rust with KASAN), the minimum tool versions it asks for, and
+//! the Rust test options it has. Text in, facts out; the one command it builds
+//! (`scripts/min-tool-version.sh`) is a value run by the caller.
 
 use std::path::{Path, PathBuf};
 
