@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use bele_targets::{KernelTarget, Table};
 
 use super::build::{
-    first_error, fragment, image, make, olddefconfig, rustavailable, sort_unmet, unmet, Sorted,
+    first_error, fragment, image, make, olddefconfig, requested, rustavailable, sort_unmet, unmet,
+    Sorted,
 };
 use super::results::{binaries, BootEnd};
 use super::tools::{check_shared, check_target, Found, Minimums, Missing};
@@ -256,6 +257,8 @@ struct Recipe {
     key: String,
     dir: PathBuf,
     base: crate::util::process::CommandSpec,
+    /// make's options choose clang (`LLVM=`: the row's, `--kasan`'s or the user's).
+    clang: bool,
 }
 
 /// The recipe of target `k` under `plan` (`options`: the tree's Rust test options).
@@ -299,6 +302,7 @@ fn recipe(
         key,
         dir,
         base,
+        clang: make_options.iter().any(|o| o.starts_with("LLVM=")),
     }
 }
 
@@ -312,21 +316,22 @@ fn build_one(
     env: &HostEnv,
 ) -> Built {
     let start = Instant::now();
-    let Recipe {
-        fragment,
-        key,
-        dir,
-        base,
-    } = recipe(plan, &tree.path, k, options, found);
-    let stamp = stamp(&key, identity);
+    let recipe = recipe(plan, &tree.path, k, options, found);
+    let stamp = stamp(&recipe.key, identity);
     let failed = |log: String, command: String| Built {
         duration: start.elapsed(),
         command,
         outcome: Err(log),
     };
-    if let Err(log) = configure(&dir, (&fragment, &stamp), &base, (tree, k), env) {
-        return failed(log, olddefconfig(base.clone()).display());
+    if let Err(log) = configure(&recipe, &stamp, (tree, k), env) {
+        return failed(log, olddefconfig(recipe.base).display());
     }
+    let Recipe {
+        fragment,
+        dir,
+        base,
+        ..
+    } = recipe;
     let spec = image(base, k, plan.jobs);
     let mut compiled = 0u64;
     let run = spec.stream(&env.vars, &mut |line| {
@@ -389,12 +394,12 @@ fn build_one(
 /// rebuilds nothing). `Err` is the log for the build failure: what the configuration lost,
 /// and for Rust the kernel's own explanation.
 fn configure(
-    dir: &Path,
-    (fragment, stamp): (&str, &str),
-    base: &crate::util::process::CommandSpec,
+    recipe: &Recipe,
+    stamp: &str,
     (tree, k): (&Tree, &KernelTarget),
     env: &HostEnv,
 ) -> Result<(), String> {
+    let (dir, fragment, base) = (&recipe.dir, recipe.fragment.as_str(), &recipe.base);
     let marker = dir.join(MARKER);
     if dir.join(".config").is_file() && std::fs::read_to_string(&marker).is_ok_and(|m| m == stamp) {
         return Ok(());
@@ -419,8 +424,8 @@ fn configure(
             "the configuration lost what it asked for (a dependency is not set): {}",
             lost.join(", ")
         );
-        let kasan_by_gcc = fragment.lines().any(|l| l.trim() == "CONFIG_KASAN=y")
-            && !base.display().contains(" LLVM=");
+        let kasan_by_gcc = !recipe.clang
+            && (requested(fragment).iter()).any(|(n, v)| n == "CONFIG_KASAN" && v == "y");
         if kasan_by_gcc && lost.iter().any(|l| l.starts_with("CONFIG_RUST=")) {
             log.push_str(
                 "\nThe kernel gives Rust KASAN only with clang (init/Kconfig: RUST depends on \
@@ -921,6 +926,7 @@ mod tests {
         let asked = super::super::build::requested;
         let kasan_asked = (asked(&kasan.fragment).into_iter()).find(|(n, _)| n == "CONFIG_KASAN");
         assert_eq!(kasan_asked, Some(("CONFIG_KASAN".into(), "y".into())));
+        assert!(kasan.clang && !plain.clang);
         assert_ne!(plain.dir, kasan.dir);
         assert!(
             kasan.key.ends_with("# make LLVM=-19 W=1\n"),
