@@ -64,6 +64,9 @@ pub struct Found {
     /// make's `LLVM=` for the rows built with clang (`-19`: clang-19, ld.lld-19, ...), the
     /// newest LLVM on PATH at least the tree's minimum; `None` when there is none.
     pub llvm: Option<String>,
+    /// Debian's packages of that LLVM, to install when there is none (clang, lld, llvm of
+    /// the version whose libclang `check_shared` asks for).
+    pub llvm_packages: Vec<String>,
 }
 
 impl Found {
@@ -151,10 +154,11 @@ pub fn check_shared(min: &Minimums, env: &HostEnv, cwd: &Path) -> (Found, Vec<Mi
         Some(dir) => found.libclang = Some(dir),
         None => missing.push(Missing {
             what: format!("libclang {} or later", dotted(&min.llvm)),
-            fix: Fix::Apt(vec![libclang_package(min)]),
+            fix: Fix::Apt(vec![format!("libclang-{}-dev", debian_llvm(min))]),
         }),
     }
     found.llvm = llvm_suffix(env, min.llvm.first().copied().unwrap_or(0));
+    found.llvm_packages = llvm_packages(min);
     for (tool, package) in [
         ("make", "make"),
         ("flex", "flex"),
@@ -181,10 +185,16 @@ pub fn check_shared(min: &Minimums, env: &HostEnv, cwd: &Path) -> (Found, Vec<Mi
     (found, missing)
 }
 
-/// Debian's libclang package of at least the tree's LLVM (the newest Debian 12 has).
-fn libclang_package(min: &Minimums) -> String {
-    let major = min.llvm.first().copied().unwrap_or(17).max(19);
-    format!("libclang-{major}-dev")
+/// Debian's LLVM major version of at least the tree's minimum (the newest Debian 12 has).
+fn debian_llvm(min: &Minimums) -> u64 {
+    min.llvm.first().copied().unwrap_or(17).max(19)
+}
+
+/// Debian's packages of the LLVM a clang build uses: clang, lld and llvm of that version.
+fn llvm_packages(min: &Minimums) -> Vec<String> {
+    ["clang", "lld", "llvm"]
+        .map(|p| format!("{p}-{}", debian_llvm(min)))
+        .to_vec()
 }
 
 /// The newest LLVM whose clang, ld.lld and llvm-ar are on PATH with a version suffix
@@ -200,9 +210,6 @@ fn llvm_suffix(env: &HostEnv, min_major: u64) -> Option<String> {
         .map(|n| format!("-{n}"))
 }
 
-/// Debian 12's LLVM packages a clang build needs (the version libclang_package picks).
-const LLVM_PACKAGES: [&str; 3] = ["clang-19", "lld-19", "llvm-19"];
-
 /// Checks what one target needs besides the shared tools (`found`: what they found);
 /// `kasan`: it is to be built with KASAN, which the kernel gives Rust only with clang.
 pub fn check_target(k: &KernelTarget, kasan: bool, env: &HostEnv, found: &Found) -> Vec<Missing> {
@@ -210,9 +217,9 @@ pub fn check_target(k: &KernelTarget, kasan: bool, env: &HostEnv, found: &Found)
     if (k.llvm || kasan) && found.llvm.is_none() {
         let why = if k.llvm { "" } else { " with KASAN" };
         let mut packages = k.packages.clone();
-        for p in LLVM_PACKAGES {
-            if !packages.iter().any(|q| q == p) {
-                packages.push(p.into());
+        for p in &found.llvm_packages {
+            if !packages.contains(p) {
+                packages.push(p.clone());
             }
         }
         missing.push(Missing {
@@ -548,7 +555,13 @@ mod tests {
         let table = bele_targets::KernelTable::builtin();
         let riscv = table.get("riscv64").unwrap();
         assert!(riscv.llvm && riscv.cross_compile.is_none());
-        let none = Found::default();
+        let none = Found {
+            llvm_packages: llvm_packages(&Minimums {
+                llvm: vec![15, 0, 0],
+                ..Minimums::default()
+            }),
+            ..Found::default()
+        };
         let missing = check_target(riscv, false, &env, &none);
         assert_eq!(missing.len(), 2, "{missing:?}");
         assert!(
@@ -581,7 +594,7 @@ mod tests {
         };
         assert!(packages.starts_with(&s390x.packages), "{packages:?}");
         assert!(
-            packages.ends_with(&LLVM_PACKAGES.map(String::from)),
+            packages.ends_with(&["clang-19", "lld-19", "llvm-19"].map(String::from)),
             "{packages:?}"
         );
         assert_eq!(
