@@ -171,8 +171,7 @@ impl Kconfig {
 pub fn kconfig_depends(text: &str, symbol: &str) -> Option<Vec<String>> {
     let mut ifs: Vec<String> = Vec::new();
     let mut found: Option<Vec<String>> = None;
-    for line in text.lines() {
-        let t = line.trim();
+    for t in kconfig_statements(text) {
         let mut words = t.split_whitespace();
         let first = words.next().unwrap_or("");
         match first {
@@ -200,6 +199,48 @@ pub fn kconfig_depends(text: &str, symbol: &str) -> Option<Vec<String>> {
     found
 }
 
+/// A Kconfig file's statements, trimmed, as its parser reads them: help texts left out (a
+/// help line that starts with `if` or `depends on` is prose), `\`-continued lines joined,
+/// `#` comments cut off.
+fn kconfig_statements(text: &str) -> Vec<String> {
+    let width = |l: &str| {
+        let lead = &l[..l.len() - l.trim_start().len()];
+        lead.len() + lead.matches('\t').count() * 7
+    };
+    let mut out = Vec::new();
+    // In a help text: `Some(None)` until its first line sets the indentation.
+    let mut help: Option<Option<usize>> = None;
+    let mut pending = String::new();
+    for line in text.lines() {
+        if let Some(indent) = help {
+            let w = width(line);
+            match indent {
+                _ if line.trim().is_empty() => continue,
+                None if w > 0 => {
+                    help = Some(Some(w));
+                    continue;
+                }
+                Some(i) if w >= i => continue,
+                _ => help = None,
+            }
+        }
+        let code = line.split('#').next().unwrap_or_default();
+        if let Some(head) = code.trim_end().strip_suffix('\\') {
+            pending.push_str(head.trim());
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(code.trim());
+        let statement = std::mem::take(&mut pending);
+        if matches!(statement.as_str(), "help" | "---help---") {
+            help = Some(None);
+        } else if !statement.is_empty() {
+            out.push(statement);
+        }
+    }
+    out
+}
+
 /// `VERSION.PATCHLEVEL.SUBLEVEL` and EXTRAVERSION from the top Makefile.
 pub fn makefile_version(text: &str) -> Option<String> {
     let field = |key: &str| {
@@ -224,10 +265,9 @@ pub fn selects_have_rust(kconfig: &str) -> bool {
 /// The conditions under which a Kconfig file selects `symbol`, one per `select` line (`""`
 /// when unconditional): `select HAVE_RUST if CPU_32v7 && !KASAN` gives `CPU_32v7 && !KASAN`.
 pub fn select_conditions(kconfig: &str, symbol: &str) -> Vec<String> {
-    kconfig
-        .lines()
+    kconfig_statements(kconfig)
+        .iter()
         .filter_map(|l| {
-            let l = l.split('#').next().unwrap_or_default();
             let mut words = l.split_whitespace();
             (words.next() == Some("select") && words.next() == Some(symbol)).then(|| {
                 match words.next() {
@@ -264,7 +304,8 @@ pub fn kasan_gap(srcarch: &str, kconfig: &str) -> Option<String> {
 
 /// The symbols a Kconfig file defines (`config X`, `menuconfig X`).
 fn kconfig_symbols(text: &str) -> Vec<String> {
-    text.lines()
+    kconfig_statements(text)
+        .iter()
         .filter_map(|l| {
             let mut words = l.split_whitespace();
             match (words.next(), words.next()) {
@@ -320,6 +361,40 @@ pub fn at_least(have: &[u64], min: &[u64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Help texts are prose: their lines that start with `if` (five in lib/Kconfig.debug
+    /// before RUST_KERNEL_DOCTESTS) opened conditions that the entries after them were
+    /// said to depend on. A `\\`-continued `depends on` is one condition.
+    #[test]
+    fn kconfig_help_texts_are_not_conditions() {
+        let text = include_str!("../../tests/captured/Kconfig.debug-excerpt");
+        assert_eq!(
+            kconfig_depends(text, "RUST_KERNEL_DOCTESTS").unwrap(),
+            ["RUST && KUNIT=y"]
+        );
+        assert_eq!(kconfig_depends(text, "MAGIC_SYSRQ").unwrap(), ["!UML"]);
+        assert_eq!(
+            kconfig_depends(text, "KCOV").unwrap(),
+            [
+                "ARCH_HAS_KCOV",
+                "!ARCH_WANTS_NO_INSTR || HAVE_NOINSTR_HACK || GCC_VERSION >= 120000 || CC_IS_CLANG"
+            ]
+        );
+        assert_eq!(select_conditions(text, "OBJTOOL"), ["HAVE_NOINSTR_HACK"]);
+        assert_eq!(
+            kconfig_symbols(text),
+            [
+                "DEBUG_INFO_DWARF4",
+                "DEBUG_INFO_DWARF5",
+                "MAGIC_SYSRQ",
+                "KCOV",
+                "RUST_KERNEL_DOCTESTS"
+            ]
+        );
+        // A help text's last line at the entry's own indentation ends it; so does `config`.
+        let k = "config A\n\tbool\n\thelp\n\t  if in doubt, say N.\n\tdepends on B # why\n";
+        assert_eq!(kconfig_depends(k, "A").unwrap(), ["B"]);
+    }
 
     #[test]
     fn versions_from_the_makefile() {
