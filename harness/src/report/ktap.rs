@@ -59,7 +59,7 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         for note in t.build.iter().flat_map(|b| &b.left_out) {
             writeln!(out, "    # left out: {}", one_line(note))?;
         }
-        let mut target_ok = t.status == TargetStatus::Ran;
+        let mut target_ok = !failed_itself(t);
         for (bi, b) in t.binaries.iter().enumerate() {
             let bin_ok = write_binary(out, results, (&found, &verdicts), t, bi + 1, b)?;
             target_ok &= bin_ok;
@@ -71,6 +71,13 @@ pub fn write_ktap(out: &mut dyn Write, results: &RunResults) -> io::Result<()> {
         writeln!(out, "{result} {n} {triple}")?;
     }
     Ok(())
+}
+
+/// Whether target `t`'s own line is `not ok` whatever its tests say: it did not run to its
+/// end, or an executable of it ended in an error (even one whose tests were all skipped).
+/// kunit.py counts such a line as a failure of its own (`kunit_json` writes what it reads).
+pub(crate) fn failed_itself(t: &TargetResult) -> bool {
+    t.status != TargetStatus::Ran || t.binaries.iter().any(|b| b.error.is_some())
 }
 
 /// One test executable of target `t` as a subtest numbered `bn`; returns whether it is ok.

@@ -191,11 +191,7 @@ fn target(
             .any(|l| l.differs_on(&t.triple) && l.fails(results.config.strict));
         g.case("layouts", if fails { Status::Fail } else { Status::Pass });
     }
-    // The target's KTAP line is `not ok` when it did not run to its end or an executable
-    // of it ended in an error (even one whose tests were all skipped).
-    let failed_itself =
-        t.status != TargetStatus::Ran || t.binaries.iter().any(|b| b.error.is_some());
-    g.finish(&t.triple, &common, failed_itself)
+    g.finish(&t.triple, &common, super::ktap::failed_itself(t))
 }
 
 fn binary(
