@@ -69,8 +69,9 @@ pub enum Command {
         #[command(flatten)]
         color: ColorArg,
     },
-    /// Build a kernel tree's Rust KUnit tests and doc-tests for each kernel target (x86_64,
-    /// big-endian s390x), boot each under qemu-system, and report test by test.
+    /// Build a kernel tree's Rust KUnit tests and doc-tests for each kernel target (by
+    /// default User Mode Linux, 32-bit arm, big-endian s390x), boot each (under qemu-system,
+    /// or UML as a program), and compare them test by test.
     Kernel(Box<kernel::KernelArgs>),
 }
 
