@@ -4,7 +4,9 @@
 //! under qemu-system), the default rows: one per ABI family. The tree is never written: the test works in a shadow of it (a symlink
 //! farm) where one file, rust/kernel/transmute.rs, is a copy of its own. Every run adds a C
 //! suite the tree gates off s390 (clk-gate, `depends on !S390`), which s390x must leave out
-//! with a note, not fail to build. A first run on the tree as it is; then four doc
+//! with a note, not fail to build. A first run on the tree as it is (its s390x kernel then
+//! boots again under Debian unstable's qemu-system, `--qemu sid`: the same results, nothing
+//! rebuilt, the QEMU named); then four doc
 //! examples are added to that file (one assumes the host's byte order, its twin does not,
 //! one sizes a struct with a `usize` field as on 64-bit, one panics) with a
 //! `#[kunit_tests]` suite whose middle test indexes by a length read in the host's byte
@@ -262,6 +264,61 @@ fn the_kernels_rust_tests_run_on_uml_32_bit_arm_and_big_endian_s390x_and_compare
     };
     assert_eq!(p.targets[0].triple, S390X);
     assert_eq!(outcomes(&p.targets[0]), outcomes(s390));
+
+    // The same s390x kernel under a second emulator, Debian unstable's qemu-system (fetched
+    // with its libraries): nothing rebuilt, the same results, and every place says which
+    // QEMU ran.
+    let image = &s390.binaries[0].executable;
+    let built = std::fs::metadata(image).and_then(|m| m.modified()).unwrap();
+    let sid = bele(
+        &[
+            &["kernel", "--tree", s][..],
+            &[
+                "--targets",
+                "s390x",
+                "--kunitconfig",
+                clk.to_str().unwrap(),
+                "--qemu",
+                "sid",
+            ],
+        ]
+        .concat(),
+        &[],
+        "kernel-qemu-sid",
+    );
+    assert_eq!(sid.code, 0, "{}\n{}", sid.stdout, sid.stderr);
+    let q = sid.results.as_ref().unwrap();
+    let on_sid = &q.targets[0];
+    let version = on_sid.qemu_version.as_deref().unwrap_or_default();
+    assert!(
+        version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            > Some(7),
+        "{version} (the first run: {:?})",
+        s390.qemu_version
+    );
+    assert_ne!(on_sid.qemu_version, s390.qemu_version);
+    assert!(
+        on_sid.runner.to_string().contains("qemu-sid/system/"),
+        "{}",
+        on_sid.runner
+    );
+    assert_eq!(
+        q.config.kernel.as_ref().unwrap().qemu.as_deref(),
+        Some("sid")
+    );
+    assert!(
+        sid.stdout
+            .contains(&format!("booted under QEMU {version} from --qemu sid")),
+        "{}",
+        sid.stdout
+    );
+    assert_eq!(on_sid.binaries[0].executable, *image);
+    let after = std::fs::metadata(image).and_then(|m| m.modified()).unwrap();
+    assert_eq!(after, built, "the kernel was built again for another QEMU");
+    assert_eq!(outcomes(on_sid), outcomes(s390));
 
     // 2. The four examples planted.
     let (planted, lines) = plant(&original);
@@ -730,4 +787,46 @@ fn bele_kernel_parse_reads_a_saved_console_and_refuses_what_is_not_one() {
         "{}",
         unknown.stderr
     );
+}
+
+/// `bele kernel --qemu` refuses, before any build, a directory without a target's
+/// qemu-system (naming the executable, the directory and the target), a path that is not a
+/// directory, and a run with no target booted under qemu-system. No tree needed.
+#[test]
+fn kernel_qemu_refuses_what_cannot_boot() {
+    let empty = scratch("no-qemu-here");
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty = empty.to_str().unwrap();
+    for (args, said) in [
+        (
+            ["s390x", empty],
+            format!("--qemu {empty}: there is no qemu-system-s390x in "),
+        ),
+        (
+            ["s390x", "/nonexistent-bele-qemu"],
+            "--qemu /nonexistent-bele-qemu: /nonexistent-bele-qemu is not a directory (give the \
+             directory of the qemu-system-<arch> executables"
+                .to_string(),
+        ),
+        (
+            ["um", "sid"],
+            "--qemu sid: none of the kernel targets boots under qemu-system".to_string(),
+        ),
+    ] {
+        let refused = bele(
+            &[
+                "kernel",
+                "--tree",
+                "/nonexistent-bele-tree",
+                "--targets",
+                args[0],
+                "--qemu",
+                args[1],
+            ],
+            &[],
+            "kernel-qemu-refused",
+        );
+        assert_eq!(refused.code, 2, "{}", refused.stderr);
+        assert!(refused.stderr.contains(&said), "{}", refused.stderr);
+    }
 }

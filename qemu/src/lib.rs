@@ -19,5 +19,5 @@ pub use process::{
     run_captured, run_lines, Captured, Cut, Line, Next, Process, SpawnError, Stream, CAPTURED_HEAD,
     CAPTURED_TAIL,
 };
-pub use system::Boot;
+pub use system::{launcher_script, Boot};
 pub use version::{parse_version, query_version};

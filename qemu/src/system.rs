@@ -65,6 +65,26 @@ impl Boot {
     }
 }
 
+/// A `qemu-system-*` that does not run on this system as it is (Debian unstable's, built for
+/// a newer C library), started through its own distribution's loader and libraries: a
+/// POSIX shell script that runs `root/usr/bin/<program>` with `root`'s `ld.so` and library
+/// directories (x86_64), and its firmware and option ROMs from `root/usr/share/qemu`, with
+/// every argument it is given. A path to it is what a `Boot`'s `qemu` names, and what a
+/// user copies from a replay line.
+pub fn launcher_script(root: &Path, program: &str) -> String {
+    let r = |p: &str| crate::shell_quote(&root.join(p).display().to_string());
+    format!(
+        "#!/bin/sh\n# {program} from {}, run through its own loader and libraries.\n\
+         exec {} --library-path {}:{} {} -L {} \"$@\"\n",
+        root.display(),
+        r("usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+        r("usr/lib/x86_64-linux-gnu"),
+        r("lib/x86_64-linux-gnu"),
+        r(&format!("usr/bin/{program}")),
+        r("usr/share/qemu"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +118,20 @@ mod tests {
         assert_eq!(
             line,
             "cd / && /c/k/linux mem=1G kunit.enable=1 console=tty kunit_shutdown=halt"
+        );
+    }
+
+    #[test]
+    fn a_launcher_runs_the_program_through_its_own_loader() {
+        let script = launcher_script(Path::new("/c/sid root"), "qemu-system-s390x");
+        assert!(script.starts_with("#!/bin/sh\n"), "{script}");
+        assert!(
+            script.ends_with(
+                "exec '/c/sid root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' --library-path \
+                 '/c/sid root/usr/lib/x86_64-linux-gnu':'/c/sid root/lib/x86_64-linux-gnu' \
+                 '/c/sid root/usr/bin/qemu-system-s390x' -L '/c/sid root/usr/share/qemu' \"$@\"\n"
+            ),
+            "{script}"
         );
     }
 }

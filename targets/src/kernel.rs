@@ -166,6 +166,14 @@ impl KernelTable {
         &self.kernels
     }
 
+    /// Boots target `name` under `qemu` (a path) instead of its row's qemu-system: `bele
+    /// kernel --qemu`, another build of the same emulator.
+    pub fn set_qemu(&mut self, name: &str, qemu: String) {
+        if let Some(k) = self.kernels.iter_mut().find(|k| k.name == name) {
+            k.qemu = Some(qemu);
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&KernelTarget> {
         self.kernels
             .iter()

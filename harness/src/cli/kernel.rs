@@ -114,6 +114,12 @@ pub struct KernelArgs {
     /// A kernel table to use instead of the builtin one.
     #[arg(long, value_name = "FILE")]
     pub kernel_table: Option<PathBuf>,
+    /// Boot under another qemu-system: `sid` for Debian unstable's (fetched with its
+    /// libraries into bele's cache, nothing installed), or a directory of
+    /// `qemu-system-<arch>` executables. A second emulator tells QEMU's faults from the
+    /// kernel's: run again with it and `bele diff` the two results. um runs as a program.
+    #[arg(long, value_name = "DIR|sid")]
+    pub qemu: Option<String>,
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -346,6 +352,76 @@ fn read_kunitconfigs(
         .collect()
 }
 
+/// The kernel targets `--targets` and `--shard` select.
+fn selected<'k>(
+    kernels: &'k KernelTable,
+    args: &KernelArgs,
+) -> anyhow::Result<Vec<&'k KernelTarget>> {
+    let mut targets = kernel_targets(kernels, args.targets.as_deref())?;
+    if let Some(sh) = args.shard {
+        targets = super::shard(targets, sh);
+        anyhow::ensure!(
+            !targets.is_empty(),
+            "--shard {}/{} selects no kernel target (there are fewer targets than shards)",
+            sh.0,
+            sh.1
+        );
+    }
+    Ok(targets)
+}
+
+/// `--qemu`: what the results record (`sid`, or the directory) and, per target that boots
+/// under qemu-system, the executable it boots under instead: from Debian unstable's
+/// packages of the targets' emulators (fetched), or from the directory given.
+fn other_qemu(
+    given: &str,
+    targets: &[&KernelTarget],
+    ctx: &Context<'_>,
+) -> anyhow::Result<(String, Vec<(String, String)>)> {
+    let booted: Vec<(&KernelTarget, &str)> = (targets.iter())
+        .filter_map(|k| Some((*k, k.qemu.as_deref()?)))
+        .collect();
+    anyhow::ensure!(
+        !booted.is_empty(),
+        "--qemu {given}: none of the kernel targets boots under qemu-system (um runs as a program)"
+    );
+    let (label, dir) = if given == "sid" {
+        let packages: Vec<String> = (booted.iter())
+            .flat_map(|(k, _)| k.packages.iter().filter(|p| p.starts_with("qemu-system-")))
+            .cloned()
+            .collect();
+        let q = crate::host::qemu_sid::ensure_system(&ctx.env, &packages).map_err(|e| {
+            anyhow::anyhow!("--qemu sid: cannot fetch Debian unstable's qemu-system: {e}")
+        })?;
+        ("sid".to_string(), q.bin_dir)
+    } else {
+        let dir = ctx.cwd.join(given);
+        anyhow::ensure!(
+            dir.is_dir(),
+            "--qemu {given}: {} is not a directory (give the directory of the \
+             qemu-system-<arch> executables to boot under, or `sid` for Debian unstable's)",
+            dir.display()
+        );
+        let dir = dir.canonicalize().unwrap_or(dir);
+        (dir.display().to_string(), dir)
+    };
+    let paths = (booted.iter())
+        .map(|(k, qemu)| {
+            let name = std::path::Path::new(qemu).file_name().unwrap_or_default();
+            let path = dir.join(name).display().to_string();
+            anyhow::ensure!(
+                ctx.env.which(&path).is_some(),
+                "--qemu {given}: there is no {} in {} for the {} kernel target",
+                name.to_string_lossy(),
+                dir.display(),
+                k.name
+            );
+            Ok((k.name.clone(), path))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok((label, paths))
+}
+
 pub(super) fn kernel(
     args: &KernelArgs,
     ctx: &Context<'_>,
@@ -359,17 +435,18 @@ pub(super) fn kernel(
         anyhow::bail!("bele kernel needs --tree PATH (the kernel source tree)");
     };
     let users = Table::builtin();
-    let kernels = load_kernels(args.kernel_table.as_deref(), &users, ctx)?;
-    let mut targets = kernel_targets(&kernels, args.targets.as_deref())?;
-    if let Some(sh) = args.shard {
-        targets = super::shard(targets, sh);
-        anyhow::ensure!(
-            !targets.is_empty(),
-            "--shard {}/{} selects no kernel target (there are fewer targets than shards)",
-            sh.0,
-            sh.1
-        );
-    }
+    let mut kernels = load_kernels(args.kernel_table.as_deref(), &users, ctx)?;
+    let qemu = match &args.qemu {
+        Some(given) => {
+            let (label, paths) = other_qemu(given, &selected(&kernels, args)?, ctx)?;
+            for (name, path) in paths {
+                kernels.set_qemu(&name, path);
+            }
+            Some(label)
+        }
+        None => None,
+    };
+    let targets = selected(&kernels, args)?;
     anyhow::ensure!(args.timeout > 0, "--timeout must be at least 1 second");
     let tree = ctx.cwd.join(tree);
     let tree = tree.canonicalize().unwrap_or(tree);
@@ -414,6 +491,7 @@ pub(super) fn kernel(
         make_options: make_options(&args.make_options)?,
         kconfig_add: kconfig_lines(&args.kconfig_add)?,
         kasan: args.kasan,
+        qemu,
         build_dir: args.build_dir.as_ref().map(|d| ctx.cwd.join(d)),
         mode: match (args.list_tests, args.run_isolated) {
             (true, _) => BootMode::List,

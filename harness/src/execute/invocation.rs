@@ -121,6 +121,9 @@ pub fn repro_line(
         if k.kasan {
             line.push_str(" --kasan");
         }
+        if let Some(q) = &k.qemu {
+            line.push_str(&format!(" --qemu {}", bele_qemu::shell_quote(q)));
+        }
         for c in &k.kunitconfigs {
             line.push_str(&format!(
                 " --kunitconfig {}",
@@ -214,8 +217,8 @@ mod tests {
     }
 
     /// A kernel test's repro line is a `bele kernel` run of that test with everything the
-    /// run was given that changes what it does: suite sets, kunitconfigs, make options,
-    /// kernel and QEMU arguments.
+    /// run was given that changes what it does: suite sets, KASAN, another QEMU,
+    /// kunitconfigs, make options, kernel and QEMU arguments.
     #[test]
     fn a_kernel_repro_line_carries_the_runs_options() {
         let mut r = sample();
@@ -230,6 +233,7 @@ mod tests {
             kconfig_add: vec!["CONFIG_UBSAN=y".into()],
             suites: vec!["endian".into()],
             kasan: true,
+            qemu: Some("sid".into()),
         });
         let t = &mut r.targets[1];
         t.triple = "s390x-linux-kernel".into();
@@ -238,7 +242,7 @@ mod tests {
         assert_eq!(
             repro_line(t, &t.binaries[0], "reads_a_length", &r.config),
             "bele kernel --tree '/src/linux tree' --targets s390x --suites endian --kasan \
-             --kunitconfig my.kunitconfig --kconfig-add CONFIG_UBSAN=y --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
+             --qemu sid --kunitconfig my.kunitconfig --kconfig-add CONFIG_UBSAN=y --make-options LLVM=1 --kernel-args oops=panic --qemu-args '-smp 2' \
              rust_kernel_things.reads_a_length"
         );
         // A test known only by its place replays its suite.

@@ -1,8 +1,9 @@
-//! A second QEMU user mode: Debian unstable's `qemu-user` (11.x; static executables, which
-//! run on Debian 12 as they are), downloaded with a private apt configuration into bele's
-//! cache: nothing is installed and the system's apt sources are not changed. The re-check
-//! runs a failure under it to tell QEMU's faults from the code's; `--qemu sid` runs a
-//! whole run under it.
+//! A second QEMU: Debian unstable's `qemu-user` (11.x; static executables, which run on
+//! Debian 12 as they are) and its `qemu-system-*` (dynamic: run through unstable's own
+//! loader and libraries), downloaded with a private apt configuration into bele's cache:
+//! nothing is installed and the system's apt sources are not changed. The re-check runs a
+//! failure under the user mode to tell QEMU's faults from the code's; `--qemu sid` runs a
+//! whole run (`bele test`, `bele kernel`) under it.
 
 use std::path::{Path, PathBuf};
 
@@ -110,10 +111,18 @@ pub fn ensure(env: &HostEnv) -> Result<SecondQemu, String> {
     if let Some(q) = installed(env) {
         return Ok(q);
     }
+    let (home, _lock) = locked_home(env)?;
+    if let Some(q) = installed(env) {
+        return Ok(q);
+    }
+    in_work_dir(&home, |apt, work| fetch_into(apt, work, &home, env))
+}
+
+/// bele's QEMU cache, created, and its lock, held until the returned file is dropped (an
+/// flock: the kernel drops it however its holder ends).
+fn locked_home(env: &HostEnv) -> Result<(PathBuf, std::fs::File), String> {
     let home = home(env).ok_or("no cache directory: set HOME or BELE_CACHE_DIR")?;
-    let fail = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
     std::fs::create_dir_all(&home).map_err(|e| fail(&home.display().to_string(), &e))?;
-    // An flock: the kernel drops it however its holder ends.
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -122,9 +131,19 @@ pub fn ensure(env: &HostEnv) -> Result<SecondQemu, String> {
         .map_err(|e| fail("cannot open the QEMU cache's lock", &e))?;
     lock.lock()
         .map_err(|e| fail("cannot lock the QEMU cache", &e))?;
-    if let Some(q) = installed(env) {
-        return Ok(q);
-    }
+    Ok((home, lock))
+}
+
+fn fail(what: &str, e: &dyn std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+/// Runs `fetch` with the private apt configuration set up (its source: unstable on this
+/// machine's own mirror) and a fresh work directory, removed after.
+fn in_work_dir<T>(
+    home: &Path,
+    fetch: impl FnOnce(&Path, &Path) -> Result<T, String>,
+) -> Result<T, String> {
     let apt = home.join("apt");
     for sub in ["sources", "lists/partial", "cache/archives/partial"] {
         std::fs::create_dir_all(apt.join(sub)).map_err(|e| fail(sub, &e))?;
@@ -143,13 +162,14 @@ pub fn ensure(env: &HostEnv) -> Result<SecondQemu, String> {
     let work = home.join(format!("fetch-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| fail(&work.display().to_string(), &e))?;
-    let done = fetch_into(&apt, &work, &home, env);
+    let done = fetch(&apt, &work);
     let _ = std::fs::remove_dir_all(&work);
     done
 }
 
-fn fetch_into(apt: &Path, work: &Path, home: &Path, env: &HostEnv) -> Result<SecondQemu, String> {
-    for cmd in fetch_commands(apt, work) {
+/// Runs each command in order; the first that fails is the error.
+fn run_all(cmds: &[CommandSpec], env: &HostEnv) -> Result<(), String> {
+    for cmd in cmds {
         let out = cmd.output(&env.vars).map_err(|e| e.to_string())?;
         if !out.success {
             return Err(format!(
@@ -159,6 +179,11 @@ fn fetch_into(apt: &Path, work: &Path, home: &Path, env: &HostEnv) -> Result<Sec
             ));
         }
     }
+    Ok(())
+}
+
+fn fetch_into(apt: &Path, work: &Path, home: &Path, env: &HostEnv) -> Result<SecondQemu, String> {
+    run_all(&fetch_commands(apt, work), env)?;
     let deb = std::fs::read_dir(work)
         .map_err(|e| e.to_string())?
         .flatten()
@@ -189,6 +214,124 @@ fn fetch_into(apt: &Path, work: &Path, home: &Path, env: &HostEnv) -> Result<Sec
         bin_dir: dest.join("usr/bin"),
         version,
     })
+}
+
+/// Unstable's `qemu-system-*` in bele's cache: a directory of launchers named as the
+/// executables (`qemu-system-s390x`; see [`bele_qemu::launcher_script`]) and the version
+/// they print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemQemu {
+    pub bin_dir: PathBuf,
+    pub version: String,
+}
+
+/// Where the ones from `packages` live: `<cache>/qemu-sid/system/<packages, sorted, +>`.
+fn system_home(home: &Path, packages: &[String]) -> PathBuf {
+    let mut names = packages.to_vec();
+    names.sort();
+    names.dedup();
+    home.join("system").join(names.join("+"))
+}
+
+/// The ones from `packages` already in the cache, if any.
+pub fn installed_system(env: &HostEnv, packages: &[String]) -> Option<SystemQemu> {
+    let dir = system_home(&home(env)?, packages);
+    let version = std::fs::read_to_string(dir.join("version")).ok()?;
+    let bin_dir = dir.join("bin");
+    bin_dir.is_dir().then(|| SystemQemu {
+        bin_dir,
+        version: version.trim().to_string(),
+    })
+}
+
+/// The commands that download `packages` with every library they need (apt resolves them
+/// against an empty system) into `work/debs`, in order.
+pub fn system_fetch_commands(apt: &Path, work: &Path, packages: &[String]) -> Vec<CommandSpec> {
+    let opts = apt_options(apt);
+    let debs = work.join("debs").display().to_string();
+    vec![
+        CommandSpec::new("apt-get", work)
+            .args(opts.iter().cloned())
+            .args(["-q", "update"]),
+        CommandSpec::new("apt-get", work)
+            .args(opts)
+            .args(["-o", &format!("Dir::Cache::archives={debs}")])
+            .args(["-o", "Debug::NoLocking=1"])
+            .args([
+                "-q",
+                "-y",
+                "--download-only",
+                "--no-install-recommends",
+                "install",
+            ])
+            .args(packages.iter().cloned()),
+    ]
+}
+
+/// Unstable's `qemu-system-*` from `packages` (`qemu-system-s390x`, `qemu-system-arm`): the
+/// ones in the cache, else fetched now, as [`ensure`] fetches the user mode.
+pub fn ensure_system(env: &HostEnv, packages: &[String]) -> Result<SystemQemu, String> {
+    if let Some(q) = installed_system(env, packages) {
+        return Ok(q);
+    }
+    let (home, _lock) = locked_home(env)?;
+    if let Some(q) = installed_system(env, packages) {
+        return Ok(q);
+    }
+    let dest = system_home(&home, packages);
+    in_work_dir(&home, |apt, work| {
+        std::fs::create_dir_all(work.join("debs/partial")).map_err(|e| fail("debs", &e))?;
+        run_all(&system_fetch_commands(apt, work, packages), env)?;
+        let root = work.join("root");
+        let unpack: Vec<CommandSpec> = std::fs::read_dir(work.join("debs"))
+            .map_err(|e| e.to_string())?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+            .map(|deb| {
+                CommandSpec::new("dpkg-deb", work)
+                    .arg("-x")
+                    .arg(deb.display().to_string())
+                    .arg(root.display().to_string())
+            })
+            .collect();
+        run_all(&unpack, env)?;
+        let _ = std::fs::remove_dir_all(&dest);
+        std::fs::create_dir_all(dest.join("bin")).map_err(|e| e.to_string())?;
+        std::fs::rename(&root, dest.join("root")).map_err(|e| e.to_string())?;
+        write_launchers(&dest, env)
+    })
+}
+
+/// A launcher in `dest/bin` for each `qemu-system-*` under `dest/root`, and the version
+/// file (written last: the entry is complete once it is there).
+fn write_launchers(dest: &Path, env: &HostEnv) -> Result<SystemQemu, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let root = dest.join("root");
+    let bin_dir = dest.join("bin");
+    let mut programs: Vec<String> = std::fs::read_dir(root.join("usr/bin"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("qemu-system-"))
+        .collect();
+    programs.sort();
+    for p in &programs {
+        let launcher = bin_dir.join(p);
+        std::fs::write(&launcher, bele_qemu::launcher_script(&root, p))
+            .and_then(|()| {
+                std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))
+            })
+            .map_err(|e| fail(&launcher.display().to_string(), &e))?;
+    }
+    let first = programs
+        .first()
+        .ok_or("the packages hold no qemu-system executable")?;
+    let probe = bin_dir.join(first).display().to_string();
+    let version = bele_qemu::query_version(&probe, &env.vars)
+        .ok_or_else(|| format!("{probe} does not run or prints no version"))?;
+    std::fs::write(dest.join("version"), &version).map_err(|e| e.to_string())?;
+    Ok(SystemQemu { bin_dir, version })
 }
 
 #[cfg(test)]
@@ -226,5 +369,33 @@ mod tests {
             .args
             .ends_with(&["-q".into(), "download".into(), "qemu-user".into()]));
         assert!(source_entry("http://m/debian").contains("Suites: sid\n"));
+    }
+
+    #[test]
+    fn qemu_system_comes_with_every_library_it_needs() {
+        let packages = ["qemu-system-s390x".to_string(), "qemu-system-arm".into()];
+        let cmds = system_fetch_commands(Path::new("/c/apt"), Path::new("/w"), &packages);
+        assert_eq!(cmds.len(), 2);
+        let install = &cmds[1].args;
+        // Resolved against an empty system (no status file): the whole closure.
+        assert!(install.contains(&"Dir::State::Status=/dev/null".to_string()));
+        assert!(install.contains(&"Dir::Cache::archives=/w/debs".to_string()));
+        assert!(install.ends_with(&[
+            "--download-only".into(),
+            "--no-install-recommends".into(),
+            "install".into(),
+            "qemu-system-s390x".into(),
+            "qemu-system-arm".into()
+        ]));
+        // One cache entry per set of packages, whatever their order.
+        let reversed = [packages[1].clone(), packages[0].clone()];
+        assert_eq!(
+            system_home(Path::new("/c"), &packages),
+            system_home(Path::new("/c"), &reversed)
+        );
+        assert_eq!(
+            system_home(Path::new("/c"), &packages),
+            Path::new("/c/system/qemu-system-arm+qemu-system-s390x")
+        );
     }
 }

@@ -50,6 +50,8 @@ pub struct KernelPlan<'t> {
     pub kconfig_add: Vec<String>,
     /// `--kasan`: every kernel built with KASAN ([`KASAN`]), so with clang.
     pub kasan: bool,
+    /// `--qemu`, as the results record it: the targets' rows already name the executables.
+    pub qemu: Option<String>,
     /// `--build-dir`: each target builds in `<dir>/<target>` instead of bele's cache.
     pub build_dir: Option<PathBuf>,
     /// Longest a boot may take, from start to the last KTAP line.
@@ -810,6 +812,7 @@ fn new_results(plan: &KernelPlan<'_>, tree: &Tree, found: &Found) -> RunResults 
             make_options: plan.make_options.clone(),
             kconfig_add: plan.kconfig_add.clone(),
             kasan: plan.kasan,
+            qemu: plan.qemu.clone(),
             suites: plan.suites.iter().map(|(n, _)| n.clone()).collect(),
             filter_globs: plan.filter_glob.iter().cloned().collect(),
         },
@@ -874,6 +877,7 @@ mod tests {
             mode: BootMode::Once,
             kconfig_add: Vec::new(),
             kasan: false,
+            qemu: None,
             build_dir: None,
             timeout: Duration::from_secs(1),
             jobs: 1,

@@ -18,7 +18,7 @@ pub use layout::{Field, Layouts, Shape, TypeLayout};
 pub use probe::*;
 
 /// Version of the results file format. Bump on any change of shape or meaning.
-pub const SCHEMA_VERSION: u32 = 14;
+pub const SCHEMA_VERSION: u32 = 15;
 
 /// One run of `bele test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,6 +191,11 @@ pub struct KernelInfo {
     /// `--kasan`: the kernels were built with KASAN (and clang).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub kasan: bool,
+    /// `--qemu`: the kernels were booted under another qemu-system, `sid` (Debian
+    /// unstable's) or a directory of `qemu-system-<arch>` executables; the targets'
+    /// `qemu_version` says which version ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qemu: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

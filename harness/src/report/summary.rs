@@ -63,16 +63,31 @@ pub fn write_summary(out: &mut dyn Write, results: &RunResults, style: Style) ->
         .iter()
         .filter(|t| t.verdict.passes() && !differing.contains(&(t.binary, t.name)))
         .count();
-    // A KASAN run says so where its answer is.
-    let kasan = (results.config.kernel.as_ref()).is_some_and(|k| k.kasan);
+    // A KASAN run, or one under another QEMU, says so where its answer is.
+    let kernel = results.config.kernel.as_ref();
+    let mut how: Vec<String> = Vec::new();
+    if kernel.is_some_and(|k| k.kasan) {
+        how.push("kernels built with KASAN".into());
+    }
+    if let Some(given) = kernel.and_then(|k| k.qemu.as_deref()) {
+        let mut versions: Vec<&str> = (results.targets.iter())
+            .filter_map(|t| t.qemu_version.as_deref())
+            .collect();
+        versions.sort_unstable();
+        versions.dedup();
+        how.push(format!(
+            "booted under QEMU {} from --qemu {given}",
+            versions.join(", ")
+        ));
+    }
     let mut line = format!(
         "{} tests on {ran} of {} targets{}: {failing} failing, ",
         found.tests.len(),
         results.targets.len(),
-        if kasan {
-            " (kernels built with KASAN)"
+        if how.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" ({})", how.join("; "))
         },
     );
     if !differing.is_empty() {
@@ -611,7 +626,7 @@ mod tests {
         );
     }
 
-    /// A kernel run with `--kasan` says so on its answer's line.
+    /// A kernel run with `--kasan`, or under another QEMU, says so on its answer's line.
     #[test]
     fn a_kasan_run_says_so() {
         let mut r = results(vec![target(
@@ -630,6 +645,18 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("1 tests on 1 of 1 targets (kernels built with KASAN): 0 failing"),
+            "{text}"
+        );
+        r.config.kernel.as_mut().unwrap().qemu = Some("sid".into());
+        r.targets[0].qemu_version = Some("11.1.3".into());
+        let mut out = Vec::new();
+        write_summary(&mut out, &r, Style::PLAIN).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(
+                "1 tests on 1 of 1 targets (kernels built with KASAN; booted under QEMU 11.1.3 \
+                 from --qemu sid): 0 failing"
+            ),
             "{text}"
         );
     }
