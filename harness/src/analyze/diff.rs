@@ -1,6 +1,7 @@
 //! `bele diff OLD NEW`: per test and target, what regressed, what was fixed, what is new,
 //! what went missing, and what stays failing; and per test and probe label, which outputs
-//! started or stopped differing between targets.
+//! started or stopped differing between targets. A target that ran under another QEMU
+//! version is said first: a change of outcome there may be the emulator's.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -125,8 +126,27 @@ pub fn diff_outputs(old: &RunResults, new: &RunResults) -> Vec<OutputChange> {
     out
 }
 
+/// Per target in both runs that ran under different QEMU versions: its name and the two.
+pub fn emulator_changes(old: &RunResults, new: &RunResults) -> Vec<(String, String, String)> {
+    let version = |t: &crate::model::TargetResult| t.qemu_version.clone();
+    (new.targets.iter())
+        .filter_map(|n| {
+            let o = old.targets.iter().find(|o| o.triple == n.triple)?;
+            let (a, b) = (version(o)?, version(n)?);
+            (a != b).then(|| (n.triple.clone(), a, b))
+        })
+        .collect()
+}
+
 /// Writes the diff; returns whether anything regressed.
 pub fn write_diff(out: &mut dyn Write, old: &RunResults, new: &RunResults) -> io::Result<bool> {
+    for (triple, a, b) in emulator_changes(old, new) {
+        writeln!(
+            out,
+            "{:<13} {triple}: QEMU {a} -> {b} (a change of outcome there may be the emulator's)",
+            "emulator"
+        )?;
+    }
     let rows = diff(old, new);
     let outputs = diff_outputs(old, new);
     let label = |o: Option<Outcome>| o.map_or("absent", Outcome::label);
@@ -197,6 +217,31 @@ still failing pkg round_trip <&> wire record 'frame \"hdr\"': output differs on 
 "
         );
         assert!(!write_diff(&mut Vec::new(), &old, &old).unwrap());
+    }
+
+    /// Two runs of one target under different QEMU versions (`bele kernel --qemu sid`, a
+    /// second emulator): the diff says so before the changes it may explain.
+    #[test]
+    fn another_emulator_is_said_first() {
+        let mut old = sample();
+        old.targets[1].qemu_version = Some("7.2.22".into());
+        let mut new = old.clone();
+        new.targets[1].qemu_version = Some("11.1.3".into());
+        new.targets[1].binaries[0].tests[1].outcome = Outcome::Passed;
+        let mut out = Vec::new();
+        write_diff(&mut out, &old, &new).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "emulator      s390x-unknown-linux-gnu: QEMU 7.2.22 -> 11.1.3 (a change of \
+                 outcome there may be the emulator's)\nstill failing"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("fixed         s390x-unknown-linux-gnu pkg be_bug: crashed -> passed")
+        );
+        assert!(emulator_changes(&old, &old).is_empty());
     }
 
     #[test]
