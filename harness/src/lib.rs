@@ -38,8 +38,8 @@ pub mod testing {
     pub use crate::execute::libtest;
     pub use crate::execute::probe_file;
     pub use crate::model::{
-        parse_hex, Outcome, ProbeKind, RunResults, RunState, RunnerName, StdUsed, TargetResult,
-        TargetStatus, TestResult, SCHEMA_VERSION,
+        parse_hex, CheckKind, Outcome, ProbeKind, RunResults, RunState, RunnerName, StdUsed,
+        TargetResult, TargetStatus, TestResult, SCHEMA_VERSION,
     };
     pub use crate::plan::workspace::Workspace;
     pub use crate::report::{render, save_json, write_summary, Format, Style};

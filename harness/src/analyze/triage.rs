@@ -132,6 +132,13 @@ fn rechecked(
             .collect()
     };
     let passed = |c: &&EmulatorCheck| c.outcome == Outcome::Passed;
+    // User mode runs a second QEMU with its default CPU model; a kernel boots with the
+    // row's machine and CPU under either.
+    let cpu = if results.config.kernel.is_some() {
+        "the same machine and CPU"
+    } else {
+        "its default CPU model"
+    };
     let mut notes = Vec::new();
     let mut flaky = Vec::new();
     let mut emulator = Vec::new();
@@ -182,7 +189,7 @@ fn rechecked(
                     emulator.push(t.short_name().to_string());
                 }
                 parts.push(format!(
-                    "passes under QEMU {qemu} (its default CPU model) where QEMU {ours} fails it"
+                    "passes under QEMU {qemu} ({cpu}) where QEMU {ours} fails it"
                 ));
             } else {
                 parts.push(format!("fails the same under QEMU {qemu}"));

@@ -6,6 +6,7 @@
 pub(crate) mod build;
 pub(crate) mod ktap;
 pub(crate) mod parse;
+pub(crate) mod recheck;
 pub(crate) mod results;
 pub(crate) mod run;
 pub(crate) mod suites;

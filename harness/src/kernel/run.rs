@@ -238,6 +238,15 @@ pub fn run(
     // A test a kernel cut off before its result is named by its place in its suite, from a
     // kernel that ran the suite further.
     super::results::name_cut_tests(&mut results.targets);
+    if plan.mode != BootMode::List && !cancel.load(Ordering::Relaxed) {
+        let run = Booting {
+            plan,
+            tree: &tree,
+            env,
+            cancel,
+        };
+        super::recheck::recheck_suspects(&mut results, &run);
+    }
     results.finish(cancel.load(Ordering::Relaxed), start.elapsed());
     save(&results, &plan.out, reporter)?;
     Ok(results)
@@ -490,11 +499,11 @@ pub fn stamp(fragment: &str, identity: &str) -> String {
 }
 
 /// What every boot of a run shares.
-struct Booting<'r> {
-    plan: &'r KernelPlan<'r>,
-    tree: &'r Tree,
-    env: &'r HostEnv,
-    cancel: &'r AtomicBool,
+pub(super) struct Booting<'r> {
+    pub(super) plan: &'r KernelPlan<'r>,
+    pub(super) tree: &'r Tree,
+    pub(super) env: &'r HostEnv,
+    pub(super) cancel: &'r AtomicBool,
 }
 
 /// Boots a built kernel (or records the failed build) and fills in the target's results.
@@ -562,19 +571,8 @@ fn boot_target(
         cancel,
     } = *run;
     t.qemu_version = (k.qemu.as_deref()).and_then(|q| bele_qemu::query_version(q, &env.vars));
-    let boot = |glob: Option<&str>, action: Option<&str>| {
-        let boot = bele_qemu::Boot {
-            qemu: k.qemu.clone(),
-            machine: k.qemu_args.iter().chain(&plan.qemu_args).cloned().collect(),
-            kernel: image.to_path_buf(),
-            append: command_line(k, plan, glob, action),
-        };
-        boot_and_read(
-            &boot.invocation(&tree.path, &env.vars),
-            plan.timeout,
-            cancel,
-        )
-    };
+    let boot =
+        |glob: Option<&str>, action: Option<&str>| boot_once(run, k, image, (glob, action), None);
     let started = Instant::now();
     let glob = plan.filter_glob.as_deref();
     let mut all_lines: Vec<String> = Vec::new();
@@ -652,6 +650,30 @@ fn boot_target(
     } else {
         TargetStatus::Ran
     };
+}
+
+/// Boots `image` of target `k` once, under `qemu` when given (else the row's), with the
+/// filter glob and `kunit.action`, and reads its console to its end.
+pub(super) fn boot_once(
+    run: &Booting<'_>,
+    k: &KernelTarget,
+    image: &Path,
+    (glob, action): (Option<&str>, Option<&str>),
+    qemu: Option<String>,
+) -> (Vec<String>, BootEnd) {
+    let boot = bele_qemu::Boot {
+        qemu: qemu.or_else(|| k.qemu.clone()),
+        machine: (k.qemu_args.iter().chain(&run.plan.qemu_args))
+            .cloned()
+            .collect(),
+        kernel: image.to_path_buf(),
+        append: command_line(k, run.plan, glob, action),
+    };
+    boot_and_read(
+        &boot.invocation(&run.tree.path, &run.env.vars),
+        run.plan.timeout,
+        run.cancel,
+    )
 }
 
 /// How a target's kernel is booted.

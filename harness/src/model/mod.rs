@@ -142,8 +142,9 @@ pub enum CheckKind {
     /// Only how the emulator translates: the same CPU model, one guest instruction per
     /// translation block. Passing here, after failing every re-run, shows the emulator.
     OneInsnPerBlock,
-    /// Another QEMU (`qemu_sid`: Debian unstable's), with its default CPU model. Passing
-    /// here, after failing every re-run, shows the emulator.
+    /// Another QEMU (`qemu_sid`: Debian unstable's), with its default CPU model (a kernel:
+    /// with the row's machine and CPU). Passing here, after failing every re-run, shows
+    /// the emulator.
     SecondQemu,
     /// The emulated CPU model: code that dispatches on CPU features takes another path,
     /// so passing here is a fact about the code's paths, never an excuse.
