@@ -94,14 +94,22 @@ pub fn source_entry(mirror: &str) -> String {
 
 /// The commands that fetch the package into `work` and unpack it into `work/root`, in order.
 pub fn fetch_commands(apt: &Path, work: &Path) -> Vec<CommandSpec> {
+    update_then(
+        apt,
+        work,
+        ["-q", "download", PACKAGE].map(String::from).to_vec(),
+    )
+}
+
+/// `apt-get update`, then `apt-get <args>`, both under the private configuration `apt`, in
+/// `work`.
+fn update_then(apt: &Path, work: &Path, args: Vec<String>) -> Vec<CommandSpec> {
     let opts = apt_options(apt);
     vec![
         CommandSpec::new("apt-get", work)
             .args(opts.iter().cloned())
             .args(["-q", "update"]),
-        CommandSpec::new("apt-get", work)
-            .args(opts)
-            .args(["-q", "download", PACKAGE]),
+        CommandSpec::new("apt-get", work).args(opts).args(args),
     ]
 }
 
@@ -247,25 +255,22 @@ pub fn installed_system(env: &HostEnv, packages: &[String]) -> Option<SystemQemu
 /// The commands that download `packages` with every library they need (apt resolves them
 /// against an empty system) into `work/debs`, in order.
 pub fn system_fetch_commands(apt: &Path, work: &Path, packages: &[String]) -> Vec<CommandSpec> {
-    let opts = apt_options(apt);
     let debs = work.join("debs").display().to_string();
-    vec![
-        CommandSpec::new("apt-get", work)
-            .args(opts.iter().cloned())
-            .args(["-q", "update"]),
-        CommandSpec::new("apt-get", work)
-            .args(opts)
-            .args(["-o", &format!("Dir::Cache::archives={debs}")])
-            .args(["-o", "Debug::NoLocking=1"])
-            .args([
-                "-q",
-                "-y",
-                "--download-only",
-                "--no-install-recommends",
-                "install",
-            ])
-            .args(packages.iter().cloned()),
+    let mut args: Vec<String> = [
+        "-o",
+        &format!("Dir::Cache::archives={debs}"),
+        "-o",
+        "Debug::NoLocking=1",
+        "-q",
+        "-y",
+        "--download-only",
+        "--no-install-recommends",
+        "install",
     ]
+    .map(String::from)
+    .to_vec();
+    args.extend(packages.iter().cloned());
+    update_then(apt, work, args)
 }
 
 /// Unstable's `qemu-system-*` from `packages` (`qemu-system-s390x`, `qemu-system-arm`): the
