@@ -116,8 +116,8 @@ pub struct KernelArgs {
     pub kernel_table: Option<PathBuf>,
     /// Boot under another qemu-system: `sid` for Debian unstable's (fetched with its
     /// libraries into bele's cache, nothing installed), or a directory of
-    /// `qemu-system-<arch>` executables. A second emulator tells QEMU's faults from the
-    /// kernel's: run again with it and `bele diff` the two results. um runs as a program.
+    /// `qemu-system-<arch>` executables. (A test failing on one target is re-checked under
+    /// unstable's anyway; this boots the whole run under it.) um runs as a program.
     #[arg(long, value_name = "DIR|sid")]
     pub qemu: Option<String>,
     /// When to colour output.
