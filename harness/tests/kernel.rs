@@ -320,60 +320,6 @@ fn the_kernels_rust_tests_run_on_uml_32_bit_arm_and_big_endian_s390x_and_compare
     assert_eq!(after, built, "the kernel was built again for another QEMU");
     assert_eq!(outcomes(on_sid), outcomes(s390));
 
-    // A failure only QEMU 7.2 makes: s390's checksum suite (`--suites endian`), whose
-    // csum_partial is the CKSM instruction, fails three tests under Debian 12's QEMU and
-    // passes them under unstable's. bele boots the suite again where it failed, twice as it
-    // ran (they fail) and under the second qemu-system (they pass): emulator-dependent, with
-    // that evidence in the results, and the run passes. (The tree itself, so a build of its
-    // own.)
-    let cksm = bele(
-        &[
-            "kernel",
-            "--tree",
-            tree.to_str().unwrap(),
-            "--targets",
-            "s390x",
-            "--suites",
-            "endian",
-            "checksum*",
-        ],
-        &[],
-        "kernel-cksm",
-    );
-    assert_eq!(cksm.code, 0, "{}\n{}", cksm.stdout, cksm.stderr);
-    let c = cksm.results.as_ref().unwrap();
-    let failed: Vec<&str> = (c.targets[0].binaries.iter())
-        .flat_map(|b| &b.tests)
-        .filter(|t| t.outcome == Outcome::Failed)
-        .map(|t| t.name.as_str())
-        .collect();
-    assert_eq!(failed.len(), 3, "{}", cksm.stdout);
-    for test in tests_across(c).iter().filter(|t| failed.contains(&t.name)) {
-        assert_eq!(test.verdict.id(), "emulator-dependent", "{}", test.name);
-        let kinds: Vec<(CheckKind, Outcome)> = (c.emulator_checks.iter())
-            .filter(|x| x.test == test.name)
-            .map(|x| (x.kind, x.outcome))
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                (CheckKind::Rerun, Outcome::Failed),
-                (CheckKind::Rerun, Outcome::Failed),
-                (CheckKind::SecondQemu, Outcome::Passed)
-            ],
-            "{}",
-            test.name
-        );
-    }
-    assert!(
-        cksm.stdout.contains(&format!(
-            "passes under QEMU {version} (the same machine and CPU) where QEMU {} fails it",
-            s390.qemu_version.as_deref().unwrap()
-        )),
-        "{}",
-        cksm.stdout
-    );
-
     // 2. The four examples planted.
     let (planted, lines) = plant(&original);
     shadow(&tree, rel, &planted);

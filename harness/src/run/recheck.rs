@@ -369,4 +369,40 @@ mod tests {
         r.emulator_checks = vec![check("be_bug", CheckKind::OneInsnPerBlock, Outcome::Passed)];
         assert_eq!(verdict_of(&r, "be_bug").0, "big-endian-only");
     }
+
+    /// A kernel test is re-checked by boots: twice as it ran, then under a second
+    /// qemu-system with the same machine and CPU (`kernel::recheck`). Failing both re-runs
+    /// and passing under the second emulator is emulator-dependent, the note saying the
+    /// CPU was the same; failing under it too leaves the verdict as it was.
+    #[test]
+    fn a_kernel_failure_passing_only_under_the_second_qemu_system_is_the_emulators() {
+        let mut r = sample();
+        r.config.kernel = Some(crate::model::KernelInfo::default());
+        r.targets[1].qemu_version = Some("7.2.22".into());
+        let boots = |second: Outcome| {
+            vec![
+                check("be_bug", CheckKind::Rerun, Outcome::Failed),
+                check("be_bug", CheckKind::Rerun, Outcome::Failed),
+                check("be_bug", CheckKind::SecondQemu, second),
+            ]
+        };
+        r.emulator_checks = boots(Outcome::Passed);
+        let (id, _, notes) = verdict_of(&r, "be_bug");
+        assert_eq!(id, "emulator-dependent");
+        assert_eq!(
+            notes,
+            [
+                "re-checked on s390x: failed all 3 runs as it ran; passes under QEMU 11.1.3 \
+                 (the same machine and CPU) where QEMU 7.2.22 fails it"
+            ]
+        );
+        r.emulator_checks = boots(Outcome::Failed);
+        let (id, _, notes) = verdict_of(&r, "be_bug");
+        assert_eq!(id, "big-endian-only");
+        assert!(
+            notes[0].ends_with("; fails the same under QEMU 11.1.3"),
+            "{notes:?}"
+        );
+        assert!(Findings::of(&r).summary.failing());
+    }
 }
