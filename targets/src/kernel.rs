@@ -75,6 +75,21 @@ impl KernelTarget {
         format!("{}-linux-kernel", self.name)
     }
 
+    /// The executable's file name of its qemu-system (`qemu-system-s390x`), whatever
+    /// directory the row names; `None` for a kernel run as a program (UML).
+    pub fn qemu_program(&self) -> Option<&str> {
+        let q = self.qemu.as_deref()?;
+        Some(q.rsplit('/').next().unwrap_or(q))
+    }
+
+    /// The row's Debian packages that hold its qemu-system (`qemu-system-s390x`; arm64's
+    /// is in `qemu-system-arm`).
+    pub fn qemu_packages(&self) -> impl Iterator<Item = &String> {
+        self.packages
+            .iter()
+            .filter(|p| p.starts_with("qemu-system-"))
+    }
+
     /// The cross C compiler make runs, when it is not the host's.
     pub fn cross_gcc(&self) -> Option<String> {
         self.cross_compile.as_ref().map(|p| format!("{p}gcc"))
@@ -198,6 +213,24 @@ fn line_of(text: &str, name: &str) -> usize {
 mod tests {
     use super::*;
     use crate::Endian;
+
+    /// Each row booted under qemu-system names its executable and the package that holds
+    /// it (what `--qemu` and the re-check fetch from Debian unstable); UML names neither.
+    #[test]
+    fn a_rows_qemu_system_comes_with_its_package() {
+        let table = KernelTable::builtin();
+        let row = |name: &str| table.get(name).unwrap();
+        assert_eq!(row("s390x").qemu_program(), Some("qemu-system-s390x"));
+        let packages = |name: &str| row(name).qemu_packages().cloned().collect::<Vec<_>>();
+        assert_eq!(packages("s390x"), ["qemu-system-s390x"]);
+        assert_eq!(row("arm64").qemu_program(), Some("qemu-system-aarch64"));
+        assert_eq!(packages("arm64"), ["qemu-system-arm"]);
+        assert_eq!(row("um").qemu_program(), None);
+        assert!(packages("um").is_empty());
+        for k in table.kernels().iter().filter(|k| k.qemu.is_some()) {
+            assert_eq!(packages(&k.name).len(), 1, "{}", k.name);
+        }
+    }
 
     #[test]
     fn every_builtin_kernel_target_is_complete_and_like_a_user_target() {

@@ -379,7 +379,7 @@ fn other_qemu(
     ctx: &Context<'_>,
 ) -> anyhow::Result<(String, Vec<(String, String)>)> {
     let booted: Vec<(&KernelTarget, &str)> = (targets.iter())
-        .filter_map(|k| Some((*k, k.qemu.as_deref()?)))
+        .filter_map(|k| Some((*k, k.qemu_program()?)))
         .collect();
     anyhow::ensure!(
         !booted.is_empty(),
@@ -387,7 +387,7 @@ fn other_qemu(
     );
     let (label, dir) = if given == "sid" {
         let packages: Vec<String> = (booted.iter())
-            .flat_map(|(k, _)| k.packages.iter().filter(|p| p.starts_with("qemu-system-")))
+            .flat_map(|(k, _)| k.qemu_packages())
             .cloned()
             .collect();
         let q = crate::host::qemu_sid::ensure_system(&ctx.env, &packages).map_err(|e| {
@@ -406,13 +406,11 @@ fn other_qemu(
         (dir.display().to_string(), dir)
     };
     let paths = (booted.iter())
-        .map(|(k, qemu)| {
-            let name = std::path::Path::new(qemu).file_name().unwrap_or_default();
-            let path = dir.join(name).display().to_string();
+        .map(|(k, program)| {
+            let path = dir.join(program).display().to_string();
             anyhow::ensure!(
                 ctx.env.which(&path).is_some(),
-                "--qemu {given}: there is no {} in {} for the {} kernel target",
-                name.to_string_lossy(),
+                "--qemu {given}: there is no {program} in {} for the {} kernel target",
                 dir.display(),
                 k.name
             );

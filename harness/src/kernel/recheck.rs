@@ -66,7 +66,7 @@ pub(super) fn recheck_suspects(results: &mut RunResults, run: &Booting<'_>) {
             binaries(&console, &lines, &end, &image, &run.tree.path)
         };
         // As it ran, until each test passes once or every re-run is spent.
-        let mut failing = tests.clone();
+        let mut failing = tests;
         for _ in 0..MIN_RERUNS {
             if failing.is_empty() || run.cancel.load(Ordering::Relaxed) {
                 break;
@@ -78,11 +78,11 @@ pub(super) fn recheck_suspects(results: &mut RunResults, run: &Booting<'_>) {
                 outcome != Outcome::Passed
             });
         }
-        if failing.is_empty() || run.cancel.load(Ordering::Relaxed) {
-            results.emulator_checks.extend(checks);
-            continue;
-        }
-        if let Some((program, q)) = second_qemu(k, &mut second, run) {
+        // Only a failure that failed every re-run goes under the second emulator.
+        let under = (!failing.is_empty() && !run.cancel.load(Ordering::Relaxed))
+            .then(|| second_qemu(k, &mut second, run))
+            .flatten();
+        if let Some((program, q)) = under {
             // Under `--qemu sid` the run's QEMU is this one: nothing to compare.
             if ours.as_deref() != Some(q.version.as_str()) {
                 let found = boot(Some(program));
@@ -119,13 +119,8 @@ fn second_qemu(
     cache: &mut HashMap<Vec<String>, Result<SystemQemu, String>>,
     run: &Booting<'_>,
 ) -> Option<(String, SystemQemu)> {
-    let program = std::path::Path::new(k.qemu.as_deref()?)
-        .file_name()?
-        .to_owned();
-    let packages: Vec<String> = (k.packages.iter())
-        .filter(|p| p.starts_with("qemu-system-"))
-        .cloned()
-        .collect();
+    let program = k.qemu_program()?;
+    let packages: Vec<String> = k.qemu_packages().cloned().collect();
     let q = cache
         .entry(packages.clone())
         .or_insert_with(|| crate::host::qemu_sid::ensure_system(run.env, &packages))
